@@ -1,0 +1,46 @@
+/* The contract between the harness's generated model code and the firmware application.
+ * harness/codegen writes model.c and data.c that implement it; firmware/src uses it. */
+#ifndef TINYHIL_MODEL_H
+#define TINYHIL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum th_dtype { TH_INT8 = 1, TH_UINT8 = 2, TH_INT16 = 3, TH_INT32 = 4, TH_FLOAT32 = 5 };
+
+typedef struct {
+  const char *name; /* tensor name of the layer's first output */
+  const char *op;   /* builtin op name, e.g. "CONV_2D" */
+  uint32_t macs;
+} th_layer_info;
+
+/* Called before layer `layer` runs and once more with layer == n_layers after the last one. */
+typedef void (*th_layer_hook)(uint32_t layer, void *ctx);
+
+typedef struct {
+  const char *name;
+  uint32_t input_bytes, output_bytes;
+  uint8_t input_dtype, output_dtype;
+  uint32_t arena_bytes; /* size of th_arena: the static plan (activations + scratch) */
+  uint32_t n_layers;
+  const th_layer_info *layers;
+  uint32_t macs; /* total over layers */
+} th_model_desc;
+
+extern const th_model_desc th_model;
+extern uint8_t th_arena[]; /* th_model.arena_bytes long, 16-byte aligned */
+
+void th_model_invoke(const void *input, void *output, th_layer_hook hook, void *ctx);
+
+/* Test inputs compiled into flash (data.c): th_data_count rows of th_model.input_bytes. */
+extern const uint32_t th_data_count;
+extern const uint8_t th_data_inputs[];
+
+#ifdef __cplusplus
+}
+#endif
+#endif

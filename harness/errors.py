@@ -1,0 +1,41 @@
+"""Errors a user sees. Each names the problem in words; the CLI prints them without a traceback."""
+
+
+class TinyhilError(Exception):
+    """Base of every error the harness raises on purpose."""
+
+
+class ModelFormatError(TinyhilError):
+    """The file is not a readable .tflite / Keras model."""
+
+
+class UnsupportedOpsError(TinyhilError):
+    """The builtin engine lacks kernels for some ops of the model."""
+
+    def __init__(self, ops: list[str]):
+        self.ops = sorted(set(ops))
+        super().__init__(f"op not supported yet: {', '.join(self.ops)}")
+
+
+class DoesNotFitError(TinyhilError):
+    """The model or firmware needs more flash/RAM than the board has."""
+
+
+class ToolMissingError(TinyhilError):
+    """An external tool (compiler, PlatformIO, QEMU, Renode) is not installed."""
+
+
+class BuildError(TinyhilError):
+    """The firmware build failed; carries the build log path."""
+
+
+class DeviceError(TinyhilError):
+    """The device answered wrongly or not at all; carries the last bytes and the log path."""
+
+
+class DeviceTimeoutError(DeviceError):
+    """The device did not answer in time."""
+
+
+class DataError(TinyhilError):
+    """User data (npz, data set) is missing, malformed or does not match the model."""
