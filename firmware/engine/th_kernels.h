@@ -1,0 +1,82 @@
+/* Builtin int8 engine: kernel entry points called by the generated model code.
+ * Semantics follow the TFLite int8 quantization spec and TFLM's reference kernels bit for bit.
+ * Layouts are TFLite's: activations NHWC (batch 1), conv filters OHWI, depthwise filters 1HWC,
+ * fully-connected weights [out][in]. Offsets are the negated zero points, as in TFLM.
+ * Each kernel has a plain C reference version (th_ref_*) and an optimized one (th_opt_*);
+ * th_* dispatches to one of them at compile time (TH_KERNELS_REFERENCE selects the reference). */
+#ifndef TH_KERNELS_H
+#define TH_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  const int8_t *input;
+  int32_t in_h, in_w, in_c;
+  int32_t input_offset; /* -input_zero_point */
+  const int8_t *filter; /* [out_c][k_h][k_w][in_c] */
+  int32_t k_h, k_w;
+  const int32_t *bias; /* [out_c] or NULL */
+  int8_t *output;
+  int32_t out_h, out_w, out_c;
+  int32_t output_offset; /* +output_zero_point */
+  int32_t stride_h, stride_w, dilation_h, dilation_w;
+  int32_t pad_top, pad_left;
+  const int32_t *out_multiplier; /* [out_c] */
+  const int32_t *out_shift;      /* [out_c], TFLite convention: >0 left shift */
+  int32_t act_min, act_max;
+  int16_t *scratch; /* planned in the arena; th_conv2d_s8_scratch_bytes() long; may be NULL if 0 */
+} th_conv_params;
+
+/* Depthwise: filter [1][k_h][k_w][out_c], out_c = in_c * depth_multiplier. */
+typedef struct {
+  th_conv_params conv;
+  int32_t depth_multiplier;
+} th_dwconv_params;
+
+typedef struct {
+  const int8_t *input; /* [batches][in_n] */
+  int32_t batches, in_n, out_n;
+  int32_t input_offset;
+  const int8_t *weights; /* [out_n][in_n] */
+  int32_t weights_offset; /* -weights_zero_point, 0 for symmetric */
+  const int32_t *bias;    /* [out_n] or NULL */
+  int8_t *output;         /* [batches][out_n] */
+  int32_t output_offset;
+  const int32_t *out_multiplier; /* [out_n] when per_channel, else [1] */
+  const int32_t *out_shift;
+  int32_t per_channel;
+  int32_t act_min, act_max;
+} th_fc_params;
+
+/* Scratch bytes the chosen conv implementation needs (planned into the arena by the harness). */
+int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p);
+int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p);
+
+void th_ref_conv2d_s8(const th_conv_params *p);
+void th_ref_dwconv_s8(const th_dwconv_params *p);
+void th_ref_fc_s8(const th_fc_params *p);
+void th_opt_conv2d_s8(const th_conv_params *p);
+void th_opt_dwconv_s8(const th_dwconv_params *p);
+void th_opt_fc_s8(const th_fc_params *p);
+
+#ifdef TH_KERNELS_REFERENCE
+#define th_conv2d_s8 th_ref_conv2d_s8
+#define th_dwconv_s8 th_ref_dwconv_s8
+#define th_fc_s8 th_ref_fc_s8
+#else
+#define th_conv2d_s8 th_opt_conv2d_s8
+#define th_dwconv_s8 th_opt_dwconv_s8
+#define th_fc_s8 th_opt_fc_s8
+#endif
+
+/* The remaining ops (pooling, elementwise, softmax, quantize, ...) are declared in
+ * th_ops.h by the codegen/engine work; they are light and have one implementation each. */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
