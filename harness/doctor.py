@@ -1,0 +1,68 @@
+"""`tinyhil doctor`: which external tools are here, their versions, and what needs each."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ToolStatus:
+    name: str
+    needed_for: str
+    required: bool  # required by the offline path (the embedded default)
+    version: str | None  # None when missing
+
+    @property
+    def present(self) -> bool:
+        return self.version is not None
+
+
+def _first_line(cmd: list[str]) -> str | None:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0].strip() if text else None
+
+
+def pio_executable() -> str | None:
+    """PlatformIO from this Python's environment first, so a venv install is found without activation."""
+    beside = Path(sys.executable).with_name("pio")
+    return str(beside) if beside.exists() else shutil.which("pio")
+
+
+def _binary(name: str, version_flag: str = "--version") -> str | None:
+    path = shutil.which(name)
+    return _first_line([path, version_flag]) if path else None
+
+
+def _package(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_tools() -> list[ToolStatus]:
+    pio = pio_executable()
+    return [
+        ToolStatus("arm-none-eabi-gcc", "building firmware", True, _binary("arm-none-eabi-gcc")),
+        ToolStatus("platformio", "building firmware", True, _first_line([pio, "--version"]) if pio else None),
+        ToolStatus("qemu-system-arm", "--target qemu", True, _binary("qemu-system-arm")),
+        ToolStatus("tflite-micro", "host TFLM reference outputs", True, _package("tflite-micro")),
+        ToolStatus("tensorflow", "demo, compress", True, _package("tensorflow")),
+        ToolStatus("renode", "--target renode (online path)", False, _binary("renode")),
+        ToolStatus("renode-test", "Renode robot tests in CI (online path)", False, _binary("renode-test")),
+    ]
+
+
+def offline_path_ready(tools: list[ToolStatus]) -> bool:
+    return all(t.present for t in tools if t.required)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything tinyhil needs on Debian/Ubuntu (apt: GNU Arm toolchain + QEMU; pip: the package
+# into ./.venv). Idempotent: a second run installs nothing new. With --demo it then runs `tinyhil demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+              python3-venv git)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "[tinyhil] apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "[tinyhil] creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+if ! .venv/bin/python -c "import harness, tensorflow, tflite_micro, platformio" 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.tinyhil-installed ]; then
+  echo "[tinyhil] pip install -e .[dev] (first time: ~2-3 min, ~2.5 GB with TensorFlow)"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".[dev]"
+  touch .venv/.tinyhil-installed
+fi
+
+if [ "${1:-}" = "--demo" ]; then
+  exec .venv/bin/tinyhil demo
+fi
