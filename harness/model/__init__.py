@@ -5,4 +5,6 @@ from harness.model.macs import layer_macs, total_macs
 from harness.model.tflite_file import Operator, QuantParams, Tensor, TfliteModel, load_tflite
 
 __all__ = [
-    "FitCheck", "LayerInfo", "ModelInfo", "analyze", "estimate_fit","Operator", "QuantParams", "Tensor", "TfliteModel", "layer_macs", "load_tflite", "total_macs"]
+    "FitCheck", "LayerInfo", "ModelInfo", "Operator", "QuantParams", "Tensor", "TfliteModel",
+    "analyze", "estimate_fit", "layer_macs", "load_tflite", "total_macs",
+]
