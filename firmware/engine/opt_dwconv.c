@@ -13,8 +13,8 @@
 #include "th_kernels.h"
 
 TH_INLINE int8_t requant_out(int32_t acc, const th_conv_params *c, int32_t ch) {
-  int32_t v = th_requantize(acc, c->out_multiplier[ch], c->out_shift[ch]) + c->output_offset;
-  return (int8_t)th_clamp(v, c->act_min, c->act_max);
+  int32_t v = th_dsp_requantize(acc, c->out_multiplier[ch], c->out_shift[ch]) + c->output_offset;
+  return (int8_t)th_dsp_clamp(v, c->act_min, c->act_max);
 }
 
 /* Filter taps [k_lo, k_hi) that land inside [0, in_size) for an output starting at `origin`. */

@@ -9,8 +9,8 @@
 
 TH_INLINE int8_t requant_out(int32_t acc, const th_fc_params *p, int32_t row) {
   const int32_t q = p->per_channel ? row : 0;
-  int32_t v = th_requantize(acc, p->out_multiplier[q], p->out_shift[q]) + p->output_offset;
-  return (int8_t)th_clamp(v, p->act_min, p->act_max);
+  int32_t v = th_dsp_requantize(acc, p->out_multiplier[q], p->out_shift[q]) + p->output_offset;
+  return (int8_t)th_dsp_clamp(v, p->act_min, p->act_max);
 }
 
 static void fc_two_rows(const th_fc_params *p, const int8_t *in, int32_t row, int8_t *out) {
