@@ -1,0 +1,42 @@
+"""Post-training quantization (int8, float16, dynamic range) and quantization-aware training."""
+
+from __future__ import annotations
+
+from .convert import ConvertOptions, Quantization
+from .data import Dataset
+from .models import clone, fit
+from .params import FineTune
+from .variant import Candidate
+
+
+def ptq_int8(base, int8_io: bool = True, name: str = "int8_ptq") -> Candidate:
+    """Full-integer int8, per-channel weights, calibrated on training samples."""
+    return Candidate(
+        name, "ptq_int8", {"io": "int8" if int8_io else "float", "per_channel": True},
+        base, ConvertOptions(Quantization.INT8, int8_io=int8_io),
+    )
+
+
+def ptq_float16(base, name: str = "float16") -> Candidate:
+    return Candidate(name, "ptq_float16", {}, base, ConvertOptions(Quantization.FLOAT16))
+
+
+def ptq_dynamic(base, name: str = "dynamic_range") -> Candidate:
+    return Candidate(name, "ptq_dynamic", {}, base, ConvertOptions(Quantization.DYNAMIC))
+
+
+def float_baseline(base, name: str = "baseline_float") -> Candidate:
+    return Candidate(name, "float", {}, base, ConvertOptions(Quantization.FLOAT32))
+
+
+def qat(base, data: Dataset, tune: FineTune, int8_io: bool = True, name: str = "qat_int8") -> Candidate:
+    """tfmot quantize_model (fake-quant in training), fine-tune, convert to int8."""
+    import tensorflow_model_optimization as tfmot
+
+    model = tfmot.quantization.keras.quantize_model(clone(base))
+    fit(model, data, tune.epochs, tune.batch_size, tune.learning_rate)
+    return Candidate(
+        name, "qat", {"epochs": tune.epochs, "learning_rate": tune.learning_rate,
+                      "io": "int8" if int8_io else "float"},
+        model, ConvertOptions(Quantization.INT8, int8_io=int8_io), save_keras=False,
+    )
