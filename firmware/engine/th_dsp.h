@@ -97,7 +97,7 @@ TH_INLINE int32_t th_smlatt(uint32_t a, uint32_t b, int32_t acc) {
  * RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left, mult), right).
  * (x*m + 2^30) >> 31 (arithmetic) equals gemmlowp's nudged, truncating division for every sign;
  * the saturating case (x == m == INT32_MIN) cannot occur since multipliers are positive. */
-TH_INLINE int32_t th_requantize(int32_t x, int32_t mult, int32_t shift) {
+TH_INLINE int32_t th_dsp_requantize(int32_t x, int32_t mult, int32_t shift) {
   int32_t left = shift > 0 ? shift : 0;
   int32_t right = shift > 0 ? 0 : -shift;
   int64_t prod = (int64_t)(int32_t)((uint32_t)x << left) * mult + ((int64_t)1 << 30);
@@ -108,7 +108,7 @@ TH_INLINE int32_t th_requantize(int32_t x, int32_t mult, int32_t shift) {
   return (high >> right) + (remainder > threshold);
 }
 
-TH_INLINE int32_t th_clamp(int32_t v, int32_t lo, int32_t hi) {
+TH_INLINE int32_t th_dsp_clamp(int32_t v, int32_t lo, int32_t hi) {
   v = v < lo ? lo : v;
   return v > hi ? hi : v;
 }

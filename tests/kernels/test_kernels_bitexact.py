@@ -1,0 +1,169 @@
+"""Optimized kernels (opt_*.c) against the reference kernels (ref_*.c), bit for bit, on
+thousands of random shapes and quantization parameters (host build, plain-C DSP equivalents)."""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+
+import numpy as np
+import pytest
+from kernel_lib import ConvParams, DwParams, FcParams, build_kernel_lib, ptr
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="host gcc not installed")
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    return build_kernel_lib(tmp_path_factory.mktemp("kernels"))
+
+
+def _requant_params(rng, n, depth):
+    """Per-channel multipliers and shifts that put most outputs inside int8 (so rounding is
+    exercised, not just saturation) for a dot product of `depth` terms; sometimes a left shift."""
+    multiplier = rng.integers(1 << 30, (1 << 31) - 1, size=n, dtype=np.int64).astype(np.int32)
+    centre = round(-6.3 - 0.5 * np.log2(max(depth, 1)))
+    shift = (centre + rng.integers(-2, 3, size=n)).astype(np.int32)
+    if rng.random() < 0.05:
+        shift = rng.integers(-2, 3, size=n).astype(np.int32)
+    return multiplier, shift
+
+
+def _activation(rng):
+    lo, hi = sorted(rng.integers(-128, 128, size=2).tolist())
+    return [(-128, 127), (lo, hi), (-128, 127)][rng.integers(0, 3)] if hi > lo else (-128, 127)
+
+
+def _out_size(in_size, k, stride, dilation, rng):
+    """Output size and leading pad for SAME or VALID padding, as TFLite computes them."""
+    eff_k = (k - 1) * dilation + 1
+    if rng.random() < 0.5:  # SAME
+        out = (in_size + stride - 1) // stride
+        pad = max((out - 1) * stride + eff_k - in_size, 0) // 2
+    else:
+        out = (in_size - eff_k) // stride + 1
+        pad = 0
+    return out, pad
+
+
+def _conv_case(rng):
+    """Random conv geometry; a third of the cases are 1x1 (pointwise) convolutions."""
+    pointwise = rng.random() < 0.33
+    k_h, k_w = (1, 1) if pointwise else (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+    while True:
+        g = dict(in_h=int(rng.integers(1, 11)), in_w=int(rng.integers(1, 11)), k_h=k_h, k_w=k_w,
+                 stride_h=int(rng.integers(1, 4)), stride_w=int(rng.integers(1, 4)),
+                 dilation_h=int(rng.integers(1, 3)), dilation_w=int(rng.integers(1, 3)))
+        g["out_h"], g["pad_top"] = _out_size(g["in_h"], k_h, g["stride_h"], g["dilation_h"], rng)
+        g["out_w"], g["pad_left"] = _out_size(g["in_w"], k_w, g["stride_w"], g["dilation_w"], rng)
+        if g["out_h"] > 0 and g["out_w"] > 0:
+            return g
+
+
+def _fill_conv(rng, g, in_c, out_c, filter_shape, with_bias, depthwise=False):
+    arrays = dict(
+        input=rng.integers(-128, 128, size=(g["in_h"], g["in_w"], in_c), dtype=np.int8),
+        filter=rng.integers(-127, 128, size=filter_shape, dtype=np.int8),
+        bias=rng.integers(-(1 << 16), 1 << 16, size=out_c, dtype=np.int32) if with_bias else None,
+    )
+    depth = g["k_h"] * g["k_w"] * (1 if depthwise else in_c)
+    arrays["multiplier"], arrays["shift"] = _requant_params(rng, out_c, depth)
+    params = ConvParams(
+        input=ptr(arrays["input"], ctypes.c_int8), in_h=g["in_h"], in_w=g["in_w"], in_c=in_c,
+        input_offset=int(rng.integers(-127, 129)), filter=ptr(arrays["filter"], ctypes.c_int8),
+        k_h=g["k_h"], k_w=g["k_w"], bias=ptr(arrays["bias"], ctypes.c_int32),
+        out_h=g["out_h"], out_w=g["out_w"], out_c=out_c, output_offset=int(rng.integers(-128, 128)),
+        stride_h=g["stride_h"], stride_w=g["stride_w"], dilation_h=g["dilation_h"],
+        dilation_w=g["dilation_w"], pad_top=g["pad_top"], pad_left=g["pad_left"],
+        out_multiplier=ptr(arrays["multiplier"], ctypes.c_int32),
+        out_shift=ptr(arrays["shift"], ctypes.c_int32),
+    )
+    params.act_min, params.act_max = _activation(rng)
+    return params, arrays
+
+
+def _run_both(lib, name, params, conv, out_shape, scratch_fn=None):
+    """Run ref then opt on the same params; returns both outputs."""
+    outputs = []
+    for kind in ("ref", "opt"):
+        out = np.full(out_shape, 0x55, dtype=np.int8)
+        conv.output = ptr(out, ctypes.c_int8)
+        scratch = None
+        if kind == "opt" and scratch_fn is not None:
+            n_bytes = scratch_fn(ctypes.byref(params))
+            # Poisoned scratch: the kernel must not rely on its initial contents.
+            scratch = np.full(max(n_bytes // 2, 0) + 1, 0x7B7B, dtype=np.int16) if n_bytes > 0 else None
+        conv.scratch = ptr(scratch, ctypes.c_int16)
+        getattr(lib, f"th_{kind}_{name}_s8")(ctypes.byref(params))
+        outputs.append(out)
+    return outputs
+
+
+def test_conv_matches_reference(lib):
+    rng = np.random.default_rng(1234)
+    unsaturated = total = 0
+    for case in range(2500):
+        g = _conv_case(rng)
+        in_c = int(rng.choice([1, 2, 3, 4, 5, 8, 12, 16, 7]))
+        out_c = int(rng.integers(1, 10))
+        params, _arrays = _fill_conv(rng, g, in_c, out_c, (out_c, g["k_h"], g["k_w"], in_c),
+                                     with_bias=rng.random() < 0.9)
+        ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c),
+                             lib.th_conv2d_s8_scratch_bytes)
+        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c}"
+        unsaturated += np.count_nonzero((ref > -128) & (ref < 127))
+        total += ref.size
+    assert unsaturated > 0.5 * total  # the cases exercise rounding, not only clamping
+
+
+def test_conv_without_scratch_matches_reference(lib):
+    rng = np.random.default_rng(99)
+    for case in range(300):
+        g = _conv_case(rng)
+        in_c, out_c = int(rng.integers(1, 9)), int(rng.integers(1, 6))
+        params, _arrays = _fill_conv(rng, g, in_c, out_c, (out_c, g["k_h"], g["k_w"], in_c), True)
+        ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), None)
+        assert np.array_equal(ref, opt), f"case {case}: {g}"
+
+
+def test_depthwise_matches_reference(lib):
+    rng = np.random.default_rng(4321)
+    for case in range(2500):
+        g = _conv_case(rng)
+        in_c = int(rng.choice([1, 2, 3, 4, 5, 8, 9, 12, 16]))
+        multiplier = int(rng.choice([1, 1, 1, 2, 3]))
+        out_c = in_c * multiplier
+        params, _arrays = _fill_conv(rng, g, in_c, out_c, (1, g["k_h"], g["k_w"], out_c),
+                                     with_bias=rng.random() < 0.9, depthwise=True)
+        dw = DwParams(conv=params, depth_multiplier=multiplier)
+        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c),
+                             lib.th_dwconv_s8_scratch_bytes)
+        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} dm={multiplier}"
+
+
+def test_fully_connected_matches_reference(lib):
+    rng = np.random.default_rng(777)
+    for case in range(2000):
+        batches, in_n, out_n = int(rng.integers(1, 4)), int(rng.integers(1, 70)), int(rng.integers(1, 12))
+        per_channel = int(rng.random() < 0.5)
+        n_q = out_n if per_channel else 1
+        inp = rng.integers(-128, 128, size=(batches, in_n), dtype=np.int8)
+        weights = rng.integers(-127, 128, size=(out_n, in_n), dtype=np.int8)
+        bias = rng.integers(-(1 << 16), 1 << 16, size=out_n, dtype=np.int32) if rng.random() < 0.9 else None
+        multiplier, shift = _requant_params(rng, n_q, in_n)
+        params = FcParams(
+            input=ptr(inp, ctypes.c_int8), batches=batches, in_n=in_n, out_n=out_n,
+            input_offset=int(rng.integers(-127, 129)), weights=ptr(weights, ctypes.c_int8),
+            weights_offset=int(rng.integers(-127, 129)) if rng.random() < 0.3 else 0,
+            bias=ptr(bias, ctypes.c_int32), output_offset=int(rng.integers(-128, 128)),
+            out_multiplier=ptr(multiplier, ctypes.c_int32), out_shift=ptr(shift, ctypes.c_int32),
+            per_channel=per_channel,
+        )
+        params.act_min, params.act_max = _activation(rng)
+        outputs = []
+        for kind in ("ref", "opt"):
+            out = np.full((batches, out_n), 0x55, dtype=np.int8)
+            params.output = ptr(out, ctypes.c_int8)
+            getattr(lib, f"th_{kind}_fc_s8")(ctypes.byref(params))
+            outputs.append(out)
+        assert np.array_equal(*outputs), f"case {case}: in_n={in_n} out_n={out_n} pc={per_channel}"
