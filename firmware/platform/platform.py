@@ -1,0 +1,47 @@
+"""The tinyhil development platform: builds with the system GNU Arm toolchain, fully offline.
+
+PlatformIO needs its core package `tool-scons` before any build and would fetch it from the
+registry. It instantiates this class first, so we register the bundled `tool-scons` folder
+(which runs the pip-installed SCons 4.11.1) as an installed package, the same way
+`pio pkg install -g -t symlink://...` would. The toolchain is declared in platform.json as a
+`symlink://` package; we make its path absolute so the spec resolves from any working directory.
+"""
+
+import json
+import os
+
+from platformio.public import PlatformBase
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+
+
+def _link_core_scons(packages_dir):
+    link_path = os.path.join(packages_dir, "tool-scons.pio-link")
+    scons_dir = os.path.join(HERE, "tool-scons")
+    wanted = {
+        "cwd": HERE,
+        "spec": {"owner": "platformio", "name": "tool-scons", "uri": "symlink://" + scons_dir},
+    }
+    try:
+        with open(link_path, encoding="utf-8") as fp:
+            if json.load(fp) == wanted:
+                return
+    except (OSError, ValueError):
+        pass
+    os.makedirs(packages_dir, exist_ok=True)
+    tmp_path = "%s.%d.tmp" % (link_path, os.getpid())
+    with open(tmp_path, "w", encoding="utf-8") as fp:
+        json.dump(wanted, fp)
+    os.replace(tmp_path, link_path)  # atomic: parallel builds may race here
+
+
+class TinyhilPlatform(PlatformBase):
+    def __init__(self, manifest_path):
+        super().__init__(manifest_path)
+        _link_core_scons(self.config.get("platformio", "packages_dir"))
+        self.packages["toolchain-gccarmnoneeabi"]["version"] = "symlink://" + os.path.join(
+            HERE, "toolchain"
+        )
+
+    def is_embedded(self):
+        return True

@@ -1,0 +1,185 @@
+/* The command set: identify, model info, memory, and running inferences with timing. */
+#include <string.h>
+
+#include "board.h"
+#include "memory_probe.h"
+#include "protocol.h"
+#include "timer.h"
+#include "tinyhil_model.h"
+
+#ifndef TH_OUTPUT_MAX
+#define TH_OUTPUT_MAX 4096u
+#endif
+#ifndef TH_MAX_LAYERS
+#define TH_MAX_LAYERS 256u
+#endif
+
+#define TH_FIRMWARE_VERSION "tinyhil-fw 0.1.0"
+#ifdef TH_KERNELS_REFERENCE
+#define TH_KERNELS_NAME "reference"
+#else
+#define TH_KERNELS_NAME "optimized"
+#endif
+
+static uint8_t output_buf[TH_OUTPUT_MAX] __attribute__((aligned(16)));
+
+typedef struct {
+  uint64_t stamps[TH_MAX_LAYERS + 1];
+} layer_clock;
+
+static layer_clock layer_times;
+
+static void stamp_layer(uint32_t layer, void *ctx) {
+  layer_clock *clock = ctx;
+  if (layer <= TH_MAX_LAYERS) clock->stamps[layer] = th_timer_now();
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static void send_identity(void) {
+  const char *strings[] = {TH_FIRMWARE_VERSION, th_board_name(), "builtin", TH_KERNELS_NAME,
+                           th_timer_name(), "gcc " __VERSION__};
+  size_t len = 2 + 4 + 4 + 4;
+  for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) len += th_str_wire_len(strings[i]);
+  th_frame_begin(TH_MSG_IDENTITY, (uint16_t)len);
+  th_frame_put_u16(TH_PROTOCOL_VERSION);
+  th_frame_put_u32(th_board_cpu_hz());
+  th_frame_put_u32(th_timer_hz());
+  th_frame_put_u32(th_timer_overhead());
+  for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) th_frame_put_str(strings[i]);
+  th_frame_end();
+}
+
+static void send_model_info(void) {
+  th_frame_begin(TH_MSG_MODEL_INFO, (uint16_t)(4 * 7 + 2 + th_str_wire_len(th_model.name)));
+  th_frame_put_u32(th_model.input_bytes);
+  th_frame_put_u32(th_model.output_bytes);
+  th_frame_put_u8(th_model.input_dtype);
+  th_frame_put_u8(th_model.output_dtype);
+  th_frame_put_u32(th_model.arena_bytes);
+  th_frame_put_u32(th_model.n_layers);
+  th_frame_put_u32(th_model.macs);
+  th_frame_put_u32(th_data_count);
+  th_frame_put_u32(TH_OUTPUT_MAX);
+  th_frame_put_u32(TH_MAX_LAYERS);
+  th_frame_put_str(th_model.name);
+  th_frame_end();
+  for (uint32_t i = 0; i < th_model.n_layers; i++) {
+    const th_layer_info *layer = &th_model.layers[i];
+    th_frame_begin(TH_MSG_LAYER, (uint16_t)(8 + th_str_wire_len(layer->op) + th_str_wire_len(layer->name)));
+    th_frame_put_u32(i);
+    th_frame_put_u32(layer->macs);
+    th_frame_put_str(layer->op);
+    th_frame_put_str(layer->name);
+    th_frame_end();
+  }
+}
+
+static int check_buffers(void) {
+  if (th_model.output_bytes > TH_OUTPUT_MAX) {
+    th_send_error(TH_ERR_TOO_LARGE, "model output larger than the firmware's output buffer");
+    return 0;
+  }
+  if (th_model.n_layers > TH_MAX_LAYERS) {
+    th_send_error(TH_ERR_TOO_LARGE, "model has more layers than TH_MAX_LAYERS");
+    return 0;
+  }
+  return 1;
+}
+
+static void send_memory(void) {
+  static const uint8_t zeros[64];
+  if (!check_buffers()) return;
+  const void *input = th_data_count ? (const void *)th_data_inputs : (const void *)zeros;
+  if (!th_data_count && th_model.input_bytes > sizeof(zeros)) {
+    th_send_error(TH_ERR_OUT_OF_RANGE, "no sample in flash to measure memory with");
+    return;
+  }
+  th_memory_report report;
+  th_measure_memory(input, output_buf, &report);
+  th_frame_begin(TH_MSG_MEMORY, 4 * 5);
+  th_frame_put_u32(report.arena_plan_bytes);
+  th_frame_put_u32(report.arena_used_bytes);
+  th_frame_put_u32(report.stack_used_bytes);
+  th_frame_put_u32(report.stack_size_bytes);
+  th_frame_put_u32(report.static_ram_bytes);
+  th_frame_end();
+}
+
+/* One timed inference, streamed back as a SAMPLE frame. */
+static void run_one(uint32_t index, const void *input, int per_layer) {
+  uint64_t start, end;
+  if (per_layer) {
+    start = th_timer_now();
+    th_model_invoke(input, output_buf, stamp_layer, &layer_times);
+    end = th_timer_now();
+  } else {
+    start = th_timer_now();
+    th_model_invoke(input, output_buf, 0, 0);
+    end = th_timer_now();
+  }
+  const uint16_t n_counts = per_layer ? (uint16_t)th_model.n_layers : 0;
+  th_frame_begin(TH_MSG_SAMPLE, (uint16_t)(4 + 8 + 2 + 8u * n_counts + th_model.output_bytes));
+  th_frame_put_u32(index);
+  th_frame_put_u64(end - start);
+  th_frame_put_u16(n_counts);
+  for (uint16_t i = 0; i < n_counts; i++) th_frame_put_u64(layer_times.stamps[i + 1] - layer_times.stamps[i]);
+  th_frame_put(output_buf, th_model.output_bytes);
+  th_frame_end();
+}
+
+static void run_flash(const uint8_t *payload, uint16_t len) {
+  if (len != 9) {
+    th_send_error(TH_ERR_BAD_LENGTH, "RUN_FLASH takes u32 start, u32 count, u8 flags");
+    return;
+  }
+  const uint32_t start = get_u32(payload), count = get_u32(payload + 4);
+  const int per_layer = payload[8] & TH_FLAG_PER_LAYER;
+  if (start > th_data_count || count > th_data_count - start) {
+    th_send_error(TH_ERR_OUT_OF_RANGE, "sample range beyond th_data_count");
+    return;
+  }
+  if (!check_buffers()) return;
+  for (uint32_t i = start; i < start + count; i++) {
+    run_one(i, th_data_inputs + (size_t)i * th_model.input_bytes, per_layer);
+  }
+  th_frame_begin(TH_MSG_RUN_DONE, 4);
+  th_frame_put_u32(count);
+  th_frame_end();
+}
+
+static void run_input(uint8_t *payload, uint16_t len) {
+  if (len != 1u + th_model.input_bytes) {
+    th_send_error(TH_ERR_BAD_LENGTH, "RUN_INPUT takes u8 flags and exactly input_bytes of input");
+    return;
+  }
+  if (!check_buffers()) return;
+  /* Move the input to the start of the (16-byte aligned) receive buffer, as kernels may expect. */
+  const int per_layer = payload[0] & TH_FLAG_PER_LAYER;
+  memmove(payload, payload + 1, th_model.input_bytes);
+  run_one(TH_INDEX_HOST_INPUT, payload, per_layer);
+}
+
+void th_handle_command(uint8_t type, uint8_t *payload, uint16_t len) {
+  switch (type) {
+    case TH_CMD_IDENTIFY:
+      send_identity();
+      break;
+    case TH_CMD_MODEL_INFO:
+      send_model_info();
+      break;
+    case TH_CMD_MEASURE_MEMORY:
+      send_memory();
+      break;
+    case TH_CMD_RUN_FLASH:
+      run_flash(payload, len);
+      break;
+    case TH_CMD_RUN_INPUT:
+      run_input(payload, len);
+      break;
+    default:
+      th_send_error(TH_ERR_UNKNOWN_COMMAND, "unknown command type");
+  }
+}
