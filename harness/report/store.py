@@ -1,0 +1,83 @@
+"""The results store: `results.csv` (for people and diff) and `results.parquet` (typed), kept in step.
+
+Rows are appended: each run adds a row, earlier runs stay (history; `latest_runs` picks the newest
+per configuration). The Parquet file is the typed source when both exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.report.provenance import utc_timestamp
+from harness.report.schema import COLUMN_KINDS, COLUMNS, ResultRow
+from harness.report.transforms import add_derived
+
+CSV_NAME = "results.csv"
+PARQUET_NAME = "results.parquet"
+
+_PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64"}
+
+
+def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame:
+    """Rows (ResultRow or plain dicts) to a typed DataFrame with every schema column present."""
+    records = [
+        (row if isinstance(row, ResultRow) else ResultRow.from_mapping(row)).to_record() for row in rows
+    ]
+    return normalize(pd.DataFrame.from_records(records))
+
+
+def normalize(df: pd.DataFrame) -> pd.DataFrame:
+    """Schema columns first, in order, with their dtypes; extra columns after, as they are."""
+    df = df.copy()
+    for column in COLUMNS:
+        if column not in df.columns:
+            df[column] = pd.NA
+    for column, kind in COLUMN_KINDS.items():
+        df[column] = _cast(df[column], kind)
+    extras = [c for c in df.columns if c not in COLUMN_KINDS]
+    return df[[*COLUMNS, *extras]].reset_index(drop=True)
+
+
+def load_results(results_dir: str | Path) -> pd.DataFrame:
+    """The stored table (empty, with the schema columns, when nothing is stored yet)."""
+    results_dir = Path(results_dir)
+    parquet, csv = results_dir / PARQUET_NAME, results_dir / CSV_NAME
+    if parquet.is_file():
+        return normalize(pd.read_parquet(parquet))
+    if csv.is_file():
+        return normalize(pd.read_csv(csv))
+    return normalize(pd.DataFrame())
+
+
+def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: str | Path) -> pd.DataFrame:
+    """Add rows to the store (derived columns filled in), rewrite CSV and Parquet, return the table."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    new = rows_to_frame(rows)
+    new["timestamp"] = new["timestamp"].fillna(utc_timestamp())  # when stored, if the run did not say
+    old = load_results(results_dir)
+    frames = [f for f in (old, new) if len(f)]
+    table = normalize(pd.concat(frames, ignore_index=True)) if frames else new
+    table = add_derived(table)
+    _write_atomically(table, results_dir / CSV_NAME, lambda df, p: df.to_csv(p, index=False))
+    _write_atomically(table, results_dir / PARQUET_NAME, lambda df, p: df.to_parquet(p, index=False))
+    return table
+
+
+def _write_atomically(df: pd.DataFrame, path: Path, writer) -> None:
+    # A reader (or a crash) never sees half a file.
+    partial = path.with_name(path.name + ".partial")
+    writer(df, partial)
+    partial.replace(path)
+
+
+def _cast(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "float":
+        return pd.to_numeric(series, errors="coerce").astype("float64")
+    if kind == "int":
+        return pd.to_numeric(series, errors="coerce").round().astype("Int64")
+    return series.astype("string")

@@ -1,0 +1,101 @@
+"""Report transforms: pure DataFrame -> DataFrame functions (inputs are never modified)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from harness.report.schema import EMULATOR_UNIT, RUN_KEYS, UNITS_WITH_MS
+
+MEMORY_COLUMNS = ("flash_bytes", "ram_bytes", "arena_bytes", "tflm_arena_bytes", "tflm_arena_head_bytes")
+
+
+def add_derived(df: pd.DataFrame) -> pd.DataFrame:
+    """Fill `latency_ms` (cycles at clock_hz) and `instructions_per_mac` where they are missing."""
+    df = df.copy()
+    if df.empty:
+        return df
+    latency = pd.to_numeric(df["latency_median"], errors="coerce").astype("float64")
+    clock = pd.to_numeric(df["clock_hz"], errors="coerce").astype("float64")
+    macs = pd.to_numeric(df["macs"], errors="coerce").astype("float64")
+    unit = df["unit"].astype("string")
+    cycles = unit.isin(UNITS_WITH_MS).fillna(False).to_numpy(bool)
+    instructions = (unit == EMULATOR_UNIT).fillna(False).to_numpy(bool)
+    ms = np.where(cycles & (clock > 0), latency / clock * 1e3, np.nan)
+    per_mac = np.where(instructions & (macs > 0), latency / macs, np.nan)
+    df["latency_ms"] = df["latency_ms"].fillna(pd.Series(ms, index=df.index))
+    df["instructions_per_mac"] = df["instructions_per_mac"].fillna(pd.Series(per_mac, index=df.index))
+    return df
+
+
+def successful(df: pd.DataFrame) -> pd.DataFrame:
+    """Runs that produced measurements (no `error`)."""
+    return df[df["error"].isna()].copy()
+
+
+def failed(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["error"].notna()].copy()
+
+
+def latest_runs(df: pd.DataFrame, keys: tuple[str, ...] = RUN_KEYS) -> pd.DataFrame:
+    """The newest row per run configuration (table order breaks timestamp ties: later wins)."""
+    if df.empty:
+        return df.copy()
+    ordered = df.assign(_order=np.arange(len(df))).sort_values(["timestamp", "_order"], na_position="first")
+    newest = ordered.groupby(list(keys), dropna=False, sort=False).tail(1)
+    return newest.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+def run_label(df: pd.DataFrame) -> pd.Series:
+    """Short readable name of each run: `model / engine[-kernels] @ board (target)`."""
+    kernels = df["kernels"].astype("string").fillna("")
+    engine = df["engine"].astype("string").fillna("?") + kernels.map(lambda k: f"-{k}" if k else "")
+    where = df["board"].astype("string").fillna("?") + " (" + df["target"].astype("string").fillna("?") + ")"
+    return df["model"].astype("string").fillna("?") + " / " + engine + " @ " + where
+
+
+def pareto_front(df: pd.DataFrame, latency: str = "latency_median",
+                 accuracy: str = "accuracy_device") -> pd.DataFrame:
+    """Add `on_pareto_front`: no other run of the same unit is at least as fast and as accurate
+    while strictly better in one of the two. Latencies in different units are never compared."""
+    df = df.copy()
+    df["on_pareto_front"] = False
+    for _, group in df.dropna(subset=[latency, accuracy]).groupby("unit"):
+        x = group[latency].to_numpy(float)
+        y = group[accuracy].to_numpy(float)
+        dominated = (
+            (x[None, :] <= x[:, None]) & (y[None, :] >= y[:, None])
+            & ((x[None, :] < x[:, None]) | (y[None, :] > y[:, None]))
+        ).any(axis=1)
+        df.loc[group.index[~dominated], "on_pareto_front"] = True
+    return df
+
+
+def memory_long(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (run, memory kind) with `bytes`: flash, RAM, arena and the TFLM arena figures."""
+    present = [c for c in MEMORY_COLUMNS if c in df.columns]
+    wide = df.assign(run=run_label(df))[["run", *present]]
+    long = wide.melt(id_vars="run", var_name="memory", value_name="bytes").dropna(subset=["bytes"])
+    long["memory"] = long["memory"].str.removesuffix("_bytes")
+    return long.reset_index(drop=True)
+
+
+def per_layer_long(df: pd.DataFrame) -> pd.DataFrame:
+    """Unpack `per_layer_json`: one row per (run, layer) with index, name, op, macs, count, unit."""
+    rows = []
+    for _, run in df.dropna(subset=["per_layer_json"]).iterrows():
+        for position, layer in enumerate(json.loads(run["per_layer_json"])):
+            rows.append({
+                "run": run_label(run.to_frame().T).iloc[0],
+                "model": run["model"],
+                "unit": run["unit"],
+                "index": int(layer.get("index", position)),
+                "name": str(layer.get("name", f"layer{position}")),
+                "op": str(layer.get("op", layer.get("type", "?"))),
+                "macs": layer.get("macs"),
+                "count": layer.get("count"),
+            })
+    columns = ["run", "model", "unit", "index", "name", "op", "macs", "count"]
+    return pd.DataFrame(rows, columns=columns)
