@@ -31,11 +31,30 @@ class LoadedModel:
     note: str
 
 
-def build_digits_cnn(input_shape: tuple[int, ...], num_classes: int, width: int = 16):
+def build_default_model(input_shape: tuple[int, ...], num_classes: int, width: int = 16, logits: bool = False):
+    """The digits CNN for image-like inputs (H, W, C); a two-layer MLP for feature vectors."""
+    if len(input_shape) == 3:
+        return build_digits_cnn(input_shape, num_classes, width, logits)
+    import tf_keras as keras
+
+    return keras.Sequential(
+        [
+            keras.layers.InputLayer(input_shape),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(8 * width, activation="relu", name="dense1"),
+            keras.layers.Dense(4 * width, activation="relu", name="dense2"),
+            keras.layers.Dense(num_classes, activation=None if logits else "softmax", name="classifier"),
+        ],
+        name=f"mlp_w{width}",
+    )
+
+
+def build_digits_cnn(input_shape: tuple[int, ...], num_classes: int, width: int = 16, logits: bool = False):
     """Conv 3x3 → conv 3x3 → pool → conv 1x1 → dense → softmax, built with tf_keras for tfmot.
 
     The 1x1 conv and the hidden dense layer give low-rank factorization something to factor;
-    `width` scales every layer (the distillation student uses a smaller one).
+    `width` scales every layer (the distillation student uses a smaller one); `logits` leaves the
+    softmax out (distillation trains on logits).
     """
     import tf_keras as keras
 
@@ -49,7 +68,7 @@ def build_digits_cnn(input_shape: tuple[int, ...], num_classes: int, width: int 
             layers.Conv2D(2 * width, 1, activation="relu", name="conv3_1x1"),
             layers.Flatten(name="flatten"),
             layers.Dense(4 * width, activation="relu", name="dense"),
-            layers.Dense(num_classes, activation="softmax", name="classifier"),
+            layers.Dense(num_classes, activation=None if logits else "softmax", name="classifier"),
         ],
         name=f"digits_cnn_w{width}",
     )

@@ -100,3 +100,7 @@ class LowRankParams:
     def __post_init__(self):
         if self.rank <= 0:
             raise InvalidParameterError(f"rank must be ≥ 1, got {self.rank}")
+
+
+class UnsupportedModelError(TinyhilError):
+    """The model's structure does not allow this technique (e.g. branches for channel pruning)."""
