@@ -1,0 +1,90 @@
+"""What a lowering function sees: tensors, known values, pointers, constants and scratch.
+
+Pointers are placeholders (`__T<index>__`, `__S__`) until the arena is planned; `emit` swaps in
+the final addresses. Constants become `static const` arrays in flash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness.errors import UnsupportedOpsError
+from harness.model import Operator, Tensor, TfliteModel
+
+C_TYPES = {
+    np.dtype(np.int8): "int8_t",
+    np.dtype(np.uint8): "uint8_t",
+    np.dtype(np.int16): "int16_t",
+    np.dtype(np.int32): "int32_t",
+    np.dtype(np.float32): "float",
+}
+
+
+@dataclass
+class ConstArray:
+    name: str
+    ctype: str
+    values: np.ndarray  # flat
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.nbytes)
+
+
+@dataclass
+class LayerCode:
+    op: Operator
+    code: str  # C statements, placeholders unresolved
+    scratch_bytes: int = 0
+
+
+@dataclass
+class LowerContext:
+    model: TfliteModel
+    values: dict[int, np.ndarray]
+    layer: int = 0
+    consts: list[ConstArray] = field(default_factory=list)
+    _const_of_tensor: dict[int, str] = field(default_factory=dict)
+
+    def tensor(self, index: int) -> Tensor:
+        return self.model.tensor(index)
+
+    def value(self, index: int) -> np.ndarray | None:
+        return self.values.get(index)
+
+    def const(self, values: np.ndarray, dtype, hint: str) -> str:
+        """Register a flash array; returns its C name."""
+        arr = np.ascontiguousarray(np.asarray(values).astype(dtype).ravel())
+        name = f"k{self.layer}_{hint}"
+        self.consts.append(ConstArray(name, C_TYPES[np.dtype(dtype)], arr))
+        return name
+
+    def ptr(self, index: int) -> str:
+        """C expression (untyped bytes) of a tensor's data: a constant array or a placeholder."""
+        if index in self.values:
+            if index not in self._const_of_tensor:
+                t = self.tensor(index)
+                self._const_of_tensor[index] = self.const(self.values[index], t.dtype, f"t{index}")
+            return f"(const void *){self._const_of_tensor[index]}"
+        return f"__T{index}__"
+
+    def refuse(self, op: Operator, why: str) -> UnsupportedOpsError:
+        return UnsupportedOpsError([f"{op.op} ({why})"])
+
+
+def quant_of(t: Tensor) -> tuple[float, int]:
+    """Per-tensor (scale, zero point) of an activation."""
+    if t.quant is None:
+        return 1.0, 0
+    return float(t.quant.scale[0]), int(t.quant.zero_point[0])
+
+
+def c_init(fields: dict) -> str:
+    """A designated initializer body: `.a = 1, .b = x`."""
+    return ", ".join(f".{k} = {v}" for k, v in fields.items())
+
+
+def int_list(values) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"

@@ -1,0 +1,132 @@
+"""From a TfliteModel to a program: the run-time layers in order, their storage, the arena plan.
+
+Steps: fold shape/constant ops; turn RESHAPE-like ops into aliases (no copy) unless their output
+is a graph output; lower each remaining op to a kernel call; give each activation a storage
+place: graph inputs are read where the caller keeps them (flash, for the bundled test data),
+graph outputs are written straight into the caller's buffer, everything else lives in the arena
+at an offset planned from the layers' lifetimes, scratch included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harness.codegen import lower_heavy as heavy
+from harness.codegen import lower_light as light
+from harness.codegen.arena import ArenaPlan, Request, plan_arena
+from harness.codegen.context import LayerCode, LowerContext
+from harness.codegen.fold import fold, runtime_inputs
+from harness.errors import UnsupportedOpsError
+from harness.model import TfliteModel
+
+LOWERINGS = {
+    "CONV_2D": heavy.lower_conv2d,
+    "DEPTHWISE_CONV_2D": heavy.lower_depthwise,
+    "FULLY_CONNECTED": heavy.lower_fully_connected,
+    "AVERAGE_POOL_2D": light.lower_pool,
+    "MAX_POOL_2D": light.lower_pool,
+    "ADD": light.lower_binary,
+    "MUL": light.lower_binary,
+    "MEAN": light.lower_mean,
+    "PAD": light.lower_pad,
+    "PADV2": light.lower_pad,
+    "CONCATENATION": light.lower_concat,
+    "SOFTMAX": light.lower_softmax,
+    "LOGISTIC": light.lower_logistic,
+    "RELU": light.lower_relu,
+    "RELU6": light.lower_relu6,
+    "QUANTIZE": light.lower_quantize,
+    "DEQUANTIZE": light.lower_dequantize,
+    "RESHAPE": light.lower_copy,
+    "SQUEEZE": light.lower_copy,
+    "EXPAND_DIMS": light.lower_copy,
+}
+ALIAS_OPS = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS"}
+SUPPORTED_OPS = frozenset(LOWERINGS)
+
+
+@dataclass(frozen=True)
+class Program:
+    model: TfliteModel
+    layers: tuple[LayerCode, ...]
+    consts: tuple
+    arena: ArenaPlan
+    storage: dict  # root tensor index -> C expression of its bytes
+    aliases: dict  # tensor index -> tensor index it shares bytes with
+    folded_ops: tuple[str, ...]
+
+    def root(self, t: int) -> int:
+        while t in self.aliases:
+            t = self.aliases[t]
+        return t
+
+    def resolve(self, code: str, layer: int) -> str:
+        """Swap tensor and scratch placeholders for addresses."""
+        code = code.replace("__S__", f"(th_arena + {self.arena.offsets.get(('scratch', layer), 0)})")
+        return re.sub(r"__T(\d+)__", lambda m: self.storage[self.root(int(m.group(1)))], code)
+
+
+def _lower_all(model: TfliteModel):
+    graph = fold(model)
+    ctx = LowerContext(model, graph.values)
+    aliases, layers, refused = {}, [], []
+    for op in graph.ops:
+        if op.op in ALIAS_OPS and op.outputs[0] not in model.outputs:
+            aliases[op.outputs[0]] = op.inputs[0]
+            continue
+        lower = LOWERINGS.get(op.op)
+        if lower is None:
+            refused.append(op.op)
+            continue
+        ctx.layer = len(layers)
+        try:
+            layers.append(lower(ctx, op))
+        except UnsupportedOpsError as e:
+            refused.extend(e.ops)
+    if refused:
+        raise UnsupportedOpsError(refused)
+    return graph, ctx, aliases, layers
+
+
+def check_ops(model: TfliteModel) -> None:
+    """Raise UnsupportedOpsError naming every op (and op variant) the engine cannot run."""
+    _lower_all(model)
+
+
+def build_program(model: TfliteModel) -> Program:
+    graph, ctx, aliases, layers = _lower_all(model)
+
+    def root(t: int) -> int:
+        while t in aliases:
+            t = aliases[t]
+        return t
+
+    storage = {}
+    offset = 0
+    for t in model.inputs:
+        storage[t] = f"(in_bytes + {offset})"
+        offset += model.tensor(t).nbytes
+    offset = 0
+    for t in model.outputs:
+        if root(t) in storage or root(t) in graph.values:
+            raise UnsupportedOpsError([f"graph output {model.tensor(t).name!r} computed by no op"])
+        storage[root(t)] = f"(out_bytes + {offset})"
+        offset += model.tensor(t).nbytes
+
+    first, last = {}, {}
+    for i, layer in enumerate(layers):
+        for t in runtime_inputs(layer.op) + list(layer.op.outputs):
+            r = root(t)
+            if r in graph.values or r in storage:
+                continue
+            first.setdefault(r, i)
+            last[r] = i
+    requests = [Request(t, model.tensor(t).nbytes, first[t], last[t]) for t in first]
+    requests += [Request(("scratch", i), layer.scratch_bytes, i, i)
+                 for i, layer in enumerate(layers) if layer.scratch_bytes]
+    arena = plan_arena(requests)
+    for t in first:
+        storage[t] = f"(th_arena + {arena.offsets[t]})"
+    return Program(model, tuple(layers), tuple(ctx.consts), arena, storage, aliases,
+                   tuple(op.op for op in graph.folded))

@@ -1,0 +1,15 @@
+"""Scratch bytes of the heavy kernels: the same formulas as firmware/engine/scratch.c.
+
+The plan is static, so the harness must know these sizes without running C; the host test
+bench checks that both sides agree for every layer it builds.
+"""
+
+
+def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: int) -> int:
+    if k_h == 1 and k_w == 1 and pad_top == 0 and pad_left == 0:
+        return 0
+    return 2 * k_h * k_w * in_c * 2  # two int16 im2col columns
+
+
+def dwconv_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
+    return 0
