@@ -42,31 +42,28 @@ def file_figures(tflite_path: Path) -> FileFigures:
     )
 
 
-def _weight_tensors(model) -> list[np.ndarray]:
-    """Filter tensors of the weight ops; float16 weights sit behind a DEQUANTIZE op."""
+def _constant_inputs(model, position: int) -> list[np.ndarray]:
+    """Constant input `position` (1 weights, 2 bias) of the weight ops; float16 constants sit
+    behind a DEQUANTIZE op, whose input is then the stored tensor."""
     producers = {out: op for op in model.operators for out in op.outputs}
     found: dict[int, np.ndarray] = {}
     for op in model.operators:
-        if op.op not in WEIGHT_OPS or len(op.inputs) < 2:
+        if op.op not in WEIGHT_OPS or len(op.inputs) <= position or op.inputs[position] < 0:
             continue
-        index = op.inputs[1]
-        tensor = model.tensor(index)
-        if tensor.data is None and index in producers and producers[index].op == "DEQUANTIZE":
+        index = op.inputs[position]
+        if model.tensor(index).data is None and index in producers and producers[index].op == "DEQUANTIZE":
             index = producers[index].inputs[0]
-            tensor = model.tensor(index)
-        if tensor.data is not None:
-            found[index] = np.asarray(tensor.data)
+        if model.tensor(index).data is not None:
+            found[index] = np.asarray(model.tensor(index).data)
     return list(found.values())
 
 
+def _weight_tensors(model) -> list[np.ndarray]:
+    return _constant_inputs(model, 1)
+
+
 def _bias_tensors(model) -> list[np.ndarray]:
-    biases = {}
-    for op in model.operators:
-        if op.op in WEIGHT_OPS and len(op.inputs) > 2 and op.inputs[2] >= 0:
-            tensor = model.tensor(op.inputs[2])
-            if tensor.data is not None:
-                biases[op.inputs[2]] = np.asarray(tensor.data)
-    return list(biases.values())
+    return _constant_inputs(model, 2)
 
 
 def keras_kernels(model) -> list[np.ndarray]:
