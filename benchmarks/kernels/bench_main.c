@@ -1,0 +1,179 @@
+/* Kernel benchmark on QEMU mps2-an386: the conv / depthwise / FC layer shapes of the MLPerf Tiny
+ * IC (ResNet-8) and KWS (DS-CNN) models, each run with the reference and the optimized kernel on
+ * the same pseudo-random data. Prints one line per layer:
+ *   LAYER <model> <name> <macs> <ref_ticks> <opt_ticks> <match 0/1>
+ * Ticks are SysTick counts at 25 MHz; under `qemu -icount shift=0` one tick is 40 instructions. */
+#include <stdint.h>
+#include <string.h>
+
+#include "th_kernels.h"
+
+void bench_puts(const char *s);
+void bench_timer_start(void);
+uint64_t bench_ticks(void);
+
+enum kind { CONV, DWCONV, FC };
+
+typedef struct {
+  const char *model, *name;
+  enum kind kind;
+  int32_t in_h, in_w, in_c, out_c, k_h, k_w, stride_h, stride_w, same_padding;
+  int32_t full_scratch; /* give a 1x1 conv the im2col scratch even if scratch.c plans none */
+} layer;
+
+/* Model order, duplicates included, so per-model sums weigh shapes as the models do. */
+static const layer LAYERS[] = {
+    {"ic", "conv3x3_3to16_32x32", CONV, 32, 32, 3, 16, 3, 3, 1, 1, 1, 0, 0},
+    {"ic", "conv3x3_16to16_32x32", CONV, 32, 32, 16, 16, 3, 3, 1, 1, 1, 0, 0},
+    {"ic", "conv3x3_16to16_32x32", CONV, 32, 32, 16, 16, 3, 3, 1, 1, 1, 0, 0},
+    {"ic", "conv3x3s2_16to32_32x32", CONV, 32, 32, 16, 32, 3, 3, 2, 2, 1},
+    {"ic", "conv3x3_32to32_16x16", CONV, 16, 16, 32, 32, 3, 3, 1, 1, 1, 0, 0},
+    {"ic", "conv1x1s2_16to32_32x32", CONV, 32, 32, 16, 32, 1, 1, 2, 2, 1},
+    {"ic", "conv3x3s2_32to64_16x16", CONV, 16, 16, 32, 64, 3, 3, 2, 2, 1},
+    {"ic", "conv3x3_64to64_8x8", CONV, 8, 8, 64, 64, 3, 3, 1, 1, 1, 0, 0},
+    {"ic", "conv1x1s2_32to64_16x16", CONV, 16, 16, 32, 64, 1, 1, 2, 2, 1},
+    {"ic", "fc_64to10", FC, 1, 1, 64, 10, 1, 1, 1, 1, 0, 0},
+    {"kws", "conv10x4s2_1to64_50x10", CONV, 50, 10, 1, 64, 10, 4, 2, 2, 1},
+    {"kws", "dw3x3_64_25x5", DWCONV, 25, 5, 64, 64, 3, 3, 1, 1, 1, 0, 0},
+    {"kws", "pw_64to64_25x5", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 0, 0},
+    {"kws", "dw3x3_64_25x5", DWCONV, 25, 5, 64, 64, 3, 3, 1, 1, 1, 0, 0},
+    {"kws", "pw_64to64_25x5", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 0, 0},
+    {"kws", "dw3x3_64_25x5", DWCONV, 25, 5, 64, 64, 3, 3, 1, 1, 1, 0, 0},
+    {"kws", "pw_64to64_25x5", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 0, 0},
+    {"kws", "dw3x3_64_25x5", DWCONV, 25, 5, 64, 64, 3, 3, 1, 1, 1, 0, 0},
+    {"kws", "pw_64to64_25x5", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 0, 0},
+    {"kws_alt", "pw_64to64_25x5_with_scratch", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0},
+    {"ic_alt", "conv1x1s2_16to32_32x32_with_scratch", CONV, 32, 32, 16, 32, 1, 1, 2, 2, 1, 1},
+    {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
+};
+
+static int8_t input[32 * 32 * 16];
+static int8_t filter[64 * 3 * 3 * 64];
+static int8_t out_ref[32 * 32 * 16], out_opt[32 * 32 * 16];
+static int32_t bias[64], mult[64], shift[64];
+static int16_t scratch[4096] __attribute__((aligned(8)));
+
+static uint32_t rng_state = 12345u;
+static uint32_t rng(void) {
+  rng_state = rng_state * 1664525u + 1013904223u;
+  return rng_state >> 8;
+}
+static void fill_s8(int8_t *dst, int32_t n, int32_t lo) {
+  for (int32_t i = 0; i < n; ++i) dst[i] = (int8_t)(lo + (int32_t)(rng() % (uint32_t)(128 - lo)));
+}
+
+/* Multipliers and shifts that keep most outputs inside int8 for `depth`-term dot products. */
+static void fill_quant(int32_t n, int32_t depth) {
+  int32_t log2_depth = 0;
+  while ((1 << (log2_depth + 1)) <= depth) ++log2_depth;
+  for (int32_t i = 0; i < n; ++i) {
+    bias[i] = (int32_t)(rng() % 20001u) - 10000;
+    mult[i] = (int32_t)(0x40000000u + (rng() % 0x3FFFFFFFu));
+    shift[i] = -6 - log2_depth / 2 - (int32_t)(rng() % 2u);
+  }
+}
+
+static void put_u(uint64_t v) {
+  char buf[24];
+  int i = 23;
+  buf[i] = 0;
+  do {
+    buf[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  bench_puts(buf + i);
+}
+
+static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t same, int32_t *pad) {
+  int32_t out = same ? (in + stride - 1) / stride : (in - k) / stride + 1;
+  int32_t total = (out - 1) * stride + k - in;
+  *pad = same && total > 0 ? total / 2 : 0;
+  return out;
+}
+
+static uint64_t run(const layer *l, int opt, int8_t *out) {
+  th_conv_params c;
+  memset(&c, 0, sizeof c);
+  c.input = input;
+  c.in_h = l->in_h;
+  c.in_w = l->in_w;
+  c.in_c = l->in_c;
+  c.input_offset = 3;
+  c.filter = filter;
+  c.k_h = l->k_h;
+  c.k_w = l->k_w;
+  c.bias = bias;
+  c.output = out;
+  c.out_h = out_size(l->in_h, l->k_h, l->stride_h, l->same_padding, &c.pad_top);
+  c.out_w = out_size(l->in_w, l->k_w, l->stride_w, l->same_padding, &c.pad_left);
+  c.out_c = l->out_c;
+  c.output_offset = -5;
+  c.stride_h = l->stride_h;
+  c.stride_w = l->stride_w;
+  c.dilation_h = c.dilation_w = 1;
+  c.out_multiplier = mult;
+  c.out_shift = shift;
+  c.act_min = -128;
+  c.act_max = 127;
+  uint64_t t0 = 0, t1 = 0;
+  if (l->kind == FC) {
+    th_fc_params f = {input, 1, l->in_c, l->out_c, 3, filter, 0, bias, out, -5, mult, shift, 1, -128, 127};
+    t0 = bench_ticks();
+    (opt ? th_opt_fc_s8 : th_ref_fc_s8)(&f);
+    t1 = bench_ticks();
+  } else if (l->kind == DWCONV) {
+    th_dwconv_params d = {c, 1};
+    d.conv.scratch = th_dwconv_s8_scratch_bytes(&d) ? scratch : NULL;
+    t0 = bench_ticks();
+    (opt ? th_opt_dwconv_s8 : th_ref_dwconv_s8)(&d);
+    t1 = bench_ticks();
+  } else {
+    c.scratch = (th_conv2d_s8_scratch_bytes(&c) || l->full_scratch) ? scratch : NULL;
+    t0 = bench_ticks();
+    (opt ? th_opt_conv2d_s8 : th_ref_conv2d_s8)(&c);
+    t1 = bench_ticks();
+  }
+  return t1 - t0;
+}
+
+static int32_t layer_macs(const layer *l, int32_t *out_bytes) {
+  int32_t pad;
+  int32_t oh = out_size(l->in_h, l->k_h, l->stride_h, l->same_padding, &pad);
+  int32_t ow = out_size(l->in_w, l->k_w, l->stride_w, l->same_padding, &pad);
+  *out_bytes = oh * ow * l->out_c;
+  int32_t depth = l->kind == DWCONV ? l->k_h * l->k_w : l->k_h * l->k_w * l->in_c;
+  return *out_bytes * depth;
+}
+
+int main(void) {
+  bench_timer_start();
+  int failures = 0;
+  for (uint32_t i = 0; i < sizeof LAYERS / sizeof LAYERS[0]; ++i) {
+    const layer *l = &LAYERS[i];
+    int32_t out_bytes;
+    int32_t macs = layer_macs(l, &out_bytes);
+    int32_t depth = l->kind == DWCONV ? l->k_h * l->k_w : l->k_h * l->k_w * l->in_c;
+    fill_s8(input, l->in_h * l->in_w * l->in_c, -128);
+    fill_s8(filter, l->out_c * l->k_h * l->k_w * (l->kind == DWCONV ? 1 : l->in_c), -127);
+    fill_quant(l->out_c, depth);
+    memset(out_ref, 0x11, sizeof out_ref);
+    memset(out_opt, 0x22, sizeof out_opt);
+    uint64_t ref_ticks = run(l, 0, out_ref);
+    uint64_t opt_ticks = run(l, 1, out_opt);
+    int match = memcmp(out_ref, out_opt, (size_t)out_bytes) == 0;
+    failures += !match;
+    bench_puts("LAYER ");
+    bench_puts(l->model);
+    bench_puts(" ");
+    bench_puts(l->name);
+    bench_puts(" ");
+    put_u((uint64_t)macs);
+    bench_puts(" ");
+    put_u(ref_ticks);
+    bench_puts(" ");
+    put_u(opt_ticks);
+    bench_puts(match ? " 1\n" : " 0\n");
+  }
+  bench_puts("DONE\n");
+  return failures ? 1 : 0;
+}
