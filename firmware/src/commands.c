@@ -53,7 +53,7 @@ static void send_identity(void) {
 }
 
 static void send_model_info(void) {
-  th_frame_begin(TH_MSG_MODEL_INFO, (uint16_t)(4 * 7 + 2 + th_str_wire_len(th_model.name)));
+  th_frame_begin(TH_MSG_MODEL_INFO, (uint16_t)(4 * 8 + 2 + th_str_wire_len(th_model.name)));
   th_frame_put_u32(th_model.input_bytes);
   th_frame_put_u32(th_model.output_bytes);
   th_frame_put_u8(th_model.input_dtype);

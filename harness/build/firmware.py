@@ -1,0 +1,81 @@
+"""The built firmware: its ELF and what it occupies, read from the ELF with pyelftools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from harness.boards import Board
+from harness.errors import BuildError, DoesNotFitError
+
+
+@dataclass(frozen=True)
+class ElfSizes:
+    sections: dict[str, int]  # every allocated section: name -> bytes
+    flash_bytes: int  # what is programmed: code, read-only data, vector table, .data's initial image
+    ram_bytes: int  # what is reserved in RAM: .data, .bss, stack (and heap if any)
+    compiler: str  # from the ELF's .comment, e.g. "GCC: (15:12.2.rel1-1) 12.2.1 20221205"
+
+
+def read_elf_sizes(elf: Path) -> ElfSizes:
+    try:
+        with open(elf, "rb") as f:
+            ef = ELFFile(f)
+            sections: dict[str, int] = {}
+            flash = ram = 0
+            for sec in ef.iter_sections():
+                flags = sec["sh_flags"]
+                if not flags & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
+                    continue
+                size = sec["sh_size"]
+                sections[sec.name] = size
+                if sec["sh_type"] != "SHT_NOBITS":
+                    flash += size  # has contents: stored in flash (for .data, its load image)
+                if flags & SH_FLAGS.SHF_WRITE:
+                    ram += size
+            comment = ef.get_section_by_name(".comment")
+            compiler = comment.data().split(b"\0")[0].decode(errors="replace") if comment else ""
+    except (OSError, ELFError) as e:
+        raise BuildError(f"cannot read ELF {elf}: {e}") from e
+    return ElfSizes(sections, flash, ram, compiler)
+
+
+@dataclass(frozen=True)
+class Firmware:
+    elf: Path
+    board: Board
+    model_dir: Path
+    kernels: str  # "optimized" | "reference"
+    build_dir: Path
+    log_path: Path
+    sizes: ElfSizes
+    build_seconds: float
+    toolchain: str  # compiler that built it
+    platformio: str = field(default="")
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.sizes.flash_bytes
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.sizes.ram_bytes
+
+    @property
+    def sections(self) -> dict[str, int]:
+        return self.sizes.sections
+
+
+def check_fits(sizes: ElfSizes, board: Board) -> None:
+    """Raise DoesNotFitError when the ELF needs more flash or RAM than the board has."""
+    problems = []
+    if sizes.flash_bytes > board.flash_bytes:
+        problems.append(f"flash: needs {sizes.flash_bytes} bytes, {board.name} has {board.flash_bytes}")
+    if sizes.ram_bytes > board.ram_bytes:
+        problems.append(f"RAM: needs {sizes.ram_bytes} bytes, {board.name} has {board.ram_bytes}")
+    if problems:
+        raise DoesNotFitError("firmware does not fit the board; " + "; ".join(problems))

@@ -1,0 +1,138 @@
+"""Build the firmware for a board and a generated model with PlatformIO (`pio run -e <board>`).
+
+The model directory reaches the build through TINYHIL_MODEL_DIR (firmware/tools/model_sources.py)
+and every build gets its own PLATFORMIO_BUILD_DIR inside work_dir, so builds of different models
+or kernel choices never share objects.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness.boards import PROJECT_DIR, Board, load_board
+from harness.build.firmware import Firmware, check_fits, read_elf_sizes
+from harness.errors import BuildError, DoesNotFitError, TinyhilError, ToolMissingError
+
+KERNELS = ("optimized", "reference")
+TOOLCHAIN_GCC = "arm-none-eabi-gcc"
+LOG_TAIL_LINES = 30
+_OVERFLOW = re.compile(r"region [`']?(\w+)'? overflowed by (\d+) bytes")
+
+
+def check_tools() -> None:
+    """Raise ToolMissingError naming what is missing to build firmware."""
+    if not shutil.which(TOOLCHAIN_GCC):
+        raise ToolMissingError(
+            f"{TOOLCHAIN_GCC} not found: install the GNU Arm toolchain "
+            "(Debian: apt install gcc-arm-none-eabi libnewlib-arm-none-eabi)"
+        )
+    if importlib.util.find_spec("platformio") is None:
+        raise ToolMissingError("PlatformIO not found: pip install platformio==6.2.0")
+
+
+def _pio(args: list[str], env: dict, log_path: Path, timeout: float, project_dir: Path) -> int:
+    with open(log_path, "ab") as log:
+        log.write(("$ pio " + " ".join(args) + "\n").encode())
+        log.flush()
+        try:
+            return subprocess.run(
+                [sys.executable, "-m", "platformio", *args, "-d", str(project_dir)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout,
+            ).returncode  # fmt: skip
+        except subprocess.TimeoutExpired as e:
+            raise BuildError(f"PlatformIO took more than {timeout:g} s; log: {log_path}") from e
+
+
+def _tail(log_path: Path) -> str:
+    lines = log_path.read_text(errors="replace").splitlines()
+    return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def _build_env(model_dir: Path, kernels: str, build_dir: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        TINYHIL_MODEL_DIR=str(model_dir),
+        TINYHIL_KERNELS=kernels,
+        PLATFORMIO_BUILD_DIR=str(build_dir),
+        PLATFORMIO_SETTING_ENABLE_TELEMETRY="No",
+        PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL="9999",
+        PLATFORMIO_NO_ANSI="true",
+    )
+    return env
+
+
+def build_firmware(
+    board: Board | str,
+    model_dir: Path,
+    work_dir: Path,
+    *,
+    kernels: str = "optimized",
+    project_dir: Path = PROJECT_DIR,
+    timeout: float = 900.0,
+) -> Firmware:
+    """Build the firmware with the model in model_dir; raise BuildError or DoesNotFitError."""
+    board = load_board(board) if isinstance(board, str) else board
+    if kernels not in KERNELS:
+        raise TinyhilError(f"unknown kernels {kernels!r}; choose one of {', '.join(KERNELS)}")
+    model_dir = Path(model_dir).resolve()
+    for name in ("model.c", "data.c"):
+        if not (model_dir / name).is_file():
+            raise BuildError(f"{model_dir} has no {name}: not a generated model directory")
+    check_tools()
+    work_dir = Path(work_dir).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    build_dir = work_dir / "pio-build"
+    log_path = work_dir / "build.log"
+    log_path.write_text("")
+
+    started = time.monotonic()
+    env = _build_env(model_dir, kernels, build_dir)
+    code = _pio(["run", "-e", board.name], env, log_path, timeout, Path(project_dir))
+    seconds = time.monotonic() - started
+    if code != 0:
+        log = log_path.read_text(errors="replace")
+        overflow = _OVERFLOW.findall(log)
+        if overflow:
+            what = "; ".join(f"{region} overflowed by {n} bytes" for region, n in overflow)
+            raise DoesNotFitError(
+                f"firmware does not fit {board.name} (flash {board.flash_bytes} bytes, RAM {board.ram_bytes} "
+                f"bytes): {what}; log: {log_path}"
+            )
+        raise BuildError(f"firmware build for {board.name} failed (log: {log_path}):\n{_tail(log_path)}")
+
+    elf = build_dir / board.name / "program.elf"
+    if not elf.is_file():
+        raise BuildError(f"PlatformIO reported success but {elf} is missing; log: {log_path}")
+    sizes = read_elf_sizes(elf)
+    check_fits(sizes, board)
+    return Firmware(
+        elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
+        sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.compiler, platformio=_pio_version(),
+    )  # fmt: skip
+
+
+def _pio_version() -> str:
+    try:
+        from platformio import __version__
+    except ImportError:
+        return ""
+    return f"PlatformIO {__version__}"
+
+
+def upload_firmware(firmware: Firmware, *, project_dir: Path = PROJECT_DIR, timeout: float = 300.0) -> None:
+    """Flash a physical board with `pio run -e <board> -t upload` (the board's upload tool)."""
+    if not firmware.board.physical:
+        raise TinyhilError(f"board {firmware.board.name!r} is emulator-only and cannot be flashed")
+    env = _build_env(firmware.model_dir, firmware.kernels, firmware.build_dir)
+    code = _pio(["run", "-e", firmware.board.name, "-t", "upload"], env, firmware.log_path, timeout,
+                Path(project_dir))
+    if code != 0:
+        raise BuildError(f"uploading to {firmware.board.name} failed (log: {firmware.log_path}):\n"
+                         f"{_tail(firmware.log_path)}")

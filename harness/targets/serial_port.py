@@ -1,0 +1,59 @@
+"""A physical board on a serial port (pyserial). Flash with harness.build.upload_firmware."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import serial
+
+from harness.errors import DeviceError
+from harness.targets.base import CountScale, Target
+
+
+class SerialTarget(Target):
+    name = "serial"
+
+    def __init__(self, port: str, baud: int = 115200, *, log_path: Path | None = None) -> None:
+        self.port = port
+        self.baud = baud
+        self.log_path = log_path
+        self._serial: serial.Serial | None = None
+
+    def open(self) -> None:
+        try:
+            self._serial = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1)
+        except serial.SerialException as e:
+            raise DeviceError(f"cannot open serial port {self.port}: {e}") from e
+        self._serial.reset_input_buffer()
+
+    def _port(self) -> serial.Serial:
+        if self._serial is None:
+            raise DeviceError(f"serial port {self.port} is not open")
+        return self._serial
+
+    def read(self, max_bytes: int, timeout: float) -> bytes:
+        port = self._port()
+        port.timeout = timeout
+        try:
+            data = port.read(1)
+            if data and max_bytes > 1:
+                data += port.read(min(port.in_waiting, max_bytes - 1))
+        except serial.SerialException as e:
+            raise DeviceError(f"reading {self.port} failed: {e}") from e
+        return data
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._port().write(data)
+            self._port().flush()
+        except serial.SerialException as e:
+            raise DeviceError(f"writing {self.port} failed: {e}") from e
+
+    def close(self) -> None:
+        if self._serial is not None:
+            self._serial.close()
+            self._serial = None
+
+    def count_scale(self, timer: str, timer_hz: int) -> CountScale:
+        # Real silicon: DWT CYCCNT counts core cycles, and SysTick runs from the core clock.
+        return CountScale("cycles", 1.0, 1.0)
