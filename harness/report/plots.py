@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from harness.report.transforms import (
+    add_derived,
     latest_runs,
     memory_long,
     pareto_front,
@@ -47,8 +48,9 @@ def latency_axis(group: pd.DataFrame, unit: str) -> tuple[pd.Series, str]:
 
 def plot_pareto(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
     """Accuracy vs latency, one panel per latency unit, Pareto front drawn as a step line."""
-    runs = pareto_front(successful(latest_runs(df)).dropna(subset=["latency_median", "accuracy_device", "unit"]))
-    units = sorted(runs["unit"].unique()) or ["(no runs)"]
+    runs = successful(add_derived(latest_runs(df)))
+    runs = pareto_front(runs.dropna(subset=["latency_median", "accuracy_device", "unit"]))
+    units = sorted(runs["unit"].unique()) or [None]
     fig = Figure(figsize=(6.4 * len(units), 4.8), layout="constrained")
     for ax, unit in zip(fig.subplots(1, len(units), squeeze=False)[0], units, strict=True):
         group = runs[runs["unit"] == unit]
@@ -68,6 +70,9 @@ def plot_pareto(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
         ax.set_ylabel("accuracy on device (%)")
         ax.grid(alpha=0.3)
         if group.empty:
+            ax.set_xlabel("latency per inference")
+            ax.set_xticks([])
+            ax.set_yticks([])
             ax.text(0.5, 0.5, "no successful runs", ha="center", va="center", transform=ax.transAxes)
     fig.suptitle("Accuracy vs latency")
     return save_figure(fig, out_stem)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from rich.console import Console
+
+from harness.report import plot_memory, plot_pareto, plot_per_layer, rows_to_frame, summary_table
+from harness.report.plots import latency_axis
+
+
+def test_plots_write_png_and_pdf(rows, tmp_path):
+    df = rows_to_frame(rows)
+    for plot, stem in ((plot_pareto, "pareto"), (plot_memory, "memory"), (plot_per_layer, "per_layer")):
+        png, pdf = plot(df, tmp_path / "plots" / stem)
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
+
+
+def test_plots_survive_an_all_failed_table(rows, tmp_path):
+    df = rows_to_frame([rows[2]])
+    for plot in (plot_pareto, plot_memory, plot_per_layer):
+        png, pdf = plot(df, tmp_path / plot.__name__)
+        assert png.exists() and pdf.exists()
+
+
+def test_latency_axis_names_the_unit(rows):
+    from harness.report.transforms import add_derived
+
+    df = add_derived(rows_to_frame(rows))
+    _, emulator_label = latency_axis(df[df["unit"] == "instructions"], "instructions")
+    _, board_label = latency_axis(df[df["unit"] == "cycles"], "cycles")
+    assert emulator_label == "latency per inference (instructions)"
+    assert board_label == "latency per inference (ms)"
+    _, raw_cycles = latency_axis(df[df["unit"] == "cycles"].assign(latency_ms=float("nan")), "cycles")
+    assert raw_cycles == "latency per inference (cycles)"
+
+
+def test_summary_table_shows_units_and_errors(rows):
+    console = Console(width=250, record=True)
+    console.print(summary_table(rows_to_frame(rows)))
+    text = console.export_text()
+    assert "12,000 instructions" in text and "30,000 cycles" in text
+    assert "op not supported yet: ADD" in text

@@ -1,0 +1,71 @@
+"""Results store: schema, derived columns, CSV/Parquet round trip, append history, provenance."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from harness.report import COLUMNS, ResultRow, append_results, load_results, provenance
+from harness.report.store import normalize
+
+
+def test_round_trip_csv_and_parquet_agree(rows, tmp_path):
+    written = append_results(rows, tmp_path)
+    from_parquet = load_results(tmp_path)
+    from_csv = normalize(pd.read_csv(tmp_path / "results.csv"))
+    pd.testing.assert_frame_equal(from_parquet, written)
+    pd.testing.assert_frame_equal(from_csv, written)
+    assert list(written.columns[: len(COLUMNS)]) == list(COLUMNS)
+    assert written["wall_seconds"].iloc[0] == 3.25  # unknown keys become columns
+    assert json.loads(written["sections_json"].iloc[0]) == {".text": 20_000, ".rodata": 10_000}
+    assert str(written["arena_bytes"].dtype) == "Int64" and str(written["model"].dtype) == "string"
+
+
+def test_derived_columns_follow_the_unit(rows, tmp_path):
+    table = append_results(rows, tmp_path).set_index(["board", "kernels"])
+    emulator = table.loc[("mps2_an386", "optimized")]
+    assert emulator["instructions_per_mac"] == pytest.approx(2.0)
+    assert pd.isna(emulator["latency_ms"])  # instructions are never turned into time
+    board = table.loc[("nucleo_f401re", "cmsis-nn")]
+    assert board["latency_ms"] == pytest.approx(30_000 / 84e6 * 1e3)
+    assert pd.isna(board["instructions_per_mac"])
+
+
+def test_failed_run_keeps_its_row(rows, tmp_path):
+    table = append_results(rows, tmp_path)
+    failed = table[table["error"].notna()]
+    assert list(failed["model"]) == ["ic"]
+    assert "ADD" in failed["error"].iloc[0] and pd.isna(failed["latency_median"].iloc[0])
+
+
+def test_append_keeps_history_and_new_columns(rows, tmp_path):
+    append_results(rows[:2], tmp_path)
+    table = append_results([{**rows[1], "board": "nucleo_l4r5zi", "heap_bytes": 512}], tmp_path)
+    assert len(table) == 3 and len(load_results(tmp_path)) == 3
+    assert table["heap_bytes"].isna().sum() == 2 and table["heap_bytes"].iloc[2] == 512
+    assert table["timestamp"].notna().all()
+
+
+def test_empty_store_has_the_schema(tmp_path):
+    empty = load_results(tmp_path / "nothing")
+    assert empty.empty and list(empty.columns) == list(COLUMNS)
+
+
+def test_row_rejects_unit_contradictions():
+    with pytest.raises(ValueError, match="latency_ms"):
+        ResultRow(model="m", board="b", target="qemu", engine="builtin", unit="instructions", latency_ms=1.0)
+    with pytest.raises(ValueError, match="instructions_per_mac"):
+        ResultRow(model="m", board="b", target="serial", engine="tflm", unit="cycles", instructions_per_mac=2)
+    with pytest.raises(ValueError, match="shadow"):
+        ResultRow(model="m", board="b", target="qemu", engine="builtin", extra={"error": "x"})
+
+
+def test_provenance_names_tools_and_commit():
+    info = provenance(board="mps2_an386", clock_hz=25_000_000)
+    assert info["board"] == "mps2_an386" and info["clock_hz"] == 25_000_000
+    assert info["timestamp"].endswith("+00:00") and info["host"]
+    assert info["git_sha"] is None or len(info["git_sha"].split("-")[0]) == 40
+    for tool, key in (("arm-none-eabi-gcc", "toolchain_version"), ("qemu-system-arm", "qemu_version")):
+        assert info[key] is None or info[key].startswith(tool)
