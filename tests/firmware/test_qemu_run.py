@@ -1,0 +1,77 @@
+"""The real firmware with the fake model, run in QEMU on both machines over the real protocol."""
+
+import numpy as np
+import pytest
+from fake_fw import BOARDS, fake_inputs, fake_reference, require_qemu
+
+from harness.errors import DeviceError
+from harness.protocol import Device
+from harness.targets import QemuTarget
+
+pytestmark = pytest.mark.slow
+
+
+def _session(fw, tmp_path, **kw):
+    require_qemu()
+    return QemuTarget(fw.board, fw.elf, log_dir=tmp_path, max_seconds=60, **kw)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_identify_info_memory_and_run(fake_firmware, board, tmp_path):
+    fw = fake_firmware(board)
+    with _session(fw, tmp_path) as target:
+        dev = Device(target, timeout=10)
+        dev.wait_ready()
+        ident = dev.identify()
+        assert (ident.board, ident.engine, ident.kernels, ident.protocol_version) == (board, "builtin", "optimized", 1)
+        assert ident.timer == "systick"  # DWT CYCCNT does not count in QEMU
+        scale = target.count_scale(ident.timer, ident.timer_hz)
+        assert scale.unit == "instructions"
+        assert scale.per_tick == pytest.approx(1e9 / fw.board.qemu_systick_hz)
+
+        info = dev.model_info()
+        assert (info.name, info.input_bytes, info.output_bytes, info.arena_bytes) == ("fake_dense_relu", 16, 8, 64)
+        assert info.input_dtype == np.int8 and info.data_count == 4 and info.macs == 128
+        assert [(layer.op, layer.name, layer.macs) for layer in info.layers] == [
+            ("FULLY_CONNECTED", "fake/dense", 128), ("RELU", "fake/relu", 0)]
+
+        mem = dev.measure_memory()
+        assert mem.arena_plan_bytes == 64
+        assert mem.arena_used_bytes == 8  # the fake model writes exactly 8 activation bytes
+        assert 0 < mem.stack_used_bytes < 512 and mem.stack_size_bytes == 8192
+
+        samples = dev.run_flash(0, 4, per_layer=True)
+        outputs = np.stack([np.frombuffer(s.output, np.int8) for s in samples])
+        np.testing.assert_array_equal(outputs, fake_reference(fake_inputs()))
+        for s in samples:
+            assert s.count > 0 and len(s.layer_counts) == 2
+            assert sum(s.layer_counts) <= s.count
+            # the 128-MAC dense layer takes far more instructions than the 8-element ReLU
+            assert s.layer_counts[0] > 3 * s.layer_counts[1]
+        # about 1.7k instructions per inference on these machines
+        assert 500 < scale.convert(samples[0].count) < 20_000
+
+        x = np.arange(-8, 8, dtype=np.int8) * 9
+        one = dev.run_input(x.tobytes())
+        np.testing.assert_array_equal(np.frombuffer(one.output, np.int8), fake_reference(x[None])[0])
+        assert one.layer_counts == ()
+
+
+def test_counts_are_identical_across_runs(fake_firmware, tmp_path):
+    fw = fake_firmware("mps2_an386")
+    runs = []
+    for i in range(2):
+        with _session(fw, tmp_path / str(i)) as target:
+            runs.append([s.count for s in Device(target, timeout=10).run_flash(0, 4)])
+    assert runs[0] == runs[1]
+
+
+def test_firmware_refuses_bad_requests(fake_firmware, tmp_path):
+    fw = fake_firmware("netduinoplus2")
+    with _session(fw, tmp_path) as target:
+        dev = Device(target, timeout=10)
+        with pytest.raises(DeviceError, match="error 4: sample range beyond th_data_count"):
+            dev.run_flash(2, 3)
+        with pytest.raises(DeviceError, match="error 3: RUN_INPUT takes"):
+            dev.run_input(b"\x00" * 5)
+        assert dev.identify().board == "netduinoplus2"  # still serving after the errors
