@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report.provenance import utc_timestamp
+from harness.report.provenance import provenance
 from harness.report.schema import COLUMN_KINDS, COLUMNS, ResultRow
 from harness.report.transforms import add_derived
 
@@ -57,8 +57,7 @@ def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: s
     """Add rows to the store (derived columns filled in), rewrite CSV and Parquet, return the table."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
-    new = rows_to_frame(rows)
-    new["timestamp"] = new["timestamp"].fillna(utc_timestamp())  # when stored, if the run did not say
+    new = fill_provenance(rows_to_frame(rows))
     old = load_results(results_dir)
     frames = [f for f in (old, new) if len(f)]
     table = normalize(pd.concat(frames, ignore_index=True)) if frames else new
@@ -66,6 +65,20 @@ def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: s
     _write_atomically(table, results_dir / CSV_NAME, lambda df, p: df.to_csv(p, index=False))
     _write_atomically(table, results_dir / PARQUET_NAME, lambda df, p: df.to_parquet(p, index=False))
     return table
+
+
+def fill_provenance(new: pd.DataFrame) -> pd.DataFrame:
+    """Fill provenance the rows left empty, from this machine now (rows are stored right after
+    their run): time, host, commit, compiler, and the QEMU version for QEMU runs."""
+    new = new.copy()
+    now = provenance()
+    for column in ("timestamp", "host", "git_sha", "toolchain_version"):
+        if now[column] is not None:
+            new[column] = new[column].fillna(now[column])
+    if now["qemu_version"] is not None:
+        on_qemu = (new["target"] == "qemu").fillna(False)
+        new.loc[on_qemu, "qemu_version"] = new.loc[on_qemu, "qemu_version"].fillna(now["qemu_version"])
+    return new
 
 
 def _write_atomically(df: pd.DataFrame, path: Path, writer) -> None:

@@ -39,3 +39,15 @@ def test_summary_table_shows_units_and_errors(rows):
     text = console.export_text()
     assert "12,000 instructions" in text and "30,000 cycles" in text
     assert "op not supported yet: ADD" in text
+
+
+def test_print_rows_takes_bench_dicts():
+    bench_row = {"model": "demo", "board": "mps2_an386", "target": "qemu", "engine": "builtin",
+                 "kernels": "optimized", "unit": "instructions", "latency_median": 12_345, "macs": 6000,
+                 "latency_ms": None, "instructions_per_mac": 2.06, "data_source": "in-memory"}
+    console = Console(width=250, record=True)
+    from harness.report import print_rows
+
+    print_rows([bench_row], console=console)
+    text = console.export_text()
+    assert "12,345 instructions" in text and "2.06" in text

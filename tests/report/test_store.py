@@ -69,3 +69,18 @@ def test_provenance_names_tools_and_commit():
     assert info["git_sha"] is None or len(info["git_sha"].split("-")[0]) == 40
     for tool, key in (("arm-none-eabi-gcc", "toolchain_version"), ("qemu-system-arm", "qemu_version")):
         assert info[key] is None or info[key].startswith(tool)
+
+
+def test_append_fills_missing_provenance(rows, tmp_path):
+    from harness.report.provenance import git_sha, qemu_version, toolchain_version
+
+    table = append_results(rows, tmp_path).set_index("target")
+    assert table["host"].notna().all()
+    if git_sha() is not None:
+        assert table["git_sha"].notna().all()
+    if toolchain_version() is not None:
+        assert (table["toolchain_version"] == toolchain_version()).all()
+    if qemu_version() is not None:
+        assert (table.loc["qemu", "qemu_version"] == qemu_version()).all()
+    assert pd.isna(table.loc["serial", "qemu_version"])  # a board run owes nothing to QEMU
+    assert table.loc["serial", "timestamp"] == "2026-01-01T10:01:00+00:00"  # given values stay
