@@ -50,6 +50,9 @@ class Settings:
             raise InvalidParameterError(f"io must be 'int8' or 'float', got {self.io!r}")
         if self.base_epochs < 1:
             raise InvalidParameterError(f"base_epochs must be ≥ 1, got {self.base_epochs}")
+        # Build every technique's parameters once so impossible values fail before any training.
+        self.prune(), self.distill(), self.tune
+        ChannelPruneParams(self.fraction), ClusterParams(self.clusters), LowRankParams(self.rank)
 
     @classmethod
     def from_dict(cls, values: dict) -> Settings:

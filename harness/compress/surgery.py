@@ -25,7 +25,8 @@ def chain_layers(model) -> list:
     for layer in layers:
         nodes = layer._inbound_nodes
         inputs = nodes[0].input_tensors if len(nodes) == 1 else None
-        if previous is None or inputs is None or _as_list(inputs) != [previous]:
+        inputs = _as_list(inputs) if inputs is not None else []
+        if previous is None or len(inputs) != 1 or inputs[0] is not previous:
             raise UnsupportedModelError(
                 f"layer {layer.name!r}: only single-input layer chains (Sequential-like models) can be "
                 "rebuilt for this technique"
