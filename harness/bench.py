@@ -1,0 +1,162 @@
+"""The bench pipeline: analyze → check → host reference → codegen → build → run → compare → row.
+
+Each stage is a small function taking and returning plain data; `run_bench` strings them together
+and records the row even when a later stage fails (with the `error` column), so nothing already
+measured — host reference accuracy, arena figures, ELF sizes — is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from harness.errors import DataError, DoesNotFitError, TinyhilError
+from harness.inputs import Samples, load_samples
+from harness.measure import DeviceRun, run_on_device
+from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
+
+TARGETS = ("qemu", "serial", "renode")
+KERNELS = ("optimized", "reference")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    model: Path
+    board: str
+    target: str = "qemu"
+    data: Path | None = None
+    samples: int | None = None
+    kernels: str = "optimized"
+    per_layer: bool = False
+    port: str | None = None
+    timeout_s: float = 300.0
+    seed: int = 0
+    out: Path | None = None
+    results_dir: Path | None = Path("results")
+    work_dir: Path = Path("build")
+    labels: np.ndarray | None = field(default=None, compare=False)  # for callers with data in memory
+    x: np.ndarray | None = field(default=None, compare=False)
+    extra: dict = field(default_factory=dict, compare=False)  # extra columns (e.g. compression sidecar)
+
+    def validate(self) -> None:
+        if self.target not in TARGETS:
+            raise TinyhilError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
+        if self.kernels not in KERNELS:
+            raise TinyhilError(f"unknown kernels {self.kernels!r}; choose one of {', '.join(KERNELS)}")
+        if self.target == "serial" and not self.port:
+            raise TinyhilError("--target serial needs --port (e.g. /dev/ttyACM0)")
+
+
+def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
+    if labels is None:
+        return None
+    predicted = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
+    return float(np.mean(predicted == labels))
+
+
+def _samples(cfg: BenchConfig, model: TfliteModel) -> Samples:
+    if cfg.x is not None:
+        inp = model.tensor(model.inputs[0])
+        if cfg.x.dtype != inp.dtype:
+            raise DataError(f"in-memory samples are {cfg.x.dtype}, the model input is {inp.dtype}")
+        x = cfg.x.reshape((cfg.x.shape[0], *inp.shape))
+        return Samples(x=x, y=cfg.labels, source="in-memory")
+    return load_samples(model, cfg.data, cfg.samples, cfg.seed)
+
+
+def _base_row(cfg: BenchConfig, model: TfliteModel) -> dict:
+    return {
+        "model": model.name,
+        "model_path": str(cfg.model),
+        "board": cfg.board,
+        "target": cfg.target,
+        "engine": "builtin",
+        "kernels": cfg.kernels,
+        **cfg.extra,
+    }
+
+
+def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
+    """Run one (model, board, target, engine) benchmark and return its results row."""
+    from harness.boards import load_board
+    from harness.codegen import check_supported, generate
+    from harness.reference import run_tflm, tflm_arena
+
+    console = console or Console(stderr=True, quiet=True)
+    cfg.validate()
+    started = time.monotonic()
+    board = load_board(cfg.board)
+    model = load_tflite(cfg.model)
+    info = analyze(model)
+    check_supported(model)  # refuses unsupported ops by name, before anything is built
+    fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes)
+    if not fit.fits:
+        raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
+    samples = _samples(cfg, model)
+    row = _base_row(cfg, model) | {"macs": info.macs, "samples": int(samples.x.shape[0]),
+                                   "data_source": samples.source, "clock_hz": board.clock_hz}
+
+    console.log(f"host TFLM reference on {samples.x.shape[0]} samples")
+    host_out = run_tflm(cfg.model, samples.x)
+    row["accuracy_host"] = _accuracy(host_out, samples.y)
+    arena = tflm_arena(cfg.model)
+    row["tflm_arena_bytes"], row["tflm_arena_head_bytes"] = arena.total_bytes, arena.head_bytes
+
+    work = cfg.work_dir / f"{model.name}-{board.name}-{cfg.kernels}"
+    try:
+        console.log("generating C for the builtin engine")
+        gen = generate(model, work / "model", samples.x, name=model.name)
+        row["arena_plan_bytes"] = gen.arena_bytes
+        device = run_on_device(cfg, board, gen, work, samples.x.shape[0], console, row)
+        _fill_device_columns(row, device, host_out, samples)
+        if cfg.out:
+            _keep_raw(cfg.out, samples.x, device.outputs, row)
+    except TinyhilError as e:
+        row["error"] = f"{type(e).__name__}: {e}"
+        _record(cfg, row)
+        raise
+    row["wall_time_s"] = round(time.monotonic() - started, 2)
+    _record(cfg, row)
+    return row
+
+
+def _fill_device_columns(row: dict, device: DeviceRun, host_out: np.ndarray, samples: Samples) -> None:
+    outputs = device.outputs.reshape(host_out.shape)
+    mismatch = np.any(outputs.reshape(len(outputs), -1) != host_out.reshape(len(host_out), -1), axis=1)
+    counts = np.asarray(device.latency, dtype=np.int64)
+    row.update(device.columns)
+    row.update(
+        latency_median=int(np.median(counts)),
+        latency_min=int(counts.min()),
+        latency_max=int(counts.max()),
+        host_mismatches=int(mismatch.sum()),
+        accuracy_device=_accuracy(outputs, samples.y),
+    )
+    if device.unit == "cycles" and row.get("clock_hz"):
+        row["latency_ms"] = row["latency_median"] / row["clock_hz"] * 1e3
+    else:
+        row["latency_ms"] = None  # emulator instructions have no wall-clock meaning
+    if row.get("macs"):
+        row[f"{device.unit}_per_mac"] = round(row["latency_median"] / row["macs"], 3)
+
+
+def _keep_raw(out: Path, inputs: np.ndarray, outputs: np.ndarray, row: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "inputs.npy", inputs.reshape(inputs.shape[0], *inputs.shape[2:]) if inputs.shape[1] == 1
+            else inputs)
+    np.save(out / "outputs.npy", outputs.reshape(outputs.shape[0], *outputs.shape[2:])
+            if outputs.ndim > 2 and outputs.shape[1] == 1 else outputs)
+    (out / "result.json").write_text(json.dumps(row, indent=2, default=str))
+
+
+def _record(cfg: BenchConfig, row: dict) -> None:
+    if cfg.results_dir is None:
+        return
+    from harness.report import append_results
+
+    append_results([row], cfg.results_dir)
