@@ -24,7 +24,7 @@ class SerialTarget(Target):
             self._serial = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1)
         except serial.SerialException as e:
             raise DeviceError(f"cannot open serial port {self.port}: {e}") from e
-        self._serial.reset_input_buffer()
+        # No input flush: the ready line may already be waiting (the Device skips older noise).
 
     def _port(self) -> serial.Serial:
         if self._serial is None:

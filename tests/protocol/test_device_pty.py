@@ -1,0 +1,65 @@
+"""The Device client over a real pty (pyserial on the slave side, a fake device on the master)."""
+
+import time
+
+import pytest
+from fake_device import OUTPUT, FakeDevice
+
+from harness.errors import DeviceError, DeviceTimeoutError
+from harness.protocol import CorruptFrameError, Device
+from harness.targets import SerialTarget
+
+
+def test_commands_round_trip():
+    with FakeDevice(boot_noise=b"\x00\xffbootloader v1\r\n") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        dev = Device(target, timeout=5)
+        ident = dev.identify()  # waits for the ready line first, skipping the noise
+        assert (ident.board, ident.timer, ident.kernels, ident.timer_overhead) == (
+            "netduinoplus2", "dwt_cyccnt", "reference", 2)
+        assert target.count_scale(ident.timer, ident.timer_hz).unit == "cycles"
+        info = dev.model_info()
+        assert [layer.op for layer in info.layers] == ["FULLY_CONNECTED", "RELU"] and info.data_count == 5
+        mem = dev.measure_memory()
+        assert (mem.arena_used_bytes, mem.stack_used_bytes) == (8, 40)
+        seen = []
+        samples = dev.run_flash(1, 3, per_layer=True, on_sample=seen.append)
+        assert [s.index for s in samples] == [1, 2, 3] and seen == samples
+        assert samples[0].count == 1001 and samples[0].layer_counts == (701, 300) and samples[0].output == OUTPUT
+        one = dev.run_input(bytes(range(16)))
+        assert one.count == 777 and one.output == bytes(range(8))[::-1]
+        assert fake.received[-1] == (0x05, b"\x00" + bytes(range(16)))
+        assert fake.received[-2] == (0x04, (1).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"\x01")
+
+
+def test_device_error_frame_raises():
+    with FakeDevice() as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        with pytest.raises(DeviceError, match="error 4: sample range beyond th_data_count"):
+            Device(target, timeout=5).run_flash(4, 2)
+
+
+def test_silent_device_times_out_with_last_bytes():
+    with FakeDevice("silent", boot_noise=b"Hard fault!\n") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        started = time.monotonic()
+        with pytest.raises(DeviceTimeoutError, match="TINYHIL READY.*within 0.5 s.*Hard fault") as info:
+            Device(target, timeout=0.5).identify()
+        assert time.monotonic() - started < 2
+        assert info.value.last_bytes == b"Hard fault!\n"
+
+
+def test_mute_device_times_out_waiting_for_reply():
+    with FakeDevice("mute") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        with pytest.raises(DeviceTimeoutError, match="no reply frame"):
+            Device(target, timeout=0.5).identify()
+        assert fake.received == [(0x01, b"")]  # the command did arrive
+
+
+def test_corrupt_reply_is_detected():
+    with FakeDevice("corrupt") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        with pytest.raises(CorruptFrameError, match="CRC") as info:
+            Device(target, timeout=2).identify()
+        assert info.value.last_bytes.startswith(b"TINYHIL READY\n\xa5\x5a\x81")
