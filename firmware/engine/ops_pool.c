@@ -1,5 +1,7 @@
 /* MAX_POOL_2D and AVERAGE_POOL_2D (int8), as TFLM's reference pooling: windows clipped to the
- * input, the average divides by the number of in-bounds taps, rounding half away from zero. */
+ * input, the average divides by the number of in-bounds taps, rounding half away from zero.
+ * MEAN (int8), as TFLM's integer QuantizedMeanOrSum: the sum less the zero points, times a
+ * multiplier that folds in 1/count (computed by the harness). */
 #include "th_fixedpoint.h"
 #include "th_ops.h"
 
@@ -57,4 +59,28 @@ void th_avgpool_s8(const th_pool_params *p) {
       }
     }
   }
+}
+
+void th_mean_s8(const th_mean_params *p) {
+  int32_t out_dims[4], count = 1;
+  for (int d = 0; d < 4; ++d) {
+    out_dims[d] = p->reduce[d] ? 1 : p->dims[d];
+    if (p->reduce[d]) count *= p->dims[d];
+  }
+  const int32_t s2 = p->dims[3], s1 = p->dims[2] * s2, s0 = p->dims[1] * s1;
+  int8_t *out = p->output;
+  for (int32_t o0 = 0; o0 < out_dims[0]; ++o0)
+    for (int32_t o1 = 0; o1 < out_dims[1]; ++o1)
+      for (int32_t o2 = 0; o2 < out_dims[2]; ++o2)
+        for (int32_t o3 = 0; o3 < out_dims[3]; ++o3) {
+          int32_t sum = 0;
+          for (int32_t r0 = 0; r0 < (p->reduce[0] ? p->dims[0] : 1); ++r0)
+            for (int32_t r1 = 0; r1 < (p->reduce[1] ? p->dims[1] : 1); ++r1)
+              for (int32_t r2 = 0; r2 < (p->reduce[2] ? p->dims[2] : 1); ++r2)
+                for (int32_t r3 = 0; r3 < (p->reduce[3] ? p->dims[3] : 1); ++r3)
+                  sum += p->input[(o0 + r0) * s0 + (o1 + r1) * s1 + (o2 + r2) * s2 + (o3 + r3)];
+          sum -= p->input_zero_point * count;
+          const int32_t v = th_mul_by_quantized_multiplier(sum, p->multiplier, p->shift) + p->output_zero_point;
+          *out++ = (int8_t)th_clamp(v, -128, 127);
+        }
 }

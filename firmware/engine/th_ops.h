@@ -43,14 +43,15 @@ void th_add_s8(const th_binary_params *p);
 void th_mul_s8(const th_binary_params *p);
 
 /* MEAN over the dims where reduce[d] != 0 (input dims[4]); output is the input with those dims
- * collapsed to 1, in row-major order. The float rescale is TFLM's QuantizedMeanOrSum. */
+ * collapsed to 1, in row-major order. (multiplier, shift) rescale the zero-point-corrected sum
+ * and include the 1/count of the mean, as TFLM's integer QuantizedMeanOrSum. */
 typedef struct {
   const int8_t *input;
   int8_t *output;
   int32_t dims[4];
   int32_t reduce[4];
-  float scale, bias; /* input_scale / output_scale, -input_zp * scale (float32, as TFLM) */
-  int32_t output_zero_point;
+  int32_t input_zero_point, output_zero_point;
+  int32_t multiplier, shift;
 } th_mean_params;
 
 void th_mean_s8(const th_mean_params *p);

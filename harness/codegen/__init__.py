@@ -72,12 +72,17 @@ def _check_inputs(model: TfliteModel, inputs: np.ndarray | None) -> None:
         raise DataError(f"model has {len(model.inputs)} inputs; bundled test data needs exactly one")
     if inputs.dtype != t.dtype:
         raise DataError(f"inputs are {inputs.dtype}, model input {t.name!r} is {t.dtype}")
-    if tuple(inputs.shape[1:]) != tuple(t.shape):
+    sample = tuple(t.shape[1:]) if len(t.shape) > 1 and t.shape[0] == 1 else tuple(t.shape)
+    if inputs.ndim < 1 or tuple(inputs.shape[1:]) not in (tuple(t.shape), sample):
         raise DataError(f"inputs have shape {inputs.shape}; expected [N, {', '.join(map(str, t.shape))}]")
 
 
 def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, name: str) -> GeneratedModel:
-    """Write out_dir/model.c and out_dir/data.c for `model`; `inputs` is [N, *input_shape] or None."""
+    """Write out_dir/model.c and out_dir/data.c for `model`.
+
+    `inputs`: [N, *input_shape] (a leading batch of 1 may be left out) in the model's input dtype,
+    or None for no bundled test data.
+    """
     _check_inputs(model, inputs)
     program = build_program(model)
     out_dir = Path(out_dir)

@@ -13,6 +13,7 @@ from harness.codegen.quant import (
     add_params,
     float32_hex,
     logistic_params,
+    mean_multiplier,
     quantize_f32,
     quantize_multiplier,
     softmax_params,
@@ -124,11 +125,11 @@ def lower_mean(ctx: LowerContext, op: Operator) -> LayerCode:
     axes = {int(a) % rank for a in np.atleast_1d(ctx.value(op.inputs[1]))}
     reduce = [0] * (4 - rank) + [int(d in axes) for d in range(rank)]
     (in_s, in_zp), (out_s, out_zp) = quant_of(ti), quant_of(to)
-    scale = np.float32(in_s) / np.float32(out_s)
-    bias = np.float32(-in_zp) * scale
+    count = _numel([ti.shape[d] for d in axes])
+    multiplier, shift = mean_multiplier(in_s / out_s, count)
     f = {"input": _in(ctx, op), "output": _out(ctx, op), "dims": int_list(_pad4(ti.shape)),
-         "reduce": int_list(reduce), "scale": float32_hex(scale), "bias": float32_hex(bias),
-         "output_zero_point": out_zp}
+         "reduce": int_list(reduce), "input_zero_point": in_zp, "output_zero_point": out_zp,
+         "multiplier": multiplier, "shift": shift}
     return LayerCode(op, f"const th_mean_params p = {{{c_init(f)}}};\nth_mean_s8(&p);")
 
 

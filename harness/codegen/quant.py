@@ -99,6 +99,13 @@ def add_params(scale1: float, scale2: float, scale_out: float) -> dict[str, int]
             "input2_shift": s2, "output_multiplier": mo, "output_shift": so}
 
 
+def mean_multiplier(real_scale: float, count: int) -> tuple[int, int]:
+    """MEAN int8 (TFLM QuantizedMeanOrSum): fold 1/count into the input/output rescale."""
+    multiplier, shift = quantize_multiplier(real_scale)
+    extra = min(count.bit_length() - 1, 32, 31 + shift)
+    return ((multiplier << extra) // count, shift - extra) if count > 0 else (multiplier, shift)
+
+
 def float32_hex(value: float) -> str:
     """A C float literal that round-trips the float32 value exactly."""
     return f"{float(np.float32(value)).hex()}f"

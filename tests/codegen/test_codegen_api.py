@@ -1,0 +1,84 @@
+"""The code generator's contract: refusals, folding, input checks, arena planning, the C it writes."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from harness.codegen import check_supported, generate
+from harness.codegen.arena import Request, plan_arena
+from harness.codegen.lower_light import broadcast_strides
+from harness.codegen.quant import mean_multiplier, quantize_multiplier
+from harness.errors import DataError, UnsupportedOpsError
+from harness.model import load_tflite
+
+
+def test_unsupported_op_is_named_before_any_build(tiny_model, tmp_path):
+    model = load_tflite(tiny_model("tanh"))
+    with pytest.raises(UnsupportedOpsError) as err:
+        check_supported(model)
+    assert err.value.ops == ["TANH"]
+    assert "TANH" in str(err.value)
+    with pytest.raises(UnsupportedOpsError):
+        generate(model, tmp_path, None, name="tanh")
+    assert not (tmp_path / "model.c").exists()
+
+
+def test_shape_ops_are_folded_and_reshape_is_an_alias(tiny_model, tmp_path):
+    model = load_tflite(tiny_model("flatten_dynamic_batch"))
+    assert {"SHAPE", "STRIDED_SLICE", "PACK"} <= set(model.op_names)
+    check_supported(model)
+    gen = generate(model, tmp_path, None, name="flat")
+    assert {"SHAPE", "STRIDED_SLICE", "PACK"} <= set(gen.folded_ops)
+    assert [layer.op for layer in gen.layers] == ["CONV_2D", "FULLY_CONNECTED"]  # RESHAPE costs nothing
+    source = gen.model_c.read_text()
+    assert "memcpy" not in source
+    assert gen.n_layers == 2 and f".n_layers = {gen.n_layers}u" in source
+
+
+def test_generated_model_description(tiny_model, tmp_path):
+    model = load_tflite(tiny_model("fc_softmax"))
+    inputs = np.arange(3 * 64, dtype=np.int64).reshape(3, 1, 8, 8, 1).astype(np.int8)
+    gen = generate(model, tmp_path, inputs, name="digits")
+    assert (gen.input_shape, gen.input_dtype, gen.output_shape, gen.output_dtype) == (
+        (1, 8, 8, 1), "int8", (1, 10), "int8")
+    assert gen.macs == sum(layer.macs for layer in gen.layers) > 0
+    assert gen.arena_bytes % 16 == 0 and gen.arena_bytes > 0
+    weights = sum(model.tensor(t).nbytes for op in model.operators for t in op.inputs[1:3] if t >= 0)
+    assert gen.weight_bytes >= weights
+    data = gen.data_c.read_text()
+    assert "th_data_count = 3u" in data
+    assert len(re.findall(r"0x[0-9a-f]{2}", data)) == inputs.size
+    assert '.name = "digits"' in gen.model_c.read_text()
+
+
+def test_inputs_must_match_the_model(tiny_model, tmp_path):
+    model = load_tflite(tiny_model("fc_softmax"))
+    with pytest.raises(DataError, match="float32"):
+        generate(model, tmp_path, np.zeros((2, 8, 8, 1), np.float32), name="x")
+    with pytest.raises(DataError, match="shape"):
+        generate(model, tmp_path, np.zeros((2, 8, 7, 1), np.int8), name="x")
+
+
+def test_arena_plan_shares_space_between_disjoint_lifetimes():
+    plan = plan_arena([Request("a", 100, 0, 1), Request("b", 50, 1, 2), Request("c", 100, 2, 3)])
+    assert plan.offsets["a"] == plan.offsets["c"] == 0  # a and c never live together
+    assert plan.offsets["b"] == 112  # after a, 16-byte aligned
+    assert plan.size == 176
+
+
+def test_quantize_multiplier_matches_tflite_rounding():
+    assert quantize_multiplier(0.5) == (1 << 30, 0)
+    assert quantize_multiplier(1.0) == (1 << 30, 1)
+    assert quantize_multiplier(0.0) == (0, 0)
+    assert quantize_multiplier(1 - 2**-40) == (1 << 30, 1)  # rounds up to 2^31: halved, shift + 1
+    assert quantize_multiplier(2**-40) == (0, 0)  # below 2^-31 flushes to zero
+    multiplier, shift = mean_multiplier(0.5, 3)
+    assert shift == -1 and multiplier == (1 << 31) // 3
+
+
+def test_broadcast_dims_merge_to_four():
+    dims, (s1, s2) = broadcast_strides((1, 2, 3, 4, 5), (1, 2, 3, 4, 5), (5,))
+    assert dims == [1, 1, 24, 5] and s1 == [0, 0, 5, 1] and s2 == [0, 0, 0, 1]

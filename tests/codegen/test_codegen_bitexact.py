@@ -1,0 +1,47 @@
+"""Generated models, compiled with the engine for the host, match host TFLM bit for bit."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import random_inputs
+from hostbench import build_bench, have_opt_kernels, run_bench
+
+from harness.codegen import generate
+from harness.model import load_tflite
+from harness.reference import run_tflm, tflm_arena
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="host gcc not installed")
+
+KERNEL_SETS = [True] + ([False] if have_opt_kernels() else [])
+SUPPORTED_TINY = [n for n in __import__("tiny_models").MODELS if n != "tanh"]
+
+
+def _check(model_path, out_dir, n_samples, seed=1):
+    model = load_tflite(model_path)
+    inputs = random_inputs(model.tensor(model.inputs[0]), n_samples, seed)
+    expected = run_tflm(model_path, inputs)
+    gen = generate(model, out_dir, inputs, name=model.name)
+    for reference in KERNEL_SETS:
+        got = run_bench(build_bench(gen.dir, reference=reference), inputs, expected.shape[1:], expected.dtype)
+        kind = "reference" if reference else "optimized"
+        mismatches = int(np.sum(got != expected))
+        assert mismatches == 0, f"{model.name} ({kind} kernels): {mismatches} of {got.size} outputs differ"
+    assert len(np.unique(expected)) > 1, "degenerate reference outputs would prove nothing"
+    return gen
+
+
+@pytest.mark.parametrize("name", SUPPORTED_TINY)
+def test_tiny_model_bitexact(name, tiny_model, tmp_path):
+    _check(tiny_model(name), tmp_path, n_samples=12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["ic_model", "kws_model"])
+def test_reference_models_bitexact_and_arena(fixture, request, tmp_path):
+    path = request.getfixturevalue(fixture)
+    gen = _check(path, tmp_path, n_samples=20)
+    head = tflm_arena(path).head_bytes
+    assert gen.arena_bytes <= head, f"arena plan {gen.arena_bytes} B exceeds TFLM's head {head} B"
