@@ -172,8 +172,7 @@ def zoo_fetch(collection: str = typer.Argument("mlperf-tiny")) -> None:
     """Download, verify (sha256) and cache a collection of reference models."""
     from harness import zoo
 
-    for m in zoo.fetch(collection):
-        Console().print(f"{m.name}: {m.path}")
+    Console().print(zoo.listing_table(zoo.fetch(collection)))
 
 
 @zoo_app.command("list")
@@ -181,8 +180,7 @@ def zoo_list() -> None:
     """List cached reference models."""
     from harness import zoo
 
-    for m in zoo.list_cached():
-        Console().print(f"{m.name}: {m.path}")
+    Console().print(zoo.listing_table(zoo.list_cached()))
 
 
 def main() -> None:
