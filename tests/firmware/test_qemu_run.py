@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from fake_fw import BOARDS, fake_inputs, fake_reference, require_qemu
+from fake_fw import BOARDS, FAKE_MODEL, fake_inputs, fake_reference, require_build_tools, require_qemu
 
+from harness.build import build_firmware
 from harness.errors import DeviceError
 from harness.protocol import Device
 from harness.targets import QemuTarget
@@ -75,3 +76,13 @@ def test_firmware_refuses_bad_requests(fake_firmware, tmp_path):
         with pytest.raises(DeviceError, match="error 3: RUN_INPUT takes"):
             dev.run_input(b"\x00" * 5)
         assert dev.identify().board == "netduinoplus2"  # still serving after the errors
+
+
+def test_reference_kernels_build_reports_itself(tmp_path):
+    require_build_tools()
+    fw = build_firmware("mps2_an386", FAKE_MODEL, tmp_path / "work", kernels="reference")
+    with _session(fw, tmp_path) as target:
+        dev = Device(target, timeout=10)
+        assert dev.identify().kernels == "reference"
+        outputs = np.stack([np.frombuffer(s.output, np.int8) for s in dev.run_flash(0, 4)])
+        np.testing.assert_array_equal(outputs, fake_reference(fake_inputs()))
