@@ -110,7 +110,8 @@ def plot_per_layer(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
     fig = Figure(figsize=(8, (0.8 + 0.3 * most) * len(runs) + 0.6), layout="constrained")
     for ax, run in zip(fig.subplots(len(runs), 1, squeeze=False)[:, 0], runs, strict=True):
         rows = layers[layers["run"] == run].sort_values("index")
-        labels = [f"{i}: {name} ({op})" for i, name, op in zip(rows["index"], rows["name"], rows["op"], strict=True)]
+        labels = [f"{i}: {op} {_short(name)}"
+                  for i, name, op in zip(rows["index"], rows["name"], rows["op"], strict=True)]
         counts = rows["count"].astype(float)
         ax.barh(np.arange(len(rows)), counts, color="tab:green")
         ax.set_yticks(np.arange(len(rows)), labels, fontsize=8)
@@ -132,3 +133,9 @@ def _annotate_per_mac(ax, rows: pd.DataFrame) -> None:
         if pd.notna(count) and pd.notna(macs) and float(macs) > 0:
             ax.annotate(f"{float(count) / float(macs):.2f}/MAC", (float(count), y),
                         textcoords="offset points", xytext=(3, -3), fontsize=7)
+
+
+def _short(tensor_name: str, width: int = 28) -> str:
+    # Converters join fused node names with ';' into one long tensor name: keep the first, clipped.
+    first = str(tensor_name).split(";")[0]
+    return first if len(first) <= width else "…" + first[-(width - 1):]
