@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import serial
@@ -13,10 +14,21 @@ from harness.targets.base import CountScale, Target
 class SerialTarget(Target):
     name = "serial"
 
-    def __init__(self, port: str, baud: int = 115200, *, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: str,
+        baud: int = 115200,
+        *,
+        log_path: Path | None = None,
+        reset: Callable[[], None] | None = None,
+    ) -> None:
+        """`reset` runs once the port is open (e.g. `lambda: upload_firmware(fw)`, which flashes and
+        resets the board), so the boot line arrives on an open port instead of being missed.
+        `log_path`, if given, receives every byte read (a raw transcript)."""
         self.port = port
         self.baud = baud
         self.log_path = log_path
+        self.reset = reset
         self._serial: serial.Serial | None = None
 
     def open(self) -> None:
@@ -25,6 +37,11 @@ class SerialTarget(Target):
         except serial.SerialException as e:
             raise DeviceError(f"cannot open serial port {self.port}: {e}") from e
         # No input flush: the ready line may already be waiting (the Device skips older noise).
+        if self.log_path:
+            Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.log_path).write_bytes(b"")
+        if self.reset:
+            self.reset()
 
     def _port(self) -> serial.Serial:
         if self._serial is None:
@@ -40,6 +57,9 @@ class SerialTarget(Target):
                 data += port.read(min(port.in_waiting, max_bytes - 1))
         except serial.SerialException as e:
             raise DeviceError(f"reading {self.port} failed: {e}") from e
+        if data and self.log_path:
+            with open(self.log_path, "ab") as log:
+                log.write(data)
         return data
 
     def write(self, data: bytes) -> None:

@@ -63,3 +63,12 @@ def test_corrupt_reply_is_detected():
         with pytest.raises(CorruptFrameError, match="CRC") as info:
             Device(target, timeout=2).identify()
         assert info.value.last_bytes.startswith(b"TINYHIL READY\n\xa5\x5a\x81")
+
+
+def test_serial_target_resets_after_opening_and_keeps_a_transcript(tmp_path):
+    with FakeDevice() as fake:
+        log = tmp_path / "serial.log"
+        # the device boots only when "reset", which happens after the port is open
+        with SerialTarget(fake.slave_name, log_path=log, reset=fake.boot) as target:
+            assert Device(target, timeout=5).identify().board == "netduinoplus2"
+        assert log.read_bytes().startswith(b"TINYHIL READY\n\xa5\x5a\x81")
