@@ -69,6 +69,25 @@ def _samples(cfg: BenchConfig, model: TfliteModel) -> Samples:
     return load_samples(model, cfg.data, cfg.samples, cfg.seed)
 
 
+# Columns of a compression sidecar (harness.compress) carried into the bench row, prefixed.
+SIDECAR_COLUMNS = ("variant", "method", "params_json", "accuracy_keras", "accuracy_tflite", "tflite_bytes",
+                   "gzip_bytes", "nonzero_fraction", "seed")
+
+
+def compression_columns(model_path: Path) -> dict:
+    """The compression facts of a variant, from the `<model>.json` sidecar beside it, if there is one."""
+    sidecar = model_path.with_suffix(".json")
+    if not sidecar.is_file():
+        return {}
+    try:
+        facts = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(facts, dict) or "method" not in facts:
+        return {}
+    return {f"compress_{k}": facts[k] for k in SIDECAR_COLUMNS if k in facts}
+
+
 def _base_row(cfg: BenchConfig, model: TfliteModel) -> dict:
     return {
         "model": model.name,
@@ -77,6 +96,7 @@ def _base_row(cfg: BenchConfig, model: TfliteModel) -> dict:
         "target": cfg.target,
         "engine": "builtin",
         "kernels": cfg.kernels,
+        **compression_columns(cfg.model),
         **cfg.extra,
     }
 

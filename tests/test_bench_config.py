@@ -1,0 +1,34 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.bench import BenchConfig, compression_columns
+from harness.errors import TinyhilError
+
+
+def test_compression_sidecar_becomes_prefixed_columns(tmp_path):
+    model = tmp_path / "prune_50.tflite"
+    model.write_bytes(b"")
+    (tmp_path / "prune_50.json").write_text(json.dumps(
+        {"variant": "prune_50", "method": "prune", "nonzero_fraction": 0.5, "gzip_bytes": 1234, "other": 1}))
+    cols = compression_columns(model)
+    assert cols == {"compress_variant": "prune_50", "compress_method": "prune", "compress_nonzero_fraction": 0.5,
+                    "compress_gzip_bytes": 1234}
+
+
+def test_no_or_foreign_sidecar_adds_nothing(tmp_path):
+    model = tmp_path / "m.tflite"
+    assert compression_columns(model) == {}
+    (tmp_path / "m.json").write_text("[1, 2]")
+    assert compression_columns(model) == {}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"target": "jtag"}, "unknown target 'jtag'"),
+    ({"kernels": "fast"}, "unknown kernels 'fast'"),
+    ({"target": "serial"}, "needs --port"),
+])
+def test_bad_config_names_the_problem(kwargs, message):
+    with pytest.raises(TinyhilError, match=message):
+        BenchConfig(model=Path("m.tflite"), board="mps2_an386", **kwargs).validate()
