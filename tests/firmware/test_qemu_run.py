@@ -86,3 +86,17 @@ def test_reference_kernels_build_reports_itself(tmp_path):
         assert dev.identify().kernels == "reference"
         outputs = np.stack([np.frombuffer(s.output, np.int8) for s in dev.run_flash(0, 4)])
         np.testing.assert_array_equal(outputs, fake_reference(fake_inputs()))
+
+
+def test_instruction_counts_agree_across_machines(fake_firmware, tmp_path):
+    """The same inference code on both machines: converted with each board's emulated SysTick
+    clock, the instruction counts must agree (up to mps2-an386's 40-instruction resolution)."""
+    instructions = {}
+    for board in BOARDS:
+        fw = fake_firmware(board)
+        with _session(fw, tmp_path / board) as target:
+            dev = Device(target, timeout=10)
+            ident = dev.identify()
+            scale = target.count_scale(ident.timer, ident.timer_hz)
+            instructions[board] = scale.convert(dev.run_flash(0, 1)[0].count)
+    assert instructions["mps2_an386"] == pytest.approx(instructions["netduinoplus2"], abs=2 * 40)
