@@ -26,6 +26,7 @@ from harness.targets.base import Target
 
 TAIL_BYTES = 256  # how much of the received stream an error quotes
 POLL_S = 0.05
+FAULT_MARK = b"TINYHIL FAULT"  # the firmware's fault handler prints this line, then stops
 
 
 def _with_context(error: DeviceError, last_bytes: bytes, log_path) -> DeviceError:
@@ -52,11 +53,27 @@ class Device:
         return bytes(self._tail)
 
     def _receive(self, deadline: float) -> bytes:
-        chunk = self.target.read(4096, max(0.0, min(POLL_S, deadline - time.monotonic())))
+        try:
+            chunk = self.target.read(4096, max(0.0, min(POLL_S, deadline - time.monotonic())))
+        except DeviceError as e:  # the target died (QEMU exited, port vanished): say what came last
+            raise _with_context(e, self.last_bytes, self.target.log_path) from None
         if chunk:
             self._tail += chunk
             del self._tail[:-TAIL_BYTES]
+            self._check_fault()
         return chunk
+
+    def _check_fault(self) -> None:
+        at = self._tail.find(FAULT_MARK)
+        if at < 0 or b"\n" not in self._tail[at:]:
+            return
+        line = self._tail[at:].split(b"\n", 1)[0].decode(errors="replace")
+        log = self.target.log_path
+        raise _with_context(
+            DeviceError(f"the firmware crashed: {line}" + (f"; log: {log}" if log else "")),
+            self.last_bytes,
+            log,
+        )
 
     def _timeout(self, what: str, timeout: float) -> DeviceTimeoutError:
         tail = self.last_bytes

@@ -1,5 +1,8 @@
 """The real firmware with the fake model, run in QEMU on both machines over the real protocol."""
 
+import shutil
+import time
+
 import numpy as np
 import pytest
 from fake_fw import BOARDS, FAKE_MODEL, fake_inputs, fake_reference, require_build_tools, require_qemu
@@ -100,3 +103,23 @@ def test_instruction_counts_agree_across_machines(fake_firmware, tmp_path):
             scale = target.count_scale(ident.timer, ident.timer_hz)
             instructions[board] = scale.convert(dev.run_flash(0, 1)[0].count)
     assert instructions["mps2_an386"] == pytest.approx(instructions["netduinoplus2"], abs=2 * 40)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_crashing_model_is_reported_at_once(board, tmp_path):
+    """A model that faults (an undefined instruction) makes the firmware print its fault line; the
+    Device raises on it at once instead of waiting out the timeout."""
+    require_build_tools()
+    model = tmp_path / "model"
+    shutil.copytree(FAKE_MODEL, model)
+    src = (model / "model.c").read_text().replace("if (hook) hook(1, ctx);", "__builtin_trap();")
+    (model / "model.c").write_text(src)
+    fw = build_firmware(board, model, tmp_path / "work")
+    with _session(fw, tmp_path) as target:
+        dev = Device(target, timeout=30)
+        assert dev.identify().board == board
+        started = time.monotonic()
+        with pytest.raises(DeviceError, match=r"crashed: TINYHIL FAULT HardFault pc=0x[0-9a-f]{8}") as info:
+            dev.run_flash(0, 1)
+        assert time.monotonic() - started < 5
+        assert b"TINYHIL FAULT" in info.value.last_bytes
