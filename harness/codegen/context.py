@@ -38,6 +38,8 @@ class LayerCode:
     op: Operator
     code: str  # C statements, placeholders unresolved
     scratch_bytes: int = 0
+    # input tensor -> lowest allowed (output start - input start) in bytes if the input dies here
+    overlap: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.codegen.context import LayerCode, LowerContext, c_init, quant_of
+from harness.codegen.overlap import windowed_delta
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
 from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
 from harness.model import Operator
@@ -63,6 +64,15 @@ def _conv_fields(ctx: LowerContext, op: Operator, out_c: int, k_h: int, k_w: int
     }
 
 
+def _window_overlap(ctx: LowerContext, op: Operator, f: dict) -> dict[int, int]:
+    ti, to = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if f["dilation_h"] != 1 or f["dilation_w"] != 1:
+        return {}
+    delta = windowed_delta(ti.shape, to.shape, f["k_h"], f["k_w"], f["stride_h"], f["stride_w"],
+                           f["pad_top"], f["pad_left"], f["in_c"], f["out_c"])
+    return {op.inputs[0]: delta}
+
+
 def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     _int8_io(ctx, op)
     out_c, k_h, k_w, f_in_c = ctx.tensor(op.inputs[1]).shape
@@ -72,7 +82,7 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     scratch = conv_scratch_bytes(k_h, k_w, f["in_c"], f["pad_top"], f["pad_left"])
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
-    return LayerCode(op, code, scratch)
+    return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
 
 
 def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
@@ -86,7 +96,7 @@ def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = (f"const th_dwconv_params p = {{.conv = {{{c_init(f)}}}, .depth_multiplier = {out_c // in_c}}};\n"
             "th_dwconv_s8(&p);")
-    return LayerCode(op, code, scratch)
+    return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
 
 
 def lower_fully_connected(ctx: LowerContext, op: Operator) -> LayerCode:

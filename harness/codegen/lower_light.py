@@ -6,6 +6,7 @@ import numpy as np
 
 from harness.codegen.context import LayerCode, LowerContext, c_init, int_list, quant_of
 from harness.codegen.lower_heavy import same_padding
+from harness.codegen.overlap import elementwise_delta, windowed_delta
 from harness.codegen.quant import (
     INT8_MAX,
     INT8_MIN,
@@ -45,6 +46,11 @@ def _out(ctx, op) -> str:
     return f"(int8_t *){ctx.ptr(op.outputs[0])}"
 
 
+def _in_place(ctx: LowerContext, op: Operator) -> dict[int, int]:
+    delta = elementwise_delta(ctx.tensor(op.inputs[0]).dtype.itemsize, ctx.tensor(op.outputs[0]).dtype.itemsize)
+    return {} if delta is None else {op.inputs[0]: delta}
+
+
 def lower_pool(ctx: LowerContext, op: Operator) -> LayerCode:
     _require_int8(ctx, op, [op.inputs[0], op.outputs[0]])
     ti, to = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
@@ -59,7 +65,9 @@ def lower_pool(ctx: LowerContext, op: Operator) -> LayerCode:
          "stride_h": sh, "stride_w": sw, "pad_top": same_padding(sh, 1, in_h, fh, out_h),
          "pad_left": same_padding(sw, 1, in_w, fw, out_w), "act_min": act_min, "act_max": act_max}
     fn = "th_maxpool_s8" if op.op == "MAX_POOL_2D" else "th_avgpool_s8"
-    return LayerCode(op, f"const th_pool_params p = {{{c_init(f)}}};\n{fn}(&p);")
+    overlap = {} if b != 1 else {op.inputs[0]: windowed_delta(ti.shape, to.shape, fh, fw, sh, sw, f["pad_top"],
+                                                              f["pad_left"], ch, ch)}
+    return LayerCode(op, f"const th_pool_params p = {{{c_init(f)}}};\n{fn}(&p);", overlap=overlap)
 
 
 def broadcast_strides(out_shape, *in_shapes) -> tuple[list[int], list[list[int]]]:
@@ -113,7 +121,8 @@ def lower_binary(ctx: LowerContext, op: Operator) -> LayerCode:
         f.update(output_multiplier=m, output_shift=s)
         fn = "th_mul_s8"
     f.update(act_min=act_min, act_max=act_max)
-    return LayerCode(op, f"const th_binary_params p = {{{c_init(f)}}};\n{fn}(&p);")
+    overlap = {t: 0 for t in op.inputs[:2] if ctx.tensor(t).shape == to.shape}
+    return LayerCode(op, f"const th_binary_params p = {{{c_init(f)}}};\n{fn}(&p);", overlap=overlap)
 
 
 def lower_mean(ctx: LowerContext, op: Operator) -> LayerCode:
@@ -188,7 +197,8 @@ def lower_logistic(ctx: LowerContext, op: Operator) -> LayerCode:
     mult, shift, radius = logistic_params(scale)
     f = {"input": _in(ctx, op), "output": _out(ctx, op), "size": _numel(ti.shape), "input_zero_point": zp,
          "input_range_radius": radius, "input_multiplier": mult, "input_left_shift": shift}
-    return LayerCode(op, f"const th_logistic_params p = {{{c_init(f)}}};\nth_logistic_s8(&p);")
+    return LayerCode(op, f"const th_logistic_params p = {{{c_init(f)}}};\nth_logistic_s8(&p);",
+                     overlap=_in_place(ctx, op))
 
 
 def _requant(ctx: LowerContext, op: Operator, act_min: int, act_max: int) -> LayerCode:
@@ -197,7 +207,8 @@ def _requant(ctx: LowerContext, op: Operator, act_min: int, act_max: int) -> Lay
     m, s = quantize_multiplier(in_s / out_s)
     f = {"input": _in(ctx, op), "output": _out(ctx, op), "size": _numel(ti.shape), "input_zero_point": in_zp,
          "output_zero_point": out_zp, "multiplier": m, "shift": s, "act_min": act_min, "act_max": act_max}
-    return LayerCode(op, f"const th_requant_params p = {{{c_init(f)}}};\nth_requantize_s8(&p);")
+    return LayerCode(op, f"const th_requant_params p = {{{c_init(f)}}};\nth_requantize_s8(&p);",
+                     overlap=_in_place(ctx, op))
 
 
 def lower_relu(ctx: LowerContext, op: Operator) -> LayerCode:
@@ -212,7 +223,8 @@ def lower_relu6(ctx: LowerContext, op: Operator) -> LayerCode:
     ti = ctx.tensor(op.inputs[0])
     scale, zp = quant_of(ti)
     six = min(INT8_MAX, max(INT8_MIN, quantize_f32(6.0, scale, zp)))
-    return LayerCode(op, f"th_clamp_s8({_in(ctx, op)}, {_out(ctx, op)}, {_numel(ti.shape)}, {zp}, {six});")
+    return LayerCode(op, f"th_clamp_s8({_in(ctx, op)}, {_out(ctx, op)}, {_numel(ti.shape)}, {zp}, {six});",
+                     overlap=_in_place(ctx, op))
 
 
 def lower_quantize(ctx: LowerContext, op: Operator) -> LayerCode:
@@ -221,7 +233,7 @@ def lower_quantize(ctx: LowerContext, op: Operator) -> LayerCode:
     if ti.dtype == np.float32:
         scale, zp = quant_of(to)
         return LayerCode(op, f"th_quantize_f32_s8((const float *){ctx.ptr(op.inputs[0])}, {_out(ctx, op)}, "
-                             f"{_numel(ti.shape)}, {float32_hex(scale)}, {zp});")
+                             f"{_numel(ti.shape)}, {float32_hex(scale)}, {zp});", overlap=_in_place(ctx, op))
     _require_int8(ctx, op, [op.inputs[0]])
     return _requant(ctx, op, INT8_MIN, INT8_MAX)
 

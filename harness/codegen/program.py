@@ -89,6 +89,40 @@ def _lower_all(model: TfliteModel):
     return graph, ctx, aliases, layers
 
 
+def _overlap_groups(layers, root, first, last, sizes) -> list[dict[int, int]]:
+    """Chains of tensors sharing space: a layer's output laid over the input that dies there.
+
+    Each group maps tensor -> offset within the group; the group is planned as one buffer alive
+    over its members' lifetimes (consecutive members never live past the layer joining them).
+    """
+    groups: list[dict[int, int]] = []
+    group_of: dict[int, int] = {}
+    for i, layer in enumerate(layers):
+        out = root(layer.op.outputs[0])
+        if first.get(out) != i:
+            continue
+        for t, delta in layer.overlap.items():
+            src = root(t)
+            if src == out or src not in first or last[src] != i:
+                continue
+            members = groups[group_of[src]] if src in group_of else {src: 0}
+            lo = min(rel for rel in members.values())
+            hi = max(rel + sizes[m] for m, rel in members.items())
+            rel_out = members[src] + delta
+            new_lo, new_hi = min(lo, rel_out), max(hi, rel_out + sizes[out])
+            if new_hi - new_lo >= hi - lo + sizes[out]:
+                continue  # no saving
+            members[out] = rel_out
+            for m in members:
+                members[m] -= new_lo
+            if src not in group_of:
+                group_of[src] = len(groups)
+                groups.append(members)
+            group_of[out] = group_of[src]
+            break
+    return groups
+
+
 def check_ops(model: TfliteModel) -> None:
     """Raise UnsupportedOpsError naming every op (and op variant) the engine cannot run."""
     _lower_all(model)
@@ -122,11 +156,21 @@ def build_program(model: TfliteModel) -> Program:
                 continue
             first.setdefault(r, i)
             last[r] = i
-    requests = [Request(t, model.tensor(t).nbytes, first[t], last[t]) for t in first]
+    sizes = {t: model.tensor(t).nbytes for t in first}
+    groups = _overlap_groups(layers, root, first, last, sizes)
+    grouped = {t for members in groups for t in members}
+    requests = [Request(t, sizes[t], first[t], last[t]) for t in first if t not in grouped]
+    for g, members in enumerate(groups):
+        size = max(rel + sizes[t] for t, rel in members.items())
+        requests.append(Request(("group", g), size, min(first[t] for t in members), max(last[t] for t in members)))
     requests += [Request(("scratch", i), layer.scratch_bytes, i, i)
                  for i, layer in enumerate(layers) if layer.scratch_bytes]
     arena = plan_arena(requests)
     for t in first:
-        storage[t] = f"(th_arena + {arena.offsets[t]})"
+        if t not in grouped:
+            storage[t] = f"(th_arena + {arena.offsets[t]})"
+    for g, members in enumerate(groups):
+        for t, rel in members.items():
+            storage[t] = f"(th_arena + {arena.offsets[('group', g)] + rel})"
     return Program(model, tuple(layers), tuple(ctx.consts), arena, storage, aliases,
                    tuple(op.op for op in graph.folded))

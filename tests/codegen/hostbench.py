@@ -28,7 +28,7 @@ def build_bench(model_dir: Path, *, reference: bool) -> Path:
     kind = "ref" if reference else "opt"
     engine = sorted(p for p in ENGINE.glob("*.c") if reference is False or not p.name.startswith("opt_"))
     exe = model_dir / ("bench_ref" if reference else "bench_opt")
-    cmd = [gcc, "-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
+    cmd = [gcc, "-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-unused-function",
            "-fsanitize=undefined", "-fno-sanitize-recover=all",
            "-I", str(ENGINE), "-I", str(INCLUDE), *(["-DTH_KERNELS_REFERENCE"] if reference else []),
            *map(str, engine), str(model_dir / "model.c"), str(model_dir / "data.c"),
