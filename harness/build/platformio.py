@@ -22,6 +22,7 @@ from harness.errors import BuildError, DoesNotFitError, TinyhilError, ToolMissin
 
 KERNELS = ("optimized", "reference")
 TOOLCHAIN_GCC = "arm-none-eabi-gcc"
+UPLOADER = "st-flash"  # what firmware/platform/builder/main.py flashes physical boards with
 LOG_TAIL_LINES = 30
 _OVERFLOW = re.compile(r"region [`']?(\w+)'? overflowed by (\d+) bytes")
 
@@ -130,6 +131,8 @@ def upload_firmware(firmware: Firmware, *, project_dir: Path = PROJECT_DIR, time
     """Flash a physical board with `pio run -e <board> -t upload` (the board's upload tool)."""
     if not firmware.board.physical:
         raise TinyhilError(f"board {firmware.board.name!r} is emulator-only and cannot be flashed")
+    if not shutil.which(UPLOADER):
+        raise ToolMissingError(f"{UPLOADER} not found: install stlink-tools (Debian: apt install stlink-tools)")
     env = _build_env(firmware.model_dir, firmware.kernels, firmware.build_dir)
     code = _pio(["run", "-e", firmware.board.name, "-t", "upload"], env, firmware.log_path, timeout,
                 Path(project_dir))

@@ -86,3 +86,13 @@ def test_bad_arguments(tmp_path):
         build_firmware("mps2_an386", FAKE_MODEL, tmp_path, kernels="fastest")
     with pytest.raises(BuildError, match="no model.c"):
         build_firmware("mps2_an386", tmp_path, tmp_path / "work")
+
+
+def test_upload_needs_a_physical_board_and_its_tool(fake_firmware, monkeypatch, tmp_path):
+    from harness.build import upload_firmware
+
+    with pytest.raises(TinyhilError, match="emulator-only"):
+        upload_firmware(fake_firmware("mps2_an386"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolMissingError, match="st-flash not found"):
+        upload_firmware(fake_firmware("netduinoplus2"))

@@ -73,9 +73,11 @@ target_bin = env.Command(
 
 AlwaysBuild(env.Alias("size", target_elf, env.VerboseAction("$SIZEPRINTCMD", "Size $SOURCES")))
 
-# Flashing a physical board: st-flash (stlink tools) writes the binary at the board's flash base.
-upload_base = board.get("upload.offset_address", "0x08000000")
-env.Replace(UPLOADER="st-flash", UPLOADCMD="$UPLOADER --reset write $SOURCE %s" % upload_base)
-AlwaysBuild(env.Alias("upload", target_bin, env.VerboseAction("$UPLOADCMD", "Uploading $SOURCE")))
+# Flashing a physical board: st-flash (stlink tools) writes the binary at the board's flash base
+# and resets it. Emulator-only boards list no upload protocol and get no upload target.
+if "stlink" in board.get("upload.protocols", []):
+    upload_base = board.get("upload.offset_address", "0x08000000")
+    env.Replace(UPLOADER="st-flash", UPLOADCMD="$UPLOADER --reset write $SOURCE %s" % upload_base)
+    AlwaysBuild(env.Alias("upload", target_bin, env.VerboseAction("$UPLOADCMD", "Uploading $SOURCE")))
 
 Default([target_elf, target_bin])
