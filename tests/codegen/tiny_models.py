@@ -101,6 +101,17 @@ def _flatten_dynamic_batch(k, x):
     return k.layers.Dense(5)(y)
 
 
+def _chain(k, x):
+    """Layers whose inputs die at them: the planner lays outputs over inputs."""
+    y = k.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    y = k.layers.DepthwiseConv2D(3, padding="same")(y)
+    y = k.layers.Conv2D(6, 1, strides=2)(y)
+    y = k.layers.MaxPooling2D(2, strides=1, padding="same")(y)
+    y = k.layers.Lambda(lambda t: k.ops.pad(t, [[0, 0], [1, 1], [0, 0], [0, 0]], constant_values=0.3))(y)
+    y = k.layers.Concatenate(axis=1)([y, k.layers.Conv2D(6, 1)(y)])
+    return k.layers.Activation("sigmoid")(y)
+
+
 def _tanh(k, x):
     return k.layers.Activation("tanh")(k.layers.Conv2D(2, 3)(x))
 
@@ -120,6 +131,7 @@ MODELS = {
     "activations": ((6, 6, 2), _activations, True, 1),
     "float_io": ((8, 7, 4), _conv_same_relu, False, 1),
     "flatten_dynamic_batch": ((6, 6, 2), _flatten_dynamic_batch, True, None),
+    "chain": ((10, 9, 3), _chain, True, 1),
     "tanh": ((6, 6, 2), _tanh, True, 1),
 }
 
