@@ -21,16 +21,54 @@
 typedef struct {
   const int32_t *bias, *mult, *shift;
   int32_t out_offset, act_min, act_max;
+  int all_small; /* every channel qualifies for th_dsp_requantize_small (|acc| < 2^30, shift) */
 } requant_ctx;
 
 static requant_ctx requant_of(const th_conv_params *p) {
-  requant_ctx r = {p->bias, p->out_multiplier, p->out_shift, p->output_offset, p->act_min, p->act_max};
+  const int64_t dot_bound = (int64_t)p->k_h * p->k_w * p->in_c * 255 * 128;
+  requant_ctx r = {p->bias, p->out_multiplier, p->out_shift, p->output_offset,
+                   p->act_min, p->act_max, dot_bound < TH_DSP_SMALL_ACC_LIMIT};
+  for (int32_t ch = 0; ch < p->out_c && r.all_small; ++ch) {
+    const int32_t bias = p->bias ? p->bias[ch] : 0;
+    r.all_small = th_dsp_small_shift(p->out_shift[ch]) && bias < TH_DSP_SMALL_ACC_LIMIT &&
+                  bias > -TH_DSP_SMALL_ACC_LIMIT;
+  }
   return r;
 }
 
 TH_INLINE int8_t requant_out(int32_t acc, const requant_ctx *r, int32_t ch) {
   int32_t v = th_dsp_requantize(acc, r->mult[ch], r->shift[ch]) + r->out_offset;
   return (int8_t)th_dsp_clamp(v, r->act_min, r->act_max);
+}
+
+/* Requantize channel ch for two pixels. `full_range` (act range [-128, 127]) and `small`
+ * (r->all_small) are compile-time constants at each call, so the common case compiles to SMMULR,
+ * three ALU instructions and an SSAT per output. */
+TH_INLINE void requant_pair(int32_t acc_a, int32_t acc_b, const requant_ctx *r, int32_t ch,
+                            int8_t *out_a, int8_t *out_b, int full_range, int small) {
+  const int32_t shift = r->shift[ch], mult = r->mult[ch];
+  int32_t va, vb;
+  if (small) {
+    /* |acc| < 2^30: the SMMULR form, output offset folded into the rounding constant. */
+    const int32_t e = -shift;
+    const int32_t bias_e = (1 << (e - 1)) + (int32_t)((uint32_t)r->out_offset << e);
+    va = th_dsp_requantize_small(acc_a * 2, mult, bias_e, e);
+    vb = th_dsp_requantize_small(acc_b * 2, mult, bias_e, e);
+  } else if (th_dsp_fast_shift(shift)) {
+    const int32_t e = -shift, half = 1 << (e - 1);
+    va = th_dsp_requantize_fast(acc_a, mult, half, e) + r->out_offset;
+    vb = th_dsp_requantize_fast(acc_b, mult, half, e) + r->out_offset;
+  } else {
+    va = th_dsp_requantize(acc_a, mult, shift) + r->out_offset;
+    vb = th_dsp_requantize(acc_b, mult, shift) + r->out_offset;
+  }
+  if (full_range) {
+    out_a[ch] = (int8_t)th_ssat8(va);
+    out_b[ch] = (int8_t)th_ssat8(vb);
+  } else {
+    out_a[ch] = (int8_t)th_dsp_clamp(va, r->act_min, r->act_max);
+    out_b[ch] = (int8_t)th_dsp_clamp(vb, r->act_min, r->act_max);
+  }
 }
 
 /* Where flat index k of pixel `pix` (0 = A, 1 = B) lives in the interleaved im2col buffer. */
@@ -150,8 +188,8 @@ static void mac_2x2(const int16_t *col, const int8_t *w, int32_t k_minus_4, int3
 #endif
 
 /* All output channels for the two pixels held in the interleaved buffer `col`. */
-static void gemm_two_pixels(const th_conv_params *p, const requant_ctx *r, const int16_t *col,
-                            int8_t *out_a, int8_t *out_b) {
+TH_INLINE void gemm_two_pixels_impl(const th_conv_params *p, const requant_ctx *r, const int16_t *col,
+                                    int8_t *out_a, int8_t *out_b, int full_range, int small) {
   const int32_t k = p->k_h * p->k_w * p->in_c, k4 = k & ~3, tail = k - k4;
   const int16_t *tail_a = col + 2 * k4, *tail_b = tail_a + tail;
   const int32_t out_c = p->out_c;
@@ -167,10 +205,20 @@ static void gemm_two_pixels(const th_conv_params *p, const requant_ctx *r, const
       acc[2] += w1[k4 + i] * tail_a[i];
       acc[3] += w1[k4 + i] * tail_b[i];
     }
-    out_a[ch] = requant_out(acc[0], r, ch);
-    out_b[ch] = requant_out(acc[1], r, ch);
-    out_a[ch1] = requant_out(acc[2], r, ch1);
-    out_b[ch1] = requant_out(acc[3], r, ch1);
+    requant_pair(acc[0], acc[1], r, ch, out_a, out_b, full_range, small);
+    requant_pair(acc[2], acc[3], r, ch1, out_a, out_b, full_range, small);
+  }
+}
+
+static void gemm_two_pixels(const th_conv_params *p, const requant_ctx *r, const int16_t *col,
+                            int8_t *out_a, int8_t *out_b) {
+  const int full_range = r->act_min == -128 && r->act_max == 127;
+  if (full_range && r->all_small) {
+    gemm_two_pixels_impl(p, r, col, out_a, out_b, 1, 1);
+  } else if (r->all_small) {
+    gemm_two_pixels_impl(p, r, col, out_a, out_b, 0, 1);
+  } else {
+    gemm_two_pixels_impl(p, r, col, out_a, out_b, 0, 0);
   }
 }
 
@@ -209,10 +257,8 @@ static void pointwise_two_pixels(const th_conv_params *p, const requant_ctx *r, 
       a10 += w1[i] * (in_a[i] + off);
       a11 += w1[i] * (in_b[i] + off);
     }
-    out_a[ch] = requant_out(a00, r, ch);
-    out_b[ch] = requant_out(a01, r, ch);
-    out_a[ch1] = requant_out(a10, r, ch1);
-    out_b[ch1] = requant_out(a11, r, ch1);
+    requant_pair(a00, a01, r, ch, out_a, out_b, 0, 0);
+    requant_pair(a10, a11, r, ch1, out_a, out_b, 0, 0);
   }
 }
 

@@ -1,14 +1,21 @@
 /* Optimized int8 DEPTHWISE_CONV_2D for Cortex-M4 (DSP extension), bit-exact with TFLM's reference
  * DepthwiseConvPerChannel.
  *
- * Depth multiplier 1 (the common case): per output pixel, channels in groups of four. A tap reads
- * one word of four input channels and one word of four filter channels, widens them with
- * SXTAB16 (input offset added on the way) / SXTB16 into lanes (0,2) and (1,3), and accumulates
- * each channel with SMLABB / SMLATT. The tap window is clipped to the input once per pixel, so
- * the inner loops carry no padding tests. Channels left over (in_c % 4) and depth multipliers > 1
- * take a plain per-channel loop with the same clipping.
+ * Fast path (depth multiplier 1, channels a multiple of 4, scratch given): group by group of four
+ * channels (so the group's bias and requantization constants stay hoisted), the group's filter is
+ * widened into the scratch as int16 lane pairs (0,2),(1,3), and for each output row the k_h input
+ * rows it reads are widened the same way (input offset added, padding columns/rows as 0) into
+ * the scratch. Each tap is then two LDRD-able word pairs and SMLABB / SMLATT per channel, with no
+ * bounds tests; 3-wide kernels are unrolled.
+ * Other cases: per output pixel, channels in groups of four reading the int8 filter directly
+ * (depth multiplier 1), and a plain per-channel loop for the rest (depth multiplier > 1 or the
+ * in_c % 4 leftover).
  *
- * Scratch: none (th_dwconv_s8_scratch_bytes may return 0). No alignment needs. */
+ * Scratch contract (firmware/engine/scratch.c implements th_dwconv_s8_scratch_bytes):
+ *   depth multiplier 1, out_c % 4 == 0 and k_h <= 16:
+ *     8 * k_h * (k_w + W) bytes, W = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1,
+ *     4-byte aligned (KWS 3x3 on 25x5: 8 * 3 * (3 + 7) = 240 bytes);
+ *   otherwise 0. With scratch == NULL the slower scratch-free paths run. */
 #include "th_dsp.h"
 #include "th_kernels.h"
 
@@ -82,8 +89,170 @@ static void dw_one_channel(const th_dwconv_params *p, const int8_t *in_px, const
   out[oc] = requant_out(acc, c, oc);
 }
 
+/* Width of the padded, widened input row the fast path keeps: every column any output reads. */
+static int32_t padded_row_width(const th_conv_params *c) {
+  return (c->out_w - 1) * c->stride_w + (c->k_w - 1) * c->dilation_w + 1;
+}
+
+/* Four channels of the filter [1][k_h][k_w][out_c] -> [tap][4] int16, lanes (0,2),(1,3), times
+ * `scale` (2 for the short requantization, which wants 2 * acc). */
+static void widen_group_filter(const th_conv_params *c, int32_t ch, int32_t scale, uint32_t *dst) {
+  const int8_t *src = c->filter + ch;
+  for (int32_t t = 0; t < c->k_h * c->k_w; ++t, src += c->out_c, dst += 2) {
+    const int8_t *w = src;
+    dst[0] = th_pack16(w[0] * scale, w[2] * scale);
+    dst[1] = th_pack16(w[1] * scale, w[3] * scale);
+  }
+}
+
+/* Input row iy, channels ch..ch+3, columns -pad_left .. width-pad_left-1, widened with the input
+ * offset added; columns or rows outside the input are 0 (what TFLM's skipped taps contribute). */
+static void widen_group_row(const th_conv_params *c, int32_t iy, int32_t ch, int32_t width, uint32_t *dst) {
+  if (iy < 0 || iy >= c->in_h) {
+    for (int32_t i = 0; i < 2 * width; ++i) dst[i] = 0;
+    return;
+  }
+  const uint32_t off2 = th_pack16(c->input_offset, c->input_offset);
+  int32_t lo = c->pad_left < width ? c->pad_left : width;           /* first column inside */
+  int32_t hi = c->pad_left + c->in_w < width ? c->pad_left + c->in_w : width; /* one past last */
+  if (hi < lo) hi = lo;
+  for (int32_t i = 0; i < 2 * lo; ++i) dst[i] = 0;
+  const int8_t *src = c->input + ((size_t)iy * c->in_w + (lo - c->pad_left)) * c->in_c + ch;
+  for (int32_t i = lo; i < hi; ++i, src += c->in_c) {
+    const uint32_t x = th_read_u32(src);
+    dst[2 * i] = th_sxtab16(off2, x);
+    dst[2 * i + 1] = th_sxtab16_ror8(off2, x);
+  }
+  for (int32_t i = 2 * hi; i < 2 * width; ++i) dst[i] = 0;
+}
+
+/* Requantization constants of four channels, hoisted out of the pixel loop. */
+typedef struct {
+  int32_t acc0[4];  /* accumulator start: bias, or 2 * bias in the short form */
+  int32_t mult[4], shift[4];
+  int32_t bias_e[4], e[4]; /* short form (see th_dsp_requantize_small) */
+  int small;               /* all four channels qualify for the short form */
+} group_quant;
+
+static void group_quant_of(const th_conv_params *c, int32_t ch, group_quant *q) {
+  const int64_t dot_bound = (int64_t)c->k_h * c->k_w * 255 * 128;
+  q->small = dot_bound < TH_DSP_SMALL_ACC_LIMIT;
+  for (int32_t i = 0; i < 4; ++i) {
+    const int32_t bias = c->bias ? c->bias[ch + i] : 0;
+    q->mult[i] = c->out_multiplier[ch + i];
+    q->shift[i] = c->out_shift[ch + i];
+    q->small &= th_dsp_small_shift(q->shift[i]) && bias < TH_DSP_SMALL_ACC_LIMIT &&
+                bias > -TH_DSP_SMALL_ACC_LIMIT;
+  }
+  for (int32_t i = 0; i < 4; ++i) {
+    const int32_t bias = c->bias ? c->bias[ch + i] : 0;
+    q->acc0[i] = q->small ? 2 * bias : bias;
+    q->e[i] = q->small ? -q->shift[i] : 0;
+    q->bias_e[i] = q->small ? (1 << (q->e[i] - 1)) + (int32_t)((uint32_t)c->output_offset << q->e[i]) : 0;
+  }
+}
+
+/* acc[0..3] += one tap: x and w point at (0,2),(1,3) lane pairs of four channels. */
+#define DW_TAP(x, w)                          \
+  do {                                        \
+    const uint32_t x02 = (x)[0], x13 = (x)[1]; \
+    const uint32_t w02 = (w)[0], w13 = (w)[1]; \
+    a0 = th_smlabb(x02, w02, a0);             \
+    a2 = th_smlatt(x02, w02, a2);             \
+    a1 = th_smlabb(x13, w13, a1);             \
+    a3 = th_smlatt(x13, w13, a3);             \
+  } while (0)
+
+TH_INLINE int8_t dw_finish(int32_t acc, const group_quant *q, int32_t i, const th_conv_params *c,
+                           int small, int full_range) {
+  int32_t v = small ? th_dsp_requantize_small(acc, q->mult[i], q->bias_e[i], q->e[i])
+                    : th_dsp_requantize(acc, q->mult[i], q->shift[i]) + c->output_offset;
+  return (int8_t)(full_range ? th_ssat8(v) : th_dsp_clamp(v, c->act_min, c->act_max));
+}
+
+/* One output row of one group from the widened rows rows[ky]. `k3` (3x3 kernel, dilation 1),
+ * `small` and `full_range` are constants at each call site. */
+TH_INLINE void dw_group_row(const th_conv_params *c, const uint32_t *w, const uint32_t *const *rows,
+                            const group_quant *q, int8_t *out, int k3, int small, int full_range) {
+  const int32_t step = 2 * c->stride_w, dil = 2 * c->dilation_w;
+  for (int32_t ox = 0, col = 0; ox < c->out_w; ++ox, col += step, out += c->out_c) {
+    int32_t a0 = q->acc0[0], a1 = q->acc0[1], a2 = q->acc0[2], a3 = q->acc0[3];
+    if (k3) {
+      const uint32_t *r0 = rows[0] + col, *r1 = rows[1] + col, *r2 = rows[2] + col;
+      DW_TAP(r0, w);
+      DW_TAP(r0 + 2, w + 2);
+      DW_TAP(r0 + 4, w + 4);
+      DW_TAP(r1, w + 6);
+      DW_TAP(r1 + 2, w + 8);
+      DW_TAP(r1 + 4, w + 10);
+      DW_TAP(r2, w + 12);
+      DW_TAP(r2 + 2, w + 14);
+      DW_TAP(r2 + 4, w + 16);
+    } else {
+      const uint32_t *pw = w;
+      for (int32_t ky = 0; ky < c->k_h; ++ky) {
+        const uint32_t *pr = rows[ky] + col;
+        for (int32_t kx = 0; kx < c->k_w; ++kx, pr += dil, pw += 2) DW_TAP(pr, pw);
+      }
+    }
+    out[0] = dw_finish(a0, q, 0, c, small, full_range);
+    out[1] = dw_finish(a1, q, 1, c, small, full_range);
+    out[2] = dw_finish(a2, q, 2, c, small, full_range);
+    out[3] = dw_finish(a3, q, 3, c, small, full_range);
+  }
+}
+
+#define DW_MAX_RING 16 /* the fast path takes kernel heights up to this */
+
+/* Depth multiplier 1, out_c % 4 == 0: group by group, output row by output row. The input rows
+ * an output row reads are widened (padding included) into k_h scratch slots; with dilation 1 the
+ * slots form a ring (slot = row mod k_h), so each input row is widened once per group. Every
+ * output pixel is then a straight run of taps with no bounds tests. */
+static void dw_fast(const th_conv_params *c) {
+  const int32_t k_h = c->k_h, taps = k_h * c->k_w, width = padded_row_width(c);
+  uint32_t *w = (uint32_t *)(void *)c->scratch;
+  uint32_t *slots = w + 2 * taps;
+  const int ring = c->dilation_h == 1;
+  const int k3 = c->k_h == 3 && c->k_w == 3 && c->dilation_w == 1;
+  const int full_range = c->act_min == -128 && c->act_max == 127;
+  const uint32_t *rows[DW_MAX_RING];
+  for (int32_t ch = 0; ch < c->out_c; ch += 4) {
+    group_quant q;
+    group_quant_of(c, ch, &q);
+    widen_group_filter(c, ch, q.small ? 2 : 1, w);
+    int32_t slot_row[DW_MAX_RING];
+    for (int32_t i = 0; i < DW_MAX_RING; ++i) slot_row[i] = INT32_MIN;
+    for (int32_t oy = 0; oy < c->out_h; ++oy) {
+      const int32_t y0 = oy * c->stride_h - c->pad_top;
+      for (int32_t ky = 0; ky < k_h; ++ky) {
+        const int32_t iy = y0 + ky * c->dilation_h;
+        const int32_t slot = ring ? ((iy % k_h) + k_h) % k_h : ky;
+        if (!ring || slot_row[slot] != iy) {
+          widen_group_row(c, iy, ch, width, slots + (size_t)slot * 2 * width);
+          if (ring) slot_row[slot] = iy;
+        }
+        rows[ky] = slots + (size_t)slot * 2 * width;
+      }
+      int8_t *out = c->output + (size_t)oy * c->out_w * c->out_c + ch;
+      if (k3 && q.small && full_range) {
+        dw_group_row(c, w, rows, &q, out, 1, 1, 1);
+      } else if (k3 && q.small) {
+        dw_group_row(c, w, rows, &q, out, 1, 1, 0);
+      } else if (q.small) {
+        dw_group_row(c, w, rows, &q, out, 0, 1, 0);
+      } else {
+        dw_group_row(c, w, rows, &q, out, 0, 0, 0);
+      }
+    }
+  }
+}
+
 void th_opt_dwconv_s8(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
+  if (p->depth_multiplier == 1 && (c->out_c & 3) == 0 && c->k_h <= DW_MAX_RING && c->scratch != NULL) {
+    dw_fast(c);
+    return;
+  }
   const int32_t groups = p->depth_multiplier == 1 ? (c->out_c & ~3) : 0;
   for (int32_t oy = 0; oy < c->out_h; ++oy) {
     const int32_t y0 = oy * c->stride_h - c->pad_top;

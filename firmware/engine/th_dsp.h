@@ -61,6 +61,14 @@ TH_INLINE int32_t th_smlabb(uint32_t a, uint32_t b, int32_t acc) {
 TH_INLINE int32_t th_smlatt(uint32_t a, uint32_t b, int32_t acc) {
   return __smlatt((int32_t)a, (int32_t)b, acc);
 }
+TH_INLINE int32_t th_qadd(int32_t a, int32_t b) { return __qadd(a, b); }
+/* (a * b + 2^31) >> 32 */
+TH_INLINE int32_t th_smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+TH_INLINE int32_t th_ssat8(int32_t x) { return __ssat(x, 8); }
 
 #else /* plain C equivalents */
 
@@ -90,6 +98,14 @@ TH_INLINE int32_t th_smlabb(uint32_t a, uint32_t b, int32_t acc) {
 TH_INLINE int32_t th_smlatt(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)(th_hi16(a) * th_hi16(b)));
 }
+TH_INLINE int32_t th_qadd(int32_t a, int32_t b) {
+  int64_t s = (int64_t)a + b;
+  return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+}
+TH_INLINE int32_t th_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+TH_INLINE int32_t th_smmulr(int32_t a, int32_t b) {
+  return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
 
 #endif
 
@@ -107,6 +123,31 @@ TH_INLINE int32_t th_dsp_requantize(int32_t x, int32_t mult, int32_t shift) {
   int32_t threshold = (mask >> 1) + (high < 0);
   return (high >> right) + (remainder > threshold);
 }
+
+/* Fast form of th_dsp_requantize for right shifts e = -shift in [1, 23] (the usual case), with
+ * half = 1 << (e - 1): the rounding divide becomes (s + half - (s < 0)) >> e with a saturating add.
+ * It differs from the exact form only when that add saturates (s > INT32_MAX - half), where both
+ * results are >= 2^(31-e) - 1 >= 255 and so clamp to the same int8 after any output offset. */
+TH_INLINE int32_t th_dsp_requantize_fast(int32_t x, int32_t mult, int32_t half, int32_t e) {
+  int32_t s = (int32_t)(((int64_t)x * mult + ((int64_t)1 << 30)) >> 31);
+  return th_qadd(s, half - (int32_t)((uint32_t)s >> 31)) >> e;
+}
+
+TH_INLINE int th_dsp_fast_shift(int32_t shift) { return shift <= -1 && shift >= -23; }
+
+/* Shortest form, for channels where the caller has proven |acc| < 2^30 (bias and the dot product
+ * bounded) and e = -shift is in [1, 21]; acc2 = 2 * acc (kernels get it by doubling the weights
+ * and the bias). Then SaturatingRoundingDoublingHighMul(acc, m) = (2*acc*m + 2^31) >> 32 = SMMULR,
+ * |s| < 2^30 so the rounding add cannot overflow, and the output offset rides along as
+ * bias_e = (1 << (e - 1)) + (output_offset << e), |bias_e| < 2^29:
+ *   out = (s + bias_e - (s < 0)) >> e  ==  RoundingDivideByPOT(s, e) + output_offset. */
+TH_INLINE int32_t th_dsp_requantize_small(int32_t acc2, int32_t mult, int32_t bias_e, int32_t e) {
+  const int32_t s = th_smmulr(acc2, mult);
+  return (s + (bias_e - (int32_t)((uint32_t)s >> 31))) >> e;
+}
+
+TH_INLINE int th_dsp_small_shift(int32_t shift) { return shift <= -1 && shift >= -21; }
+#define TH_DSP_SMALL_ACC_LIMIT (1 << 29) /* |bias| and |dot product| each below this */
 
 TH_INLINE int32_t th_dsp_clamp(int32_t v, int32_t lo, int32_t hi) {
   v = v < lo ? lo : v;
