@@ -93,6 +93,7 @@ def test_upload_needs_a_physical_board_and_its_tool(fake_firmware, monkeypatch, 
 
     with pytest.raises(TinyhilError, match="emulator-only"):
         upload_firmware(fake_firmware("mps2_an386"))
-    monkeypatch.setenv("PATH", str(tmp_path))
+    netduino = fake_firmware("netduinoplus2")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no st-flash on it
     with pytest.raises(ToolMissingError, match="st-flash not found"):
-        upload_firmware(fake_firmware("netduinoplus2"))
+        upload_firmware(netduino)
