@@ -27,13 +27,16 @@ def to_tf_keras(source) -> tuple[object, list[str]]:
         if type(operation).__name__ == "InputLayer":
             continue
         layer = _rebuild_layer(operation, dropped)
+        calls: dict[tuple[int, ...], list] = {}  # Keras 3 may record one call several times
         for node in operation._inbound_nodes:
             args = [tensors.get(id(t)) for t in node.input_tensors]
             if any(a is None for a in args):
                 continue  # a node of another model that shares this layer
-            outputs = layer(args[0] if len(args) == 1 else args)
-            outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
-            for k3, k2 in zip(node.output_tensors, outputs, strict=True):
+            key = tuple(id(a) for a in args)
+            if key not in calls:
+                outputs = layer(args[0] if len(args) == 1 else args)
+                calls[key] = list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+            for k3, k2 in zip(node.output_tensors, calls[key], strict=True):
                 tensors[id(k3)] = k2
         layer.set_weights([w.numpy() if hasattr(w, "numpy") else w for w in operation.get_weights()])
     try:

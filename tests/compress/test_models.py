@@ -75,3 +75,23 @@ def test_model_and_data_shapes_must_agree(tmp_path, digits):
     model.save(path)
     with pytest.raises(DataError, match=r"expects inputs of shape \(28, 28, 1\).*\(8, 8, 1\)"):
         prepare_base(str(path), digits, Settings(), seed=0)
+
+
+def test_converted_keras3_sequential_is_a_chain_for_surgery(tmp_path):
+    """Keras 3 records a Sequential call more than once; the rebuild must still be a plain chain."""
+    import keras
+
+    from harness.compress.channel_prune import prune_channels
+    from harness.compress.lowrank import factorize
+
+    source = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
+                               keras.layers.Flatten(), keras.layers.Dropout(0.1),
+                               keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10)])
+    path = tmp_path / "seq.keras"
+    source.save(path)
+    model = load_user_model(path).model
+    smaller, widths = prune_channels(model, 0.5)
+    assert sorted(widths.values()) == ["10→10", "32→16", "8→4"]
+    assert smaller.count_params() < model.count_params()
+    factored, notes = factorize(model, 4)
+    assert notes and factored.count_params() < model.count_params()
