@@ -56,6 +56,20 @@ def _tail(log_path: Path) -> str:
     return "\n".join(lines[-LOG_TAIL_LINES:])
 
 
+def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
+    """Linker 'region X overflowed by N bytes' as needed vs available (the regions are the board's)."""
+    available = {"FLASH": board.flash_bytes, "RAM": board.ram_bytes}
+    parts = []
+    for region, excess in dict(overflow).items():
+        have = available.get(region.upper())
+        if have is None:
+            parts.append(f"{region} overflowed by {excess} bytes")
+        else:
+            parts.append(f"{region}: needs {have + int(excess)} bytes, {board.name} has {have} "
+                         f"(over by {excess})")
+    return "; ".join(parts)
+
+
 def _build_env(model_dir: Path, kernels: str, build_dir: Path) -> dict:
     env = dict(os.environ)
     env.update(
@@ -101,11 +115,8 @@ def build_firmware(
         log = log_path.read_text(errors="replace")
         overflow = _OVERFLOW.findall(log)
         if overflow:
-            what = "; ".join(f"{region} overflowed by {n} bytes" for region, n in overflow)
-            raise DoesNotFitError(
-                f"firmware does not fit {board.name} (flash {board.flash_bytes} bytes, RAM {board.ram_bytes} "
-                f"bytes): {what}; log: {log_path}"
-            )
+            raise DoesNotFitError(f"firmware does not fit the board; {_describe_overflow(board, overflow)}; "
+                                  f"log: {log_path}")
         raise BuildError(f"firmware build for {board.name} failed (log: {log_path}):\n{_tail(log_path)}")
 
     elf = build_dir / board.name / "program.elf"
