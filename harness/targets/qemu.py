@@ -7,7 +7,9 @@ group after `max_seconds`, so neither a hung firmware nor a hung QEMU can hang t
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +26,8 @@ from harness.errors import DeviceError, DeviceTimeoutError, TinyhilError, ToolMi
 from harness.targets.base import CountScale, Target
 
 QEMU_BINARY = "qemu-system-arm"
+SERIAL_MODES = ("tcp", "pty")
+_PTY_LINE = re.compile(rb"char device redirected to (/dev/pts/\d+)")
 
 
 def _free_port() -> int:
@@ -40,6 +44,22 @@ def qemu_version(binary: str = QEMU_BINARY) -> str | None:
     return out.splitlines()[0].strip() if out else None
 
 
+def _qmp_call(stream, command: str | None) -> dict:
+    """Send one QMP command (None: just read the greeting) and return its reply."""
+    if command:
+        stream.write(json.dumps({"execute": command}).encode() + b"\n")
+        stream.flush()
+    while True:
+        line = stream.readline()
+        if not line:
+            raise OSError("QMP connection closed")
+        reply = json.loads(line)
+        if "event" not in reply:  # skip asynchronous events
+            if "error" in reply:
+                raise OSError(f"QMP {command} failed: {reply['error']}")
+            return reply
+
+
 class QemuTarget(Target):
     name = "qemu"
 
@@ -53,7 +73,13 @@ class QemuTarget(Target):
         connect_timeout: float = 10.0,
         binary: str = QEMU_BINARY,
         extra_args: tuple[str, ...] = (),
+        serial_mode: str = "tcp",
     ) -> None:
+        """serial_mode "tcp": the UART on a local socket (QEMU waits for the connection before
+        running). "pty": the UART on a /dev/pts device opened with pyserial; QEMU starts paused and
+        is resumed over QMP once the pty is open, since QEMU drops output while nobody has it open."""
+        if serial_mode not in SERIAL_MODES:
+            raise TinyhilError(f"unknown QEMU serial mode {serial_mode!r}; choose one of {', '.join(SERIAL_MODES)}")
         if not board.qemu_machine:
             raise TinyhilError(f"QEMU does not model board {board.name!r} (no qemu_machine in its manifest)")
         self.board = board
@@ -63,6 +89,8 @@ class QemuTarget(Target):
         self.connect_timeout = connect_timeout
         self.binary = binary
         self.extra_args = tuple(extra_args)
+        self.serial_mode = serial_mode
+        self.pty_path: str | None = None
         self._proc: subprocess.Popen | None = None
         self._port: serial.SerialBase | None = None
         self._watchdog: threading.Timer | None = None
@@ -74,7 +102,8 @@ class QemuTarget(Target):
             "-icount", "shift=0",
             # a stray semihosting call (bkpt 0xab) must not hang QEMU
             "-semihosting-config", "enable=on,target=native",
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+            *(["-serial", f"tcp:127.0.0.1:{port},server=on,wait=on"] if self.serial_mode == "tcp" else
+              ["-serial", "pty", "-S", "-qmp", f"tcp:127.0.0.1:{port},server=on,wait=off"]),
             "-kernel", str(self.elf), *self.extra_args,
         ]  # fmt: skip
 
@@ -96,10 +125,13 @@ class QemuTarget(Target):
                     self.command(port), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )  # fmt: skip
+            if self._watchdog:
+                self._watchdog.cancel()
             self._watchdog = threading.Timer(self.max_seconds, self._expire)
             self._watchdog.daemon = True
             self._watchdog.start()
-            if self._connect(port):
+            connected = self._connect(port) if self.serial_mode == "tcp" else self._connect_pty(port)
+            if connected:
                 return
             self._kill()
         raise DeviceError(f"QEMU did not accept a serial connection; log: {self.log_path}")
@@ -113,6 +145,32 @@ class QemuTarget(Target):
                 self._port = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0.1)
                 return True
             except serial.SerialException:
+                time.sleep(0.05)
+        return False
+
+    def _connect_pty(self, qmp_port: int) -> bool:
+        deadline = time.monotonic() + self.connect_timeout
+        self.pty_path = None
+        while not self.pty_path:
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            found = _PTY_LINE.search(self.log_path.read_bytes())
+            if found:
+                self.pty_path = found.group(1).decode()
+            else:
+                time.sleep(0.05)
+        self._port = serial.Serial(self.pty_path, timeout=0.1)
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", qmp_port), timeout=self.connect_timeout) as qmp:
+                    stream = qmp.makefile("rwb")
+                    _qmp_call(stream, None)  # the greeting
+                    _qmp_call(stream, "qmp_capabilities")
+                    _qmp_call(stream, "cont")  # start the guest now that the pty is open
+                    return True
+            except OSError:
+                if self._proc.poll() is not None:
+                    return False
                 time.sleep(0.05)
         return False
 

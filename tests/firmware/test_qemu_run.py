@@ -123,3 +123,14 @@ def test_a_crashing_model_is_reported_at_once(board, tmp_path):
             dev.run_flash(0, 1)
         assert time.monotonic() - started < 5
         assert b"TINYHIL FAULT" in info.value.last_bytes
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_qemu_uart_on_a_pty(fake_firmware, board, tmp_path):
+    fw = fake_firmware(board)
+    with _session(fw, tmp_path, serial_mode="pty") as target:
+        assert target.pty_path.startswith("/dev/pts/")
+        dev = Device(target, timeout=10)
+        assert dev.identify().board == board
+        outputs = np.stack([np.frombuffer(s.output, np.int8) for s in dev.run_flash(0, 4)])
+        np.testing.assert_array_equal(outputs, fake_reference(fake_inputs()))

@@ -77,6 +77,8 @@ def test_missing_qemu_and_unsupported_board(silent_elf, tmp_path):
     no_qemu = BOARD.__class__(**{**BOARD.__dict__, "qemu_machine": None})
     with pytest.raises(TinyhilError, match="QEMU does not model board"):
         QemuTarget(no_qemu, silent_elf)
+    with pytest.raises(TinyhilError, match="unknown QEMU serial mode 'usb'"):
+        QemuTarget(BOARD, silent_elf, serial_mode="usb")
 
 
 def test_qemu_version_is_reported():
