@@ -66,6 +66,8 @@ def _fill_conv(rng, g, in_c, out_c, filter_shape, with_bias, depthwise=False):
         filter=rng.integers(-127, 128, size=filter_shape, dtype=np.int8),
         bias=rng.integers(-(1 << 16), 1 << 16, size=out_c, dtype=np.int32) if with_bias else None,
     )
+    if with_bias and rng.random() < 0.05:  # biases too large for the kernels' short requantization
+        arrays["bias"][:] = rng.integers(-(1 << 30), 1 << 30, size=out_c, dtype=np.int32)
     depth = g["k_h"] * g["k_w"] * (1 if depthwise else in_c)
     arrays["multiplier"], arrays["shift"] = _requant_params(rng, out_c, depth)
     params = ConvParams(
@@ -82,19 +84,36 @@ def _fill_conv(rng, g, in_c, out_c, filter_shape, with_bias, depthwise=False):
     return params, arrays
 
 
-def _run_both(lib, name, params, conv, out_shape, scratch_fn=None):
-    """Run ref then opt on the same params; returns both outputs."""
+def conv_scratch_contract(p: ConvParams) -> int:
+    """Scratch bytes opt_conv.c asks for (its header): two int16 im2col columns."""
+    return 2 * p.k_h * p.k_w * p.in_c * 2
+
+
+def dwconv_scratch_contract(d: DwParams) -> int:
+    """Scratch bytes opt_dwconv.c asks for (its header) to take its fast path."""
+    c = d.conv
+    if d.depth_multiplier != 1 or c.out_c % 4 or c.k_h > 16:
+        return 0
+    width = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dilation_w + 1
+    return 8 * c.k_h * (c.k_w + width)
+
+
+GUARD = 64  # int16 guard words after the scratch: the kernel must stay inside its contract
+
+
+def _run_both(lib, name, params, conv, out_shape, scratch_bytes):
+    """Run ref then opt (with `scratch_bytes` of poisoned scratch, or NULL for 0); returns outputs."""
     outputs = []
     for kind in ("ref", "opt"):
         out = np.full(out_shape, 0x55, dtype=np.int8)
         conv.output = ptr(out, ctypes.c_int8)
         scratch = None
-        if kind == "opt" and scratch_fn is not None:
-            n_bytes = scratch_fn(ctypes.byref(params))
-            # Poisoned scratch: the kernel must not rely on its initial contents.
-            scratch = np.full(max(n_bytes // 2, 0) + 1, 0x7B7B, dtype=np.int16) if n_bytes > 0 else None
+        if kind == "opt" and scratch_bytes > 0:
+            scratch = np.full(scratch_bytes // 2 + GUARD, 0x7B7B, dtype=np.int16)
         conv.scratch = ptr(scratch, ctypes.c_int16)
         getattr(lib, f"th_{kind}_{name}_s8")(ctypes.byref(params))
+        if scratch is not None:
+            assert np.all(scratch[scratch_bytes // 2:] == 0x7B7B), "kernel wrote past its scratch"
         outputs.append(out)
     return outputs
 
@@ -108,9 +127,9 @@ def test_conv_matches_reference(lib):
         out_c = int(rng.integers(1, 10))
         params, _arrays = _fill_conv(rng, g, in_c, out_c, (out_c, g["k_h"], g["k_w"], in_c),
                                      with_bias=rng.random() < 0.9)
-        ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c),
-                             lib.th_conv2d_s8_scratch_bytes)
-        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c}"
+        for scratch_bytes in {conv_scratch_contract(params), lib.th_conv2d_s8_scratch_bytes(ctypes.byref(params))}:
+            ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), scratch_bytes)
+            assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c} scratch={scratch_bytes}"
         unsaturated += np.count_nonzero((ref > -128) & (ref < 127))
         total += ref.size
     assert unsaturated > 0.5 * total  # the cases exercise rounding, not only clamping
@@ -122,7 +141,7 @@ def test_conv_without_scratch_matches_reference(lib):
         g = _conv_case(rng)
         in_c, out_c = int(rng.integers(1, 9)), int(rng.integers(1, 6))
         params, _arrays = _fill_conv(rng, g, in_c, out_c, (out_c, g["k_h"], g["k_w"], in_c), True)
-        ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), None)
+        ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), 0)
         assert np.array_equal(ref, opt), f"case {case}: {g}"
 
 
@@ -136,9 +155,9 @@ def test_depthwise_matches_reference(lib):
         params, _arrays = _fill_conv(rng, g, in_c, out_c, (1, g["k_h"], g["k_w"], out_c),
                                      with_bias=rng.random() < 0.9, depthwise=True)
         dw = DwParams(conv=params, depth_multiplier=multiplier)
-        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c),
-                             lib.th_dwconv_s8_scratch_bytes)
-        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} dm={multiplier}"
+        for scratch_bytes in {dwconv_scratch_contract(dw), lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))}:
+            ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
+            assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} dm={multiplier} scratch={scratch_bytes}"
 
 
 def test_fully_connected_matches_reference(lib):
