@@ -78,6 +78,8 @@ def test_firmware_refuses_bad_requests(fake_firmware, tmp_path):
             dev.run_flash(2, 3)
         with pytest.raises(DeviceError, match="error 3: RUN_INPUT takes"):
             dev.run_input(b"\x00" * 5)
+        with pytest.raises(DeviceError, match="error 5: frame larger than the receive buffer"):
+            dev.run_input(b"\x00" * 5000)  # netduinoplus2 receives frames of up to 4 KiB
         assert dev.identify().board == "netduinoplus2"  # still serving after the errors
 
 
