@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.codegen.context import LayerCode, LowerContext, c_init, quant_of
-from harness.codegen.overlap import windowed_delta
+from harness.codegen.overlap import channel_aligned_delta, windowed_delta
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
 from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
 from harness.model import Operator
@@ -64,13 +64,15 @@ def _conv_fields(ctx: LowerContext, op: Operator, out_c: int, k_h: int, k_w: int
     }
 
 
-def _window_overlap(ctx: LowerContext, op: Operator, f: dict) -> dict[int, int]:
+def _window_overlap(ctx: LowerContext, op: Operator, f: dict, *, per_channel: bool | None = None) -> dict:
+    """Conv: pixel-level overlap. Depthwise: only channel-aligned (multiplier 1), else none."""
     ti, to = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
-    if f["dilation_h"] != 1 or f["dilation_w"] != 1:
+    if f["dilation_h"] != 1 or f["dilation_w"] != 1 or per_channel is False:
         return {}
-    delta = windowed_delta(ti.shape, to.shape, f["k_h"], f["k_w"], f["stride_h"], f["stride_w"],
-                           f["pad_top"], f["pad_left"], f["in_c"], f["out_c"])
-    return {op.inputs[0]: delta}
+    geometry = (ti.shape, to.shape, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"])
+    if per_channel:
+        return {op.inputs[0]: channel_aligned_delta(*geometry, f["in_c"])}
+    return {op.inputs[0]: windowed_delta(*geometry, f["in_c"], f["out_c"])}
 
 
 def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
@@ -92,11 +94,11 @@ def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
     if out_c % in_c:
         raise ctx.refuse(op, "output channels not a multiple of input channels")
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
-    scratch = dwconv_scratch_bytes(k_h, k_w, in_c)
+    scratch = dwconv_scratch_bytes(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_w"], out_c // in_c)
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = (f"const th_dwconv_params p = {{.conv = {{{c_init(f)}}}, .depth_multiplier = {out_c // in_c}}};\n"
             "th_dwconv_s8(&p);")
-    return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
+    return LayerCode(op, code, scratch, _window_overlap(ctx, op, f, per_channel=out_c == in_c))
 
 
 def lower_fully_connected(ctx: LowerContext, op: Operator) -> LayerCode:

@@ -65,7 +65,7 @@ def lower_pool(ctx: LowerContext, op: Operator) -> LayerCode:
          "stride_h": sh, "stride_w": sw, "pad_top": same_padding(sh, 1, in_h, fh, out_h),
          "pad_left": same_padding(sw, 1, in_w, fw, out_w), "act_min": act_min, "act_max": act_max}
     fn = "th_maxpool_s8" if op.op == "MAX_POOL_2D" else "th_avgpool_s8"
-    overlap = {} if b != 1 else {op.inputs[0]: windowed_delta(ti.shape, to.shape, fh, fw, sh, sw, f["pad_top"],
+    overlap = {} if b != 1 else {op.inputs[0]: windowed_delta(ti.shape, to.shape, sh, sw, f["pad_top"],
                                                               f["pad_left"], ch, ch)}
     return LayerCode(op, f"const th_pool_params p = {{{c_init(f)}}};\n{fn}(&p);", overlap=overlap)
 

@@ -18,22 +18,35 @@ def _align_down(n: int) -> int:
     return n // 16 * 16
 
 
-def windowed_delta(in_shape, out_shape, k_h: int, k_w: int, stride_h: int, stride_w: int, pad_top: int,
-                   pad_left: int, in_bytes_per_pixel: int, out_bytes_per_pixel: int) -> int:
-    """Conv / depthwise / pooling over NHWC batch 1."""
-    _, in_h, in_w, _ = in_shape
+def _still_needed(in_shape, out_shape, stride_h: int, stride_w: int, pad_top: int, pad_left: int) -> np.ndarray:
+    """For each output pixel p (raster order): the lowest input pixel index read by pixels >= p - MARGIN."""
+    _, _, in_w, _ = in_shape
     _, out_h, out_w, _ = out_shape
-    del k_h, k_w, in_h  # a window's first byte depends on its top-left corner only
     oy, ox = np.meshgrid(np.arange(out_h), np.arange(out_w), indexing="ij")
     iy = np.clip(oy * stride_h - pad_top, 0, None).ravel()
-    ix = np.clip(ox * stride_w - pad_left, 0, None).ravel()
-    first_byte = (iy * in_w + np.minimum(ix, in_w - 1)) * in_bytes_per_pixel
-    # Lowest input byte any pixel >= q still reads (suffix minimum).
-    still_needed = np.minimum.accumulate(first_byte[::-1])[::-1]
-    p = np.arange(first_byte.size)
-    needed_at_write = still_needed[np.clip(p - MARGIN, 0, None)]
-    write_end = (p + 1) * out_bytes_per_pixel
-    return _align_down(int(np.min(needed_at_write - write_end)))
+    ix = np.clip(ox * stride_w - pad_left, 0, in_w - 1).ravel()
+    first_pixel = iy * in_w + ix  # a window's first input pixel: its clipped top-left corner
+    suffix_min = np.minimum.accumulate(first_pixel[::-1])[::-1]
+    return suffix_min[np.clip(np.arange(first_pixel.size) - MARGIN, 0, None)]
+
+
+def windowed_delta(in_shape, out_shape, stride_h: int, stride_w: int, pad_top: int, pad_left: int,
+                   in_bytes_per_pixel: int, out_bytes_per_pixel: int) -> int:
+    """Conv / pooling over NHWC batch 1: whole output pixels must not reach input still to be read."""
+    needed = _still_needed(in_shape, out_shape, stride_h, stride_w, pad_top, pad_left) * in_bytes_per_pixel
+    write_end = (np.arange(needed.size) + 1) * out_bytes_per_pixel
+    return _align_down(int(np.min(needed - write_end)))
+
+
+def channel_aligned_delta(in_shape, out_shape, stride_h: int, stride_w: int, pad_top: int, pad_left: int,
+                          channels: int) -> int:
+    """Depthwise (multiplier 1): output pixel p lies exactly over input pixel p + k (k <= 0), so each
+    channel only ever overwrites its own input; the condition is per channel, in pixels."""
+    needed = _still_needed(in_shape, out_shape, stride_h, stride_w, pad_top, pad_left)
+    k = int(np.min(needed - np.arange(needed.size) - 1))
+    while (k * channels) % 16:
+        k -= 1
+    return k * channels
 
 
 def elementwise_delta(in_itemsize: int, out_itemsize: int) -> int:

@@ -11,5 +11,9 @@ def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: in
     return 2 * k_h * k_w * in_c * 2  # two int16 im2col columns
 
 
-def dwconv_scratch_bytes(k_h: int, k_w: int, in_c: int) -> int:
-    return 0
+def dwconv_scratch_bytes(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_w: int,
+                         depth_multiplier: int) -> int:
+    if depth_multiplier != 1 or out_c % 4 or k_h > 16:
+        return 0
+    padded_width = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1
+    return 8 * k_h * (k_w + padded_width)  # widened filter group + k_h widened input rows
