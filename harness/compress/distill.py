@@ -8,6 +8,7 @@ size and learning rate: the only difference is the loss.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from ._runtime import seed_everything
 from .convert import ConvertOptions, Quantization
 from .data import Dataset
-from .models import TrainConfig, build_default_model, train
+from .models import TrainConfig, build_default_model, looks_like_probabilities, train
 from .params import DistillParams
 from .variant import Candidate
 
@@ -53,8 +54,12 @@ def distill(teacher, data: Dataset, params: DistillParams, budget: TrainConfig, 
             name: str = "student_distilled") -> Candidate:
     import tf_keras
 
+    started = time.perf_counter()
     classes = data.num_classes
     teacher_probs = teacher.predict(data.x_train, batch_size=256, verbose=0)
+    if not looks_like_probabilities(teacher_probs):  # a teacher that emits logits
+        shifted = np.exp(teacher_probs - teacher_probs.max(axis=-1, keepdims=True))
+        teacher_probs = shifted / shifted.sum(axis=-1, keepdims=True)
     targets = np.concatenate(
         [np.eye(classes, dtype=np.float32)[data.y_train], soft_targets(teacher_probs, params.temperature)], axis=1
     )
@@ -67,15 +72,17 @@ def distill(teacher, data: Dataset, params: DistillParams, budget: TrainConfig, 
     student.fit(data.x_train, targets, epochs=budget.epochs, batch_size=budget.batch_size, verbose=0)
     recorded = dict(asdict(params), epochs=budget.epochs, learning_rate=budget.learning_rate)
     return Candidate(name, "distill", recorded, _with_softmax(student, data, params.student_width),
-                     ConvertOptions(Quantization.INT8))
+                     ConvertOptions(Quantization.INT8), train_seconds=time.perf_counter() - started)
 
 
 def scratch_student(data: Dataset, params: DistillParams, budget: TrainConfig, seed: int,
                     name: str = "student_scratch") -> Candidate:
     """The distillation student's architecture, initial weights and budget, hard labels only."""
+    started = time.perf_counter()
     seed_everything(seed)
     student = build_default_model(data.input_shape, data.num_classes, params.student_width)
     train(student, data, budget)
     recorded = {"student_width": params.student_width, "epochs": budget.epochs,
                 "learning_rate": budget.learning_rate}
-    return Candidate(name, "scratch_student", recorded, student, ConvertOptions(Quantization.INT8))
+    return Candidate(name, "scratch_student", recorded, student, ConvertOptions(Quantization.INT8),
+                     train_seconds=time.perf_counter() - started)

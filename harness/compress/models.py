@@ -74,19 +74,29 @@ def build_digits_cnn(input_shape: tuple[int, ...], num_classes: int, width: int 
     )
 
 
-def compile_model(model, learning_rate: float) -> None:
+def looks_like_probabilities(outputs: np.ndarray) -> bool:
+    """True for softmax outputs (non-negative rows summing to 1); user models may emit logits."""
+    return bool(np.all(outputs >= 0) and np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3))
+
+
+def compile_model(model, learning_rate: float, from_logits: bool = False) -> None:
     import tf_keras as keras
 
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
         metrics=["accuracy"],
     )
 
 
 def train(model, data: Dataset, config: TrainConfig, callbacks: tuple = ()) -> None:
-    """Compile (fresh optimizer) and fit; shuffling follows the global seed."""
-    compile_model(model, config.learning_rate)
+    """Compile (fresh optimizer) and fit; shuffling follows the global seed.
+
+    The loss takes logits or probabilities depending on what the model emits (probed on a few
+    training samples, which also works through tfmot wrappers).
+    """
+    probe = model(data.x_train[:8], training=False).numpy()
+    compile_model(model, config.learning_rate, from_logits=not looks_like_probabilities(probe))
     model.fit(
         data.x_train,
         data.y_train,

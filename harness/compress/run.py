@@ -74,7 +74,8 @@ def run_steps(base: BaseModel, data: Dataset, steps: list[tuple[str, dict]], use
             continue
         share = (time.perf_counter() - started) / len(candidates)
         for candidate in candidates:
-            record = materialize(candidate, data, out, seed, share)
+            seconds = share if candidate.train_seconds is None else candidate.train_seconds
+            record = materialize(candidate, data, out, seed, seconds)
             rows.append(replace(record, notes=dict(record.notes, base_model=base.note)))
     return rows
 

@@ -33,6 +33,7 @@ class Candidate:
     convert: ConvertOptions
     save_keras: bool = True  # QAT-wrapped models need tfmot scopes to reload: not saved
     notes: dict = field(default_factory=dict)  # extra facts for the sidecar (e.g. teacher accuracy)
+    train_seconds: float | None = None  # set by methods that make several candidates in one call
 
 
 @dataclass(frozen=True)

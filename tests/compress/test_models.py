@@ -95,3 +95,20 @@ def test_converted_keras3_sequential_is_a_chain_for_surgery(tmp_path):
     assert smaller.count_params() < model.count_params()
     factored, notes = factorize(model, 4)
     assert notes and factored.count_params() < model.count_params()
+
+
+def test_models_emitting_logits_train_with_the_right_loss(digits):
+    from harness.compress.models import (
+        TrainConfig,
+        build_default_model,
+        keras_accuracy,
+        looks_like_probabilities,
+        train,
+    )
+
+    assert looks_like_probabilities(np.array([[0.2, 0.8], [1.0, 0.0]]))
+    assert not looks_like_probabilities(np.array([[2.0, -1.0]]))
+    model = build_default_model(digits.input_shape, digits.num_classes, width=4, logits=True)
+    train(model, digits, TrainConfig(epochs=4))
+    assert model.loss.get_config()["from_logits"] is True
+    assert keras_accuracy(model, digits) > 0.8
