@@ -111,6 +111,7 @@ static void send_memory(void) {
 /* One timed inference, streamed back as a SAMPLE frame. */
 static void run_one(uint32_t index, const void *input, int per_layer) {
   uint64_t start, end;
+  th_timer_sync();
   if (per_layer) {
     start = th_timer_now();
     th_model_invoke(input, output_buf, stamp_layer, &layer_times);

@@ -67,6 +67,20 @@ void th_timer_init(uint32_t cpu_hz) {
 
 uint64_t th_timer_now(void) { return use_dwt ? dwt_now() : systick_now(); }
 
+/* SysTick's tick edges fall wherever they fell while the firmware waited for the host, so a
+ * measurement's first and last reads could straddle one edge more or fewer from run to run.
+ * Restarting the counter here (writing CVR reloads it on the next tick) pins the edges to this
+ * point in the instruction stream: under `qemu -icount` the counts become exactly repeatable.
+ * DWT counts every cycle and needs no such alignment. */
+void th_timer_sync(void) {
+  if (use_dwt) return;
+  uint32_t primask = th_irq_save();
+  SYST_CVR = 0;
+  while (SYST_CVR == 0) {
+  }
+  th_irq_restore(primask);
+}
+
 const char *th_timer_name(void) { return use_dwt ? "dwt_cyccnt" : "systick"; }
 
 uint32_t th_timer_hz(void) { return timer_hz; }
