@@ -2,39 +2,60 @@
 #include "th_fixedpoint.h"
 #include "th_ops.h"
 
-static inline int32_t add_one(const th_binary_params *p, int32_t a, int32_t b) {
-  const int32_t sa = (a + p->input1_offset) * (1 << p->left_shift);
-  const int32_t sb = (b + p->input2_offset) * (1 << p->left_shift);
-  const int32_t ra = th_mul_by_quantized_multiplier(sa, p->input1_multiplier, p->input1_shift);
-  const int32_t rb = th_mul_by_quantized_multiplier(sb, p->input2_multiplier, p->input2_shift);
-  const int32_t out = th_mul_by_quantized_multiplier(ra + rb, p->output_multiplier, p->output_shift);
-  return th_clamp(out + p->output_offset, p->act_min, p->act_max);
+/* One innermost run of n elements. Everything the loop needs is copied into locals first: the
+ * int8 stores may alias any memory, which would otherwise make the compiler reload the params. */
+typedef struct {
+  const int32_t *lut1, *lut2;
+  int32_t off1, off2, out_off, mult, shift, lo, hi;
+} binary_consts;
+
+static void add_run(const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *out, int32_t n,
+                    const binary_consts *k) {
+  const int32_t *lut1 = k->lut1 + 128, *lut2 = k->lut2 + 128;
+  const int32_t mult = k->mult, shift = k->shift, out_off = k->out_off, lo = k->lo, hi = k->hi;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t sum = lut1[a[i * sa]] + lut2[b[i * sb]];
+    out[i] = (int8_t)th_clamp(th_mul_by_quantized_multiplier(sum, mult, shift) + out_off, lo, hi);
+  }
 }
 
-static inline int32_t mul_one(const th_binary_params *p, int32_t a, int32_t b) {
-  const int32_t prod = (a + p->input1_offset) * (b + p->input2_offset);
-  const int32_t out = th_mul_by_quantized_multiplier(prod, p->output_multiplier, p->output_shift);
-  return th_clamp(out + p->output_offset, p->act_min, p->act_max);
+static void mul_run(const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *out, int32_t n,
+                    const binary_consts *k) {
+  const int32_t off1 = k->off1, off2 = k->off2, mult = k->mult, shift = k->shift;
+  const int32_t out_off = k->out_off, lo = k->lo, hi = k->hi;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t prod = (a[i * sa] + off1) * (b[i * sb] + off2);
+    out[i] = (int8_t)th_clamp(th_mul_by_quantized_multiplier(prod, mult, shift) + out_off, lo, hi);
+  }
 }
 
-#define BROADCAST_LOOP(P, FN)                                                                     \
-  do {                                                                                            \
-    int8_t *out = (P)->output;                                                                    \
-    for (int32_t i0 = 0; i0 < (P)->dims[0]; ++i0)                                                 \
-      for (int32_t i1 = 0; i1 < (P)->dims[1]; ++i1)                                               \
-        for (int32_t i2 = 0; i2 < (P)->dims[2]; ++i2) {                                           \
-          const int8_t *a = (P)->input1 + i0 * (P)->stride1[0] + i1 * (P)->stride1[1] +           \
-                            i2 * (P)->stride1[2];                                                 \
-          const int8_t *b = (P)->input2 + i0 * (P)->stride2[0] + i1 * (P)->stride2[1] +           \
-                            i2 * (P)->stride2[2];                                                 \
-          for (int32_t i3 = 0; i3 < (P)->dims[3]; ++i3)                                           \
-            *out++ = (int8_t)FN((P), a[i3 * (P)->stride1[3]], b[i3 * (P)->stride2[3]]);           \
-        }                                                                                         \
-  } while (0)
+typedef void (*binary_run)(const int8_t *, int32_t, const int8_t *, int32_t, int8_t *, int32_t,
+                           const binary_consts *);
 
-void th_add_s8(const th_binary_params *p) { BROADCAST_LOOP(p, add_one); }
+static void broadcast(const th_binary_params *p, binary_run run) {
+  const binary_consts k = {p->input1_lut, p->input2_lut, p->input1_offset, p->input2_offset, p->output_offset,
+                           p->output_multiplier, p->output_shift, p->act_min, p->act_max};
+  int32_t d[4], s1[4], s2[4];
+  for (int i = 0; i < 4; ++i) {
+    d[i] = p->dims[i];
+    s1[i] = p->stride1[i];
+    s2[i] = p->stride2[i];
+  }
+  const int8_t *in1 = p->input1, *in2 = p->input2;
+  int8_t *out = p->output;
+  for (int32_t i0 = 0; i0 < d[0]; ++i0)
+    for (int32_t i1 = 0; i1 < d[1]; ++i1)
+      for (int32_t i2 = 0; i2 < d[2]; ++i2) {
+        const int8_t *a = in1 + i0 * s1[0] + i1 * s1[1] + i2 * s1[2];
+        const int8_t *b = in2 + i0 * s2[0] + i1 * s2[1] + i2 * s2[2];
+        run(a, s1[3], b, s2[3], out, d[3], &k);
+        out += d[3];
+      }
+}
 
-void th_mul_s8(const th_binary_params *p) { BROADCAST_LOOP(p, mul_one); }
+void th_add_s8(const th_binary_params *p) { broadcast(p, add_run); }
+
+void th_mul_s8(const th_binary_params *p) { broadcast(p, mul_run); }
 
 void th_requantize_s8(const th_requant_params *p) {
   for (int32_t i = 0; i < p->size; ++i) {

@@ -25,16 +25,19 @@ void th_maxpool_s8(const th_pool_params *p);
 void th_avgpool_s8(const th_pool_params *p);
 
 /* ADD / MUL with broadcasting: output dims[4]; stride1/stride2 are each input's element strides
- * per output dim (0 where that input is broadcast). */
+ * per output dim (0 where that input is broadcast).
+ * ADD: input_lut[k][v + 128] is input k's value v already offset, shifted left by 20 and rescaled
+ * (TFLM's first two MultiplyByQuantizedMultiplierSmallerThanOneExp steps, precomputed by the
+ * harness); the sum is then rescaled by (output_multiplier, output_shift).
+ * MUL: (v1 + input1_offset) * (v2 + input2_offset) rescaled by (output_multiplier, output_shift). */
 typedef struct {
   const int8_t *input1, *input2;
   int8_t *output;
   int32_t dims[4];
   int32_t stride1[4], stride2[4];
-  int32_t input1_offset, input2_offset, output_offset; /* -zp1, -zp2, +zp_out */
-  int32_t left_shift;                                  /* ADD only: 20 for int8 */
-  int32_t input1_multiplier, input1_shift;             /* ADD only */
-  int32_t input2_multiplier, input2_shift;             /* ADD only */
+  const int32_t *input1_lut, *input2_lut; /* ADD only: 256 entries each */
+  int32_t input1_offset, input2_offset;   /* MUL only: -zp1, -zp2 */
+  int32_t output_offset;                  /* +zp_out */
   int32_t output_multiplier, output_shift;
   int32_t act_min, act_max;
 } th_binary_params;

@@ -114,7 +114,10 @@ def lower_binary(ctx: LowerContext, op: Operator) -> LayerCode:
          "dims": int_list(dims), "stride1": int_list(s1), "stride2": int_list(s2),
          "input1_offset": -zp1, "input2_offset": -zp2, "output_offset": zpo}
     if op.op == "ADD":
-        f.update(add_params(sc1, sc2, sco))
+        params = add_params(sc1, sc2, sco, zp1, zp2)
+        f.update(input1_lut=ctx.const(np.array(params["luts"][0]), np.int32, "lut1"),
+                 input2_lut=ctx.const(np.array(params["luts"][1]), np.int32, "lut2"),
+                 output_multiplier=params["output_multiplier"], output_shift=params["output_shift"])
         fn = "th_add_s8"
     else:
         m, s = quantize_multiplier(sc1 * sc2 / sco)

@@ -89,14 +89,41 @@ def logistic_params(input_scale: float) -> tuple[int, int, int]:
     return multiplier, left_shift, calculate_input_radius(4, left_shift)
 
 
-def add_params(scale1: float, scale2: float, scale_out: float) -> dict[str, int]:
-    """ADD int8 prepare (left_shift 20): per-input and output multipliers, all below one."""
+def _wrap32(x: int) -> int:
+    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def mul_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """TFLM's MultiplyByQuantizedMultiplier on int32 (double rounding), in Python integers."""
+    x = _wrap32(x << max(shift, 0))
+    if x == multiplier == -(1 << 31):
+        high = (1 << 31) - 1
+    else:
+        ab = x * multiplier
+        nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+        high = _trunc_div(ab + nudge, 1 << 31)  # C's division truncates toward zero
+    right = max(-shift, 0)
+    mask = (1 << right) - 1
+    remainder = high & mask
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> right) + (1 if remainder > threshold else 0)
+
+
+def _trunc_div(a: int, b: int) -> int:
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+
+def add_params(scale1: float, scale2: float, scale_out: float, zp1: int, zp2: int) -> dict:
+    """ADD int8 prepare (left_shift 20). Each input's rescale depends on its int8 value only, so it
+    becomes a 256-entry table; the output multiplier stays a (multiplier, shift) pair."""
     twice_max = 2.0 * float(max(np.float32(scale1), np.float32(scale2)))
     m1, s1 = quantize_multiplier(float(scale1) / twice_max)
     m2, s2 = quantize_multiplier(float(scale2) / twice_max)
     mo, so = quantize_multiplier(twice_max / ((1 << 20) * float(scale_out)))
-    return {"left_shift": 20, "input1_multiplier": m1, "input1_shift": s1, "input2_multiplier": m2,
-            "input2_shift": s2, "output_multiplier": mo, "output_shift": so}
+    luts = [[mul_by_quantized_multiplier((v - zp) << 20, m, s) for v in range(INT8_MIN, INT8_MAX + 1)]
+            for zp, m, s in ((zp1, m1, s1), (zp2, m2, s2))]
+    return {"luts": luts, "output_multiplier": mo, "output_shift": so}
 
 
 def mean_multiplier(real_scale: float, count: int) -> tuple[int, int]:

@@ -82,3 +82,13 @@ def test_quantize_multiplier_matches_tflite_rounding():
 def test_broadcast_dims_merge_to_four():
     dims, (s1, s2) = broadcast_strides((1, 2, 3, 4, 5), (1, 2, 3, 4, 5), (5,))
     assert dims == [1, 1, 24, 5] and s1 == [0, 0, 5, 1] and s2 == [0, 0, 0, 1]
+
+
+def test_python_rescale_rounds_like_tflm():
+    from harness.codegen.quant import mul_by_quantized_multiplier
+
+    assert mul_by_quantized_multiplier(12345, 1 << 30, 1) == 12345  # times 1.0
+    assert mul_by_quantized_multiplier(3, 1 << 30, -1) == 1  # 0.75 -> 1
+    assert mul_by_quantized_multiplier(-3, 1 << 30, -1) == -1  # -0.75 -> -1
+    assert mul_by_quantized_multiplier(-6, 1 << 30, -2) == -2  # -1.5 -> -2: halves away from zero
+    assert mul_by_quantized_multiplier(6, 1 << 30, -2) == 2
