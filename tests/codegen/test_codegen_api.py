@@ -90,5 +90,5 @@ def test_python_rescale_rounds_like_tflm():
     assert mul_by_quantized_multiplier(12345, 1 << 30, 1) == 12345  # times 1.0
     assert mul_by_quantized_multiplier(3, 1 << 30, -1) == 1  # 0.75 -> 1
     assert mul_by_quantized_multiplier(-3, 1 << 30, -1) == -1  # -0.75 -> -1
-    assert mul_by_quantized_multiplier(-6, 1 << 30, -2) == -2  # -1.5 -> -2: halves away from zero
-    assert mul_by_quantized_multiplier(6, 1 << 30, -2) == 2
+    assert mul_by_quantized_multiplier(-6, 1 << 30, -1) == -2  # -1.5 -> -2: halves away from zero
+    assert mul_by_quantized_multiplier(6, 1 << 30, -1) == 2
