@@ -71,46 +71,92 @@ TH_INLINE void requant_pair(int32_t acc_a, int32_t acc_b, const requant_ctx *r, 
   }
 }
 
-/* Where flat index k of pixel `pix` (0 = A, 1 = B) lives in the interleaved im2col buffer. */
-TH_INLINE int32_t col_index(int32_t k, int32_t pix, int32_t k4, int32_t tail) {
-  static const uint8_t lane[4] = {0, 2, 1, 3};
-  if (k < k4) return 2 * (k & ~3) + 4 * pix + lane[k & 3];
-  return 2 * k4 + pix * tail + (k - k4);
+/* Interleaved-buffer writer for pixel `pix` when groups of four straddle taps: a cursor walks
+ * each group's lanes 0,2,1,3 (the nibbles of 0x3120), then the K % 4 tail. */
+typedef struct {
+  int16_t *group, *tail;
+  int32_t lane, left_in_groups;
+} col_cursor;
+
+TH_INLINE void cursor_put(col_cursor *cur, int16_t v) {
+  if (cur->left_in_groups > 0) {
+    cur->group[(0x3120 >> (4 * cur->lane)) & 0xF] = v;
+    --cur->left_in_groups;
+    if (++cur->lane == 4) {
+      cur->lane = 0;
+      cur->group += 8;
+    }
+  } else {
+    *cur->tail++ = v;
+  }
 }
 
-/* im2col of output pixel (oy, ox) as pixel `pix` of the interleaved buffer. */
+/* Four consecutive values at a group boundary: straight into the group as two words. */
+TH_INLINE void cursor_put_word(col_cursor *cur, uint32_t offset2, uint32_t w) {
+  uint32_t *dst = (uint32_t *)(void *)cur->group;
+  dst[0] = th_sxtab16(offset2, w);
+  dst[1] = th_sxtab16_ror8(offset2, w);
+  cur->group += 8;
+  cur->left_in_groups -= 4;
+}
+
+static void im2col_straddling(const th_conv_params *p, int32_t y0, int32_t x0, int32_t pix, int16_t *col) {
+  const int32_t in_c = p->in_c, k = p->k_h * p->k_w * in_c, k4 = k & ~3;
+  const int32_t offset = p->input_offset;
+  const uint32_t offset2 = th_pack16(offset, offset);
+  const int32_t row_len = p->k_w * in_c;
+  /* A kernel row of taps is one contiguous run of input bytes when dilation_w is 1 and the row
+   * lies inside the input; if its length is a multiple of 4 it fills whole groups. */
+  const int row_words = p->dilation_w == 1 && (row_len & 3) == 0 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+  col_cursor cur = {col + 4 * pix, col + 2 * k4 + pix * (k - k4), 0, k4};
+  for (int32_t ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = y0 + ky * p->dilation_h;
+    const int row_inside = iy >= 0 && iy < p->in_h;
+    if (row_words && row_inside) {
+      const int8_t *src = p->input + ((size_t)iy * p->in_w + x0) * in_c;
+      for (int32_t i = 0; i < row_len; i += 4) cursor_put_word(&cur, offset2, th_read_u32(src + i));
+      continue;
+    }
+    for (int32_t kx = 0; kx < p->k_w; ++kx) {
+      const int32_t ix = x0 + kx * p->dilation_w;
+      if (!row_inside || ix < 0 || ix >= p->in_w) {
+        for (int32_t c = 0; c < in_c; ++c) cursor_put(&cur, 0);
+        continue;
+      }
+      const int8_t *src = p->input + ((size_t)iy * p->in_w + ix) * in_c;
+      for (int32_t c = 0; c < in_c; ++c) cursor_put(&cur, (int16_t)(src[c] + offset));
+    }
+  }
+}
+
+/* im2col of output pixel (oy, ox) as pixel `pix` (0 = A, 1 = B) of the interleaved buffer. */
 static void im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col) {
   const int32_t in_c = p->in_c;
-  const int32_t k = p->k_h * p->k_w * in_c, k4 = k & ~3, tail = k - k4;
   const uint32_t offset2 = th_pack16(p->input_offset, p->input_offset);
   const int32_t y0 = oy * p->stride_h - p->pad_top;
   const int32_t x0 = ox * p->stride_w - p->pad_left;
-  int32_t flat = 0;
-  for (int32_t ky = 0; ky < p->k_h; ++ky) {
-    const int32_t iy = y0 + ky * p->dilation_h;
-    for (int32_t kx = 0; kx < p->k_w; ++kx, flat += in_c) {
-      const int32_t ix = x0 + kx * p->dilation_w;
-      const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-      const int8_t *src = inside ? p->input + ((size_t)iy * p->in_w + ix) * in_c : NULL;
-      if ((in_c & 3) == 0) {
-        /* Groups of four stay inside one tap: widen straight into the reordered layout. */
-        uint32_t *dst = (uint32_t *)(void *)(col + 2 * flat + 4 * pix);
-        if (src == NULL) {
+  if ((in_c & 3) == 0) {
+    /* Groups of four stay inside one tap: widen straight into the reordered layout. */
+    uint32_t *dst = (uint32_t *)(void *)(col + 4 * pix);
+    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+      const int32_t iy = y0 + ky * p->dilation_h;
+      for (int32_t kx = 0; kx < p->k_w; ++kx) {
+        const int32_t ix = x0 + kx * p->dilation_w;
+        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
           for (int32_t c = 0; c < in_c; c += 4, dst += 4) dst[0] = dst[1] = 0;
-        } else {
-          for (int32_t c = 0; c < in_c; c += 4, dst += 4) {
-            uint32_t w = th_read_u32(src + c);
-            dst[0] = th_sxtab16(offset2, w);
-            dst[1] = th_sxtab16_ror8(offset2, w);
-          }
+          continue;
         }
-      } else {
-        for (int32_t c = 0; c < in_c; ++c) {
-          col[col_index(flat + c, pix, k4, tail)] = src ? (int16_t)(src[c] + p->input_offset) : 0;
+        const int8_t *src = p->input + ((size_t)iy * p->in_w + ix) * in_c;
+        for (int32_t c = 0; c < in_c; c += 4, dst += 4) {
+          const uint32_t w = th_read_u32(src + c);
+          dst[0] = th_sxtab16(offset2, w);
+          dst[1] = th_sxtab16_ror8(offset2, w);
         }
       }
     }
+    return;
   }
+  im2col_straddling(p, y0, x0, pix, col);
 }
 
 #ifdef TH_HAVE_DSP
