@@ -157,8 +157,11 @@ def _fill_device_columns(row: dict, device: DeviceRun, host_out: np.ndarray, sam
         host_mismatches=int(mismatch.sum()),
         accuracy_device=_accuracy(outputs, samples.y),
     )
-    if device.unit == "cycles" and row.get("clock_hz"):
-        row["latency_ms"] = row["latency_median"] / row["clock_hz"] * 1e3
+    # The clock the firmware reports having set up, not the board's nominal one: a board whose
+    # crystal did not start runs on its internal oscillator.
+    clock = row.get("cpu_hz") or row.get("clock_hz")
+    if device.unit == "cycles" and clock:
+        row["latency_ms"] = row["latency_median"] / clock * 1e3
     else:
         row["latency_ms"] = None  # emulator instructions have no wall-clock meaning
     if row.get("macs"):

@@ -39,8 +39,9 @@ def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) 
         return QemuTarget(board, firmware.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S)
     if target == "renode":
         return RenodeTarget(board, firmware.elf, work)
-    upload_firmware(firmware)
-    return SerialTarget(cfg.port, board.uart.baud, log_path=work / "serial.log")
+    # Flash (and so reset) the board once the port is open, or its boot line would be missed.
+    return SerialTarget(cfg.port, board.uart.baud, log_path=work / "serial.log",
+                        reset=lambda: upload_firmware(firmware))
 
 
 def _firmware_columns(fw: Firmware, gen) -> dict:
