@@ -167,6 +167,25 @@ def compress(
     Console().print(f"variants table: {out / 'variants.csv'}")
 
 
+@app.command()
+def report(
+    results: Path = typer.Option(Path("results"), help="results table directory"),
+    out: Path | None = typer.Option(None, help="where the plots go (default: the results directory)"),
+) -> None:
+    """Plots for papers from the results table: accuracy-latency Pareto, memory, per-layer (PNG + PDF)."""
+    from harness.errors import DataError
+    from harness.report import load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
+
+    table = load_results(results)
+    if table.empty:
+        raise DataError(f"no results in {results}: run `tinyhil bench` or `tinyhil demo` first")
+    out = out or results
+    Console().print(summary_table(table))
+    for name, plot in (("pareto", plot_pareto), ("memory", plot_memory), ("per_layer", plot_per_layer)):
+        png, pdf = plot(table, out / name)
+        Console().print(f"{name}: {png} and {pdf}")
+
+
 @zoo_app.command("fetch")
 def zoo_fetch(collection: str = typer.Argument("mlperf-tiny")) -> None:
     """Download, verify (sha256) and cache a collection of reference models."""

@@ -1,0 +1,29 @@
+import subprocess
+import sys
+
+from harness.report import append_results
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def test_report_writes_the_three_plots(tmp_path):
+    rows = [
+        {"model": m, "board": "mps2_an386", "target": "qemu", "engine": "builtin", "kernels": "optimized",
+         "unit": "instructions", "latency_median": lat, "accuracy_device": acc, "macs": 1000, "arena_bytes": 500,
+         "flash_bytes": 9000, "ram_bytes": 4000}
+        for m, lat, acc in (("a", 2000, 0.9), ("b", 3000, 0.95))
+    ]
+    append_results(rows, tmp_path / "results")
+    out = _cli("report", "--results", str(tmp_path / "results"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    for name in ("pareto", "memory", "per_layer"):
+        for ext in ("png", "pdf"):
+            assert (tmp_path / "results" / f"{name}.{ext}").stat().st_size > 1000
+
+
+def test_report_on_empty_results_says_what_to_do(tmp_path):
+    out = _cli("report", "--results", str(tmp_path / "none"), cwd=tmp_path)
+    assert out.returncode == 2 and "run `tinyhil bench`" in out.stderr
