@@ -206,7 +206,8 @@ def main() -> None:
     try:
         app()
     except TinyhilError as e:
-        console.print(f"[red]error:[/red] {e}")
+        # Plain text, unwrapped: scripts and users grep these lines.
+        print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
 
 
