@@ -106,24 +106,21 @@ static void widen_group_filter(const th_conv_params *c, int32_t ch, int32_t scal
 }
 
 /* Input row iy, channels ch..ch+3, columns -pad_left .. width-pad_left-1, widened with the input
- * offset added; columns or rows outside the input are 0 (what TFLM's skipped taps contribute). */
-static void widen_group_row(const th_conv_params *c, int32_t iy, int32_t ch, int32_t width, uint32_t *dst) {
+ * offset added into a slot whose padding columns are already 0 (dw_fast zeroes them once); rows
+ * outside the input are all 0 (what TFLM's skipped taps contribute). */
+static void widen_group_row(const th_conv_params *c, int32_t iy, int32_t ch, int32_t lo, int32_t hi,
+                            uint32_t *dst) {
   if (iy < 0 || iy >= c->in_h) {
-    for (int32_t i = 0; i < 2 * width; ++i) dst[i] = 0;
+    for (int32_t i = 2 * lo; i < 2 * hi; i += 2) dst[i] = dst[i + 1] = 0;
     return;
   }
   const uint32_t off2 = th_pack16(c->input_offset, c->input_offset);
-  int32_t lo = c->pad_left < width ? c->pad_left : width;           /* first column inside */
-  int32_t hi = c->pad_left + c->in_w < width ? c->pad_left + c->in_w : width; /* one past last */
-  if (hi < lo) hi = lo;
-  for (int32_t i = 0; i < 2 * lo; ++i) dst[i] = 0;
   const int8_t *src = c->input + ((size_t)iy * c->in_w + (lo - c->pad_left)) * c->in_c + ch;
   for (int32_t i = lo; i < hi; ++i, src += c->in_c) {
     const uint32_t x = th_read_u32(src);
     dst[2 * i] = th_sxtab16(off2, x);
     dst[2 * i + 1] = th_sxtab16_ror8(off2, x);
   }
-  for (int32_t i = 2 * hi; i < 2 * width; ++i) dst[i] = 0;
 }
 
 /* Requantization constants of four channels, hoisted out of the pixel loop. */
@@ -202,6 +199,84 @@ TH_INLINE void dw_group_row(const th_conv_params *c, const uint32_t *w, const ui
   }
 }
 
+#ifdef TH_HAVE_DSP
+/* The 3x3 / short-requantization / full-range row in assembly (the KWS DS-CNN case): GCC spills
+ * in the C version. Field offsets are used by the assembly: keep the order. */
+typedef struct {
+  const uint32_t *row[3]; /* 0, 4, 8: widened rows at the first output pixel */
+  const uint32_t *w;      /* 12: 9 taps x 2 words, doubled weights */
+  int8_t *out;            /* 16 */
+  int32_t out_stride;     /* 20: out_c */
+  int32_t step_bytes;     /* 24: 8 * stride_w */
+  int32_t n;              /* 28: out_w, >= 1 */
+  int32_t acc0[4];        /* 32 */
+  int32_t mult[4];        /* 48 */
+  int32_t bias_e[4];      /* 64 */
+  int32_t e[4];           /* 80 */
+} dw3_row_args;
+
+#define DW3_TAP(xo, wo)                  \
+  "ldrd r4, r5, [r12, #" #xo "]\n\t"    \
+  "ldrd r6, r7, [r1, #" #wo "]\n\t"     \
+  "smlabb r8, r4, r6, r8\n\t"           \
+  "smlatt r10, r4, r6, r10\n\t"         \
+  "smlabb r9, r5, r7, r9\n\t"           \
+  "smlatt r11, r5, r7, r11\n\t"
+#define DW3_ROW(ro, wo)                                                   \
+  "ldr r12, [r0, #" #ro "]\n\t"                                           \
+  "add r12, r12, r3\n\t" DW3_TAP(0, wo) DW3_TAP(8, wo + 8) DW3_TAP(16, wo + 16)
+#define DW3_REQ(acc, i, mo, bo, eo)       \
+  "ldr r4, [r0, #" #mo "]\n\t"           \
+  "smmulr " acc ", " acc ", r4\n\t"      \
+  "ldr r5, [r0, #" #bo "]\n\t"           \
+  "sub r5, r5, " acc ", lsr #31\n\t"     \
+  "add " acc ", " acc ", r5\n\t"         \
+  "ldr r6, [r0, #" #eo "]\n\t"           \
+  "asr " acc ", " acc ", r6\n\t"         \
+  "ssat " acc ", #8, " acc "\n\t"        \
+  "strb " acc ", [r2, #" #i "]\n\t"
+
+__attribute__((naked, noinline)) static void dw3_row_asm(const dw3_row_args *a __attribute__((unused))) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "ldr r1, [r0, #12]\n\t"
+      "ldr r2, [r0, #16]\n\t"
+      "movs r3, #0\n\t"
+      "ldr lr, [r0, #28]\n\t"
+      "1:\n\t"
+      "add r12, r0, #32\n\t"
+      "ldm r12, {r8-r11}\n\t"
+      DW3_ROW(0, 0) DW3_ROW(4, 24) DW3_ROW(8, 48)
+      DW3_REQ("r8", 0, 48, 64, 80) DW3_REQ("r9", 1, 52, 68, 84)
+      DW3_REQ("r10", 2, 56, 72, 88) DW3_REQ("r11", 3, 60, 76, 92)
+      "ldr r12, [r0, #20]\n\t"
+      "add r2, r2, r12\n\t"
+      "ldr r12, [r0, #24]\n\t"
+      "add r3, r3, r12\n\t"
+      "subs lr, lr, #1\n\t"
+      "bne 1b\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+static void dw3_row(const th_conv_params *c, const uint32_t *w, const uint32_t *const *rows,
+                    const group_quant *q, int8_t *out) {
+  dw3_row_args a;
+  for (int32_t i = 0; i < 3; ++i) a.row[i] = rows[i];
+  a.w = w;
+  a.out = out;
+  a.out_stride = c->out_c;
+  a.step_bytes = 8 * c->stride_w;
+  a.n = c->out_w;
+  for (int32_t i = 0; i < 4; ++i) {
+    a.acc0[i] = q->acc0[i];
+    a.mult[i] = q->mult[i];
+    a.bias_e[i] = q->bias_e[i];
+    a.e[i] = q->e[i];
+  }
+  dw3_row_asm(&a);
+}
+#endif
+
 #define DW_MAX_RING 16 /* the fast path takes kernel heights up to this */
 
 /* Depth multiplier 1, out_c % 4 == 0: group by group, output row by output row. The input rows
@@ -215,27 +290,43 @@ static void dw_fast(const th_conv_params *c) {
   const int ring = c->dilation_h == 1;
   const int k3 = c->k_h == 3 && c->k_w == 3 && c->dilation_w == 1;
   const int full_range = c->act_min == -128 && c->act_max == 127;
+  /* Columns [lo, hi) of a padded row come from the input; the rest stay 0 for the whole call. */
+  const int32_t lo = c->pad_left < width ? c->pad_left : width;
+  int32_t hi = c->pad_left + c->in_w < width ? c->pad_left + c->in_w : width;
+  if (hi < lo) hi = lo;
+  for (int32_t i = 0; i < 2 * k_h * width; ++i) slots[i] = 0;
   const uint32_t *rows[DW_MAX_RING];
+  /* Ring slot of the first row an output row reads, i.e. of y0 = oy * stride_h - pad_top. */
+  const int32_t first_slot = ((-c->pad_top % k_h) + k_h) % k_h;
   for (int32_t ch = 0; ch < c->out_c; ch += 4) {
     group_quant q;
     group_quant_of(c, ch, &q);
     widen_group_filter(c, ch, q.small ? 2 : 1, w);
     int32_t slot_row[DW_MAX_RING];
     for (int32_t i = 0; i < DW_MAX_RING; ++i) slot_row[i] = INT32_MIN;
+    int32_t base_slot = first_slot;
     for (int32_t oy = 0; oy < c->out_h; ++oy) {
       const int32_t y0 = oy * c->stride_h - c->pad_top;
-      for (int32_t ky = 0; ky < k_h; ++ky) {
+      for (int32_t ky = 0, slot = base_slot; ky < k_h; ++ky) {
         const int32_t iy = y0 + ky * c->dilation_h;
-        const int32_t slot = ring ? ((iy % k_h) + k_h) % k_h : ky;
-        if (!ring || slot_row[slot] != iy) {
-          widen_group_row(c, iy, ch, width, slots + (size_t)slot * 2 * width);
-          if (ring) slot_row[slot] = iy;
+        const int32_t s = ring ? slot : ky;
+        if (!ring || slot_row[s] != iy) {
+          widen_group_row(c, iy, ch, lo, hi, slots + (size_t)s * 2 * width);
+          if (ring) slot_row[s] = iy;
         }
-        rows[ky] = slots + (size_t)slot * 2 * width;
+        rows[ky] = slots + (size_t)s * 2 * width;
+        if (++slot == k_h) slot = 0;
+      }
+      for (int32_t step = 0; step < c->stride_h; ++step) {
+        if (++base_slot == k_h) base_slot = 0;
       }
       int8_t *out = c->output + (size_t)oy * c->out_w * c->out_c + ch;
       if (k3 && q.small && full_range) {
+#ifdef TH_HAVE_DSP
+        dw3_row(c, w, rows, &q, out);
+#else
         dw_group_row(c, w, rows, &q, out, 1, 1, 1);
+#endif
       } else if (k3 && q.small) {
         dw_group_row(c, w, rows, &q, out, 1, 1, 0);
       } else if (q.small) {
