@@ -45,7 +45,9 @@ def test_two_of_four_pattern(base, digits, tune, make):
     assert 0.45 <= 1.0 - record.nonzero_fraction <= 0.51 and record.deployable
 
 
-def test_prune_preserving_qat_keeps_sparsity(pruned_50, digits, tune, make):
-    record = make(prune_preserving_qat(pruned_50, digits, tune))
+def test_prune_preserving_qat_keeps_sparsity(pruned_50, digits, make):
+    from harness.compress.params import FineTune
+
+    record = make(prune_preserving_qat(pruned_50, digits, FineTune(epochs=1, learning_rate=5e-4)))
     assert abs((1.0 - record.nonzero_fraction) - 0.5) <= 0.01
     assert record.deployable and record.accuracy_tflite > 0.85

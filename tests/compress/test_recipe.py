@@ -19,7 +19,8 @@ VARIANTS = {"baseline_float", "int8_ptq", "float16", "dynamic_range", "qat_int8"
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory):
     out = tmp_path_factory.mktemp("recipe")
-    table = compress_command(None, None, "all", "digits", out, 0, {})
+    # The default recipe, with 2 fine-tune epochs instead of 4 to keep CI fast (the base is as default).
+    table = compress_command(None, None, "all", "digits", out, 0, {"epochs": 2})
     return out, table.set_index("variant")
 
 
@@ -50,7 +51,7 @@ def test_recipe_all_table(recipe):
 def test_same_seed_same_variant_bytes(recipe, tmp_path):
     """Reproducibility: a second run of a method with the same seed writes identical files."""
     out, table = recipe
-    again = compress_command(None, "prune", None, "digits", tmp_path, 0, {"sparsity": 0.8})
+    again = compress_command(None, "prune", None, "digits", tmp_path, 0, {"sparsity": 0.8, "epochs": 2})
     assert (tmp_path / "pruned_80.tflite").read_bytes() == (out / "pruned_80.tflite").read_bytes()
     assert again.iloc[0].accuracy_tflite == table.loc["pruned_80"].accuracy_tflite
 
