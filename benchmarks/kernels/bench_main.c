@@ -9,8 +9,14 @@
 #include "th_kernels.h"
 
 void bench_puts(const char *s);
+void bench_put_u(uint64_t v);
+int random_check(int32_t cases);
 void bench_timer_start(void);
 uint64_t bench_ticks(void);
+
+#ifndef RANDOM_CASES
+#define RANDOM_CASES 3000 /* per kernel, in random_check.c */
+#endif
 
 enum kind { CONV, DWCONV, FC };
 
@@ -76,7 +82,7 @@ static void fill_quant(int32_t n, int32_t depth) {
   }
 }
 
-static void put_u(uint64_t v) {
+void bench_put_u(uint64_t v) {
   char buf[24];
   int i = 23;
   buf[i] = 0;
@@ -173,13 +179,14 @@ int main(void) {
     bench_puts(" ");
     bench_puts(l->name);
     bench_puts(" ");
-    put_u((uint64_t)macs);
+    bench_put_u((uint64_t)macs);
     bench_puts(" ");
-    put_u(ref_ticks);
+    bench_put_u(ref_ticks);
     bench_puts(" ");
-    put_u(opt_ticks);
+    bench_put_u(opt_ticks);
     bench_puts(match ? " 1\n" : " 0\n");
   }
+  failures += random_check(RANDOM_CASES);
   bench_puts("DONE\n");
   return failures ? 1 : 0;
 }

@@ -54,14 +54,28 @@ def build(out_dir: Path, opt_level: str = "-O2") -> Path:
         raise FileNotFoundError("arm-none-eabi-gcc")
     elf = out_dir / "kernel_bench.elf"
     cmd = [gcc, opt_level, *CFLAGS, "-I", str(ENGINE), str(HERE / "bench_main.c"), str(HERE / "startup.c"),
+           str(HERE / "random_check.c"),
            *(str(ENGINE / s) for s in ENGINE_SOURCES), "-nostartfiles", "--specs=nano.specs",
            "-T", str(HERE / "link.ld"), "-Wl,--gc-sections", "-o", str(elf)]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return elf
 
 
-def run(elf: Path, timeout_s: float = 300.0) -> list[LayerResult]:
-    """Run the ELF in QEMU (icount, semihosting) and parse its LAYER lines."""
+@dataclass(frozen=True)
+class RandomSweep:
+    kernel: str
+    cases: int
+    mismatches: int
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    layers: list[LayerResult]
+    random: list[RandomSweep]
+
+
+def run(elf: Path, timeout_s: float = 300.0) -> BenchRun:
+    """Run the ELF in QEMU (icount, semihosting) and parse its LAYER and RANDOM lines."""
     qemu = shutil.which("qemu-system-arm")
     if qemu is None:
         raise FileNotFoundError("qemu-system-arm")
@@ -72,14 +86,16 @@ def run(elf: Path, timeout_s: float = 300.0) -> list[LayerResult]:
     text = proc.stdout + proc.stderr
     if "DONE" not in text:
         raise RuntimeError(f"kernel benchmark did not finish (exit {proc.returncode}):\n{text[-2000:]}")
-    results = []
+    layers, random = [], []
     for line in text.splitlines():
         parts = line.split()
         if len(parts) == 7 and parts[0] == "LAYER":
             _, model, name, macs, ref_ticks, opt_ticks, match = parts
-            results.append(LayerResult(model, name, int(macs), int(ref_ticks) * INSTRUCTIONS_PER_TICK,
-                                       int(opt_ticks) * INSTRUCTIONS_PER_TICK, match == "1"))
-    return results
+            layers.append(LayerResult(model, name, int(macs), int(ref_ticks) * INSTRUCTIONS_PER_TICK,
+                                      int(opt_ticks) * INSTRUCTIONS_PER_TICK, match == "1"))
+        elif len(parts) == 4 and parts[0] == "RANDOM":
+            random.append(RandomSweep(parts[1], int(parts[2]), int(parts[3])))
+    return BenchRun(layers, random)
 
 
 def model_totals(results: list[LayerResult]) -> dict[str, tuple[int, int, int]]:
@@ -110,10 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--opt-level", default="-O2", help="GCC optimisation flag for the whole build")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        results = run(build(Path(tmp), args.opt_level))
+        bench = run(build(Path(tmp), args.opt_level))
     print("Emulator instructions (QEMU mps2-an386, -icount shift=0, SysTick, 40-instruction resolution)")
-    print(format_table(results))
-    return 0 if all(r.outputs_match for r in results) else 1
+    print(format_table(bench.layers))
+    for sweep in bench.random:
+        print(f"random {sweep.kernel} shapes on Cortex-M4: {sweep.mismatches} mismatches in {sweep.cases} cases")
+    ok = all(r.outputs_match for r in bench.layers) and all(s.mismatches == 0 for s in bench.random)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

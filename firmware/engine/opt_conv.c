@@ -235,11 +235,12 @@ static void mac_2x2(const int16_t *col, const int8_t *w, int32_t k_minus_4, int3
 
 /* All output channels for the two pixels held in the interleaved buffer `col`. */
 TH_INLINE void gemm_two_pixels_impl(const th_conv_params *p, const requant_ctx *r, const int16_t *col,
-                                    int8_t *out_a, int8_t *out_b, int full_range, int small) {
+                                    int8_t *out_a, int8_t *out_b, int32_t ch_begin, int full_range,
+                                    int small) {
   const int32_t k = p->k_h * p->k_w * p->in_c, k4 = k & ~3, tail = k - k4;
   const int16_t *tail_a = col + 2 * k4, *tail_b = tail_a + tail;
   const int32_t out_c = p->out_c;
-  for (int32_t ch = 0; ch < out_c; ch += 2) {
+  for (int32_t ch = ch_begin; ch < out_c; ch += 2) {
     const int32_t ch1 = ch + 1 < out_c ? ch + 1 : ch; /* odd last channel: paired with itself */
     const int8_t *w0 = p->filter + (size_t)ch * k, *w1 = p->filter + (size_t)ch1 * k;
     int32_t b0 = r->bias ? r->bias[ch] : 0, b1 = r->bias ? r->bias[ch1] : 0;
@@ -256,15 +257,130 @@ TH_INLINE void gemm_two_pixels_impl(const th_conv_params *p, const requant_ctx *
   }
 }
 
+#ifdef TH_HAVE_DSP
+/* Every channel pair of two pixels in assembly, requantization included (the common case: K a
+ * multiple of 4, bias present, all channels in the short requantization, full int8 range), so
+ * nothing but the 2x2 multiply loop and eight instructions per output run per channel pair.
+ * Field offsets are used by the assembly: keep the order. */
+typedef struct {
+  const int16_t *col;     /* 0: interleaved im2col of the two pixels */
+  const int8_t *w;        /* 4: filter row of the current channel pair's first channel */
+  int32_t k_minus_4;      /* 8 */
+  int32_t n_groups;       /* 12: K / 4, >= 1 */
+  int8_t *out_a, *out_b;  /* 16, 20: outputs of the current channel pair */
+  int32_t n_pairs;        /* 24: >= 1 */
+  const int32_t *bias;    /* 28 */
+  const int32_t *mult;    /* 32 */
+  const int32_t *shift;   /* 36 */
+  int32_t round_offset;   /* 40: 1 + 2 * output_offset */
+} gemm_asm_args;
+
+/* Short requantization of one accumulator (see th_dsp_requantize_small), with
+ * RoundingDivideByPOT(s, e) + off == (((s - (s < 0)) >> (e - 1)) + 1 + 2 * off) >> 1. */
+#define GEMM_REQ(acc, m, em1)                  \
+  "lsl " acc ", " acc ", #1\n\t"              \
+  "smmulr " acc ", " acc ", " m "\n\t"        \
+  "sub " acc ", " acc ", " acc ", lsr #31\n\t" \
+  "asr " acc ", " acc ", " em1 "\n\t"          \
+  "add " acc ", " acc ", r3\n\t"               \
+  "asr " acc ", " acc ", #1\n\t"               \
+  "ssat " acc ", #8, " acc "\n\t"
+#define GEMM_GROUP                    \
+  "ldm r0!, {r4-r7}\n\t"              \
+  "ldr r3, [r1], #4\n\t"              \
+  "sxtb16 r12, r3\n\t"                \
+  "sxtb16 r3, r3, ror #8\n\t"         \
+  "smlad r8, r12, r4, r8\n\t"         \
+  "smlad r8, r3, r5, r8\n\t"          \
+  "smlad r9, r12, r6, r9\n\t"         \
+  "smlad r9, r3, r7, r9\n\t"          \
+  "ldr r3, [r1, r2]\n\t"              \
+  "sxtb16 r12, r3\n\t"                \
+  "sxtb16 r3, r3, ror #8\n\t"         \
+  "smlad r10, r12, r4, r10\n\t"       \
+  "smlad r10, r3, r5, r10\n\t"        \
+  "smlad r11, r12, r6, r11\n\t"       \
+  "smlad r11, r3, r7, r11\n\t"
+
+__attribute__((naked, noinline)) static void gemm_2x2_asm(gemm_asm_args *a __attribute__((unused))) {
+  __asm__ volatile(
+      "push {r0, r4-r11, lr}\n\t"
+      "0:\n\t" /* channel pair: r12 = args */
+      "ldr r12, [sp]\n\t"
+      "ldr r3, [r12, #28]\n\t"
+      "ldr r8, [r3], #4\n\t"
+      "ldr r10, [r3], #4\n\t"
+      "str r3, [r12, #28]\n\t"
+      "mov r9, r8\n\t"
+      "mov r11, r10\n\t"
+      "ldr r0, [r12, #0]\n\t"
+      "ldr r1, [r12, #4]\n\t"
+      "ldr r2, [r12, #8]\n\t"
+      "ldr lr, [r12, #12]\n\t"
+      "tst lr, #1\n\t"
+      "beq 1f\n\t"
+      "add lr, lr, #1\n\t" /* odd group count: enter the unrolled loop at its second half */
+      "b 2f\n\t"
+      "1:\n\t" GEMM_GROUP
+      "2:\n\t" GEMM_GROUP
+      "subs lr, lr, #2\n\t"
+      "bne 1b\n\t"
+      /* next pair's first row: this pair's second row + K, i.e. r1 + (K - 4) + 4 */
+      "add r1, r1, r2\n\t"
+      "add r1, r1, #4\n\t"
+      "ldr r12, [sp]\n\t"
+      "str r1, [r12, #4]\n\t"
+      "ldr r0, [r12, #32]\n\t"
+      "ldr r4, [r0], #4\n\t"
+      "ldr r5, [r0], #4\n\t"
+      "str r0, [r12, #32]\n\t"
+      "ldr r0, [r12, #36]\n\t"
+      "ldr r6, [r0], #4\n\t"
+      "ldr r7, [r0], #4\n\t"
+      "str r0, [r12, #36]\n\t"
+      "mvn r6, r6\n\t" /* e - 1 = -shift - 1 = ~shift */
+      "mvn r7, r7\n\t"
+      "ldr r3, [r12, #40]\n\t"
+      GEMM_REQ("r8", "r4", "r6") GEMM_REQ("r9", "r4", "r6")
+      GEMM_REQ("r10", "r5", "r7") GEMM_REQ("r11", "r5", "r7")
+      "ldr r0, [r12, #16]\n\t"
+      "strb r8, [r0]\n\t"
+      "strb r10, [r0, #1]\n\t"
+      "add r0, r0, #2\n\t"
+      "str r0, [r12, #16]\n\t"
+      "ldr r0, [r12, #20]\n\t"
+      "strb r9, [r0]\n\t"
+      "strb r11, [r0, #1]\n\t"
+      "add r0, r0, #2\n\t"
+      "str r0, [r12, #20]\n\t"
+      "ldr r3, [r12, #24]\n\t"
+      "subs r3, r3, #1\n\t"
+      "str r3, [r12, #24]\n\t"
+      "bne 0b\n\t"
+      "pop {r0, r4-r11, pc}\n\t");
+}
+#endif
+
 static void gemm_two_pixels(const th_conv_params *p, const requant_ctx *r, const int16_t *col,
                             int8_t *out_a, int8_t *out_b) {
   const int full_range = r->act_min == -128 && r->act_max == 127;
+  int32_t ch_begin = 0;
+#ifdef TH_HAVE_DSP
+  const int32_t k = p->k_h * p->k_w * p->in_c;
+  if (full_range && r->all_small && r->bias != NULL && (k & 3) == 0 && k > 0 && p->out_c >= 2) {
+    gemm_asm_args a = {col, p->filter, k - 4, k / 4, out_a, out_b, p->out_c / 2,
+                       r->bias, r->mult, r->shift, 1 + 2 * r->out_offset};
+    gemm_2x2_asm(&a);
+    ch_begin = p->out_c & ~1;
+    if (ch_begin == p->out_c) return;
+  }
+#endif
   if (full_range && r->all_small) {
-    gemm_two_pixels_impl(p, r, col, out_a, out_b, 1, 1);
+    gemm_two_pixels_impl(p, r, col, out_a, out_b, ch_begin, 1, 1);
   } else if (r->all_small) {
-    gemm_two_pixels_impl(p, r, col, out_a, out_b, 0, 1);
+    gemm_two_pixels_impl(p, r, col, out_a, out_b, ch_begin, 0, 1);
   } else {
-    gemm_two_pixels_impl(p, r, col, out_a, out_b, 0, 0);
+    gemm_two_pixels_impl(p, r, col, out_a, out_b, ch_begin, 0, 0);
   }
 }
 

@@ -1,0 +1,177 @@
+/* Randomized bit-exactness sweep on the Cortex-M4 build: the optimized kernels' assembly and DSP
+ * paths only run on the target, so random shapes (odd channel and group counts, strides,
+ * padding, dilation, depth multipliers) and quantization parameters (short, fast and exact
+ * requantization paths; full and clamped activation ranges) are checked against the reference
+ * kernels here. Prints "RANDOM <kind> <cases> <mismatches>". */
+#include <stdint.h>
+#include <string.h>
+
+#include "th_kernels.h"
+
+void bench_puts(const char *s);
+void bench_put_u(uint64_t v);
+
+static uint32_t state = 0xC0FFEEu;
+static uint32_t rnd(uint32_t n) { /* uniform-ish in [0, n) */
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state % n;
+}
+static int32_t rnd_range(int32_t lo, int32_t hi) { return lo + (int32_t)rnd((uint32_t)(hi - lo + 1)); }
+
+#define MAX_IN (12 * 12 * 20)
+#define MAX_W (9 * 4 * 4 * 20)
+#define MAX_OUT (12 * 12 * 20 * 3)
+#define MAX_CH 64
+static int8_t in_buf[MAX_IN], w_buf[MAX_W], out_ref[MAX_OUT], out_opt[MAX_OUT];
+static int32_t bias[MAX_CH], mult[MAX_CH], shift[MAX_CH];
+static int16_t scratch[4096] __attribute__((aligned(8)));
+
+static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t dil, int same, int32_t *pad) {
+  const int32_t eff = (k - 1) * dil + 1;
+  int32_t out = same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
+  int32_t total = (out - 1) * stride + eff - in;
+  *pad = same && total > 0 ? total / 2 : 0;
+  return out;
+}
+
+static void fill_quant(int32_t n, int32_t depth) {
+  int32_t log2_depth = 0;
+  while ((1 << (log2_depth + 1)) <= depth) ++log2_depth;
+  const uint32_t mode = rnd(10); /* 0: huge biases (exact path), 1: shifts outside the short range */
+  for (int32_t i = 0; i < n; ++i) {
+    bias[i] = mode == 0 ? rnd_range(-(1 << 30), 1 << 30) : rnd_range(-40000, 40000);
+    mult[i] = (int32_t)(0x40000000u + rnd(0x3FFFFFFFu));
+    shift[i] = mode == 1 ? rnd_range(-2, 1) : -6 - log2_depth / 2 + rnd_range(-2, 2);
+  }
+}
+
+static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w) {
+  memset(c, 0, sizeof *c);
+  int32_t in_h = rnd_range(1, 12), in_w = rnd_range(1, 12);
+  c->k_h = k_h;
+  c->k_w = k_w;
+  c->stride_h = rnd_range(1, 3);
+  c->stride_w = rnd_range(1, 3);
+  c->dilation_h = rnd_range(1, 2);
+  c->dilation_w = rnd_range(1, 2);
+  int same = (int)rnd(2);
+  for (;;) {
+    c->out_h = out_size(in_h, k_h, c->stride_h, c->dilation_h, same, &c->pad_top);
+    c->out_w = out_size(in_w, k_w, c->stride_w, c->dilation_w, same, &c->pad_left);
+    if (c->out_h > 0 && c->out_w > 0) break;
+    same = 1;
+  }
+  c->in_h = in_h;
+  c->in_w = in_w;
+  c->in_c = in_c;
+  c->out_c = out_c;
+  c->input = in_buf;
+  c->filter = w_buf;
+  c->bias = rnd(10) ? bias : NULL;
+  c->out_multiplier = mult;
+  c->out_shift = shift;
+  c->input_offset = rnd_range(-127, 128);
+  c->output_offset = rnd_range(-128, 127);
+  c->act_min = -128;
+  c->act_max = 127;
+  if (rnd(3) == 0) {
+    c->act_min = rnd_range(-128, 0);
+    c->act_max = rnd_range(1, 127);
+  }
+  for (int32_t i = 0; i < in_h * in_w * in_c; ++i) in_buf[i] = (int8_t)rnd_range(-128, 127);
+}
+
+static void report(const char *kind, int32_t cases, int32_t bad) {
+  bench_puts("RANDOM ");
+  bench_puts(kind);
+  bench_puts(" ");
+  bench_put_u((uint64_t)cases);
+  bench_puts(" ");
+  bench_put_u((uint64_t)bad);
+  bench_puts("\n");
+}
+
+static int32_t conv_cases(int32_t n) {
+  int32_t bad = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    th_conv_params c;
+    const int32_t in_c = rnd_range(1, 20), out_c = rnd_range(1, 9);
+    const int pointwise = rnd(3) == 0;
+    fill_common(&c, in_c, out_c, pointwise ? 1 : rnd_range(1, 3), pointwise ? 1 : rnd_range(1, 4));
+    const int32_t k = c.k_h * c.k_w * in_c;
+    for (int32_t j = 0; j < out_c * k; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);
+    fill_quant(out_c, k);
+    const int32_t n_out = c.out_h * c.out_w * out_c;
+    c.output = out_ref;
+    th_ref_conv2d_s8(&c);
+    c.output = out_opt;
+    c.scratch = rnd(8) ? scratch : NULL; /* contract: 2 * K int16 */
+    th_opt_conv2d_s8(&c);
+    bad += memcmp(out_ref, out_opt, (size_t)n_out) != 0;
+  }
+  return bad;
+}
+
+static int32_t dwconv_cases(int32_t n) {
+  int32_t bad = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    th_dwconv_params d;
+    const int32_t in_c = rnd_range(1, 20), dm = rnd(4) ? 1 : rnd_range(2, 3);
+    int32_t k_h = rnd_range(1, 4), k_w = rnd_range(1, 4);
+    if (rnd(2)) k_h = k_w = 3; /* the assembly 3x3 path */
+    fill_common(&d.conv, in_c, in_c * dm, k_h, k_w);
+    d.depth_multiplier = dm;
+    const int32_t taps = d.conv.k_h * d.conv.k_w;
+    for (int32_t j = 0; j < taps * in_c * dm; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);
+    fill_quant(in_c * dm, taps);
+    const int32_t n_out = d.conv.out_h * d.conv.out_w * in_c * dm;
+    d.conv.output = out_ref;
+    th_ref_dwconv_s8(&d);
+    d.conv.output = out_opt;
+    d.conv.scratch = rnd(8) ? scratch : NULL; /* contract: 8 * k_h * (k_w + W) bytes */
+    th_opt_dwconv_s8(&d);
+    bad += memcmp(out_ref, out_opt, (size_t)n_out) != 0;
+  }
+  return bad;
+}
+
+static int32_t fc_cases(int32_t n) {
+  int32_t bad = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    th_fc_params f;
+    memset(&f, 0, sizeof f);
+    f.batches = rnd_range(1, 3);
+    f.in_n = rnd_range(1, 70);
+    f.out_n = rnd_range(1, 12);
+    f.per_channel = (int32_t)rnd(2);
+    for (int32_t j = 0; j < f.batches * f.in_n; ++j) in_buf[j] = (int8_t)rnd_range(-128, 127);
+    for (int32_t j = 0; j < f.out_n * f.in_n; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);
+    fill_quant(f.out_n, f.in_n);
+    f.input = in_buf;
+    f.weights = w_buf;
+    f.bias = rnd(10) ? bias : NULL;
+    f.out_multiplier = mult;
+    f.out_shift = shift;
+    f.input_offset = rnd_range(-127, 128);
+    f.weights_offset = rnd(4) ? 0 : rnd_range(-127, 128);
+    f.output_offset = rnd_range(-128, 127);
+    f.act_min = -128;
+    f.act_max = 127;
+    f.output = out_ref;
+    th_ref_fc_s8(&f);
+    f.output = out_opt;
+    th_opt_fc_s8(&f);
+    bad += memcmp(out_ref, out_opt, (size_t)(f.batches * f.out_n)) != 0;
+  }
+  return bad;
+}
+
+int random_check(int32_t cases) {
+  const int32_t conv_bad = conv_cases(cases), dw_bad = dwconv_cases(cases), fc_bad = fc_cases(cases);
+  report("conv", cases, conv_bad);
+  report("dwconv", cases, dw_bad);
+  report("fc", cases, fc_bad);
+  return conv_bad + dw_bad + fc_bad;
+}
