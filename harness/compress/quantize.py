@@ -1,4 +1,7 @@
-"""Post-training quantization (int8, float16, dynamic range) and quantization-aware training."""
+"""Post-training quantization (int8, float16, dynamic range) and quantization-aware training.
+
+PTQ variants share the base model, which the run saves once as `base.keras`.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +16,20 @@ def ptq_int8(base, int8_io: bool = True, name: str = "int8_ptq") -> Candidate:
     """Full-integer int8, per-channel weights, calibrated on training samples."""
     return Candidate(
         name, "ptq_int8", {"io": "int8" if int8_io else "float", "per_channel": True},
-        base, ConvertOptions(Quantization.INT8, int8_io=int8_io),
+        base, ConvertOptions(Quantization.INT8, int8_io=int8_io), save_keras=False,
     )
 
 
 def ptq_float16(base, name: str = "float16") -> Candidate:
-    return Candidate(name, "ptq_float16", {}, base, ConvertOptions(Quantization.FLOAT16))
+    return Candidate(name, "ptq_float16", {}, base, ConvertOptions(Quantization.FLOAT16), save_keras=False)
 
 
 def ptq_dynamic(base, name: str = "dynamic_range") -> Candidate:
-    return Candidate(name, "ptq_dynamic", {}, base, ConvertOptions(Quantization.DYNAMIC))
+    return Candidate(name, "ptq_dynamic", {}, base, ConvertOptions(Quantization.DYNAMIC), save_keras=False)
 
 
 def float_baseline(base, name: str = "baseline_float") -> Candidate:
-    return Candidate(name, "float", {}, base, ConvertOptions(Quantization.FLOAT32))
+    return Candidate(name, "float", {}, base, ConvertOptions(Quantization.FLOAT32), save_keras=False)
 
 
 def qat(base, data: Dataset, tune: FineTune, int8_io: bool = True, name: str = "qat_int8") -> Candidate:

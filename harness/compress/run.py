@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -93,9 +94,14 @@ def compress(model_path: str | None, steps: list[tuple[str, dict]], data_spec: s
     settings = Settings.from_dict(user)  # reject bad parameters before any training
     data = load_dataset(data_spec, seed)
     base = prepare_base(model_path, data, settings, seed)
+    with stdout_to_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base.model.save(out / "base.keras")  # tf_keras; the PTQ variants are conversions of it
     rows = run_steps(base, data, steps, user, seed, out, keep_going)
     table = to_table(rows)
     table.to_csv(out / "variants.csv", index=False)
+    # The test split in the form `tinyhil bench --data` reads (x, y), so device accuracy uses the same samples.
+    np.savez(out / "test_data.npz", x=data.x_test, y=data.y_test)
     (out / "compress_run.json").write_text(json.dumps(
         {"base_model": base.note, "base_accuracy_keras": base.accuracy, "data": data.name,
          "train_samples": len(data.x_train), "test_samples": len(data.x_test), "seed": seed,

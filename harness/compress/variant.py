@@ -107,7 +107,8 @@ def materialize(
         seed=seed,
         tflite_path=str(tflite_path),
         notes=dict(candidate.notes, quantization=candidate.convert.quantization.value,
-                   int8_io=candidate.convert.int8_io),
+                   int8_io=candidate.convert.int8_io,
+                   keras_model=f"{candidate.name}.keras" if candidate.save_keras else None),
     )
     sidecar = asdict(record)
     sidecar["params"] = candidate.params  # the technique's parameters, as the issue names them

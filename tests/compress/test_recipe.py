@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -43,6 +44,9 @@ def test_recipe_all_table(recipe):
         sidecar = json.loads((out / f"{name}.json").read_text())
         assert sidecar["variant"] == name and (out / f"{name}.tflite").stat().st_size == sidecar["tflite_bytes"]
         assert {"wall_time_s", "seed", "accuracy_tflm", "macs", "params", "reason"} <= set(sidecar)
+    with np.load(out / "test_data.npz") as test_data:  # for `tinyhil bench --data`
+        assert test_data["x"].shape == (360, 8, 8, 1) and test_data["y"].shape == (360,)
+    assert (out / "base.keras").is_file() and (out / "channel_pruned_50.keras").is_file()
     run = json.loads((out / "compress_run.json").read_text())
     assert run["seed"] == 0 and "built-in" in run["base_model"]
 
