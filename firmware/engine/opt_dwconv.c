@@ -258,22 +258,18 @@ __attribute__((naked, noinline)) static void dw3_row_asm(const dw3_row_args *a _
       "pop {r4-r11, pc}\n\t");
 }
 
-static void dw3_row(const th_conv_params *c, const uint32_t *w, const uint32_t *const *rows,
-                    const group_quant *q, int8_t *out) {
-  dw3_row_args a;
-  for (int32_t i = 0; i < 3; ++i) a.row[i] = rows[i];
-  a.w = w;
-  a.out = out;
-  a.out_stride = c->out_c;
-  a.step_bytes = 8 * c->stride_w;
-  a.n = c->out_w;
+/* The per-group part of the arguments; dw_fast then sets row[] and out for each output row. */
+static void dw3_group_args(const th_conv_params *c, const uint32_t *w, const group_quant *q, dw3_row_args *a) {
+  a->w = w;
+  a->out_stride = c->out_c;
+  a->step_bytes = 8 * c->stride_w;
+  a->n = c->out_w;
   for (int32_t i = 0; i < 4; ++i) {
-    a.acc0[i] = q->acc0[i];
-    a.mult[i] = q->mult[i];
-    a.bias_e[i] = q->bias_e[i];
-    a.e[i] = q->e[i];
+    a->acc0[i] = q->acc0[i];
+    a->mult[i] = q->mult[i];
+    a->bias_e[i] = q->bias_e[i];
+    a->e[i] = q->e[i];
   }
-  dw3_row_asm(&a);
 }
 #endif
 
@@ -296,12 +292,18 @@ static void dw_fast(const th_conv_params *c) {
   if (hi < lo) hi = lo;
   for (int32_t i = 0; i < 2 * k_h * width; ++i) slots[i] = 0;
   const uint32_t *rows[DW_MAX_RING];
+  uint32_t *slot_ptr[DW_MAX_RING];
+  for (int32_t i = 0; i < k_h; ++i) slot_ptr[i] = slots + (size_t)i * 2 * width;
   /* Ring slot of the first row an output row reads, i.e. of y0 = oy * stride_h - pad_top. */
   const int32_t first_slot = ((-c->pad_top % k_h) + k_h) % k_h;
   for (int32_t ch = 0; ch < c->out_c; ch += 4) {
     group_quant q;
     group_quant_of(c, ch, &q);
     widen_group_filter(c, ch, q.small ? 2 : 1, w);
+#ifdef TH_HAVE_DSP
+    dw3_row_args a3;
+    dw3_group_args(c, w, &q, &a3);
+#endif
     int32_t slot_row[DW_MAX_RING];
     for (int32_t i = 0; i < DW_MAX_RING; ++i) slot_row[i] = INT32_MIN;
     int32_t base_slot = first_slot;
@@ -311,10 +313,10 @@ static void dw_fast(const th_conv_params *c) {
         const int32_t iy = y0 + ky * c->dilation_h;
         const int32_t s = ring ? slot : ky;
         if (!ring || slot_row[s] != iy) {
-          widen_group_row(c, iy, ch, lo, hi, slots + (size_t)s * 2 * width);
+          widen_group_row(c, iy, ch, lo, hi, slot_ptr[s]);
           if (ring) slot_row[s] = iy;
         }
-        rows[ky] = slots + (size_t)s * 2 * width;
+        rows[ky] = slot_ptr[s];
         if (++slot == k_h) slot = 0;
       }
       for (int32_t step = 0; step < c->stride_h; ++step) {
@@ -323,7 +325,11 @@ static void dw_fast(const th_conv_params *c) {
       int8_t *out = c->output + (size_t)oy * c->out_w * c->out_c + ch;
       if (k3 && q.small && full_range) {
 #ifdef TH_HAVE_DSP
-        dw3_row(c, w, rows, &q, out);
+        a3.row[0] = rows[0];
+        a3.row[1] = rows[1];
+        a3.row[2] = rows[2];
+        a3.out = out;
+        dw3_row_asm(&a3);
 #else
         dw_group_row(c, w, rows, &q, out, 1, 1, 1);
 #endif
