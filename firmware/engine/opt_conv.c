@@ -138,8 +138,20 @@ static void im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32_
   if ((in_c & 3) == 0) {
     /* Groups of four stay inside one tap: widen straight into the reordered layout. */
     uint32_t *dst = (uint32_t *)(void *)(col + 4 * pix);
+    /* Whole kernel rows inside the input are one contiguous run of bytes (dilation_w 1). */
+    const int rows_contiguous = p->dilation_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+    const int32_t row_groups = p->k_w * in_c / 4;
     for (int32_t ky = 0; ky < p->k_h; ++ky) {
       const int32_t iy = y0 + ky * p->dilation_h;
+      if (rows_contiguous && iy >= 0 && iy < p->in_h) {
+        const int8_t *src = p->input + ((size_t)iy * p->in_w + x0) * in_c;
+        for (int32_t g = 0; g < row_groups; ++g, src += 4, dst += 4) {
+          const uint32_t w = th_read_u32(src);
+          dst[0] = th_sxtab16(offset2, w);
+          dst[1] = th_sxtab16_ror8(offset2, w);
+        }
+        continue;
+      }
       for (int32_t kx = 0; kx < p->k_w; ++kx) {
         const int32_t ix = x0 + kx * p->dilation_w;
         if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
