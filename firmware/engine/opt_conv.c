@@ -271,7 +271,7 @@ TH_INLINE void gemm_two_pixels_impl(const th_conv_params *p, const requant_ctx *
 
 #ifdef TH_HAVE_DSP
 /* Every channel pair of two pixels in assembly, requantization included (the common case: K a
- * multiple of 4, bias present, all channels in the short requantization, full int8 range), so
+ * multiple of 4, bias present, all channels in the short requantization), so
  * nothing but the 2x2 multiply loop and eight instructions per output run per channel pair.
  * Field offsets are used by the assembly: keep the order. */
 typedef struct {
@@ -285,7 +285,19 @@ typedef struct {
   const int32_t *mult;    /* 32 */
   const int32_t *shift;   /* 36 */
   int32_t round_offset;   /* 40: 1 + 2 * output_offset */
+  int32_t act_min;        /* 44 */
+  int32_t act_max;        /* 48 */
+  int32_t clamp;          /* 52: 0 when [act_min, act_max] is the whole int8 range */
 } gemm_asm_args;
+
+/* Clamp acc to [r0, r1] (the activation range, narrower than int8). */
+#define GEMM_CLAMP(acc)                \
+  "cmp " acc ", r0\n\t"               \
+  "it lt\n\t"                         \
+  "movlt " acc ", r0\n\t"             \
+  "cmp " acc ", r1\n\t"               \
+  "it gt\n\t"                         \
+  "movgt " acc ", r1\n\t"
 
 /* Short requantization of one accumulator (see th_dsp_requantize_small), with
  * RoundingDivideByPOT(s, e) + off == (((s - (s < 0)) >> (e - 1)) + 1 + 2 * off) >> 1. */
@@ -355,6 +367,12 @@ __attribute__((naked, noinline)) static void gemm_2x2_asm(gemm_asm_args *a __att
       "ldr r3, [r12, #40]\n\t"
       GEMM_REQ("r8", "r4", "r6") GEMM_REQ("r9", "r4", "r6")
       GEMM_REQ("r10", "r5", "r7") GEMM_REQ("r11", "r5", "r7")
+      "ldr r0, [r12, #52]\n\t"
+      "cbz r0, 3f\n\t"
+      "ldr r0, [r12, #44]\n\t"
+      "ldr r1, [r12, #48]\n\t"
+      GEMM_CLAMP("r8") GEMM_CLAMP("r9") GEMM_CLAMP("r10") GEMM_CLAMP("r11")
+      "3:\n\t"
       "ldr r0, [r12, #16]\n\t"
       "strb r8, [r0]\n\t"
       "strb r10, [r0, #1]\n\t"
@@ -379,9 +397,10 @@ static void gemm_two_pixels(const th_conv_params *p, const requant_ctx *r, const
   int32_t ch_begin = 0;
 #ifdef TH_HAVE_DSP
   const int32_t k = p->k_h * p->k_w * p->in_c;
-  if (full_range && r->all_small && r->bias != NULL && (k & 3) == 0 && k > 0 && p->out_c >= 2) {
-    gemm_asm_args a = {col, p->filter, k - 4, k / 4, out_a, out_b, p->out_c / 2,
-                       r->bias, r->mult, r->shift, 1 + 2 * r->out_offset};
+  if (r->all_small && r->bias != NULL && (k & 3) == 0 && k > 0 && p->out_c >= 2) {
+    gemm_asm_args a = {col,     p->filter, k - 4,    k / 4,    out_a,        out_b,
+                       p->out_c / 2, r->bias, r->mult, r->shift, 1 + 2 * r->out_offset,
+                       r->act_min, r->act_max, !full_range};
     gemm_2x2_asm(&a);
     ch_begin = p->out_c & ~1;
     if (ch_begin == p->out_c) return;
