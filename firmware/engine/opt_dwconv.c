@@ -213,6 +213,9 @@ typedef struct {
   int32_t mult[4];        /* 48 */
   int32_t bias_e[4];      /* 64 */
   int32_t e[4];           /* 80 */
+  int32_t act_min;        /* 96 */
+  int32_t act_max;        /* 100 */
+  int32_t clamp;          /* 104: 0 when [act_min, act_max] is the whole int8 range */
 } dw3_row_args;
 
 #define DW3_TAP(xo, wo)                  \
@@ -225,7 +228,7 @@ typedef struct {
 #define DW3_ROW(ro, wo)                                                   \
   "ldr r12, [r0, #" #ro "]\n\t"                                           \
   "add r12, r12, r3\n\t" DW3_TAP(0, wo) DW3_TAP(8, wo + 8) DW3_TAP(16, wo + 16)
-#define DW3_REQ(acc, i, mo, bo, eo)       \
+#define DW3_REQ(acc, mo, bo, eo)          \
   "ldr r4, [r0, #" #mo "]\n\t"           \
   "smmulr " acc ", " acc ", r4\n\t"      \
   "ldr r5, [r0, #" #bo "]\n\t"           \
@@ -233,8 +236,14 @@ typedef struct {
   "add " acc ", " acc ", r5\n\t"         \
   "ldr r6, [r0, #" #eo "]\n\t"           \
   "asr " acc ", " acc ", r6\n\t"         \
-  "ssat " acc ", #8, " acc "\n\t"        \
-  "strb " acc ", [r2, #" #i "]\n\t"
+  "ssat " acc ", #8, " acc "\n\t"
+#define DW3_CLAMP(acc)                   \
+  "cmp " acc ", r4\n\t"                 \
+  "it lt\n\t"                           \
+  "movlt " acc ", r4\n\t"               \
+  "cmp " acc ", r5\n\t"                 \
+  "it gt\n\t"                           \
+  "movgt " acc ", r5\n\t"
 
 __attribute__((naked, noinline)) static void dw3_row_asm(const dw3_row_args *a __attribute__((unused))) {
   __asm__ volatile(
@@ -247,8 +256,18 @@ __attribute__((naked, noinline)) static void dw3_row_asm(const dw3_row_args *a _
       "add r12, r0, #32\n\t"
       "ldm r12, {r8-r11}\n\t"
       DW3_ROW(0, 0) DW3_ROW(4, 24) DW3_ROW(8, 48)
-      DW3_REQ("r8", 0, 48, 64, 80) DW3_REQ("r9", 1, 52, 68, 84)
-      DW3_REQ("r10", 2, 56, 72, 88) DW3_REQ("r11", 3, 60, 76, 92)
+      DW3_REQ("r8", 48, 64, 80) DW3_REQ("r9", 52, 68, 84)
+      DW3_REQ("r10", 56, 72, 88) DW3_REQ("r11", 60, 76, 92)
+      "ldr r4, [r0, #104]\n\t"
+      "cbz r4, 2f\n\t"
+      "ldr r4, [r0, #96]\n\t"
+      "ldr r5, [r0, #100]\n\t"
+      DW3_CLAMP("r8") DW3_CLAMP("r9") DW3_CLAMP("r10") DW3_CLAMP("r11")
+      "2:\n\t"
+      "strb r8, [r2, #0]\n\t"
+      "strb r9, [r2, #1]\n\t"
+      "strb r10, [r2, #2]\n\t"
+      "strb r11, [r2, #3]\n\t"
       "ldr r12, [r0, #20]\n\t"
       "add r2, r2, r12\n\t"
       "ldr r12, [r0, #24]\n\t"
@@ -264,6 +283,9 @@ static void dw3_group_args(const th_conv_params *c, const uint32_t *w, const gro
   a->out_stride = c->out_c;
   a->step_bytes = 8 * c->stride_w;
   a->n = c->out_w;
+  a->act_min = c->act_min;
+  a->act_max = c->act_max;
+  a->clamp = !(c->act_min == -128 && c->act_max == 127);
   for (int32_t i = 0; i < 4; ++i) {
     a->acc0[i] = q->acc0[i];
     a->mult[i] = q->mult[i];
@@ -323,16 +345,18 @@ static void dw_fast(const th_conv_params *c) {
         if (++base_slot == k_h) base_slot = 0;
       }
       int8_t *out = c->output + (size_t)oy * c->out_w * c->out_c + ch;
-      if (k3 && q.small && full_range) {
 #ifdef TH_HAVE_DSP
+      if (k3 && q.small) {
         a3.row[0] = rows[0];
         a3.row[1] = rows[1];
         a3.row[2] = rows[2];
         a3.out = out;
         dw3_row_asm(&a3);
-#else
-        dw_group_row(c, w, rows, &q, out, 1, 1, 1);
+        continue;
+      }
 #endif
+      if (k3 && q.small && full_range) {
+        dw_group_row(c, w, rows, &q, out, 1, 1, 1);
       } else if (k3 && q.small) {
         dw_group_row(c, w, rows, &q, out, 1, 1, 0);
       } else if (q.small) {
