@@ -23,7 +23,7 @@ def to_tf_keras(source) -> tuple[object, list[str]]:
     dropped: set[str] = set()
     inputs = [tf_keras.Input(shape=t.shape[1:], dtype=t.dtype, name=_clean_name(t)) for t in source.inputs]
     tensors = {id(k3): k2 for k3, k2 in zip(source.inputs, inputs, strict=True)}
-    for operation in _operations_in_order(source):
+    for operation in source.layers:  # functional and built Sequential models list them in topological order
         if type(operation).__name__ == "InputLayer":
             continue
         layer = _rebuild_layer(operation, dropped)
@@ -45,11 +45,6 @@ def to_tf_keras(source) -> tuple[object, list[str]]:
         raise ModelFormatError("Keras 3 model graph could not be replayed in tf_keras") from exc
     model = tf_keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0], name=source.name)
     return model, sorted(dropped)
-
-
-def _operations_in_order(source):
-    # Functional (and built Sequential) models list their layers in topological order.
-    return [op for op in source.layers]
 
 
 def _clean_name(tensor) -> str | None:

@@ -76,9 +76,3 @@ def keras_kernels(model) -> list[np.ndarray]:
             if variable is not None:
                 kernels.append(np.asarray(variable.numpy()))
     return kernels
-
-
-def sparsity_of(kernels: list[np.ndarray]) -> float:
-    total = sum(k.size for k in kernels)
-    zeros = sum(int(k.size - np.count_nonzero(k)) for k in kernels)
-    return zeros / total if total else 0.0
