@@ -9,14 +9,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import TinyhilError
+from harness.errors import UnknownBoardError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BOARDS_DIR = PROJECT_DIR / "boards"
-
-
-class UnknownBoardError(TinyhilError):
-    """No boards/<name>.json, or the file lacks what the harness needs."""
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,15 @@ class DeviceTimeoutError(DeviceError):
 
 class DataError(TinyhilError):
     """User data (npz, data set) is missing, malformed or does not match the model."""
+
+
+class UnknownBoardError(TinyhilError):
+    """No boards/<name>.json, or the file lacks what the harness needs."""
+
+
+class InvalidParameterError(TinyhilError, ValueError):
+    """A compression parameter is impossible (sparsity ≥ 1, rank ≤ 0, fewer than 2 clusters...)."""
+
+
+class UnsupportedModelError(TinyhilError):
+    """The model's structure does not allow this technique (e.g. branches for channel pruning)."""

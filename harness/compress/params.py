@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.errors import TinyhilError
-
-
-class InvalidParameterError(TinyhilError, ValueError):
-    """A compression parameter is impossible (sparsity ≥ 1, rank ≤ 0, fewer than 2 clusters...)."""
+from harness.errors import InvalidParameterError, UnsupportedModelError  # noqa: F401  (re-exported)
 
 
 def _fraction(name: str, value: float, allow_zero: bool = True) -> None:
@@ -102,5 +98,3 @@ class LowRankParams:
             raise InvalidParameterError(f"rank must be ≥ 1, got {self.rank}")
 
 
-class UnsupportedModelError(TinyhilError):
-    """The model's structure does not allow this technique (e.g. branches for channel pruning)."""
