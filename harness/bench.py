@@ -88,38 +88,55 @@ def compression_columns(model_path: Path) -> dict:
     return {f"compress_{k}": facts[k] for k in SIDECAR_COLUMNS if k in facts}
 
 
-def _base_row(cfg: BenchConfig, model: TfliteModel) -> dict:
+def _base_row(cfg: BenchConfig) -> dict:
     return {
-        "model": model.name,
+        "model": Path(cfg.model).stem,
         "model_path": str(cfg.model),
         "board": cfg.board,
         "target": cfg.target,
         "engine": "builtin",
         "kernels": cfg.kernels,
-        **compression_columns(cfg.model),
+        **compression_columns(Path(cfg.model)),
         **cfg.extra,
     }
 
 
 def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
-    """Run one (model, board, target, engine) benchmark and return its results row."""
+    """Run one (model, board, target, engine) benchmark and return its results row.
+
+    A failure is recorded too: the row keeps every figure measured before it, plus `error`.
+    """
+    console = console or Console(stderr=True, quiet=True)
+    cfg.validate()
+    started = time.monotonic()
+    row = _base_row(cfg)
+    try:
+        _run_stages(cfg, row, console)
+    except TinyhilError as e:
+        row["error"] = f"{type(e).__name__}: {e}"
+        _record(cfg, row)
+        raise
+    row["wall_time_s"] = round(time.monotonic() - started, 2)
+    _record(cfg, row)
+    return row
+
+
+def _run_stages(cfg: BenchConfig, row: dict, console: Console) -> None:
     from harness.boards import load_board
     from harness.codegen import check_supported, generate
     from harness.reference import run_tflm, tflm_arena
 
-    console = console or Console(stderr=True, quiet=True)
-    cfg.validate()
-    started = time.monotonic()
     board = load_board(cfg.board)
+    row["clock_hz"] = board.clock_hz
     model = load_tflite(cfg.model)
     info = analyze(model)
+    row["macs"] = info.macs
     check_supported(model)  # refuses unsupported ops by name, before anything is built
     fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes)
     if not fit.fits:
         raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
     samples = _samples(cfg, model)
-    row = _base_row(cfg, model) | {"macs": info.macs, "samples": int(samples.x.shape[0]),
-                                   "data_source": samples.source, "clock_hz": board.clock_hz}
+    row.update(samples=int(samples.x.shape[0]), data_source=samples.source)
 
     console.log(f"host TFLM reference on {samples.x.shape[0]} samples")
     host_out = run_tflm(cfg.model, samples.x)
@@ -128,21 +145,13 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
     row["tflm_arena_bytes"], row["tflm_arena_head_bytes"] = arena.total_bytes, arena.head_bytes
 
     work = cfg.work_dir / f"{model.name}-{board.name}-{cfg.kernels}"
-    try:
-        console.log("generating C for the builtin engine")
-        gen = generate(model, work / "model", samples.x, name=model.name)
-        row["arena_plan_bytes"] = gen.arena_bytes
-        device = run_on_device(cfg, board, gen, work, samples.x.shape[0], console, row)
-        _fill_device_columns(row, device, host_out, samples)
-        if cfg.out:
-            _keep_raw(cfg.out, samples.x, device.outputs, row)
-    except TinyhilError as e:
-        row["error"] = f"{type(e).__name__}: {e}"
-        _record(cfg, row)
-        raise
-    row["wall_time_s"] = round(time.monotonic() - started, 2)
-    _record(cfg, row)
-    return row
+    console.log("generating C for the builtin engine")
+    gen = generate(model, work / "model", samples.x, name=model.name)
+    row["arena_plan_bytes"] = gen.arena_bytes
+    device = run_on_device(cfg, board, gen, work, samples.x.shape[0], console, row)
+    _fill_device_columns(row, device, host_out, samples)
+    if cfg.out:
+        _keep_raw(cfg.out, samples.x, device.outputs, row)
 
 
 def _fill_device_columns(row: dict, device: DeviceRun, host_out: np.ndarray, samples: Samples) -> None:

@@ -49,6 +49,10 @@ def test_unsupported_op_is_refused_before_the_build(tmp_path):
     assert out.returncode == 2 and out.stdout == ""
     assert "op not supported yet: TANH" in out.stderr
     assert not (tmp_path / "build").exists()  # nothing was built
+    import pandas as pd
+
+    failed = pd.read_csv(tmp_path / "results" / "results.csv")  # the failed run stays, with its reason
+    assert len(failed) == 1 and "TANH" in failed["error"].iloc[0] and failed["model"].iloc[0] == "tanh"
 
 
 def test_model_too_big_for_the_board_is_refused_with_numbers(tmp_path):
