@@ -115,6 +115,38 @@ def bench(
 
 
 @app.command()
+def sweep(
+    models: list[Path] = typer.Argument(..., help=".tflite files or directories of them"),
+    board: list[str] = typer.Option(["mps2_an386"], help="board (repeat for several)"),
+    kernels: list[str] = typer.Option(["optimized"], help="optimized | reference (repeat for both)"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode"),
+    data: Path | None = typer.Option(None, help=".npz with x (and y) for every model"),
+    samples: int | None = typer.Option(None, help="samples per run"),
+    per_layer: bool = typer.Option(False, "--per-layer"),
+    shard: str = typer.Option("1/1", help="run only this share of the sweep, e.g. 2/4"),
+    resume: bool = typer.Option(True, help="skip configurations already measured in the results table"),
+    timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
+    results: Path = typer.Option(Path("results"), help="results table directory"),
+    as_json: bool = typer.Option(False, "--json", help="print the rows as one JSON list on stdout"),
+) -> None:
+    """Bench models × boards × kernels; resumable (skips what is measured) and shardable (--shard i/n)."""
+    from harness.bench import BenchConfig
+    from harness.report.console import print_rows
+    from harness.sweep import Shard, expand_models, plan, run_sweep
+
+    template = BenchConfig(model=Path("."), board=board[0], target=target, data=data, samples=samples,
+                           per_layer=per_layer, timeout_s=timeout, results_dir=results)
+    configs = plan(expand_models(models), board, kernels, template)
+    for cfg in configs:
+        cfg.validate()
+    rows = run_sweep(configs, Shard.parse(shard), resume, console)
+    if as_json:
+        _print_json(rows)
+    elif rows:
+        print_rows(rows, console=Console())
+
+
+@app.command()
 def demo(as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout")) -> None:
     """Train a digits CNN, quantize to int8, build firmware, run all test samples in QEMU, report."""
     from harness.demo import run_demo

@@ -6,6 +6,7 @@ per configuration). The Parquet file is the typed source when both exist.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,15 @@ def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: s
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     new = fill_provenance(rows_to_frame(rows))
-    old = load_results(results_dir)
-    frames = [f for f in (old, new) if len(f)]
-    table = normalize(pd.concat(frames, ignore_index=True)) if frames else new
-    table = add_derived(table)
-    _write_atomically(table, results_dir / CSV_NAME, lambda df, p: df.to_csv(p, index=False))
-    _write_atomically(table, results_dir / PARQUET_NAME, lambda df, p: df.to_parquet(p, index=False))
+    # Sharded sweeps append from several processes: read-modify-write under one lock.
+    with open(results_dir / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = load_results(results_dir)
+        frames = [f for f in (old, new) if len(f)]
+        table = normalize(pd.concat(frames, ignore_index=True)) if frames else new
+        table = add_derived(table)
+        _write_atomically(table, results_dir / CSV_NAME, lambda df, p: df.to_csv(p, index=False))
+        _write_atomically(table, results_dir / PARQUET_NAME, lambda df, p: df.to_parquet(p, index=False))
     return table
 
 
