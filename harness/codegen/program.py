@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from harness.codegen import lower_heavy as heavy
 from harness.codegen import lower_light as light
-from harness.codegen.arena import ArenaPlan, Request, plan_arena
+from harness.codegen.arena import ArenaPlan, Block, Request, plan_arena
 from harness.codegen.context import LayerCode, LowerContext
 from harness.codegen.fold import fold, runtime_inputs
 from harness.errors import UnsupportedOpsError
@@ -89,11 +89,14 @@ def _lower_all(model: TfliteModel):
     return graph, ctx, aliases, layers
 
 
-def _overlap_groups(layers, root, first, last, sizes) -> list[dict[int, int]]:
+def _overlap_groups(layers, root, first, last, sizes, extend_down: bool, min_saving: float) -> list[dict[int, int]]:
     """Chains of tensors sharing space: a layer's output laid over the input that dies there.
 
-    Each group maps tensor -> offset within the group; the group is planned as one buffer alive
-    over its members' lifetimes (consecutive members never live past the layer joining them).
+    Each group maps tensor -> offset within the group; the planner moves a group as one block
+    while each member keeps its own lifetime. When an output joins, its predecessors are dead, so it may start
+    anywhere from the group's bottom up to the highest start the overlap rule allows; it takes the
+    bottom. With extend_down False an existing group never grows below its bottom; a merge must
+    save at least min_saving of the output's size (small savings can block better ones later).
     """
     groups: list[dict[int, int]] = []
     group_of: dict[int, int] = {}
@@ -106,12 +109,20 @@ def _overlap_groups(layers, root, first, last, sizes) -> list[dict[int, int]]:
             if src == out or src not in first or last[src] != i:
                 continue
             members = groups[group_of[src]] if src in group_of else {src: 0}
-            lo = min(rel for rel in members.values())
+            if any(m != src and last[m] >= i for m in members):
+                continue  # another member still lives: keep it simple, no sharing
+            lo = min(members.values())
             hi = max(rel + sizes[m] for m, rel in members.items())
-            rel_out = members[src] + delta
+            highest = members[src] + delta
+            if highest >= lo:
+                rel_out = lo
+            elif extend_down or src not in group_of:
+                rel_out = highest
+            else:
+                continue
             new_lo, new_hi = min(lo, rel_out), max(hi, rel_out + sizes[out])
-            if new_hi - new_lo >= hi - lo + sizes[out]:
-                continue  # no saving
+            if (hi - lo + sizes[out]) - (new_hi - new_lo) <= min_saving * sizes[out]:
+                continue  # no saving, or too small a one
             members[out] = rel_out
             for m in members:
                 members[m] -= new_lo
@@ -121,6 +132,17 @@ def _overlap_groups(layers, root, first, last, sizes) -> list[dict[int, int]]:
             group_of[out] = group_of[src]
             break
     return groups
+
+
+def _plan(layers, root, first, last, sizes, strategy) -> tuple[ArenaPlan, list[dict[int, int]]]:
+    groups = [] if strategy is None else _overlap_groups(layers, root, first, last, sizes, *strategy)
+    grouped = {t for members in groups for t in members}
+    blocks = [Block((Request(t, sizes[t], first[t], last[t]),)) for t in first if t not in grouped]
+    blocks += [Block(tuple(Request(t, sizes[t], first[t], last[t], rel) for t, rel in members.items()))
+               for members in groups]
+    blocks += [Block((Request(("scratch", i), layer.scratch_bytes, i, i),))
+               for i, layer in enumerate(layers) if layer.scratch_bytes]
+    return plan_arena(blocks), groups
 
 
 def check_ops(model: TfliteModel) -> None:
@@ -157,20 +179,11 @@ def build_program(model: TfliteModel) -> Program:
             first.setdefault(r, i)
             last[r] = i
     sizes = {t: model.tensor(t).nbytes for t in first}
-    groups = _overlap_groups(layers, root, first, last, sizes)
-    grouped = {t for members in groups for t in members}
-    requests = [Request(t, sizes[t], first[t], last[t]) for t in first if t not in grouped]
-    for g, members in enumerate(groups):
-        size = max(rel + sizes[t] for t, rel in members.items())
-        requests.append(Request(("group", g), size, min(first[t] for t in members), max(last[t] for t in members)))
-    requests += [Request(("scratch", i), layer.scratch_bytes, i, i)
-                 for i, layer in enumerate(layers) if layer.scratch_bytes]
-    arena = plan_arena(requests)
+    # Overlapping is greedy; keep whichever of these layouts needs the least arena.
+    strategies = [None] + [(down, saving) for down in (True, False) for saving in (0.0, 0.25, 0.5)]
+    plans = [_plan(layers, root, first, last, sizes, strategy) for strategy in strategies]
+    arena, groups = min(plans, key=lambda plan: plan[0].size)
     for t in first:
-        if t not in grouped:
-            storage[t] = f"(th_arena + {arena.offsets[t]})"
-    for g, members in enumerate(groups):
-        for t, rel in members.items():
-            storage[t] = f"(th_arena + {arena.offsets[('group', g)] + rel})"
+        storage[t] = f"(th_arena + {arena.offsets[t]})"
     return Program(model, tuple(layers), tuple(ctx.consts), arena, storage, aliases,
                    tuple(op.op for op in graph.folded))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from harness.codegen import check_supported, generate
-from harness.codegen.arena import Request, plan_arena
+from harness.codegen.arena import Block, Request, plan_arena
 from harness.codegen.lower_light import broadcast_strides
 from harness.codegen.quant import mean_multiplier, quantize_multiplier
 from harness.errors import DataError, UnsupportedOpsError
@@ -63,10 +63,21 @@ def test_inputs_must_match_the_model(tiny_model, tmp_path):
 
 
 def test_arena_plan_shares_space_between_disjoint_lifetimes():
-    plan = plan_arena([Request("a", 100, 0, 1), Request("b", 50, 1, 2), Request("c", 100, 2, 3)])
-    assert plan.offsets["a"] == plan.offsets["c"] == 0  # a and c never live together
-    assert plan.offsets["b"] == 112  # after a, 16-byte aligned
-    assert plan.size == 176
+    def one(*args):
+        return Block((Request(*args),))
+
+    plan = plan_arena([one("a", 100, 0, 1), one("b", 50, 1, 2), one("c", 100, 2, 3)])
+    assert plan.offsets["a"] == plan.offsets["c"] or plan.offsets["b"] == 0  # a and c never live together
+    assert plan.size == 176  # 100 (aligned to 112) + 50 + alignment
+
+
+def test_arena_block_keeps_offsets_and_lifetimes():
+    # x dies at layer 1 where y (laid 32 B below x's start) is made; z lives on at layers 2-3.
+    chain = Block((Request("x", 64, 0, 1, rel=32), Request("y", 64, 1, 3, rel=0)))
+    plan = plan_arena([chain, Block((Request("z", 48, 2, 3),))])
+    assert plan.offsets["x"] - plan.offsets["y"] == 32
+    # z may reuse x's bytes above y once x is dead: the block is not a rectangle in time.
+    assert plan.size == 112
 
 
 def test_quantize_multiplier_matches_tflite_rounding():
