@@ -52,6 +52,7 @@ static const layer LAYERS[] = {
     {"kws_alt", "dw3x3_64_25x5_no_scratch", DWCONV, 25, 5, 64, 64, 3, 3, 1, 1, 1, 1},
     {"ic_alt", "conv1x1s2_16to32_32x32_no_scratch", CONV, 32, 32, 16, 32, 1, 1, 2, 2, 1, 1},
     {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
+    {"fc_alt", "fc_256to128", FC, 1, 1, 256, 128, 1, 1, 1, 1, 0, 0},
 };
 
 static int8_t input[32 * 32 * 16];
