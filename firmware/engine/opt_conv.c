@@ -577,7 +577,8 @@ static void conv_direct(const th_conv_params *p) {
 }
 
 void th_opt_conv2d_s8(const th_conv_params *p) {
-  if (p->scratch == NULL) {
+  /* LDM needs a word-aligned scratch; anything else is treated as no scratch. */
+  if (p->scratch == NULL || ((uintptr_t)p->scratch & 3) != 0) {
     if (pointwise_direct(p)) {
       conv_pointwise(p);
     } else {

@@ -370,7 +370,8 @@ static void dw_fast(const th_conv_params *c) {
 
 void th_opt_dwconv_s8(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
-  if (p->depth_multiplier == 1 && (c->out_c & 3) == 0 && c->k_h <= DW_MAX_RING && c->scratch != NULL) {
+  const int scratch_ok = c->scratch != NULL && ((uintptr_t)c->scratch & 3) == 0; /* LDRD: word aligned */
+  if (p->depth_multiplier == 1 && (c->out_c & 3) == 0 && c->k_h <= DW_MAX_RING && scratch_ok) {
     dw_fast(c);
     return;
   }
