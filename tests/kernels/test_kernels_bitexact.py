@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import ctypes
 import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
-from kernel_lib import ConvParams, DwParams, FcParams, build_kernel_lib, ptr
+from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
+
+HERE = Path(__file__).resolve().parent
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="host gcc not installed")
 
@@ -186,3 +190,13 @@ def test_fully_connected_matches_reference(lib):
             getattr(lib, f"th_{kind}_fc_s8")(ctypes.byref(params))
             outputs.append(out)
         assert np.array_equal(*outputs), f"case {case}: in_n={in_n} out_n={out_n} pc={per_channel}"
+
+
+def test_short_requantization_forms_match_reference(tmp_path):
+    """th_dsp.h's SMMULR and saturating-add forms against MultiplyByQuantizedMultiplier."""
+    exe = tmp_path / "requant_check"
+    subprocess.run(["gcc", "-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",
+                    "-fno-sanitize-recover=all", "-I", str(ENGINE), str(HERE / "requant_check.c"), "-o", str(exe)],
+                   check=True, capture_output=True, text=True)
+    result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("OK"), result.stdout + result.stderr
