@@ -32,6 +32,13 @@ static int check(int32_t acc, int32_t mult, int32_t shift, int32_t off) {
       printf("small acc=%d mult=%d shift=%d off=%d: %d != %d\n", acc, mult, shift, off, small, ref);
       return 0;
     }
+    /* the form opt_conv.c's assembly uses: (((s - (s < 0)) >> (e - 1)) + 1 + 2 * off) >> 1 */
+    const int32_t s = th_smmulr(acc * 2, mult);
+    const int32_t halved = (((s - (int32_t)((uint32_t)s >> 31)) >> (e - 1)) + 1 + 2 * off) >> 1;
+    if (halved != ref) {
+      printf("halved acc=%d mult=%d shift=%d off=%d: %d != %d\n", acc, mult, shift, off, halved, ref);
+      return 0;
+    }
   }
   const int32_t exact = th_dsp_requantize(acc, mult, shift) + off;
   if (exact != ref) {
