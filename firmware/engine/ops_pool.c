@@ -20,21 +20,28 @@ static window clip_window(const th_pool_params *p, int32_t oy, int32_t ox) {
   return w;
 }
 
+/* Channels are visited in chunks held in a local accumulator, so the window is walked with
+ * contiguous reads (NHWC) instead of one strided walk per channel. */
+#define POOL_CHUNK 64
+
 void th_maxpool_s8(const th_pool_params *p) {
+  int32_t acc[POOL_CHUNK];
+  const int32_t ch = p->channels, in_w = p->in_w;
   for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *in = p->input + b * p->in_h * p->in_w * p->channels;
-    int8_t *out = p->output + b * p->out_h * p->out_w * p->channels;
+    const int8_t *in = p->input + b * p->in_h * in_w * ch;
+    int8_t *out = p->output + b * p->out_h * p->out_w * ch;
     for (int32_t oy = 0; oy < p->out_h; ++oy) {
-      for (int32_t ox = 0; ox < p->out_w; ++ox) {
+      for (int32_t ox = 0; ox < p->out_w; ++ox, out += ch) {
         const window w = clip_window(p, oy, ox);
-        for (int32_t c = 0; c < p->channels; ++c) {
-          int32_t m = -128;
+        for (int32_t c0 = 0; c0 < ch; c0 += POOL_CHUNK) {
+          const int32_t n = ch - c0 < POOL_CHUNK ? ch - c0 : POOL_CHUNK;
+          for (int32_t c = 0; c < n; ++c) acc[c] = -128;
           for (int32_t y = w.y0; y < w.y1; ++y)
             for (int32_t x = w.x0; x < w.x1; ++x) {
-              const int32_t v = in[(y * p->in_w + x) * p->channels + c];
-              if (v > m) m = v;
+              const int8_t *px = in + (y * in_w + x) * ch + c0;
+              for (int32_t c = 0; c < n; ++c) acc[c] = px[c] > acc[c] ? px[c] : acc[c];
             }
-          out[(oy * p->out_w + ox) * p->channels + c] = (int8_t)th_clamp(m, p->act_min, p->act_max);
+          for (int32_t c = 0; c < n; ++c) out[c0 + c] = (int8_t)th_clamp(acc[c], p->act_min, p->act_max);
         }
       }
     }
@@ -42,19 +49,28 @@ void th_maxpool_s8(const th_pool_params *p) {
 }
 
 void th_avgpool_s8(const th_pool_params *p) {
+  int32_t acc[POOL_CHUNK];
+  const int32_t ch = p->channels, in_w = p->in_w;
   for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *in = p->input + b * p->in_h * p->in_w * p->channels;
-    int8_t *out = p->output + b * p->out_h * p->out_w * p->channels;
+    const int8_t *in = p->input + b * p->in_h * in_w * ch;
+    int8_t *out = p->output + b * p->out_h * p->out_w * ch;
     for (int32_t oy = 0; oy < p->out_h; ++oy) {
-      for (int32_t ox = 0; ox < p->out_w; ++ox) {
+      for (int32_t ox = 0; ox < p->out_w; ++ox, out += ch) {
         const window w = clip_window(p, oy, ox);
         const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
-        for (int32_t c = 0; c < p->channels; ++c) {
-          int32_t acc = 0;
+        for (int32_t c0 = 0; c0 < ch; c0 += POOL_CHUNK) {
+          const int32_t n = ch - c0 < POOL_CHUNK ? ch - c0 : POOL_CHUNK;
+          for (int32_t c = 0; c < n; ++c) acc[c] = 0;
           for (int32_t y = w.y0; y < w.y1; ++y)
-            for (int32_t x = w.x0; x < w.x1; ++x) acc += in[(y * p->in_w + x) * p->channels + c];
-          if (count > 0) acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-          out[(oy * p->out_w + ox) * p->channels + c] = (int8_t)th_clamp(acc, p->act_min, p->act_max);
+            for (int32_t x = w.x0; x < w.x1; ++x) {
+              const int8_t *px = in + (y * in_w + x) * ch + c0;
+              for (int32_t c = 0; c < n; ++c) acc[c] += px[c];
+            }
+          for (int32_t c = 0; c < n; ++c) {
+            int32_t v = acc[c];
+            if (count > 0) v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+            out[c0 + c] = (int8_t)th_clamp(v, p->act_min, p->act_max);
+          }
         }
       }
     }
