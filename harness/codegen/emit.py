@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,17 @@ DTYPE_CODES = {"int8": "TH_INT8", "uint8": "TH_UINT8", "int16": "TH_INT16", "int
 
 
 def c_string(text: str) -> str:
-    return json.dumps(text.encode("ascii", "replace").decode())  # JSON escapes are valid C escapes here
+    """A C string literal: printable ASCII kept, quotes and backslashes escaped, other bytes octal."""
+    out = []
+    for byte in text.encode("utf-8"):
+        ch = chr(byte)
+        if ch in '"\\?':
+            out.append("\\" + ch)
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
 
 
 def _array_body(values: np.ndarray, per_line: int = 24) -> str:

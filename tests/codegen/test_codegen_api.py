@@ -103,3 +103,10 @@ def test_python_rescale_rounds_like_tflm():
     assert mul_by_quantized_multiplier(-3, 1 << 30, -1) == -1  # -0.75 -> -1
     assert mul_by_quantized_multiplier(-6, 1 << 30, -1) == -2  # -1.5 -> -2: halves away from zero
     assert mul_by_quantized_multiplier(6, 1 << 30, -1) == 2
+
+
+def test_tensor_names_become_valid_c_strings():
+    from harness.codegen.emit import c_string
+
+    assert c_string('conv/"a"\\b') == '"conv/\\"a\\"\\\\b"'
+    assert c_string("x\x01é") == '"x\\001\\303\\251"'
