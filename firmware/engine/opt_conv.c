@@ -274,8 +274,8 @@ TH_INLINE void gemm_two_pixels_impl(const th_conv_params *p, const requant_ctx *
 }
 
 #ifdef TH_HAVE_DSP
-/* Every channel pair of two pixels in assembly, requantization included (the common case: K a
- * multiple of 4, bias present, all channels in the short requantization), so
+/* Every channel pair of two pixels in assembly, requantization included (the common case: K >= 4,
+ * bias present, all channels in the short requantization), so
  * nothing but the 2x2 multiply loop and eight instructions per output run per channel pair.
  * Field offsets are used by the assembly: keep the order. */
 typedef struct {
@@ -294,6 +294,8 @@ typedef struct {
   int32_t clamp;          /* 52: 0 when [act_min, act_max] is the whole int8 range */
   int32_t in_delta;       /* 56: pointwise only: pixel B's input minus pixel A's, in bytes */
   uint32_t offset2;       /* 60: pointwise only: the input offset in both int16 lanes */
+  int32_t tail;           /* 64: im2col only: K % 4 leftover values per pixel (after the groups) */
+  int32_t tail_bytes;     /* 68: 2 * tail, pixel B's leftovers follow pixel A's */
 } gemm_asm_args;
 
 /* Clamp acc to [r0, r1] (the activation range, narrower than int8). */
@@ -391,6 +393,26 @@ __attribute__((naked, noinline)) static void gemm_2x2_asm(gemm_asm_args *a __att
       "2:\n\t" GEMM_GROUP
       "subs lr, lr, #2\n\t"
       "bne 1b\n\t"
+      /* K % 4 leftovers: r0 = pixel A's, pixel B's 2*tail bytes later; rows at r1 and r1 + K */
+      "ldr r12, [sp]\n\t"
+      "ldr lr, [r12, #64]\n\t"
+      "cmp lr, #0\n\t"
+      "beq 4f\n\t"
+      "ldr r12, [r12, #68]\n\t"
+      "add r3, r1, r2\n\t"
+      "add r3, r3, #4\n\t"
+      "3:\n\t"
+      "ldrsh r4, [r0, r12]\n\t"
+      "ldrsh r5, [r0], #2\n\t"
+      "ldrsb r6, [r1], #1\n\t"
+      "ldrsb r7, [r3], #1\n\t"
+      "mla r8, r6, r5, r8\n\t"
+      "mla r9, r6, r4, r9\n\t"
+      "mla r10, r7, r5, r10\n\t"
+      "mla r11, r7, r4, r11\n\t"
+      "subs lr, lr, #1\n\t"
+      "bne 3b\n\t"
+      "4:\n\t"
       /* next pair's first row: this pair's second row + K, i.e. r1 + (K - 4) + 4 */
       "add r1, r1, r2\n\t"
       "add r1, r1, #4\n\t"
@@ -469,10 +491,11 @@ static void gemm_two_pixels(const th_conv_params *p, const requant_ctx *r, const
   int32_t ch_begin = 0;
 #ifdef TH_HAVE_DSP
   const int32_t k = p->k_h * p->k_w * p->in_c;
-  if (r->all_small && r->bias != NULL && (k & 3) == 0 && k > 0 && p->out_c >= 2) {
-    gemm_asm_args a = {col,     p->filter, k - 4,    k / 4,    out_a,        out_b,
-                       p->out_c / 2, r->bias, r->mult, r->shift, 1 + 2 * r->out_offset,
-                       r->act_min, r->act_max, !full_range, 0, 0};
+  if (r->all_small && r->bias != NULL && k >= 4 && p->out_c >= 2) {
+    gemm_asm_args a = {col,          p->filter, k - 4,   k / 4,    out_a,
+                       out_b,        p->out_c / 2, r->bias, r->mult, r->shift,
+                       1 + 2 * r->out_offset, r->act_min, r->act_max, !full_range,
+                       0,            0,         k & 3,   2 * (k & 3)};
     gemm_2x2_asm(&a);
     ch_begin = p->out_c & ~1;
     if (ch_begin == p->out_c) return;
@@ -505,7 +528,7 @@ static void pointwise_two_pixels(const th_conv_params *p, const requant_ctx *r, 
     const int full_range = r->act_min == -128 && r->act_max == 127;
     gemm_asm_args a = {(const int16_t *)(const void *)in_a, p->filter, k, k / 4, out_a, out_b,
                        p->out_c / 2, r->bias, r->mult, r->shift, 1 + 2 * r->out_offset,
-                       r->act_min, r->act_max, !full_range, (int32_t)(in_b - in_a), off2};
+                       r->act_min, r->act_max, !full_range, (int32_t)(in_b - in_a), off2, 0, 0};
     pointwise_2x2_asm(&a);
     ch_begin = p->out_c & ~1;
   }
