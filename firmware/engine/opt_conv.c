@@ -412,11 +412,11 @@ __attribute__((naked, noinline)) static void gemm_2x2_asm(gemm_asm_args *a __att
       "mla r11, r7, r4, r11\n\t"
       "subs lr, lr, #1\n\t"
       "bne 3b\n\t"
+      "ldr r12, [sp]\n\t"
       "4:\n\t"
       /* next pair's first row: this pair's second row + K, i.e. r1 + (K - 4) + 4 */
       "add r1, r1, r2\n\t"
       "add r1, r1, #4\n\t"
-      "ldr r12, [sp]\n\t"
       "str r1, [r12, #4]\n\t"
       GEMM_PAIR_END
       "pop {r0, r4-r11, pc}\n\t");
