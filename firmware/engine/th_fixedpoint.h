@@ -8,12 +8,12 @@
 
 #include <stdint.h>
 
-/* (a * b * 2) >> 32 rounded to nearest, ties away from zero; INT32_MIN * INT32_MIN saturates. */
+/* (a * b * 2) >> 32 rounded to nearest, ties away from zero; INT32_MIN * INT32_MIN saturates.
+ * gemmlowp adds a sign-dependent nudge and divides truncating toward zero; for negative products
+ * that equals adding 2^30 and shifting right (flooring), so one formula serves both signs. */
 static inline int32_t th_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-  int64_t ab = (int64_t)a * (int64_t)b;
-  int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C division truncates toward zero */
+  return (int32_t)(((int64_t)a * (int64_t)b + (1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero (0 <= exponent <= 31). */
@@ -28,8 +28,9 @@ static inline int32_t th_rounding_divide_by_pot(int32_t x, int exponent) {
 static inline int32_t th_mul_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
-  return th_rounding_divide_by_pot(
-      th_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+  /* multiplier is never INT32_MIN (it is in [0, 2^31)), so no saturation case */
+  const int32_t high = (int32_t)(((int64_t)(int32_t)((uint32_t)x << left) * multiplier + (1 << 30)) >> 31);
+  return th_rounding_divide_by_pot(high, right);
 }
 
 static inline int32_t th_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
