@@ -1,7 +1,10 @@
 /* Builtin int8 engine: the light ops (one implementation each), called by generated model code.
  * Semantics are TFLM's reference kernels, bit for bit; all quantization constants (multipliers,
  * shifts, ranges) are computed by the harness at generation time and passed in. NHWC, batch 1
- * unless a shape says otherwise; shapes of up to 4 dims are passed padded with leading 1s. */
+ * unless a shape says otherwise; shapes of up to 4 dims are passed padded with leading 1s.
+ * The arena plan may lay an op's output over its input when the input dies at that op:
+ * elementwise ops exactly in place, pooling with a lag (harness/codegen/overlap.py). So every
+ * kernel here walks its output in raster order and reads element / window i before writing i. */
 #ifndef TH_OPS_H
 #define TH_OPS_H
 

@@ -5,6 +5,13 @@
 
 model.c implements firmware/include/tinyhil_model.h: weights and requantization constants as
 flash arrays, a statically planned arena, and a straight-line th_model_invoke.
+
+Stages (one module each): fold.py evaluates shape/constant ops; program.py lowers the rest
+(lower_heavy.py, lower_light.py; quant.py computes TFLM's multipliers) and plans storage
+(arena.py, overlap.py, scratch.py); emit.py writes the C.
+Storage: the graph input is read where the caller keeps it (flash for the bundled data), the
+graph output is written straight into the caller's buffer, RESHAPE-like ops are aliases, and
+everything else lives in th_arena, where a layer's output may overlap the input dying at it.
 """
 
 from __future__ import annotations
