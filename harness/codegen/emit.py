@@ -67,6 +67,9 @@ def render_model_c(program: Program, name: str) -> str:
                f"  .arena_bytes = {program.arena.size}u,\n"
                f"  .n_layers = {len(program.layers)}u, .layers = th_layers,\n"
                f"  .macs = {sum(macs)}u,\n}};\n")
+    scratch = ", ".join(f"{layer.scratch_bytes}u" for layer in program.layers) or "0u"
+    out.append("#ifdef TH_PLAN_CHECK /* test benches compare the kernels' scratch needs with the plan */\n"
+               f"const uint32_t th_plan_scratch_bytes[] = {{{scratch}}};\n#endif\n")
     out.append("void th_model_invoke(const void *input, void *output, th_layer_hook hook, void *ctx) {")
     out.append("  const uint8_t *const in_bytes = (const uint8_t *)input;")
     out.append("  uint8_t *const out_bytes = (uint8_t *)output;")

@@ -2,7 +2,8 @@
  * runs th_model_invoke on each and writes rows of th_model.output_bytes to OUT.
  * The heavy kernels are intercepted (ld --wrap) to check the arena plan: each call's scratch
  * pointer is set exactly when th_*_scratch_bytes asks for scratch, lies inside th_arena, and does
- * not overlap the layer's input or output. Also checks the layer hook order. */
+ * not overlap the layer's input or output, and its size is what the harness planned
+ * (th_plan_scratch_bytes, emitted under TH_PLAN_CHECK). Also checks the layer hook order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "tinyhil_model.h"
 
 static int failures;
+static uint32_t next_layer; /* the layer running now is next_layer - 1 (set by the hook) */
+extern const uint32_t th_plan_scratch_bytes[];
 
 static void fail(const char *what) {
   fprintf(stderr, "bench: %s\n", what);
@@ -24,6 +27,8 @@ static int overlaps(const void *a, size_t na, const void *b, size_t nb) {
 
 static void check_scratch(const th_conv_params *p, int32_t bytes) {
   if ((bytes > 0) != (p->scratch != NULL)) fail("scratch pointer disagrees with the scratch size");
+  if (next_layer == 0 || (uint32_t)bytes != th_plan_scratch_bytes[next_layer - 1])
+    fail("the kernel needs a different scratch size than the harness planned");
   if (!p->scratch) return;
   const char *s = (const char *)p->scratch;
   if (s < (const char *)th_arena || s + bytes > (const char *)th_arena + th_model.arena_bytes)
@@ -52,8 +57,6 @@ WRAP(ref_dwconv_s8, th_dwconv_params, &p->conv)
 WRAP(opt_conv2d_s8, th_conv_params, p)
 WRAP(opt_dwconv_s8, th_dwconv_params, &p->conv)
 #endif
-
-static uint32_t next_layer;
 
 static void hook(uint32_t layer, void *ctx) {
   (void)ctx;

@@ -30,7 +30,8 @@ def build_bench(model_dir: Path, *, reference: bool) -> Path:
     exe = model_dir / ("bench_ref" if reference else "bench_opt")
     cmd = [gcc, "-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-unused-function",
            "-fsanitize=undefined", "-fno-sanitize-recover=all",
-           "-I", str(ENGINE), "-I", str(INCLUDE), *(["-DTH_KERNELS_REFERENCE"] if reference else []),
+           "-I", str(ENGINE), "-I", str(INCLUDE), "-DTH_PLAN_CHECK",
+           *(["-DTH_KERNELS_REFERENCE"] if reference else []),
            *map(str, engine), str(model_dir / "model.c"), str(model_dir / "data.c"),
            str(Path(__file__).with_name("host_main.c")), "-o", str(exe), "-lm",
            *(f"-Wl,--wrap=th_{kind}_{k}_s8" for k in ("conv2d", "dwconv"))]
