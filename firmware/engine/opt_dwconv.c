@@ -331,18 +331,26 @@ static void dw_fast(const th_conv_params *c) {
     int32_t base_slot = first_slot;
     for (int32_t oy = 0; oy < c->out_h; ++oy) {
       const int32_t y0 = oy * c->stride_h - c->pad_top;
-      for (int32_t ky = 0, slot = base_slot; ky < k_h; ++ky) {
-        const int32_t iy = y0 + ky * c->dilation_h;
-        const int32_t s = ring ? slot : ky;
-        if (!ring || slot_row[s] != iy) {
-          widen_group_row(c, iy, ch, lo, hi, slot_ptr[s]);
-          if (ring) slot_row[s] = iy;
+      if (oy > 0 && ring && c->stride_h == 1) {
+        /* The window moves down one row: rotate the row pointers, widen the one new row. */
+        const uint32_t *freed = rows[0];
+        for (int32_t ky = 0; ky + 1 < k_h; ++ky) rows[ky] = rows[ky + 1];
+        rows[k_h - 1] = freed;
+        widen_group_row(c, y0 + k_h - 1, ch, lo, hi, (uint32_t *)(uintptr_t)freed);
+      } else {
+        for (int32_t ky = 0, slot = base_slot; ky < k_h; ++ky) {
+          const int32_t iy = y0 + ky * c->dilation_h;
+          const int32_t s = ring ? slot : ky;
+          if (!ring || slot_row[s] != iy) {
+            widen_group_row(c, iy, ch, lo, hi, slot_ptr[s]);
+            if (ring) slot_row[s] = iy;
+          }
+          rows[ky] = slot_ptr[s];
+          if (++slot == k_h) slot = 0;
         }
-        rows[ky] = slot_ptr[s];
-        if (++slot == k_h) slot = 0;
-      }
-      for (int32_t step = 0; step < c->stride_h; ++step) {
-        if (++base_slot == k_h) base_slot = 0;
+        for (int32_t step = 0; step < c->stride_h; ++step) {
+          if (++base_slot == k_h) base_slot = 0;
+        }
       }
       int8_t *out = c->output + (size_t)oy * c->out_w * c->out_c + ch;
 #ifdef TH_HAVE_DSP
