@@ -3,13 +3,18 @@
  *
  * Fast path (depth multiplier 1, channels a multiple of 4, scratch given): group by group of four
  * channels (so the group's bias and requantization constants stay hoisted), the group's filter is
- * widened into the scratch as int16 lane pairs (0,2),(1,3), and for each output row the k_h input
- * rows it reads are widened the same way (input offset added, padding columns/rows as 0) into
- * the scratch. Each tap is then two LDRD-able word pairs and SMLABB / SMLATT per channel, with no
- * bounds tests; 3-wide kernels are unrolled.
+ * widened into the scratch as int16 lane pairs (0,2),(1,3), and the k_h input rows an output row
+ * reads are widened the same way (input offset added, padding columns/rows as 0) into k_h scratch
+ * rows kept as a ring: with stride 1 each output row widens one new input row. Each tap is then
+ * two LDRD word pairs and SMLABB / SMLATT per channel, with no bounds tests. The 3x3 case with
+ * bounded accumulators (the short SMMULR requantization of th_dsp.h, weights and bias doubled)
+ * runs one output row per call of an assembly routine: 6 instructions per tap of 4 channels and
+ * 9 per output for requantization, clamp and store.
  * Other cases: per output pixel, channels in groups of four reading the int8 filter directly
  * (depth multiplier 1), and a plain per-channel loop for the rest (depth multiplier > 1 or the
  * in_c % 4 leftover).
+ * Overlap (scratch.c's layout contract): per group, the input rows an output row needs are read
+ * before that row is written; earlier rows are never read from the input again.
  *
  * Scratch contract (firmware/engine/scratch.c implements th_dwconv_s8_scratch_bytes):
  *   depth multiplier 1, out_c % 4 == 0 and k_h <= 16:
