@@ -104,31 +104,54 @@ TH_INLINE void cursor_put_word(col_cursor *cur, uint32_t offset2, uint32_t w) {
   cur->left_in_groups -= 4;
 }
 
+/* n consecutive input bytes (or zeros when src is NULL) through the cursor: single values up to
+ * a group boundary, then whole groups as words, then the rest. */
+static void cursor_put_run(col_cursor *cur, const int8_t *src, int32_t n, int32_t offset, uint32_t offset2) {
+  for (; n > 0 && cur->lane != 0; --n) cursor_put(cur, src ? (int16_t)(*src++ + offset) : 0);
+  for (; n >= 4 && cur->left_in_groups >= 4; n -= 4) {
+    if (src) {
+      cursor_put_word(cur, offset2, th_read_u32(src));
+      src += 4;
+    } else {
+      uint32_t *dst = (uint32_t *)(void *)cur->group;
+      dst[0] = dst[1] = 0;
+      cur->group += 8;
+      cur->left_in_groups -= 4;
+    }
+  }
+  for (; n > 0; --n) cursor_put(cur, src ? (int16_t)(*src++ + offset) : 0);
+}
+
 static void im2col_straddling(const th_conv_params *p, int32_t y0, int32_t x0, int32_t pix, int16_t *col) {
   const int32_t in_c = p->in_c, k = p->k_h * p->k_w * in_c, k4 = k & ~3;
   const int32_t offset = p->input_offset;
   const uint32_t offset2 = th_pack16(offset, offset);
-  const int32_t row_len = p->k_w * in_c;
-  /* A kernel row of taps is one contiguous run of input bytes when dilation_w is 1 and the row
-   * lies inside the input; if its length is a multiple of 4 it fills whole groups. */
-  const int row_words = p->dilation_w == 1 && (row_len & 3) == 0 && x0 >= 0 && x0 + p->k_w <= p->in_w;
   col_cursor cur = {col + 4 * pix, col + 2 * k4 + pix * (k - k4), 0, k4};
+  /* With dilation_w 1 a kernel row's in-range taps [kx_lo, kx_hi) are one contiguous run. */
+  int32_t kx_lo = 0, kx_hi = p->k_w;
+  if (p->dilation_w == 1) {
+    kx_lo = x0 < 0 ? -x0 : 0;
+    kx_hi = p->in_w - x0 < p->k_w ? p->in_w - x0 : p->k_w;
+    if (kx_lo > p->k_w) kx_lo = p->k_w;
+    if (kx_hi < kx_lo) kx_hi = kx_lo;
+  }
   for (int32_t ky = 0; ky < p->k_h; ++ky) {
     const int32_t iy = y0 + ky * p->dilation_h;
-    const int row_inside = iy >= 0 && iy < p->in_h;
-    if (row_words && row_inside) {
-      const int8_t *src = p->input + ((size_t)iy * p->in_w + x0) * in_c;
-      for (int32_t i = 0; i < row_len; i += 4) cursor_put_word(&cur, offset2, th_read_u32(src + i));
+    if (iy < 0 || iy >= p->in_h) {
+      cursor_put_run(&cur, NULL, p->k_w * in_c, offset, offset2);
+      continue;
+    }
+    const int8_t *row = p->input + (size_t)iy * p->in_w * in_c;
+    if (p->dilation_w == 1) {
+      cursor_put_run(&cur, NULL, kx_lo * in_c, offset, offset2);
+      cursor_put_run(&cur, row + (size_t)(x0 + kx_lo) * in_c, (kx_hi - kx_lo) * in_c, offset, offset2);
+      cursor_put_run(&cur, NULL, (p->k_w - kx_hi) * in_c, offset, offset2);
       continue;
     }
     for (int32_t kx = 0; kx < p->k_w; ++kx) {
       const int32_t ix = x0 + kx * p->dilation_w;
-      if (!row_inside || ix < 0 || ix >= p->in_w) {
-        for (int32_t c = 0; c < in_c; ++c) cursor_put(&cur, 0);
-        continue;
-      }
-      const int8_t *src = p->input + ((size_t)iy * p->in_w + ix) * in_c;
-      for (int32_t c = 0; c < in_c; ++c) cursor_put(&cur, (int16_t)(src[c] + offset));
+      const int inside = ix >= 0 && ix < p->in_w;
+      cursor_put_run(&cur, inside ? row + (size_t)ix * in_c : NULL, in_c, offset, offset2);
     }
   }
 }
