@@ -64,6 +64,22 @@ void th_requantize_s8(const th_requant_params *p) {
   }
 }
 
+void th_requantize_u8_s8(const th_requant_params *p) {
+  const uint8_t *in = (const uint8_t *)p->input;
+  for (int32_t i = 0; i < p->size; ++i) {
+    const int32_t v = th_mul_by_quantized_multiplier(in[i] - p->input_zero_point, p->multiplier, p->shift);
+    p->output[i] = (int8_t)th_clamp(v + p->output_zero_point, p->act_min, p->act_max);
+  }
+}
+
+void th_requantize_s8_u8(const th_requant_params *p) {
+  uint8_t *out = (uint8_t *)p->output;
+  for (int32_t i = 0; i < p->size; ++i) {
+    const int32_t v = th_mul_by_quantized_multiplier(p->input[i] - p->input_zero_point, p->multiplier, p->shift);
+    out[i] = (uint8_t)th_clamp(v + p->output_zero_point, p->act_min, p->act_max);
+  }
+}
+
 void th_clamp_s8(const int8_t *input, int8_t *output, int32_t size, int32_t lo, int32_t hi) {
   for (int32_t i = 0; i < size; ++i) output[i] = (int8_t)th_clamp(input[i], lo, hi);
 }

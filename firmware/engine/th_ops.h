@@ -106,6 +106,10 @@ typedef struct {
 } th_requant_params;
 
 void th_requantize_s8(const th_requant_params *p);
+/* QUANTIZE at uint8 model edges: the same rescale, reading (u8_s8) or writing (s8_u8) uint8
+ * through the int8-typed pointers; act_min/act_max are in the output's own range. */
+void th_requantize_u8_s8(const th_requant_params *p);
+void th_requantize_s8_u8(const th_requant_params *p);
 
 /* out = clamp(in, lo, hi) without rescaling: RELU6 (TFLM keeps input quantization). */
 void th_clamp_s8(const int8_t *input, int8_t *output, int32_t size, int32_t lo, int32_t hi);

@@ -204,14 +204,13 @@ def lower_logistic(ctx: LowerContext, op: Operator) -> LayerCode:
                      overlap=_in_place(ctx, op))
 
 
-def _requant(ctx: LowerContext, op: Operator, act_min: int, act_max: int) -> LayerCode:
+def _requant(ctx: LowerContext, op: Operator, act_min: int, act_max: int, fn: str = "th_requantize_s8") -> LayerCode:
     ti, to = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
     (in_s, in_zp), (out_s, out_zp) = quant_of(ti), quant_of(to)
     m, s = quantize_multiplier(in_s / out_s)
     f = {"input": _in(ctx, op), "output": _out(ctx, op), "size": _numel(ti.shape), "input_zero_point": in_zp,
          "output_zero_point": out_zp, "multiplier": m, "shift": s, "act_min": act_min, "act_max": act_max}
-    return LayerCode(op, f"const th_requant_params p = {{{c_init(f)}}};\nth_requantize_s8(&p);",
-                     overlap=_in_place(ctx, op))
+    return LayerCode(op, f"const th_requant_params p = {{{c_init(f)}}};\n{fn}(&p);", overlap=_in_place(ctx, op))
 
 
 def lower_relu(ctx: LowerContext, op: Operator) -> LayerCode:
@@ -232,6 +231,11 @@ def lower_relu6(ctx: LowerContext, op: Operator) -> LayerCode:
 
 def lower_quantize(ctx: LowerContext, op: Operator) -> LayerCode:
     ti, to = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if ti.dtype == np.uint8 and to.dtype == np.int8 and ti.quant is not None:
+        return _requant(ctx, op, INT8_MIN, INT8_MAX, "th_requantize_u8_s8")
+    if ti.dtype == np.int8 and to.dtype == np.uint8 and to.quant is not None:
+        _require_int8(ctx, op, [op.inputs[0]])
+        return _requant(ctx, op, 0, 255, "th_requantize_s8_u8")
     _require_int8(ctx, op, [op.outputs[0]])
     if ti.dtype == np.float32:
         scale, zp = quant_of(to)

@@ -29,7 +29,8 @@ def random_inputs(tensor, n: int, seed: int = 1) -> np.ndarray:
     """n random samples for a model input: full int8 range, or N(0, 1) floats (KWS-like scale if large)."""
     rng = np.random.default_rng(seed)
     shape = (n, *tensor.shape[1:]) if tensor.shape and tensor.shape[0] == 1 else (n, *tensor.shape)
-    if tensor.dtype == np.int8:
-        return rng.integers(-128, 128, size=shape, dtype=np.int8)
+    if tensor.dtype in (np.int8, np.uint8):
+        info = np.iinfo(tensor.dtype)
+        return rng.integers(info.min, info.max + 1, size=shape, dtype=tensor.dtype)
     scale = float(tensor.quant.scale[0]) * 40 if tensor.quant is not None else 1.0
     return rng.normal(0, scale, size=shape).astype(np.float32)

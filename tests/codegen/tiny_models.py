@@ -116,7 +116,7 @@ def _tanh(k, x):
     return k.layers.Activation("tanh")(k.layers.Conv2D(2, 3)(x))
 
 
-# name -> (input shape, builder, int8 io?, batch)
+# name -> (input shape, builder, integer io (True: int8, "uint8") or float io (False), batch)
 MODELS = {
     "conv_same_relu": ((8, 7, 4), _conv_same_relu, True, 1),
     "conv_valid_stride2_relu6": ((9, 9, 3), _conv_valid_stride2_relu6, True, 1),
@@ -132,6 +132,7 @@ MODELS = {
     "float_io": ((8, 7, 4), _conv_same_relu, False, 1),
     "flatten_dynamic_batch": ((6, 6, 2), _flatten_dynamic_batch, True, None),
     "chain": ((10, 9, 3), _chain, True, 1),
+    "uint8_io": ((8, 8, 1), _fc_softmax, "uint8", 1),
     "tanh": ((6, 6, 2), _tanh, True, 1),
 }
 
@@ -157,8 +158,9 @@ def convert(name: str, out_dir: Path, seed: int = 0) -> Path:
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if int8_io:
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        io_type = tf.uint8 if int8_io == "uint8" else tf.int8
+        converter.inference_input_type = io_type
+        converter.inference_output_type = io_type
     with capture_fds(1, 2):
         data = converter.convert()
     path = Path(out_dir) / f"{name}.tflite"
