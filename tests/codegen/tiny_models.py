@@ -67,6 +67,8 @@ def _add_mul(k, x):
     s = k.layers.Add()([a, b])
     s = k.layers.Activation("relu")(s)
     m = k.layers.Multiply()([s, b])
+    gate = k.layers.Activation("sigmoid")(k.layers.GlobalAveragePooling2D(keepdims=True)(m))
+    m = k.layers.Multiply()([m, gate])  # squeeze-excite style: broadcast over H and W
     return k.layers.Lambda(lambda t: t + k.ops.convert_to_tensor(np.linspace(-1, 1, 4, dtype="float32")))(m)
 
 
