@@ -9,14 +9,25 @@ typedef struct {
   int32_t off1, off2, out_off, mult, shift, lo, hi;
 } binary_consts;
 
+/* th_mul_by_quantized_multiplier with shift <= 0 (the tables carry any left shift), spelled out
+ * so the loops keep their constants in registers. */
+#define ADD_ONE(x, y)                                                                          \
+  __extension__({                                                                              \
+    const int32_t sum_ = th_wrap_add(lut1[(x)], lut2[(y)]);                                    \
+    const int32_t high_ = (int32_t)(((int64_t)sum_ * mult + (1 << 30)) >> 31);                 \
+    (high_ >> right) + (((high_ & mask) + (high_ >> 31)) > half ? 1 : 0) + out_off;            \
+  })
+
 static void add_run(const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *out, int32_t n,
                     const binary_consts *k) {
   const int32_t *lut1 = k->lut1 + 128, *lut2 = k->lut2 + 128;
-  const int32_t mult = k->mult, shift = k->shift, out_off = k->out_off, lo = k->lo, hi = k->hi;
-  for (int32_t i = 0; i < n; ++i) {
-    const int32_t sum = lut1[a[i * sa]] + lut2[b[i * sb]];
-    out[i] = (int8_t)th_clamp(th_mul_by_quantized_multiplier(sum, mult, shift) + out_off, lo, hi);
+  const int32_t mult = k->mult, right = -k->shift, out_off = k->out_off, lo = k->lo, hi = k->hi;
+  const int32_t mask = (int32_t)(((int64_t)1 << right) - 1), half = mask >> 1;
+  if (sa == 1 && sb == 1 && lo == -128 && hi == 127) { /* the common case: no broadcast, full range */
+    for (const int8_t *end = a + n; a < end;) *out++ = (int8_t)th_clamp(ADD_ONE(*a++, *b++), -128, 127);
+    return;
   }
+  for (int32_t i = 0; i < n; ++i) out[i] = (int8_t)th_clamp(ADD_ONE(a[i * sa], b[i * sb]), lo, hi);
 }
 
 static void mul_run(const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *out, int32_t n,

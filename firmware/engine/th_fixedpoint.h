@@ -19,9 +19,8 @@ static inline int32_t th_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
 /* x / 2^exponent rounded to nearest, ties away from zero (0 <= exponent <= 31). */
 static inline int32_t th_rounding_divide_by_pot(int32_t x, int exponent) {
   const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-  const int32_t remainder = x & mask;
-  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+  /* gemmlowp: remainder > mask/2 + (x < 0); the sign term moved left as x >> 31 (0 or -1) */
+  return (x >> exponent) + (((x & mask) + (x >> 31)) > (mask >> 1) ? 1 : 0);
 }
 
 /* x * multiplier * 2^shift with multiplier a Q31 fraction; shift > 0 is a left shift. */

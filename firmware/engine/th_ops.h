@@ -31,7 +31,8 @@ void th_avgpool_s8(const th_pool_params *p);
  * per output dim (0 where that input is broadcast).
  * ADD: input_lut[k][v + 128] is input k's value v already offset, shifted left by 20 and rescaled
  * (TFLM's first two MultiplyByQuantizedMultiplierSmallerThanOneExp steps, precomputed by the
- * harness); the sum is then rescaled by (output_multiplier, output_shift).
+ * harness); the sum is then rescaled by (output_multiplier, output_shift), output_shift <= 0
+ * (the harness folds a left shift into the tables).
  * MUL: (v1 + input1_offset) * (v2 + input2_offset) rescaled by (output_multiplier, output_shift). */
 typedef struct {
   const int8_t *input1, *input2;

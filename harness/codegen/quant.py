@@ -121,9 +121,10 @@ def add_params(scale1: float, scale2: float, scale_out: float, zp1: int, zp2: in
     m1, s1 = quantize_multiplier(float(scale1) / twice_max)
     m2, s2 = quantize_multiplier(float(scale2) / twice_max)
     mo, so = quantize_multiplier(twice_max / ((1 << 20) * float(scale_out)))
-    luts = [[mul_by_quantized_multiplier((v - zp) << 20, m, s) for v in range(INT8_MIN, INT8_MAX + 1)]
-            for zp, m, s in ((zp1, m1, s1), (zp2, m2, s2))]
-    return {"luts": luts, "output_multiplier": mo, "output_shift": so}
+    left = max(so, 0)  # the kernel shifts right only: a left shift of the sum moves into the tables
+    luts = [[_wrap32(mul_by_quantized_multiplier((v - zp) << 20, m, s) << left)
+             for v in range(INT8_MIN, INT8_MAX + 1)] for zp, m, s in ((zp1, m1, s1), (zp2, m2, s2))]
+    return {"luts": luts, "output_multiplier": mo, "output_shift": min(so, 0)}
 
 
 def mean_multiplier(real_scale: float, count: int) -> tuple[int, int]:

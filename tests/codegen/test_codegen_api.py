@@ -110,3 +110,25 @@ def test_tensor_names_become_valid_c_strings():
 
     assert c_string('conv/"a"\\b') == '"conv/\\"a\\"\\\\b"'
     assert c_string("x\x01é") == '"x\\001\\303\\251"'
+
+
+@pytest.mark.parametrize("scale_out", [0.05, 1e-9])  # the second needs a left-shifting output rescale
+def test_add_tables_equal_tflm_arithmetic(scale_out):
+    from harness.codegen.quant import _wrap32, add_params, mul_by_quantized_multiplier, quantize_multiplier
+
+    s1, s2, zp1, zp2 = 0.02, 0.03, 5, -7
+    params = add_params(s1, s2, scale_out, zp1, zp2)
+    twice_max = 2 * max(np.float32(s1), np.float32(s2))
+    m1, sh1 = quantize_multiplier(s1 / float(twice_max))
+    m2, sh2 = quantize_multiplier(s2 / float(twice_max))
+    mo, so = quantize_multiplier(float(twice_max) / ((1 << 20) * scale_out))
+    assert (so > 0) == (scale_out < 1e-8) and params["output_shift"] <= 0
+    for a in range(-128, 128, 7):
+        for b in range(-128, 128, 5):
+            direct = mul_by_quantized_multiplier(
+                _wrap32(mul_by_quantized_multiplier((a - zp1) << 20, m1, sh1)
+                        + mul_by_quantized_multiplier((b - zp2) << 20, m2, sh2)), mo, so)
+            tables = mul_by_quantized_multiplier(
+                _wrap32(params["luts"][0][a + 128] + params["luts"][1][b + 128]),
+                params["output_multiplier"], params["output_shift"])
+            assert tables == direct
