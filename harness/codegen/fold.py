@@ -26,8 +26,11 @@ PARAM_INPUTS = {
 
 
 def _strided_slice(op: Operator, x, begin, end, strides):
+    """numpy slicing with TFLite's masks; None (not folded) for the ellipsis / new-axis forms."""
     o = op.options
-    slices, new_axes, shrink = [], [], []
+    if o.get("ellipsis_mask", 0) or o.get("new_axis_mask", 0):
+        return None
+    slices, shrink = [], []
     for d in range(len(begin)):
         b, e, s = int(begin[d]), int(end[d]), int(strides[d])
         if o.get("begin_mask", 0) >> d & 1:
@@ -35,14 +38,11 @@ def _strided_slice(op: Operator, x, begin, end, strides):
         if o.get("end_mask", 0) >> d & 1:
             e = None
         if o.get("shrink_axis_mask", 0) >> d & 1:
-            e = b + 1 if b != -1 else None
+            e = b + 1 if b not in (None, -1) else None
             shrink.append(d)
         slices.append(slice(b, e, s))
     out = x[tuple(slices)]
-    if shrink:
-        out = np.squeeze(out, axis=tuple(shrink))
-    del new_axes
-    return out
+    return np.squeeze(out, axis=tuple(shrink)) if shrink else out
 
 
 def _evaluate(model: TfliteModel, op: Operator, args: list) -> np.ndarray | None:
