@@ -72,3 +72,21 @@ def test_unknown_board_and_bad_model(tmp_path, kws_model):
     (tmp_path / "bad.tflite").write_bytes(b"\x00" * 64)
     out = run_cli("bench", str(tmp_path / "bad.tflite"), "--board", "mps2_an386", cwd=tmp_path)
     assert out.returncode == 2 and "not a .tflite model" in out.stderr
+
+
+@pytest.mark.parametrize("fixture", ["ic_model", "kws_model"])
+def test_issue3_acceptance_on_mlperf_tiny(request, tmp_path, fixture):
+    """20 samples on QEMU: bit-exact with host TFLM, arena within TFLM's activation plan, and at
+    most 2.0 emulator instructions per MAC (a deterministic count, not a timing)."""
+    model = request.getfixturevalue(fixture)
+    row = last_json(run_cli("bench", str(model), "--board", "mps2_an386", "--target", "qemu", "--samples", "20",
+                            "--per-layer", "--json", cwd=tmp_path))
+    assert row["samples"] == 20 and row["host_mismatches"] == 0
+    assert row["arena_bytes"] <= row["tflm_arena_head_bytes"]
+    assert row["unit"] == "instructions" and row["latency_median"] / row["macs"] <= 2.0
+    import json
+
+    layers = json.loads(row["per_layer_json"])
+    assert sum(layer["macs"] for layer in layers) == row["macs"]
+    assert {"name", "op", "macs", "count"} <= set(layers[0])
+    assert abs(sum(layer["count"] for layer in layers) - row["latency_median"]) < 0.02 * row["latency_median"]
