@@ -3,7 +3,9 @@
  * Layouts are TFLite's: activations NHWC (batch 1), conv filters OHWI, depthwise filters 1HWC,
  * fully-connected weights [out][in]. Offsets are the negated zero points, as in TFLM.
  * Each kernel has a plain C reference version (th_ref_*) and an optimized one (th_opt_*);
- * th_* dispatches to one of them at compile time (TH_KERNELS_REFERENCE selects the reference). */
+ * th_* dispatches to one of them at compile time (TH_KERNELS_REFERENCE selects the reference).
+ * Output may overlap input (the arena plan lays a layer's output over its dying input): every
+ * kernel writes output pixels in raster order within the lag stated in scratch.c. */
 #ifndef TH_KERNELS_H
 #define TH_KERNELS_H
 
