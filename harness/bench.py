@@ -115,6 +115,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
     except TinyhilError as e:
         row["error"] = f"{type(e).__name__}: {e}"
         _record(cfg, row)
+        e.row = row  # callers that go on (sweeps) keep the failed row
         raise
     row["wall_time_s"] = round(time.monotonic() - started, 2)
     _record(cfg, row)

@@ -88,6 +88,5 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
             rows.append(run_bench(cfg, console=console))
         except TinyhilError as e:  # run_bench has recorded the failed row; keep sweeping
             console.log(f"{escape(label)}: [red]failed[/red]: {escape(str(e))}")
-            rows.append({"model": Path(cfg.model).stem, "board": cfg.board, "kernels": cfg.kernels,
-                         "error": str(e)})
+            rows.append(e.row)
     return rows
