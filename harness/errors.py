@@ -14,7 +14,13 @@ class UnsupportedOpsError(TinyhilError):
 
     def __init__(self, ops: list[str]):
         self.ops = sorted(set(ops))
-        super().__init__(f"op not supported yet: {', '.join(self.ops)}")
+        # One entry per op name (e.g. "DEQUANTIZE (float16 tensor 'w'; ...)"): show the first
+        # reason for each op and count the rest, so a model with 40 such tensors stays readable.
+        by_op: dict[str, list[str]] = {}
+        for entry in self.ops:
+            by_op.setdefault(entry.split(" ", 1)[0], []).append(entry)
+        shown = [group[0] + (f" (+{len(group) - 1} more)" if len(group) > 1 else "") for group in by_op.values()]
+        super().__init__(f"op not supported yet: {', '.join(shown)}")
 
 
 class DoesNotFitError(TinyhilError):
