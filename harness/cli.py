@@ -109,7 +109,9 @@ def bench(
                       per_layer=per_layer, port=port, timeout_s=timeout, seed=seed, out=out, results_dir=results)
     row = run_bench(cfg, console=console)
     if as_json:
-        _print_json(row)
+        # The table stores the profile as JSON text; on stdout it is a real list.
+        layers = json.loads(row["per_layer_json"]) if row.get("per_layer_json") else None
+        _print_json(row | {"per_layer": layers} if layers else row)
     else:
         print_rows([row], console=Console())
 

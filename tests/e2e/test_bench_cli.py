@@ -86,7 +86,8 @@ def test_issue3_acceptance_on_mlperf_tiny(request, tmp_path, fixture):
     assert row["unit"] == "instructions" and row["latency_median"] / row["macs"] <= 2.0
     import json
 
-    layers = json.loads(row["per_layer_json"])
+    layers = row["per_layer"]
+    assert layers == json.loads(row["per_layer_json"])
     assert sum(layer["macs"] for layer in layers) == row["macs"]
     assert {"name", "op", "macs", "count"} <= set(layers[0])
     assert abs(sum(layer["count"] for layer in layers) - row["latency_median"]) < 0.02 * row["latency_median"]
