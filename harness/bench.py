@@ -8,6 +8,7 @@ measured — host reference accuracy, arena figures, ELF sizes — is lost.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,18 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from harness.errors import DataError, DoesNotFitError, TinyhilError
+from harness.errors import DataError, DoesNotFitError, TinyhilError, ToolMissingError
 from harness.inputs import Samples, load_samples
 from harness.measure import DeviceRun, run_on_device
 from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
 
 TARGETS = ("qemu", "serial", "renode")
+ENGINES = ("builtin", "tflm")
+TFLM_TREE_HINT = (
+    "the tflm engine needs TensorFlow Lite Micro's C++ sources in TINYHIL_TFLM_DIR: export a tree once, "
+    "with network, from a clone of tflite-micro (tensorflow/lite/micro/tools/project_generation/"
+    "create_tflm_tree.py, TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn) and point TINYHIL_TFLM_DIR at it"
+)
 KERNELS = ("optimized", "reference")
 
 
@@ -32,6 +39,7 @@ class BenchConfig:
     data: Path | None = None
     samples: int | None = None
     kernels: str = "optimized"
+    engine: str = "builtin"
     per_layer: bool = False
     port: str | None = None
     timeout_s: float = 300.0
@@ -46,6 +54,11 @@ class BenchConfig:
     def validate(self) -> None:
         if self.target not in TARGETS:
             raise TinyhilError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
+        if self.engine not in ENGINES:
+            raise TinyhilError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+        if self.engine == "tflm" and not Path(os.environ.get("TINYHIL_TFLM_DIR", "")).joinpath(
+                "tensorflow/lite/micro/micro_interpreter.h").is_file():
+            raise ToolMissingError(TFLM_TREE_HINT)
         if self.kernels not in KERNELS:
             raise TinyhilError(f"unknown kernels {self.kernels!r}; choose one of {', '.join(KERNELS)}")
         if self.target == "serial" and not self.port:
@@ -94,7 +107,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "model_path": str(cfg.model),
         "board": cfg.board,
         "target": cfg.target,
-        "engine": "builtin",
+        "engine": cfg.engine,
         "kernels": cfg.kernels,
         **compression_columns(Path(cfg.model)),
         **cfg.extra,
@@ -124,7 +137,8 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
 
 def _run_stages(cfg: BenchConfig, row: dict, console: Console) -> None:
     from harness.boards import load_board
-    from harness.codegen import check_supported, generate
+    from harness.codegen import generate
+    from harness.codegen.tflm_model import generate_tflm
     from harness.reference import run_tflm, tflm_arena
 
     board = load_board(cfg.board)
@@ -132,7 +146,7 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console) -> None:
     model = load_tflite(cfg.model)
     info = analyze(model)
     row["macs"] = info.macs
-    check_supported(model)  # refuses unsupported ops by name, before anything is built
+    check_engine_supports(cfg.engine, model)  # refuses unsupported ops by name, before anything is built
     fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes)
     if not fit.fits:
         raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
@@ -145,14 +159,25 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console) -> None:
     arena = tflm_arena(cfg.model)
     row["tflm_arena_bytes"], row["tflm_arena_head_bytes"] = arena.total_bytes, arena.head_bytes
 
-    work = cfg.work_dir / f"{model.name}-{board.name}-{cfg.kernels}"
-    console.log("generating C for the builtin engine")
-    gen = generate(model, work / "model", samples.x, name=model.name)
+    work = cfg.work_dir / f"{model.name}-{board.name}-{cfg.engine}-{cfg.kernels}"
+    console.log(f"generating C for the {cfg.engine} engine")
+    if cfg.engine == "tflm":
+        gen = generate_tflm(model, work / "model", samples.x, name=model.name, arena=arena)
+        row["tflm_persistent_bytes"] = gen.persistent_bytes
+    else:
+        gen = generate(model, work / "model", samples.x, name=model.name)
     row["arena_plan_bytes"] = gen.arena_bytes
     device = run_on_device(cfg, board, gen, work, samples.x.shape[0], console, row)
     _fill_device_columns(row, device, host_out, samples)
     if cfg.out:
         _keep_raw(cfg.out, samples.x, device.outputs, row)
+
+
+def check_engine_supports(engine: str, model: TfliteModel) -> None:
+    from harness.codegen import check_supported
+    from harness.codegen.tflm_model import check_tflm_supported
+
+    (check_tflm_supported if engine == "tflm" else check_supported)(model)
 
 
 def _fill_device_columns(row: dict, device: DeviceRun, host_out: np.ndarray, samples: Samples) -> None:

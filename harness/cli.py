@@ -93,6 +93,7 @@ def bench(
     data: Path | None = typer.Option(None, help=".npz with x (and optionally y labels)"),
     samples: int | None = typer.Option(None, help="number of samples (default: all of --data, else 10)"),
     kernels: str = typer.Option("optimized", help="optimized | reference"),
+    engine: str = typer.Option("builtin", help="builtin | tflm (tflm: online path, needs TINYHIL_TFLM_DIR)"),
     per_layer: bool = typer.Option(False, "--per-layer", help="also count per layer"),
     port: str | None = typer.Option(None, help="serial port of a physical board (--target serial)"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
@@ -106,7 +107,8 @@ def bench(
     from harness.report.console import print_rows
 
     cfg = BenchConfig(model=model, board=board, target=target, data=data, samples=samples, kernels=kernels,
-                      per_layer=per_layer, port=port, timeout_s=timeout, seed=seed, out=out, results_dir=results)
+                      engine=engine, per_layer=per_layer, port=port, timeout_s=timeout, seed=seed, out=out,
+                      results_dir=results)
     row = run_bench(cfg, console=console)
     if as_json:
         # The table stores the profile as JSON text; on stdout it is a real list.
@@ -121,6 +123,7 @@ def sweep(
     models: list[Path] = typer.Argument(..., help=".tflite files or directories of them"),
     board: list[str] = typer.Option(["mps2_an386"], help="board (repeat for several)"),
     kernels: list[str] = typer.Option(["optimized"], help="optimized | reference (repeat for both)"),
+    engine: str = typer.Option("builtin", help="builtin | tflm (tflm: online path, needs TINYHIL_TFLM_DIR)"),
     target: str = typer.Option("qemu", help="qemu | serial | renode"),
     data: Path | None = typer.Option(None, help=".npz with x (and y) for every model"),
     samples: int | None = typer.Option(None, help="samples per run"),
@@ -136,7 +139,7 @@ def sweep(
     from harness.report.console import print_rows
     from harness.sweep import Shard, expand_models, plan, run_sweep
 
-    template = BenchConfig(model=Path("."), board=board[0], target=target, data=data, samples=samples,
+    template = BenchConfig(model=Path("."), board=board[0], target=target, engine=engine, data=data, samples=samples,
                            per_layer=per_layer, timeout_s=timeout, results_dir=results)
     configs = plan(expand_models(models), board, kernels, template)
     for cfg in configs:

@@ -80,8 +80,8 @@ def _per_layer(info, samples, scale) -> str:
 
 def run_on_device(cfg, board: Board, gen, work: Path, n: int, console: Console, row: dict) -> DeviceRun:
     """Build, start the target, run the n flash samples; fills `row` as figures arrive."""
-    console.log(f"building firmware for {board.name} ({cfg.kernels} kernels) with PlatformIO")
-    fw = build_firmware(board, gen.dir, work / "firmware", kernels=cfg.kernels)
+    console.log(f"building firmware for {board.name} ({cfg.engine} engine, {cfg.kernels} kernels) with PlatformIO")
+    fw = build_firmware(board, gen.dir, work / "firmware", kernels=cfg.kernels, engine=cfg.engine)
     row.update(_firmware_columns(fw, gen))
     console.log(f"firmware: {fw.flash_bytes:,} B flash, {fw.ram_bytes:,} B RAM; starting {cfg.target}")
     if cfg.target == "qemu":

@@ -70,7 +70,7 @@ def _done(results_dir: Path | None) -> set[tuple]:
 
 
 def _key(cfg: BenchConfig) -> tuple:
-    return (Path(cfg.model).stem, cfg.board, cfg.target, "builtin", cfg.kernels)
+    return (Path(cfg.model).stem, cfg.board, cfg.target, cfg.engine, cfg.kernels)
 
 
 def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: Console) -> list[dict]:

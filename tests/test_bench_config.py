@@ -32,3 +32,22 @@ def test_no_or_foreign_sidecar_adds_nothing(tmp_path):
 def test_bad_config_names_the_problem(kwargs, message):
     with pytest.raises(TinyhilError, match=message):
         BenchConfig(model=Path("m.tflite"), board="mps2_an386", **kwargs).validate()
+
+
+def test_tflm_engine_without_its_sources_says_how_to_get_them(monkeypatch, tmp_path):
+    from harness.errors import ToolMissingError
+
+    monkeypatch.setenv("TINYHIL_TFLM_DIR", str(tmp_path))  # a directory without TFLM in it
+    with pytest.raises(ToolMissingError, match="create_tflm_tree.py"):
+        BenchConfig(model=Path("m.tflite"), board="mps2_an386", engine="tflm").validate()
+    with pytest.raises(TinyhilError, match="unknown engine 'onnx'"):
+        BenchConfig(model=Path("m.tflite"), board="mps2_an386", engine="onnx").validate()
+
+
+def test_engine_selects_the_platformio_env():
+    from harness.boards import load_board
+    from harness.build.platformio import pio_env_name
+
+    assert pio_env_name(load_board("netduinoplus2"), "tflm") == "netduinoplus2_tflm"  # official platform + TFLM
+    assert pio_env_name(load_board("netduinoplus2"), "builtin") == "netduinoplus2"
+    assert pio_env_name(load_board("mps2_an386"), "tflm") == "mps2_an386"  # no special env: local platform

@@ -20,6 +20,11 @@
 #else
 #define TH_KERNELS_NAME "optimized"
 #endif
+#ifdef TH_ENGINE_TFLM
+#define TH_ENGINE_NAME "tflm"
+#else
+#define TH_ENGINE_NAME "builtin"
+#endif
 
 static uint8_t output_buf[TH_OUTPUT_MAX] __attribute__((aligned(16)));
 
@@ -39,7 +44,7 @@ static uint32_t get_u32(const uint8_t *p) {
 }
 
 static void send_identity(void) {
-  const char *strings[] = {TH_FIRMWARE_VERSION, th_board_name(), "builtin", TH_KERNELS_NAME,
+  const char *strings[] = {TH_FIRMWARE_VERSION, th_board_name(), TH_ENGINE_NAME, TH_KERNELS_NAME,
                            th_timer_name(), "gcc " __VERSION__};
   size_t len = 2 + 4 + 4 + 4;
   for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) len += th_str_wire_len(strings[i]);

@@ -7,6 +7,7 @@ or kernel choices never share objects.
 
 from __future__ import annotations
 
+import configparser
 import importlib.util
 import os
 import re
@@ -70,11 +71,12 @@ def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _build_env(model_dir: Path, kernels: str, build_dir: Path) -> dict:
+def _build_env(model_dir: Path, kernels: str, build_dir: Path, engine: str = "builtin") -> dict:
     env = dict(os.environ)
     env.update(
         TINYHIL_MODEL_DIR=str(model_dir),
         TINYHIL_KERNELS=kernels,
+        TINYHIL_ENGINE=engine,
         PLATFORMIO_BUILD_DIR=str(build_dir),
         PLATFORMIO_SETTING_ENABLE_TELEMETRY="No",
         PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL="9999",
@@ -89,6 +91,7 @@ def build_firmware(
     work_dir: Path,
     *,
     kernels: str = "optimized",
+    engine: str = "builtin",
     project_dir: Path = PROJECT_DIR,
     timeout: float = 900.0,
 ) -> Firmware:
@@ -108,8 +111,9 @@ def build_firmware(
     log_path.write_text("")
 
     started = time.monotonic()
-    env = _build_env(model_dir, kernels, build_dir)
-    code = _pio(["run", "-e", board.name], env, log_path, timeout, Path(project_dir))
+    env = _build_env(model_dir, kernels, build_dir, engine)
+    pio_env = pio_env_name(board, engine, Path(project_dir))
+    code = _pio(["run", "-e", pio_env], env, log_path, timeout, Path(project_dir))
     seconds = time.monotonic() - started
     if code != 0:
         log = log_path.read_text(errors="replace")
@@ -119,7 +123,9 @@ def build_firmware(
                                   f"log: {log_path}")
         raise BuildError(f"firmware build for {board.name} failed (log: {log_path}):\n{_tail(log_path)}")
 
-    elf = build_dir / board.name / "program.elf"
+    # The project-local platform names its ELF program.elf, official platforms firmware.elf.
+    candidates = [build_dir / pio_env / name for name in ("program.elf", "firmware.elf")]
+    elf = next((path for path in candidates if path.is_file()), candidates[0])
     if not elf.is_file():
         raise BuildError(f"PlatformIO reported success but {elf} is missing; log: {log_path}")
     sizes = read_elf_sizes(elf)
@@ -128,6 +134,15 @@ def build_firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
         sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.compiler, platformio=_pio_version(),
     )  # fmt: skip
+
+
+def pio_env_name(board: Board, engine: str, project_dir: Path = PROJECT_DIR) -> str:
+    """The platformio.ini env to build: `<board>_<engine>` where the project defines one (the TFLM
+    engine on an official platform), else the board's own env."""
+    config = configparser.ConfigParser()
+    config.read(Path(project_dir) / "platformio.ini")
+    specific = f"{board.name}_{engine}"
+    return specific if engine != "builtin" and config.has_section(f"env:{specific}") else board.name
 
 
 def _pio_version() -> str:
