@@ -90,6 +90,8 @@ def run_on_device(cfg, board: Board, gen, work: Path, n: int, console: Console, 
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
         device.wait_ready(READY_TIMEOUT_S)
         ident = device.identify()
+        if ident.engine != cfg.engine:
+            raise DeviceError(f"the device runs the {ident.engine!r} engine, not {cfg.engine!r}: wrong firmware?")
         info = device.model_info()
         _check_model_matches(info, gen, n)
         scale = target.count_scale(ident.timer, ident.timer_hz)
