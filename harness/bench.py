@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from harness.build import KERNELS
 from harness.errors import DataError, DoesNotFitError, TinyhilError, ToolMissingError
 from harness.inputs import Samples, load_samples
 from harness.measure import DeviceRun, run_on_device
@@ -28,7 +29,6 @@ TFLM_TREE_HINT = (
     "with network, from a clone of tflite-micro (tensorflow/lite/micro/tools/project_generation/"
     "create_tflm_tree.py, TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn) and point TINYHIL_TFLM_DIR at it"
 )
-KERNELS = ("optimized", "reference")
 
 
 @dataclass(frozen=True)
