@@ -170,7 +170,7 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console) -> None:
     device = run_on_device(cfg, board, gen, work, samples.x.shape[0], console, row)
     _fill_device_columns(row, device, host_out, samples)
     if cfg.out:
-        _keep_raw(cfg.out, samples.x, device.outputs, row)
+        _keep_raw(cfg.out, samples.x, device.outputs.reshape(host_out.shape), row)
 
 
 def check_engine_supports(engine: str, model: TfliteModel) -> None:
@@ -203,12 +203,15 @@ def _fill_device_columns(row: dict, device: DeviceRun, host_out: np.ndarray, sam
         row[f"{device.unit}_per_mac"] = round(row["latency_median"] / row["macs"], 3)
 
 
+def _without_batch(a: np.ndarray) -> np.ndarray:
+    """[N, 1, ...] -> [N, ...]: one row per sample, without the model's batch of 1."""
+    return a.reshape(a.shape[0], *a.shape[2:]) if a.ndim > 2 and a.shape[1] == 1 else a
+
+
 def _keep_raw(out: Path, inputs: np.ndarray, outputs: np.ndarray, row: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    np.save(out / "inputs.npy", inputs.reshape(inputs.shape[0], *inputs.shape[2:]) if inputs.shape[1] == 1
-            else inputs)
-    np.save(out / "outputs.npy", outputs.reshape(outputs.shape[0], *outputs.shape[2:])
-            if outputs.ndim > 2 and outputs.shape[1] == 1 else outputs)
+    np.save(out / "inputs.npy", _without_batch(inputs))
+    np.save(out / "outputs.npy", _without_batch(outputs))  # shaped like the host reference's outputs
     (out / "result.json").write_text(json.dumps(row, indent=2, default=str))
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import TinyhilError
+from harness.inputs import quantize
 from harness.reference.capture import capture_fds
 
 DEMO_OPS = ("CONV_2D", "MAX_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX")
@@ -91,11 +92,6 @@ def build_demo_model(out_dir: str | Path, seed: int = 0, epochs: int = 12) -> De
         input_zero_point=zero_point,
         seed=seed,
     )
-
-
-def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """Float to int8 as TFLite's QUANTIZE does it: round half to even, then saturate."""
-    return np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8)
 
 
 def _input_quantization(path: Path) -> tuple[float, int]:

@@ -24,10 +24,14 @@ class Samples:
     source: str  # "random(seed=0)" or the .npz path
 
 
+def quantize(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
+    """Float to integer as TFLite's QUANTIZE does it: round half to even, then saturate."""
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
+
+
 def _quantize(x: np.ndarray, tensor: Tensor) -> np.ndarray:
-    info = np.iinfo(tensor.dtype)
-    scale, zp = float(tensor.quant.scale[0]), int(tensor.quant.zero_point[0])
-    return np.clip(np.round(x / scale) + zp, info.min, info.max).astype(tensor.dtype)
+    return quantize(x, float(tensor.quant.scale[0]), int(tensor.quant.zero_point[0]), tensor.dtype)
 
 
 def _fit_shape(x: np.ndarray, shape: tuple[int, ...], path: Path) -> np.ndarray:
