@@ -60,7 +60,7 @@ uint32_t th_tflm_arena_used_bytes;
 #endif
 
 /* th_arena is declared extern "C" in tinyhil_model.h, so this definition has C linkage. */
-uint8_t th_arena[TH_TFLM_ARENA_BYTES] __attribute__((aligned(16)));
+uint8_t th_arena[TH_TFLM_ARENA_BYTES + TH_ARENA_GUARD_BYTES] __attribute__((aligned(16)));
 
 namespace {
 

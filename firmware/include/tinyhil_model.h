@@ -32,7 +32,11 @@ typedef struct {
 } th_model_desc;
 
 extern const th_model_desc th_model;
-extern uint8_t th_arena[]; /* th_model.arena_bytes long, 16-byte aligned */
+/* A guard band past the planned arena: th_arena is th_model.arena_bytes + TH_ARENA_GUARD_BYTES
+ * long, so the memory probe sees a write past the plan (an arena overflow) instead of it landing
+ * silently in whatever the linker put next. The guard is harness memory, not the model's. */
+#define TH_ARENA_GUARD_BYTES 256u
+extern uint8_t th_arena[]; /* 16-byte aligned */
 
 void th_model_invoke(const void *input, void *output, th_layer_hook hook, void *ctx);
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TH_PROTOCOL_VERSION 1u
+#define TH_PROTOCOL_VERSION 2u
 #define TH_SYNC0 0xA5u
 #define TH_SYNC1 0x5Au
 

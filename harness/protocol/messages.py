@@ -11,7 +11,7 @@ from enum import IntEnum
 
 import numpy as np
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 READY_LINE = b"TINYHIL READY\n"
 HOST_INPUT_INDEX = 0xFFFFFFFF
 FLAG_PER_LAYER = 0x01
@@ -136,29 +136,44 @@ class ModelInfo:
 @dataclass(frozen=True)
 class MemoryReport:
     arena_plan_bytes: int
-    arena_used_bytes: int  # painted high-water mark over one inference
+    arena_used_bytes: int  # painted high-water mark over one inference; past the plan = overflow
     stack_used_bytes: int  # deepest stack below the caller during one inference
-    stack_size_bytes: int
+    stack_size_bytes: int  # usable stack (the reserved stack less its guard band)
     static_ram_bytes: int  # .data + .bss
+    arena_guard_bytes: int  # painted past the planned arena
+    stack_guard_bytes: int  # painted at the low end of the stack region
 
     @classmethod
     def decode(cls, payload: bytes) -> MemoryReport:
-        return cls(*_Cursor(payload).take("IIIII"))
+        return cls(*_Cursor(payload).take("IIIIIII"))
+
+    def overflow(self) -> str | None:
+        """Why this report shows an overflow, with the numbers, or None."""
+        if self.arena_used_bytes > self.arena_plan_bytes:
+            over = self.arena_used_bytes - self.arena_plan_bytes
+            beyond = " (the whole guard band: at least that much)" if over >= self.arena_guard_bytes else ""
+            return (f"arena overflow: one inference wrote {over} bytes past the planned "
+                    f"{self.arena_plan_bytes}-byte arena{beyond}")
+        if self.stack_used_bytes > self.stack_size_bytes:
+            return (f"stack overflow: one inference used {self.stack_used_bytes} bytes of stack, "
+                    f"{self.stack_size_bytes} are usable (into the {self.stack_guard_bytes}-byte guard)")
+        return None
 
 
 @dataclass(frozen=True)
 class Sample:
     index: int  # HOST_INPUT_INDEX for RUN_INPUT
-    count: int  # timer ticks for the whole inference
-    layer_counts: tuple[int, ...]  # ticks per layer, empty unless asked for
+    count: int  # timer ticks for the whole inference, from an unhooked pass
+    layer_counts: tuple[int, ...]  # ticks per layer from a second, hooked pass; empty unless asked for
     output: bytes
+    profiled_count: int = 0  # ticks of the hooked pass as a whole (0 without per-layer timing)
 
     @classmethod
     def decode(cls, payload: bytes) -> Sample:
         c = _Cursor(payload)
-        index, count, n = c.take("IQH")
+        index, count, profiled, n = c.take("IQQH")
         layer_counts = tuple(c.take("Q") for _ in range(n))
-        return cls(index, count, layer_counts, c.rest())
+        return cls(index, count, layer_counts, c.rest(), profiled)
 
 
 @dataclass(frozen=True)

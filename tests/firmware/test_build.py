@@ -63,7 +63,7 @@ def test_oversized_model_does_not_fit(tmp_path):
     model = tmp_path / "model"
     shutil.copytree(FAKE_MODEL, model)
     # a 200 KB arena cannot fit the 128 KB of the STM32F405
-    src = (model / "model.c").read_text().replace("th_arena[64]", "th_arena[200 * 1024]")
+    src = (model / "model.c").read_text().replace("th_arena[64 + TH_ARENA_GUARD_BYTES]", "th_arena[200 * 1024]")
     (model / "model.c").write_text(src)
     with pytest.raises(DoesNotFitError, match=r"RAM: needs (\d+) bytes, netduinoplus2 has 131072") as info:
         build_firmware("netduinoplus2", model, tmp_path / "work")

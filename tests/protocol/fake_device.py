@@ -74,14 +74,14 @@ class FakeDevice:
 
     def _answer(self, command: int, payload: bytes) -> None:
         if command == 0x01:
-            self._send(0x81, struct.pack("<HIII", 1, 168_000_000, 168_000_000, 2) + s("fake-fw") + s("netduinoplus2")
+            self._send(0x81, struct.pack("<HIII", 2, 168_000_000, 168_000_000, 2) + s("fake-fw") + s("netduinoplus2")
                        + s("builtin") + s("reference") + s("dwt_cyccnt") + s("gcc 12"))
         elif command == 0x02:
             self._send(0x82, struct.pack("<IIBBIIIIII", 16, 8, 1, 1, 64, 2, 128, 5, 4096, 256) + s("fake"))
             self._send(0x83, struct.pack("<II", 0, 128) + s("FULLY_CONNECTED") + s("dense"))
             self._send(0x83, struct.pack("<II", 1, 0) + s("RELU") + s("relu"))
         elif command == 0x03:
-            self._send(0x84, struct.pack("<IIIII", 64, 8, 40, 8192, 1000))
+            self._send(0x84, struct.pack("<IIIIIII", 64, 8, 40, 8192, 1000, 256, 256))
         elif command == 0x04:
             start, count, flags = struct.unpack("<IIB", payload)
             if start + count > 5:
@@ -89,10 +89,10 @@ class FakeDevice:
                 return
             for i in range(start, start + count):
                 layers = (700 + i, 300) if flags & 1 else ()
-                self._send(0x85, struct.pack("<IQH", i, 1000 + i, len(layers))
+                self._send(0x85, struct.pack("<IQQH", i, 1000 + i, sum(layers), len(layers))
                            + b"".join(struct.pack("<Q", c) for c in layers) + OUTPUT)
             self._send(0x86, struct.pack("<I", count))
         elif command == 0x05:
-            self._send(0x85, struct.pack("<IQH", 0xFFFFFFFF, 777, 0) + bytes(reversed(payload[1:9])))
+            self._send(0x85, struct.pack("<IQQH", 0xFFFFFFFF, 777, 0, 0) + bytes(reversed(payload[1:9])))
         else:
             self._send(0xEE, bytes([2]) + s("unknown command type"))

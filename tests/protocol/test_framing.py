@@ -53,8 +53,8 @@ def test_message_decoding():
                             + b"".join(bytes([len(t)]) + t for t in (b"fw", b"b", b"builtin", b"optimized",
                                                                      b"systick", b"gcc")))
     assert ident.timer == "systick" and ident.cpu_hz == 25_000_000 and ident.compiler == "gcc"
-    sample = Sample.decode(struct.pack("<IQH", 3, 2**40 + 5, 2) + struct.pack("<QQ", 7, 8) + b"\x01\x02")
-    assert sample == Sample(3, 2**40 + 5, (7, 8), b"\x01\x02")
+    sample = Sample.decode(struct.pack("<IQQH", 3, 2**40 + 5, 16, 2) + struct.pack("<QQ", 7, 8) + b"\x01\x02")
+    assert sample == Sample(3, 2**40 + 5, (7, 8), b"\x01\x02", profiled_count=16)
     info = ModelInfo.decode(struct.pack("<IIBBIIIIII", 16, 8, 5, 1, 64, 2, 128, 5, 4096, 256) + b"\x01m")
     assert info.input_dtype == "float32" and info.output_dtype == "int8" and info.name == "m"
     with pytest.raises(struct.error):
