@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 
 from harness.build import KERNELS
+from harness.build.baseline import harness_baseline
 from harness.errors import DataError, DoesNotFitError, TinyhilError, ToolMissingError
+from harness.identity import file_sha256, run_id, samples_sha256
 from harness.inputs import Samples, load_samples
-from harness.measure import DeviceRun, run_on_device
+from harness.measure import DeviceRun, Received, run_on_device
 from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
 
 TARGETS = ("qemu", "serial", "renode")
@@ -43,6 +48,7 @@ class BenchConfig:
     per_layer: bool = False
     port: str | None = None
     timeout_s: float = 300.0
+    build_timeout_s: float = 900.0
     seed: int = 0
     out: Path | None = None
     results_dir: Path | None = Path("results")
@@ -109,68 +115,116 @@ def _base_row(cfg: BenchConfig) -> dict:
         "target": cfg.target,
         "engine": cfg.engine,
         "kernels": cfg.kernels,
+        "per_layer": cfg.per_layer,
+        "attempt_id": uuid.uuid4().hex[:16],
         **compression_columns(Path(cfg.model)),
         **cfg.extra,
     }
 
 
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped from outside (Ctrl-C, SIGTERM): recorded as `interrupted`."""
+
+
 def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
     """Run one (model, board, target, engine) benchmark and return its results row.
 
-    A failure is recorded too: the row keeps every figure measured before it, plus `error`.
+    Any failure is recorded too — a project error, any other exception, or an interruption: the
+    row keeps every figure and every sample measured before it, plus `status` and `error`, and is
+    stored before the exception goes on to the caller.
     """
     console = console or Console(stderr=True, quiet=True)
     cfg.validate()
     started = time.monotonic()
     row = _base_row(cfg)
+    state = RunState()
     try:
-        _run_stages(cfg, row, console)
-    except TinyhilError as e:
-        row["error"] = f"{type(e).__name__}: {e}"
-        _record(cfg, row)
-        e.row = row  # callers that go on (sweeps) keep the failed row
+        _run_stages(cfg, row, console, state)
+    except BaseException as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
+        row.update(status="interrupted" if interrupted else "failed", error_type=type(e).__name__,
+                   error=f"{type(e).__name__}: {e}" if str(e) or not interrupted else "interrupted")
+        row["wall_time_s"] = round(time.monotonic() - started, 2)
+        _fill_partial(row, state)
+        _record(cfg, row, state)
+        if isinstance(e, Exception):
+            e.row = row  # callers that go on (sweeps) keep the failed row
         raise
+    row["status"] = "ok"
     row["wall_time_s"] = round(time.monotonic() - started, 2)
-    _record(cfg, row)
+    _record(cfg, row, state)
     return row
 
 
-def _run_stages(cfg: BenchConfig, row: dict, console: Console) -> None:
+@dataclass
+class RunState:
+    """What a run has gathered so far, kept for the row and the per-sample table even on failure."""
+
+    received: Received = field(default_factory=Received)
+    host_out: np.ndarray | None = None
+    samples: Samples | None = None
+
+
+def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
+    """The run's identity columns — by content: the model file's and the samples' hashes — and the
+    samples. Computable for a model that cannot be read too (its samples are then 'unavailable'),
+    so a refused run has a run_id and a resumed sweep knows it."""
+    path = Path(cfg.model)
+    model_sha = file_sha256(path) if path.is_file() else "missing"
+    try:
+        samples = _samples(cfg, load_tflite(path))
+        input_sha, n, source = samples_sha256(samples.x), int(samples.x.shape[0]), samples.source
+    except TinyhilError:
+        samples, input_sha, n, source = None, "unavailable", int(cfg.samples or 0), None
+    identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source)
+    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, target=cfg.target, engine=cfg.engine,
+                                kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer)
+    return identity, samples
+
+
+def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) -> None:
     from harness.boards import load_board
     from harness.codegen import generate
     from harness.codegen.tflm_model import generate_tflm
     from harness.reference import run_tflm, tflm_arena
 
+    identity, samples = run_identity(cfg)
+    row.update(identity)  # known before anything can refuse, so even a refusal has its run_id
     board = load_board(cfg.board)
     row["clock_hz"] = board.clock_hz
     model = load_tflite(cfg.model)
+    if samples is None:
+        samples = _samples(cfg, model)  # raises the reason the samples could not be made
+    state.samples = samples
     info = analyze(model)
     row["macs"] = info.macs
     check_engine_supports(cfg.engine, model)  # refuses unsupported ops by name, before anything is built
-    fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes)
+    fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes, baseline=harness_baseline(board, cfg.work_dir / "builds"))
     if not fit.fits:
         raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
-    samples = _samples(cfg, model)
-    row.update(samples=int(samples.x.shape[0]), data_source=samples.source)
 
     console.log(f"host TFLM reference on {samples.x.shape[0]} samples")
-    host_out = run_tflm(cfg.model, samples.x)
-    row["accuracy_host"] = _accuracy(host_out, samples.y)
+    state.host_out = run_tflm(cfg.model, samples.x)
+    row["accuracy_host"] = _accuracy(state.host_out, samples.y)
     arena = tflm_arena(cfg.model)
     row["tflm_arena_bytes"], row["tflm_arena_head_bytes"] = arena.total_bytes, arena.head_bytes
 
-    work = cfg.work_dir / f"{model.name}-{board.name}-{cfg.engine}-{cfg.kernels}"
+    generated = cfg.work_dir / "generated" / row["attempt_id"]
     console.log(f"generating C for the {cfg.engine} engine")
     if cfg.engine == "tflm":
-        gen = generate_tflm(model, work / "model", samples.x, name=model.name, arena=arena)
+        gen = generate_tflm(model, generated / "model", samples.x, name=model.name, arena=arena)
         row["tflm_persistent_bytes"] = gen.persistent_bytes
     else:
-        gen = generate(model, work / "model", samples.x, name=model.name)
+        gen = generate(model, generated / "model", samples.x, name=model.name)
     row["arena_plan_bytes"] = gen.arena_bytes
-    device = run_on_device(cfg, board, gen, work, samples.x.shape[0], console, row)
-    _fill_device_columns(row, device, host_out, samples)
+    try:
+        device = run_on_device(cfg, board, gen, cfg.work_dir / "builds", cfg.work_dir / "runs" / row["attempt_id"],
+                               samples.x.shape[0], console, row, state.received)
+    finally:
+        shutil.rmtree(generated, ignore_errors=True)  # the build keeps its own copy
+    _fill_device_columns(row, device, state.host_out, samples)
     if cfg.out:
-        _keep_raw(cfg.out, samples.x, device.outputs.reshape(host_out.shape), row)
+        _keep_raw(cfg.out, samples.x, device.outputs.reshape(state.host_out.shape), row)
 
 
 def check_engine_supports(engine: str, model: TfliteModel) -> None:
@@ -183,24 +237,87 @@ def check_engine_supports(engine: str, model: TfliteModel) -> None:
 def _fill_device_columns(row: dict, device: DeviceRun, host_out: np.ndarray, samples: Samples) -> None:
     outputs = device.outputs.reshape(host_out.shape)
     mismatch = np.any(outputs.reshape(len(outputs), -1) != host_out.reshape(len(host_out), -1), axis=1)
-    counts = np.asarray(device.latency, dtype=np.int64)
     row.update(device.columns)
-    row.update(
-        latency_median=int(np.median(counts)),
-        latency_min=int(counts.min()),
-        latency_max=int(counts.max()),
-        host_mismatches=int(mismatch.sum()),
-        accuracy_device=_accuracy(outputs, samples.y),
-    )
+    row.update(_latency_summary(device.latency, device.raw_latency, device.profiled))
+    row.update(host_mismatches=int(mismatch.sum()), accuracy_device=_accuracy(outputs, samples.y))
+    _fill_rates(row, device.unit)
+    _fill_footprint(row)
+
+
+def _latency_summary(latency: list[float], raw: list[float], profiled: list[float]) -> dict:
+    counts = np.asarray(latency, dtype=np.float64)
+    if counts.size == 0:
+        return {}
+    out = dict(latency_median=float(np.median(counts)), latency_p90=float(np.percentile(counts, 90)),
+               latency_min=float(counts.min()), latency_max=float(counts.max()),
+               latency_distinct=int(np.unique(counts).size), latency_raw_median=float(np.median(raw)))
+    if any(profiled):
+        out["latency_profiled_median"] = float(np.median(profiled))
+    return out
+
+
+def _fill_rates(row: dict, unit: str | None) -> None:
     # The clock the firmware reports having set up, not the board's nominal one: a board whose
     # crystal did not start runs on its internal oscillator.
     clock = row.get("cpu_hz") or row.get("clock_hz")
-    if device.unit == "cycles" and clock:
-        row["latency_ms"] = row["latency_median"] / clock * 1e3
-    else:
-        row["latency_ms"] = None  # emulator instructions have no wall-clock meaning
-    if row.get("macs"):
-        row[f"{device.unit}_per_mac"] = round(row["latency_median"] / row["macs"], 3)
+    median = row.get("latency_median")
+    if median is None:
+        return
+    row["latency_ms"] = median / clock * 1e3 if unit == "cycles" and clock else None  # instructions have no ms
+    if row.get("macs") and unit in ("cycles", "instructions"):
+        row[f"{unit}_per_mac"] = round(median / row["macs"], 3)
+
+
+def _fill_footprint(row: dict) -> None:
+    """The deployable RAM: arena used (persistent + non-persistent) + engine state + stack used."""
+    nonpersistent = row.get("arena_nonpersistent_bytes")
+    if nonpersistent is None:
+        return
+    row.setdefault("arena_persistent_bytes", 0 if row.get("engine") == "builtin" else None)
+    if row["arena_persistent_bytes"] is not None:
+        row["arena_bytes"] = nonpersistent + row["arena_persistent_bytes"]
+    parts = (row.get("arena_bytes"), row.get("ram_engine_state_bytes"), row.get("stack_bytes"))
+    if all(p is not None for p in parts):
+        row["deploy_ram_bytes"] = sum(parts)
+
+
+def _fill_partial(row: dict, state: RunState) -> None:
+    """A failed run keeps the summary of the samples that did arrive."""
+    received = state.received
+    if "latency_median" in row or not received.samples or received.scale is None:
+        return
+    overhead = received.scale.convert(received.overhead_ticks)
+    raw = [received.scale.convert(s.count) for s in received.samples]
+    row.update(_latency_summary([r - overhead for r in raw], raw,
+                                [received.scale.convert(s.profiled_count) for s in received.samples]))
+    _fill_rates(row, received.scale.unit)
+    _fill_footprint(row)
+
+
+def samples_frame(row: dict, state: RunState) -> pd.DataFrame:
+    """The raw per-sample series of this attempt, keyed by (run_id, attempt_id, sample)."""
+    received = state.received
+    if not received.samples or received.scale is None:
+        return pd.DataFrame()
+    scale, overhead = received.scale, received.scale.convert(received.overhead_ticks)
+    frame = pd.DataFrame({
+        "run_id": row.get("run_id"), "attempt_id": row["attempt_id"],
+        "sample": [s.index for s in received.samples],
+        "latency": [scale.convert(s.count) - overhead for s in received.samples],
+        "latency_raw": [scale.convert(s.count) for s in received.samples],
+        "latency_profiled": [scale.convert(s.profiled_count) or np.nan for s in received.samples],
+        "unit": scale.unit,
+    })
+    if state.host_out is not None and received.output_dtype is not None:
+        host = state.host_out.reshape(len(state.host_out), -1)
+        device = np.stack([np.frombuffer(s.output, dtype=received.output_dtype) for s in received.samples])
+        frame["host_match"] = [bool(np.array_equal(device[i], host[s.index])) for i, s in enumerate(received.samples)]
+        frame["predicted"] = device.argmax(axis=1)
+        labels = state.samples.y if state.samples is not None else None
+        if labels is not None:
+            frame["label"] = [int(labels[s.index]) for s in received.samples]
+            frame["correct"] = frame["predicted"] == frame["label"]
+    return frame
 
 
 def _without_batch(a: np.ndarray) -> np.ndarray:
@@ -215,9 +332,9 @@ def _keep_raw(out: Path, inputs: np.ndarray, outputs: np.ndarray, row: dict) -> 
     (out / "result.json").write_text(json.dumps(row, indent=2, default=str))
 
 
-def _record(cfg: BenchConfig, row: dict) -> None:
+def _record(cfg: BenchConfig, row: dict, state: RunState | None = None) -> None:
     if cfg.results_dir is None:
         return
     from harness.report import append_results
 
-    append_results([row], cfg.results_dir)
+    append_results([row], cfg.results_dir, samples=samples_frame(row, state) if state else None)

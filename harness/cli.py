@@ -63,8 +63,10 @@ def analyze(
     if board:
         from harness.boards import load_board
 
+        from harness.build.baseline import harness_baseline
+
         b = load_board(board)
-        fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes)
+        fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes, baseline=harness_baseline(b))
     if as_json:
         out = info.to_dict()
         if fit:
@@ -129,7 +131,9 @@ def sweep(
     samples: int | None = typer.Option(None, help="samples per run"),
     per_layer: bool = typer.Option(False, "--per-layer"),
     shard: str = typer.Option("1/1", help="run only this share of the sweep, e.g. 2/4"),
-    resume: bool = typer.Option(True, help="skip configurations already measured in the results table"),
+    resume: bool = typer.Option(True, help="skip runs already measured in the results table (by run_id)"),
+    retry_failed: bool = typer.Option(False, "--retry-failed",
+                                      help="run again runs that failed for a reason that cannot change"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
     results: Path = typer.Option(Path("results"), help="results table directory"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as one JSON list on stdout"),
@@ -144,7 +148,7 @@ def sweep(
     configs = plan(expand_models(models), board, kernels, template)
     for cfg in configs:
         cfg.validate()
-    rows = run_sweep(configs, Shard.parse(shard), resume, console)
+    rows = run_sweep(configs, Shard.parse(shard), resume, console, retry_failed=retry_failed)
     if as_json:
         _print_json(rows)
     elif rows:

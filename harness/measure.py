@@ -1,14 +1,14 @@
 """Build the firmware for a generated model, run it on a target, and collect the measurements.
 
 Counts leave here already converted to their unit (cycles on silicon, instructions in an emulator,
-see `Target.count_scale`); the figures go into the row as soon as they are known, so a failure in a
-later step still leaves the earlier ones recorded.
+see `Target.count_scale`); the figures go into the row as soon as they are known, and each sample
+into `received` as it arrives, so a failure in a later step still leaves the earlier ones recorded.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.boards import Board
-from harness.build import Firmware, build_firmware, upload_firmware
+from harness.build import Firmware, upload_firmware
+from harness.build.cache import cached_build
+from harness.build.memory_split import split_memory
 from harness.errors import DeviceError
 from harness.protocol import Device
 from harness.targets import QemuTarget, RenodeTarget, SerialTarget, Target
-from harness.targets.qemu import qemu_version
+from harness.report.provenance import qemu_version  # one format per tool: `qemu-system-arm 7.2.22`
 
 READY_TIMEOUT_S = 30.0
 COMMAND_TIMEOUT_S = 30.0
@@ -29,9 +31,21 @@ COMMAND_TIMEOUT_S = 30.0
 @dataclass(frozen=True, eq=False)
 class DeviceRun:
     outputs: np.ndarray  # [N, output elements], the model's output dtype
-    latency: list[float]  # per sample, in `unit`
+    latency: list[float]  # per sample, in `unit`, timer overhead subtracted
     unit: str
     columns: dict  # further row columns (memory, firmware sizes, provenance of the run)
+    raw_latency: list[float] = field(default_factory=list)  # as counted, overhead included
+    profiled: list[float] = field(default_factory=list)  # the hooked per-layer pass as a whole
+
+
+@dataclass
+class Received:
+    """What the device has sent so far; the caller keeps it whatever happens next."""
+
+    samples: list = field(default_factory=list)  # protocol Sample records, in order
+    scale: object = None  # CountScale once IDENTIFY came back
+    overhead_ticks: int = 0
+    output_dtype: np.dtype | None = None
 
 
 def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) -> Target:
@@ -44,17 +58,19 @@ def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) 
                         reset=lambda: upload_firmware(firmware))
 
 
-def _firmware_columns(fw: Firmware, gen) -> dict:
+def _firmware_columns(fw: Firmware, gen, engine_dirs: tuple[Path, ...] = ()) -> dict:
+    split = split_memory(fw.elf, fw.model_dir, engine_dirs, arena_plan_bytes=gen.arena_bytes)
     return {
         "flash_bytes": fw.flash_bytes,
         "ram_bytes": fw.ram_bytes,
-        "flash_weights_bytes": gen.weight_bytes,
-        "flash_data_bytes": gen.data_bytes,
-        "flash_code_bytes": fw.flash_bytes - gen.weight_bytes - gen.data_bytes,
+        **split.columns(),
+        "deploy_flash_bytes": split.deploy_flash_bytes,
         "sections_json": json.dumps(fw.sections),
         "toolchain_version": fw.toolchain,
         "platformio_version": fw.platformio,
         "build_seconds": fw.build_seconds,
+        "build_id": fw.build_id,
+        "build_cached": fw.cached,
     }
 
 
@@ -78,15 +94,20 @@ def _per_layer(info, samples, scale) -> str:
     return json.dumps(layers)
 
 
-def run_on_device(cfg, board: Board, gen, work: Path, n: int, console: Console, row: dict) -> DeviceRun:
-    """Build, start the target, run the n flash samples; fills `row` as figures arrive."""
+def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, console: Console, row: dict,
+                  received: Received, engine_dirs: tuple[Path, ...] = ()) -> DeviceRun:
+    """Build (or reuse), start the target, run the n flash samples; fills `row` and `received` as
+    figures arrive."""
     console.log(f"building firmware for {board.name} ({cfg.engine} engine, {cfg.kernels} kernels) with PlatformIO")
-    fw = build_firmware(board, gen.dir, work / "firmware", kernels=cfg.kernels, engine=cfg.engine)
-    row.update(_firmware_columns(fw, gen))
-    console.log(f"firmware: {fw.flash_bytes:,} B flash, {fw.ram_bytes:,} B RAM; starting {cfg.target}")
+    fw = cached_build(board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
+                      timeout=getattr(cfg, "build_timeout_s", 900.0))
+    row.update(_firmware_columns(fw, gen, engine_dirs))
+    console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
+                f"{fw.ram_bytes:,} B RAM; starting {cfg.target}")
+    run_dir.mkdir(parents=True, exist_ok=True)  # this attempt's logs; the build folder is shared
     if cfg.target == "qemu":
         row["qemu_version"] = qemu_version()
-    with make_target(cfg.target, board, fw, work, cfg) as target:
+    with make_target(cfg.target, board, fw, run_dir, cfg) as target:
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
         device.wait_ready(READY_TIMEOUT_S)
         ident = device.identify()
@@ -95,24 +116,35 @@ def run_on_device(cfg, board: Board, gen, work: Path, n: int, console: Console, 
         info = device.model_info()
         _check_model_matches(info, gen, n)
         scale = target.count_scale(ident.timer, ident.timer_hz)
+        received.scale, received.overhead_ticks, received.output_dtype = scale, ident.timer_overhead, info.output_dtype
         row.update(unit=scale.unit, timer=ident.timer, timer_hz=ident.timer_hz, timer_resolution=scale.resolution,
-                   firmware=ident.firmware, cpu_hz=ident.cpu_hz)
+                   timer_overhead=scale.convert(ident.timer_overhead), firmware=ident.firmware, cpu_hz=ident.cpu_hz)
         memory = device.measure_memory()
-        row.update(arena_bytes=memory.arena_used_bytes, stack_bytes=memory.stack_used_bytes,
-                   static_ram_bytes=memory.static_ram_bytes)
-        samples = _run_samples(device, n, cfg, console)
+        row.update(arena_nonpersistent_bytes=memory.arena_used_bytes, stack_bytes=memory.stack_used_bytes,
+                   stack_size_bytes=memory.stack_size_bytes)
+        overflow = memory.overflow()
+        if overflow:
+            raise DeviceError(overflow)
+        _run_samples(device, n, cfg, console, received)
+    samples = received.samples
     outputs = np.frombuffer(b"".join(s.output for s in samples), dtype=info.output_dtype).reshape(n, -1)
     columns = {}
     if cfg.per_layer:
         columns["per_layer_json"] = _per_layer(info, samples, scale)
-    return DeviceRun(outputs=outputs, latency=[scale.convert(s.count) for s in samples], unit=scale.unit,
-                     columns=columns)
+    raw = [scale.convert(s.count) for s in samples]
+    overhead = scale.convert(ident.timer_overhead)
+    return DeviceRun(outputs=outputs, latency=[r - overhead for r in raw], unit=scale.unit, columns=columns,
+                     raw_latency=raw, profiled=[scale.convert(s.profiled_count) for s in samples])
 
 
-def _run_samples(device: Device, n: int, cfg, console: Console) -> list:
+def _run_samples(device: Device, n: int, cfg, console: Console, received: Received) -> None:
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"running on {cfg.target}", total=n)
-        return device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s,
-                                on_sample=lambda _s: progress.advance(task))
+
+        def keep(sample) -> None:
+            received.samples.append(sample)
+            progress.advance(task)
+
+        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep)

@@ -15,8 +15,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from harness.bench import BenchConfig, run_bench
-from harness.errors import DataError, TinyhilError
+from harness.bench import BenchConfig, run_bench, run_identity
+from harness.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -59,34 +59,45 @@ def plan(models: list[Path], boards: list[str], kernels: list[str], template: Be
     return [replace(template, model=m, board=b, kernels=k) for m in models for b in boards for k in kernels]
 
 
-def _done(results_dir: Path | None) -> set[tuple]:
+# Failures that cannot change by running again (same model, same board, same code): a resumed
+# sweep does not repeat them unless asked (--retry-failed).
+PERMANENT_ERRORS = ("UnsupportedOpsError", "DoesNotFitError", "ModelFormatError", "UnknownBoardError")
+
+
+def _history(results_dir: Path | None) -> tuple[set[str], set[str]]:
+    """(run_ids measured successfully, run_ids that failed for a reason that cannot change)."""
     from harness.report import load_results
 
     if results_dir is None:
-        return set()
+        return set(), set()
     table = load_results(results_dir)
-    ok = table[table["error"].isna() & table["latency_median"].notna()]
-    return {tuple(r) for r in ok[["model", "board", "target", "engine", "kernels"]].itertuples(index=False)}
+    ok = set(table.loc[table["error"].isna() & table["latency_median"].notna(), "run_id"].dropna())
+    permanent = set(table.loc[table["error_type"].isin(PERMANENT_ERRORS).fillna(False), "run_id"].dropna())
+    return ok, permanent - ok
 
 
-def _key(cfg: BenchConfig) -> tuple:
-    return (Path(cfg.model).stem, cfg.board, cfg.target, cfg.engine, cfg.kernels)
-
-
-def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: Console) -> list[dict]:
-    """Run this shard's configurations; a failing one is recorded and the sweep goes on."""
+def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: Console,
+              retry_failed: bool = False, on_done=None) -> list[dict]:
+    """Run this shard's configurations; a failing one is recorded and the sweep goes on (any
+    exception: its row is stored by run_bench); an interruption stops the sweep after its row."""
     mine = shard.take(configs)
-    done = _done(configs[0].results_dir) if resume and configs else set()
+    done, permanent = _history(configs[0].results_dir) if resume and configs else (set(), set())
     rows = []
     for number, cfg in enumerate(mine, 1):
-        label = f"[{number}/{len(mine)}] {Path(cfg.model).name} on {cfg.board} ({cfg.kernels})"
-        if _key(cfg) in done:
-            console.log(f"{escape(label)}: already in the results table, skipped")
-            continue
-        console.log(escape(label))
-        try:
-            rows.append(run_bench(cfg, console=console))
-        except TinyhilError as e:  # run_bench has recorded the failed row; keep sweeping
-            console.log(f"{escape(label)}: [red]failed[/red]: {escape(str(e))}")
-            rows.append(e.row)
+        label = f"[{number}/{len(mine)}] {Path(cfg.model).name} on {cfg.board} ({cfg.engine}, {cfg.kernels})"
+        identity = run_identity(cfg)[0]["run_id"] if done or permanent else None
+        if identity in done:
+            console.log(f"{escape(label)}: run {identity} already in the results table, skipped")
+        elif identity in permanent and not retry_failed:
+            console.log(f"{escape(label)}: run {identity} failed before for a reason that cannot change; "
+                        "skipped (--retry-failed runs it again)")
+        else:
+            console.log(escape(label))
+            try:
+                rows.append(run_bench(cfg, console=console))
+            except Exception as e:  # run_bench has stored the failed row; keep sweeping
+                console.log(f"{escape(label)}: [red]failed[/red]: {escape(f'{type(e).__name__}: {e}')}")
+                rows.append(getattr(e, "row", {}))
+        if on_done:
+            on_done()
     return rows

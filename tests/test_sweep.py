@@ -55,17 +55,20 @@ def test_sweep_records_failures_goes_on_and_resumes(tmp_path, kws_model):
     shutil.copy(kws_model, models / "kws.tflite")
     (models / "broken.tflite").write_bytes(b"not a model")
 
-    def sweep():
-        out = subprocess.run([sys.executable, "-m", "harness.cli", "sweep", str(models), "--samples", "2", "--json"],
-                             capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    def sweep(*extra):
+        out = subprocess.run([sys.executable, "-m", "harness.cli", "sweep", str(models), "--samples", "2", "--json",
+                              *extra], capture_output=True, text=True, cwd=tmp_path, timeout=600)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     first = sweep()
     assert [r["model"] for r in first] == ["broken", "kws"]
     assert "not a .tflite model" in first[0]["error"] and first[1]["host_mismatches"] == 0
-    second = sweep()  # kws is measured: only the failed configuration runs again
-    assert [r["model"] for r in second] == ["broken"]
+    assert first[0]["run_id"] and first[0]["status"] == "failed"
+    # kws is measured and broken failed for a reason that cannot change: nothing runs again...
+    assert sweep() == []
+    # ...unless asked
+    assert [r["model"] for r in sweep("--retry-failed")] == ["broken"]
     table = pd.read_csv(tmp_path / "results" / "results.csv")
     assert list(table["model"]) == ["broken", "kws", "broken"]
     shown = subprocess.run([sys.executable, "-m", "harness.cli", "sweep", str(models)], capture_output=True,

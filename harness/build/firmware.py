@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,16 @@ class ElfSizes:
     flash_bytes: int  # what is programmed: code, read-only data, vector table, .data's initial image
     ram_bytes: int  # what is reserved in RAM: .data, .bss, stack (and heap if any)
     compiler: str  # from the ELF's .comment, e.g. "GCC: (15:12.2.rel1-1) 12.2.1 20221205"
+
+    @property
+    def toolchain(self) -> str:
+        """The compiler in the one format rows use: `arm-none-eabi-gcc 12.2.1`."""
+        return compiler_version(self.compiler)
+
+
+def compiler_version(comment: str) -> str:
+    match = re.search(r"GCC: \(.*?\) (\d+\.\d+\.\d+)", comment)
+    return f"arm-none-eabi-gcc {match.group(1)}" if match else comment
 
 
 def read_elf_sizes(elf: Path) -> ElfSizes:
@@ -54,8 +65,10 @@ class Firmware:
     log_path: Path
     sizes: ElfSizes
     build_seconds: float
-    toolchain: str  # compiler that built it
+    toolchain: str  # compiler that built it, `arm-none-eabi-gcc 12.2.1`
     platformio: str = field(default="")
+    build_id: str = ""  # hash of the build's inputs (harness.build.cache)
+    cached: bool = False  # reused from an identical earlier build
 
     @property
     def flash_bytes(self) -> int:

@@ -132,7 +132,7 @@ def build_firmware(
     check_fits(sizes, board)
     return Firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
-        sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.compiler, platformio=_pio_version(),
+        sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.toolchain, platformio=_pio_version(),
     )  # fmt: skip
 
 

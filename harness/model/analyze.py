@@ -90,30 +90,38 @@ class FitCheck:
     flash_available: int
     ram_needed: int
     ram_available: int
+    model_flash: int = 0  # the model's own part of flash_needed (weights)
+    model_ram: int = 0  # its activation lower bound
+    harness_basis: str = ""  # what the rest is: the board's measured harness baseline, or nothing
 
     @property
     def fits(self) -> bool:
         return self.flash_needed <= self.flash_available and self.ram_needed <= self.ram_available
 
     def describe(self) -> str:
+        split = ""
+        if self.harness_basis:
+            split = (f" (model {self.model_flash:,} B flash / {self.model_ram:,} B RAM + "
+                     f"{self.harness_basis})")
         return (
             f"{self.board}: flash {self.flash_needed:,} of {self.flash_available:,} B, "
-            f"RAM {self.ram_needed:,} of {self.ram_available:,} B"
+            f"RAM {self.ram_needed:,} of {self.ram_available:,} B{split}"
         )
 
 
-# Rough cost of the firmware around the model (startup, UART, protocol, kernels), measured on the
-# offline build; the exact figures come from the ELF after the build.
-FIRMWARE_FLASH_OVERHEAD = 24 * 1024
-FIRMWARE_RAM_OVERHEAD = 8 * 1024
-
-
-def estimate_fit(info: ModelInfo, board_name: str, flash_bytes: int, ram_bytes: int) -> FitCheck:
-    """Pre-build estimate: weights + firmware overhead in flash, activation lower bound + stack in RAM."""
+def estimate_fit(info: ModelInfo, board_name: str, flash_bytes: int, ram_bytes: int, baseline=None) -> FitCheck:
+    """Pre-build estimate: the model's weights and activation lower bound, plus the board's harness
+    baseline measured from a build (harness.build.baseline) when one is given. Without a baseline
+    the check covers the model alone and says so; the exact figures come from the ELF after the build."""
+    flash_extra = baseline.flash_bytes if baseline else 0
+    ram_extra = baseline.ram_bytes if baseline else 0
     return FitCheck(
         board=board_name,
-        flash_needed=info.weight_bytes + FIRMWARE_FLASH_OVERHEAD,
+        flash_needed=info.weight_bytes + flash_extra,
         flash_available=flash_bytes,
-        ram_needed=info.activation_peak_bytes + FIRMWARE_RAM_OVERHEAD,
+        ram_needed=info.activation_peak_bytes + ram_extra,
         ram_available=ram_bytes,
+        model_flash=info.weight_bytes,
+        model_ram=info.activation_peak_bytes,
+        harness_basis=baseline.describe() if baseline else "no harness baseline: model alone",
     )

@@ -7,20 +7,22 @@ per configuration). The Parquet file is the typed source when both exist.
 from __future__ import annotations
 
 import fcntl
+import socket
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from harness.report.provenance import provenance
+from harness.report.provenance import git_sha, utc_timestamp
 from harness.report.schema import COLUMN_KINDS, COLUMNS, ResultRow
 from harness.report.transforms import add_derived
 
 CSV_NAME = "results.csv"
 PARQUET_NAME = "results.parquet"
+SAMPLES_NAME = "samples.parquet"  # the raw per-sample series, keyed by (run_id, attempt_id, sample)
 
-_PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64"}
+_PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 
 
 def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame:
@@ -54,14 +56,20 @@ def load_results(results_dir: str | Path) -> pd.DataFrame:
     return normalize(pd.DataFrame())
 
 
-def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: str | Path) -> pd.DataFrame:
-    """Add rows to the store (derived columns filled in), rewrite CSV and Parquet, return the table."""
+def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: str | Path,
+                   samples: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add rows to the store (derived columns filled in), rewrite CSV and Parquet, return the table.
+    `samples` (the runs' per-sample series) goes to the companion table in the same locked step."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     new = fill_provenance(rows_to_frame(rows))
     # Sharded sweeps append from several processes: read-modify-write under one lock.
     with open(results_dir / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if samples is not None and len(samples):
+            old_samples = load_samples_table(results_dir)
+            merged = pd.concat([f for f in (old_samples, samples) if len(f)], ignore_index=True)
+            _write_atomically(merged, results_dir / SAMPLES_NAME, lambda df, p: df.to_parquet(p, index=False))
         old = load_results(results_dir)
         frames = [f for f in (old, new) if len(f)]
         table = normalize(pd.concat(frames, ignore_index=True)) if frames else new
@@ -71,17 +79,21 @@ def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: s
     return table
 
 
+def load_samples_table(results_dir: str | Path) -> pd.DataFrame:
+    """The per-sample companion table (empty when no run stored one)."""
+    path = Path(results_dir) / SAMPLES_NAME
+    return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+
+
 def fill_provenance(new: pd.DataFrame) -> pd.DataFrame:
-    """Fill provenance the rows left empty, from this machine now (rows are stored right after
-    their run): time, host, commit, compiler, and the QEMU version for QEMU runs."""
+    """Fill what describes the storing itself, from this machine now (rows are stored right after
+    their run): time, host and harness commit. Tool versions come only from the run that used the
+    tool (the ELF's compiler, the emulator that ran): a run that built nothing claims no toolchain."""
     new = new.copy()
-    now = provenance()
-    for column in ("timestamp", "host", "git_sha", "toolchain_version"):
-        if now[column] is not None:
-            new[column] = new[column].fillna(now[column])
-    if now["qemu_version"] is not None:
-        on_qemu = (new["target"] == "qemu").fillna(False)
-        new.loc[on_qemu, "qemu_version"] = new.loc[on_qemu, "qemu_version"].fillna(now["qemu_version"])
+    now = {"timestamp": utc_timestamp(), "host": socket.gethostname(), "git_sha": git_sha()}
+    for column, value in now.items():
+        if value is not None:
+            new[column] = new[column].fillna(value)
     return new
 
 
@@ -93,8 +105,16 @@ def _write_atomically(df: pd.DataFrame, path: Path, writer) -> None:
 
 
 def _cast(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "bool":
+        return series.map(_to_bool, na_action="ignore").astype("boolean")
     if kind == "float":
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind == "int":
         return pd.to_numeric(series, errors="coerce").round().astype("Int64")
     return series.astype("string")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)

@@ -39,12 +39,18 @@ def failed(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["error"].notna()].copy()
 
 
-def latest_runs(df: pd.DataFrame, keys: tuple[str, ...] = RUN_KEYS) -> pd.DataFrame:
-    """The newest row per run configuration (table order breaks timestamp ties: later wins)."""
+def latest_runs(df: pd.DataFrame, keys: tuple[str, ...] = RUN_KEYS, *, include_failed: bool = False) -> pd.DataFrame:
+    """The newest successful row per run (`run_id`; table order breaks timestamp ties: later wins).
+    A later failed attempt never hides a good one; `include_failed` keeps runs that never succeeded
+    (their newest attempt), so a report can list them."""
     if df.empty:
         return df.copy()
     ordered = df.assign(_order=np.arange(len(df))).sort_values(["timestamp", "_order"], na_position="first")
-    newest = ordered.groupby(list(keys), dropna=False, sort=False).tail(1)
+    ok = ordered[ordered["error"].isna()]
+    newest = ok.groupby(list(keys), dropna=False, sort=False).tail(1)
+    if include_failed:
+        never_ok = ordered[~ordered.set_index(list(keys)).index.isin(newest.set_index(list(keys)).index)]
+        newest = pd.concat([newest, never_ok.groupby(list(keys), dropna=False, sort=False).tail(1)])
     return newest.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 

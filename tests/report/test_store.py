@@ -18,7 +18,7 @@ def test_round_trip_csv_and_parquet_agree(rows, tmp_path):
     pd.testing.assert_frame_equal(from_parquet, written)
     pd.testing.assert_frame_equal(from_csv, written)
     assert list(written.columns[: len(COLUMNS)]) == list(COLUMNS)
-    assert written["wall_seconds"].iloc[0] == 3.25  # unknown keys become columns
+    assert written["extra_wall_seconds"].iloc[0] == 3.25  # prefixed extra keys become columns
     assert json.loads(written["sections_json"].iloc[0]) == {".text": 20_000, ".rodata": 10_000}
     assert str(written["arena_bytes"].dtype) == "Int64" and str(written["model"].dtype) == "string"
 
@@ -42,9 +42,9 @@ def test_failed_run_keeps_its_row(rows, tmp_path):
 
 def test_append_keeps_history_and_new_columns(rows, tmp_path):
     append_results(rows[:2], tmp_path)
-    table = append_results([{**rows[1], "board": "nucleo_l4r5zi", "heap_bytes": 512}], tmp_path)
+    table = append_results([{**rows[1], "board": "nucleo_l4r5zi", "extra_heap_bytes": 512}], tmp_path)
     assert len(table) == 3 and len(load_results(tmp_path)) == 3
-    assert table["heap_bytes"].isna().sum() == 2 and table["heap_bytes"].iloc[2] == 512
+    assert table["extra_heap_bytes"].isna().sum() == 2 and table["extra_heap_bytes"].iloc[2] == 512
     assert table["timestamp"].notna().all()
 
 
@@ -84,3 +84,8 @@ def test_append_fills_missing_provenance(rows, tmp_path):
         assert (table.loc["qemu", "qemu_version"] == qemu_version()).all()
     assert pd.isna(table.loc["serial", "qemu_version"])  # a board run owes nothing to QEMU
     assert table.loc["serial", "timestamp"] == "2026-01-01T10:01:00+00:00"  # given values stay
+
+
+def test_a_column_outside_the_schema_is_refused(rows, tmp_path):
+    with pytest.raises(ValueError, match="heap_bytes"):
+        append_results([{**rows[1], "heap_bytes": 512}], tmp_path)
