@@ -21,7 +21,7 @@ from rich.console import Console
 
 from harness.build import KERNELS
 from harness.build.baseline import harness_baseline
-from harness.errors import DataError, DoesNotFitError, TinyhilError, ToolMissingError
+from harness.errors import DataError, DoesNotFitError, Interrupted, TinyhilError, ToolMissingError
 from harness.identity import file_sha256, run_id, samples_sha256
 from harness.inputs import Samples, load_samples
 from harness.measure import DeviceRun, Received, run_on_device
@@ -122,10 +122,6 @@ def _base_row(cfg: BenchConfig) -> dict:
     }
 
 
-class Interrupted(KeyboardInterrupt):
-    """The run was stopped from outside (Ctrl-C, SIGTERM): recorded as `interrupted`."""
-
-
 def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
     """Run one (model, board, target, engine) benchmark and return its results row.
 
@@ -141,7 +137,7 @@ def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
     try:
         _run_stages(cfg, row, console, state)
     except BaseException as e:
-        interrupted = isinstance(e, KeyboardInterrupt)
+        interrupted = isinstance(e, (KeyboardInterrupt, Interrupted))
         row.update(status="interrupted" if interrupted else "failed", error_type=type(e).__name__,
                    error=f"{type(e).__name__}: {e}" if str(e) or not interrupted else "interrupted")
         row["wall_time_s"] = round(time.monotonic() - started, 2)

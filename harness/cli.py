@@ -7,6 +7,7 @@ Heavy imports (TensorFlow, PlatformIO) happen inside the commands, so `tinyhil d
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import TinyhilError
+from harness.errors import Interrupted, TinyhilError
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__.splitlines()[0]
@@ -243,13 +244,25 @@ def zoo_list() -> None:
     Console().print(zoo.listing_table(zoo.list_cached()))
 
 
+def _interrupt(signum, _frame) -> None:
+    # SIGTERM (a CI job cancelled, `kill`) ends a run the way Ctrl-C does: the run in progress is
+    # stored as `interrupted` with what it measured, then the command stops.
+    raise Interrupted(f"signal {signal.Signals(signum).name}")
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
     except TinyhilError as e:
         # Plain text, unwrapped: scripts and users grep these lines.
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+    except (Interrupted, KeyboardInterrupt) as e:
+        print(f"error: interrupted{f' ({e})' if str(e) else ''}; what was measured is in the results table",
+              file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -57,3 +57,8 @@ class InvalidParameterError(TinyhilError, ValueError):
 
 class UnsupportedModelError(TinyhilError):
     """The model's structure does not allow this technique (e.g. branches for channel pruning)."""
+
+
+class Interrupted(BaseException):
+    """The run was stopped from outside (Ctrl-C, SIGTERM). A BaseException, like KeyboardInterrupt,
+    so no `except Exception` swallows it; the run in progress is stored as `interrupted`."""
