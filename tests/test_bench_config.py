@@ -49,5 +49,5 @@ def test_engine_selects_the_platformio_env():
     from harness.build.platformio import pio_env_name
 
     assert pio_env_name(load_board("netduinoplus2"), "tflm") == "netduinoplus2_tflm"  # official platform + TFLM
-    assert pio_env_name(load_board("netduinoplus2"), "builtin") == "netduinoplus2"
-    assert pio_env_name(load_board("mps2_an386"), "tflm") == "mps2_an386"  # no special env: local platform
+    assert pio_env_name(load_board("netduinoplus2"), "builtin") == "tinyhil"  # the generic env
+    assert pio_env_name(load_board("mps2_an386"), "tflm") == "tinyhil"  # no special env: local platform
