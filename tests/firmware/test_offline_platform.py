@@ -32,7 +32,8 @@ def test_fresh_checkout_builds_offline(tmp_path):
     core = tmp_path / "empty-core"
     env = dict(os.environ, PLATFORMIO_CORE_DIR=str(core), TINYHIL_MODEL_DIR=str(FAKE_MODEL),
                TINYHIL_BOARD="mps2_an386", PLATFORMIO_SETTING_ENABLE_TELEMETRY="No")
-    for name in ("PLATFORMIO_BUILD_DIR", "PLATFORMIO_PACKAGES_DIR", "PLATFORMIO_PLATFORMS_DIR", "PLATFORMIO_BOARDS_DIR"):
+    for name in ("PLATFORMIO_BUILD_DIR", "PLATFORMIO_PACKAGES_DIR", "PLATFORMIO_PLATFORMS_DIR",
+                 "PLATFORMIO_BOARDS_DIR"):
         env.pop(name, None)
     result = subprocess.run(
         [*_no_network_prefix(), sys.executable, "-m", "platformio", "run", "-e", "tinyhil"],

@@ -2,8 +2,8 @@
 
 Flags come from the board manifest (boards/*.json, `build` section): cpu, fpu, float ABI; the
 linker script, the board's defines and the Board itself come from the pre-script
-firmware/tools/board_config.py (from the manifest's `tinyhil` section). Sources come from the project (src_dir, build_src_filter) and
-from extra scripts (firmware/tools/model_sources.py adds the generated model).
+firmware/tools/board_config.py (from the manifest's `tinyhil` section). Sources come from the
+project (src_dir, build_src_filter) and from extra scripts (firmware/tools/model_sources.py adds the generated model).
 """
 
 import os
