@@ -21,8 +21,8 @@ from harness.build.cache import cached_build
 from harness.build.memory_split import split_memory
 from harness.errors import DeviceError
 from harness.protocol import Device
-from harness.targets import QemuTarget, RenodeTarget, SerialTarget, Target
 from harness.report.provenance import qemu_version  # one format per tool: `qemu-system-arm 7.2.22`
+from harness.targets import QemuTarget, RenodeTarget, SerialTarget, Target
 from harness.targets.serial_port import find_port
 
 READY_TIMEOUT_S = 30.0
