@@ -68,7 +68,10 @@ class BenchConfig:
         if self.kernels not in KERNELS:
             raise TinyhilError(f"unknown kernels {self.kernels!r}; choose one of {', '.join(KERNELS)}")
         if self.target == "serial" and not self.port:
-            raise TinyhilError("--target serial needs --port (e.g. /dev/ttyACM0)")
+            from harness.boards import load_board
+            from harness.targets.serial_port import find_port
+
+            find_port(load_board(self.board))  # found by the board's USB ids, or an error saying why not
 
 
 def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:

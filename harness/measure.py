@@ -21,8 +21,9 @@ from harness.build.cache import cached_build
 from harness.build.memory_split import split_memory
 from harness.errors import DeviceError
 from harness.protocol import Device
-from harness.targets import QemuTarget, RenodeTarget, SerialTarget, Target
 from harness.report.provenance import qemu_version  # one format per tool: `qemu-system-arm 7.2.22`
+from harness.targets import QemuTarget, RenodeTarget, SerialTarget, Target
+from harness.targets.serial_port import find_port
 
 READY_TIMEOUT_S = 30.0
 COMMAND_TIMEOUT_S = 30.0
@@ -54,7 +55,7 @@ def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) 
     if target == "renode":
         return RenodeTarget(board, firmware.elf, work)
     # Flash (and so reset) the board once the port is open, or its boot line would be missed.
-    return SerialTarget(cfg.port, board.uart.baud, log_path=work / "serial.log",
+    return SerialTarget(cfg.port or find_port(board), board.uart.baud, log_path=work / "serial.log",
                         reset=lambda: upload_firmware(firmware))
 
 

@@ -27,11 +27,12 @@ def test_no_or_foreign_sidecar_adds_nothing(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"target": "jtag"}, "unknown target 'jtag'"),
     ({"kernels": "fast"}, "unknown kernels 'fast'"),
-    ({"target": "serial"}, "needs --port"),
+    ({"target": "serial"}, "emulator-only: it has no serial port"),
+    ({"target": "serial", "board": "nano33ble"}, r"UARTE0.*does not reach the host over its USB.*P1.03/P1.10.*--port"),
 ])
 def test_bad_config_names_the_problem(kwargs, message):
     with pytest.raises(TinyhilError, match=message):
-        BenchConfig(model=Path("m.tflite"), board="mps2_an386", **kwargs).validate()
+        BenchConfig(**{"model": Path("m.tflite"), "board": "mps2_an386", **kwargs}).validate()
 
 
 def test_tflm_engine_without_its_sources_says_how_to_get_them(monkeypatch, tmp_path):
@@ -49,5 +50,5 @@ def test_engine_selects_the_platformio_env():
     from harness.build.platformio import pio_env_name
 
     assert pio_env_name(load_board("netduinoplus2"), "tflm") == "netduinoplus2_tflm"  # official platform + TFLM
-    assert pio_env_name(load_board("netduinoplus2"), "builtin") == "netduinoplus2"
-    assert pio_env_name(load_board("mps2_an386"), "tflm") == "mps2_an386"  # no special env: local platform
+    assert pio_env_name(load_board("netduinoplus2"), "builtin") == "tinyhil"  # the generic env
+    assert pio_env_name(load_board("mps2_an386"), "tflm") == "tinyhil"  # no special env: local platform

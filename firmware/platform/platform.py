@@ -5,6 +5,10 @@ registry. It instantiates this class first, so we register the bundled `tool-sco
 (which runs the pip-installed SCons 4.11.1) as an installed package, the same way
 `pio pkg install -g -t symlink://...` would. The toolchain is declared in platform.json as a
 `symlink://` package; we make its path absolute so the spec resolves from any working directory.
+
+A tinyhil board file states its clock and memory once, in its `tinyhil` section; PlatformIO's own
+fields for them (`build.f_cpu`, `upload.maximum_size`, `upload.maximum_ram_size`) are filled in
+from there when PlatformIO loads the board.
 """
 
 import json
@@ -35,6 +39,20 @@ def _link_core_scons(packages_dir):
     os.replace(tmp_path, link_path)  # atomic: parallel builds may race here
 
 
+def _number(value):
+    return int(str(value), 0)
+
+
+def _fill_platformio_fields(config):
+    tinyhil = config.get("tinyhil", {})
+    if "clock_hz" in tinyhil:
+        config.update("build.f_cpu", "%dL" % _number(tinyhil["clock_hz"]))
+    memory = tinyhil.get("memory", {})
+    for region, field in (("flash", "upload.maximum_size"), ("ram", "upload.maximum_ram_size")):
+        if "size" in memory.get(region, {}):
+            config.update(field, _number(memory[region]["size"]))
+
+
 class TinyhilPlatform(PlatformBase):
     def __init__(self, manifest_path):
         super().__init__(manifest_path)
@@ -42,6 +60,12 @@ class TinyhilPlatform(PlatformBase):
         self.packages["toolchain-gccarmnoneeabi"]["version"] = "symlink://" + os.path.join(
             HERE, "toolchain"
         )
+
+    def get_boards(self, id_=None):
+        boards = super().get_boards(id_)
+        for config in [boards] if id_ else boards.values():
+            _fill_platformio_fields(config)
+        return boards
 
     def is_embedded(self):
         return True

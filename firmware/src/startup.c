@@ -11,6 +11,7 @@ extern void (*__init_array_end[])(void);
 
 int main(void);
 void th_reset_handler(void);
+void th_soc_early_init(void);
 void th_systick_handler(void);
 void th_fault_report(const uint32_t *frame, uint32_t ipsr);
 
@@ -55,7 +56,11 @@ __attribute__((naked)) static void th_fault_handler(void) {
       "b th_fault_report\n");
 }
 
+/* What a SoC must do before anything else (the Kinetis watchdog); may not touch .data or .bss. */
+__attribute__((weak)) void th_soc_early_init(void) {}
+
 void th_reset_handler(void) {
+  th_soc_early_init();
   /* FPU first: the compiler may use VFP registers anywhere, even in memcpy. CP10/CP11 full. */
   SCB_CPACR |= (0xFu << 20);
   __asm volatile("dsb\n isb" ::: "memory");
@@ -69,7 +74,9 @@ void th_reset_handler(void) {
   th_default_handler();
 }
 
-#define TH_N_EXTERNAL_IRQS 96 /* enough for the STM32F405 (82) and CMSDK (32) */
+/* Enough for every SoC in boards/: STM32F446 (97), STM32L4R5 (95), Kinetis K64 (86), nRF52840 (48),
+ * CMSDK (32). 128 entries in all, 512 bytes: below the Kinetis flash configuration at 0x400. */
+#define TH_N_EXTERNAL_IRQS 112
 
 __attribute__((section(".isr_vector"), used)) void (*const th_vectors[16 + TH_N_EXTERNAL_IRQS])(void) = {
     (void (*)(void))_stack_top,

@@ -20,7 +20,7 @@ model_dir = os.environ.get("TINYHIL_MODEL_DIR", "")
 if not model_dir:
     sys.stderr.write(
         "Error: TINYHIL_MODEL_DIR is not set. Point it at a generated model directory "
-        "(model.c + data.c), e.g. TINYHIL_MODEL_DIR=path/to/model pio run -e mps2_an386\n"
+        "(model.c + data.c), e.g. TINYHIL_BOARD=mps2_an386 TINYHIL_MODEL_DIR=path/to/model pio run -e tinyhil\n"
     )
     env.Exit(1)  # noqa: F821
 model_dir = os.path.abspath(model_dir)

@@ -69,6 +69,8 @@ class Firmware:
     platformio: str = field(default="")
     build_id: str = ""  # hash of the build's inputs (harness.build.cache)
     cached: bool = False  # reused from an identical earlier build
+    engine: str = "builtin"  # the engine it was built with (flashing rebuilds the same)
+    pio_env: str = "tinyhil"  # the platformio.ini env it was built with
 
     @property
     def flash_bytes(self) -> int:

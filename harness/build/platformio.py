@@ -1,8 +1,10 @@
-"""Build the firmware for a board and a generated model with PlatformIO (`pio run -e <board>`).
+"""Build the firmware for a board and a generated model with PlatformIO (`pio run -e tinyhil`).
 
-The model directory reaches the build through TINYHIL_MODEL_DIR (firmware/tools/model_sources.py)
-and every build gets its own PLATFORMIO_BUILD_DIR inside work_dir, so builds of different models
-or kernel choices never share objects.
+The board reaches the build as TINYHIL_BOARD (+ PLATFORMIO_BOARDS_DIR, the folder of its file; the
+one generic env reads it, firmware/tools/board_config.py turns the file into defines and a linker
+script), the model directory as TINYHIL_MODEL_DIR (firmware/tools/model_sources.py), and every
+build gets its own PLATFORMIO_BUILD_DIR inside work_dir, so builds of different models or kernel
+choices never share objects.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import time
 from pathlib import Path
 
 from harness.boards import PROJECT_DIR, Board, load_board
+from harness.build.boardgen import UPLOAD_TOOLS
 from harness.build.firmware import Firmware, check_fits, read_elf_sizes
 from harness.errors import BuildError, DoesNotFitError, TinyhilError, ToolMissingError
 
 KERNELS = ("optimized", "reference")
 TOOLCHAIN_GCC = "arm-none-eabi-gcc"
-UPLOADER = "st-flash"  # what firmware/platform/builder/main.py flashes physical boards with
+GENERIC_ENV = "tinyhil"  # the one env of platformio.ini that builds any board file
 LOG_TAIL_LINES = 30
 _OVERFLOW = re.compile(r"region [`']?(\w+)'? overflowed by (\d+) bytes")
 
@@ -71,9 +74,11 @@ def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _build_env(model_dir: Path, kernels: str, build_dir: Path, engine: str = "builtin") -> dict:
+def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, engine: str = "builtin") -> dict:
     env = dict(os.environ)
     env.update(
+        TINYHIL_BOARD=board.name,
+        PLATFORMIO_BOARDS_DIR=str(board.boards_dir),
         TINYHIL_MODEL_DIR=str(model_dir),
         TINYHIL_KERNELS=kernels,
         TINYHIL_ENGINE=engine,
@@ -111,7 +116,7 @@ def build_firmware(
     log_path.write_text("")
 
     started = time.monotonic()
-    env = _build_env(model_dir, kernels, build_dir, engine)
+    env = _build_env(board, model_dir, kernels, build_dir, engine)
     pio_env = pio_env_name(board, engine, Path(project_dir))
     code = _pio(["run", "-e", pio_env], env, log_path, timeout, Path(project_dir))
     seconds = time.monotonic() - started
@@ -133,16 +138,17 @@ def build_firmware(
     return Firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
         sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.toolchain, platformio=_pio_version(),
+        engine=engine, pio_env=pio_env,
     )  # fmt: skip
 
 
 def pio_env_name(board: Board, engine: str, project_dir: Path = PROJECT_DIR) -> str:
     """The platformio.ini env to build: `<board>_<engine>` where the project defines one (the TFLM
-    engine on an official platform), else the board's own env."""
+    engine on an official platform), else the generic env (any board file, either engine)."""
     config = configparser.ConfigParser()
     config.read(Path(project_dir) / "platformio.ini")
     specific = f"{board.name}_{engine}"
-    return specific if engine != "builtin" and config.has_section(f"env:{specific}") else board.name
+    return specific if engine != "builtin" and config.has_section(f"env:{specific}") else GENERIC_ENV
 
 
 def _pio_version() -> str:
@@ -154,14 +160,28 @@ def _pio_version() -> str:
 
 
 def upload_firmware(firmware: Firmware, *, project_dir: Path = PROJECT_DIR, timeout: float = 300.0) -> None:
-    """Flash a physical board with `pio run -e <board> -t upload` (the board's upload tool)."""
-    if not firmware.board.physical:
-        raise TinyhilError(f"board {firmware.board.name!r} is emulator-only and cannot be flashed")
-    if not shutil.which(UPLOADER):
-        raise ToolMissingError(f"{UPLOADER} not found: install stlink-tools (Debian: apt install stlink-tools)")
-    env = _build_env(firmware.model_dir, firmware.kernels, firmware.build_dir)
-    code = _pio(["run", "-e", firmware.board.name, "-t", "upload"], env, firmware.log_path, timeout,
-                Path(project_dir))
+    """Flash a physical board with `pio run -e <env> -t upload`: the env, engine, kernels and model
+    the firmware was built with, and the board's upload protocol (its manifest's upload.protocol)."""
+    board = firmware.board
+    if not board.physical:
+        raise TinyhilError(f"board {board.name!r} is emulator-only and cannot be flashed")
+    tool = UPLOAD_TOOLS.get(board.upload_protocol)
+    if tool is None:
+        raise TinyhilError(f"board {board.name!r}: upload protocol {board.upload_protocol!r} is none of "
+                           f"{', '.join(UPLOAD_TOOLS)}")
+    # an official platform (a `<board>_<engine>` env) brings its own uploader package
+    if firmware.pio_env == GENERIC_ENV and not shutil.which(tool):
+        raise ToolMissingError(f"{tool} not found: {board.name} is flashed over {board.upload_protocol} "
+                               f"with {tool} ({_INSTALL_HINT[tool]})")
+    env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir, firmware.engine)
+    code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, Path(project_dir))
     if code != 0:
-        raise BuildError(f"uploading to {firmware.board.name} failed (log: {firmware.log_path}):\n"
+        raise BuildError(f"uploading to {board.name} failed (log: {firmware.log_path}):\n"
                          f"{_tail(firmware.log_path)}")
+
+
+_INSTALL_HINT = {
+    "st-flash": "Debian: apt install stlink-tools",
+    "JLinkExe": "SEGGER J-Link Software Pack from segger.com",
+    "pyocd": "pip install pyocd",
+}

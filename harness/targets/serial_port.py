@@ -1,14 +1,47 @@
-"""A physical board on a serial port (pyserial). Flash with harness.build.upload_firmware."""
+"""A physical board on a serial port (pyserial). Flash with harness.build.upload_firmware.
+
+Without --port the port is found by the board's USB ids (its manifest's `build.hwids`, the debug
+probe whose virtual COM port carries the firmware's UART): exactly one port must match.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import serial
+from serial.tools import list_ports
 
+from harness.boards import Board
 from harness.errors import DeviceError
 from harness.targets.base import CountScale, Target
+
+
+def _ids(vid_pid: tuple[int, int]) -> str:
+    return f"{vid_pid[0]:04X}:{vid_pid[1]:04X}"
+
+
+def find_port(board: Board, ports: Iterable | None = None) -> str:
+    """The serial device of the board's USB probe (pyserial's list_ports), or DeviceError saying
+    why none (or more than one) fits. `ports`: ListPortInfo-like objects (default: this host's)."""
+    if not board.physical:
+        raise DeviceError(f"board {board.name} is emulator-only: it has no serial port (use --target qemu or renode)")
+    if not board.uart.vcp or not board.usb_ids:
+        raise DeviceError(f"board {board.name}'s UART ({board.uart.name}) does not reach the host over its USB: "
+                          f"connect a USB-serial adapter to its {board.uart.tx}/{board.uart.rx} pins and pass --port")
+    ports = list(list_ports.comports() if ports is None else ports)
+    wanted = set(board.usb_ids)
+    found = sorted(p.device for p in ports if p.vid is not None and (p.vid, p.pid) in wanted)
+    ids = ", ".join(_ids(i) for i in board.usb_ids)
+    if not found:
+        seen = ", ".join(f"{p.device} ({_ids((p.vid, p.pid))})" if p.vid is not None else p.device
+                         for p in ports) or "none"
+        raise DeviceError(f"no serial port of a {board.name} (USB {ids}) is connected; ports seen: {seen}; "
+                          "connect the board or pass --port")
+    if len(found) > 1:
+        raise DeviceError(f"{len(found)} serial ports match {board.name} (USB {ids}): {', '.join(found)}; "
+                          "pass --port to choose one")
+    return found[0]
 
 
 class SerialTarget(Target):

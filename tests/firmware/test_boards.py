@@ -11,18 +11,25 @@ def test_known_boards_load_with_their_facts():
     nd = load_board("netduinoplus2")
     assert isinstance(nd, Board)
     assert (nd.clock_hz, nd.flash_bytes, nd.ram_bytes) == (168_000_000, 1024 * 1024, 128 * 1024)
+    assert (nd.flash.origin, nd.ram.origin) == (0x08000000, 0x20000000)
     assert nd.qemu_machine == "netduinoplus2" and nd.uart.base == 0x40011000 and nd.uart.baud == 115200
+    assert (nd.uart.name, nd.uart.tx, nd.uart.rx, nd.uart.af) == ("USART1", "PA9", "PA10", 7)
+    assert nd.upload_protocol == "stlink" and nd.physical and nd.soc == "stm32f4"
     mps2 = load_board("mps2_an386")
     assert mps2.qemu_machine == "mps2-an386" and mps2.qemu_systick_hz == 25_000_000
-    assert mps2.uart.base == 0x40004000 and not mps2.physical
+    assert mps2.uart.base == 0x40004000 and not mps2.physical and mps2.upload_protocol is None
 
 
-def test_board_files_are_platformio_manifests():
+def test_board_files_are_platformio_manifests_stating_each_fact_once():
     for name in list_boards():
         data = json.loads(load_board(name).manifest.read_text())
+        assert {"name", "url", "vendor"} <= set(data)  # what PlatformIO requires of a manifest
         assert data["build"]["cpu"] == "cortex-m4"
-        assert data["upload"]["maximum_size"] == data["tinyhil"]["flash_bytes"]
-        assert data["upload"]["maximum_ram_size"] == data["tinyhil"]["ram_bytes"]
+        # the clock and the sizes live in the tinyhil section only; firmware/platform fills
+        # PlatformIO's f_cpu / maximum_size from there
+        assert "f_cpu" not in data["build"] and "ldscript" not in data["build"]
+        assert "extra_flags" not in data["build"]
+        assert not {"maximum_size", "maximum_ram_size"} & set(data.get("upload", {}))
 
 
 def test_unknown_board_lists_the_known_ones():
@@ -31,15 +38,41 @@ def test_unknown_board_lists_the_known_ones():
     assert issubclass(UnknownBoardError, TinyhilError)
 
 
+def _board_file(**tinyhil):
+    th = {"soc": "stm32f4", "clock_hz": 80_000_000,
+          "memory": {"flash": {"origin": "0x08000000", "size": 512}, "ram": {"origin": "0x20000000", "size": 256}},
+          "uart": {"name": "USART2", "base": "0x40004400", "baud": 9600}}
+    th.update(tinyhil)
+    return json.dumps({"name": "My board", "url": "u", "vendor": "v", "build": {"cpu": "cortex-m4"},
+                       "tinyhil": th})
+
+
 def test_a_board_is_a_file(tmp_path):
-    (tmp_path / "myboard.json").write_text(json.dumps({
-        "name": "My board",
-        "tinyhil": {"cpu": "cortex-m4", "clock_hz": 80_000_000, "flash_bytes": 512, "ram_bytes": 256,
-                    "uart": {"name": "UART0", "base": "0x4000C000", "baud": 9600}},
-    }))
+    (tmp_path / "myboard.json").write_text(_board_file())
     (tmp_path / "broken.json").write_text("{}")
     assert list_boards(tmp_path) == ["broken", "myboard"]
     b = load_board("myboard", tmp_path)
-    assert b.uart.base == 0x4000C000 and b.qemu_machine is None and b.renode_platform is None
+    assert b.uart.base == 0x40004400 and b.qemu_machine is None and b.renode_platform is None
+    assert b.flash_bytes == 512 and b.ram.origin == 0x20000000 and not b.physical and b.usb_ids == ()
+    assert b.boards_dir == tmp_path
     with pytest.raises(UnknownBoardError, match="not a valid tinyhil board manifest"):
         load_board("broken", tmp_path)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("soc", "esp32", "soc 'esp32' is none of"),
+    ("cycle_counter", "rdtsc", "cycle_counter 'rdtsc' is none of"),
+])
+def test_a_board_file_with_an_unknown_value_is_refused(tmp_path, field, value, message):
+    (tmp_path / "b.json").write_text(_board_file(**{field: value}))
+    with pytest.raises(UnknownBoardError, match=message):
+        load_board("b", tmp_path)
+
+
+def test_a_project_repl_is_resolved_and_renodes_own_is_kept(tmp_path):
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    (boards / "a.json").write_text(_board_file(renode={"platform": "renode/a.repl", "uart": "sysbus.usart2"}))
+    (boards / "b.json").write_text(_board_file(renode={"platform": "platforms/boards/x.repl", "uart": "u"}))
+    assert load_board("a", boards).renode_platform == str(tmp_path / "renode" / "a.repl")
+    assert load_board("b", boards).renode_platform == "platforms/boards/x.repl"

@@ -1,11 +1,13 @@
 """SCons build script of the tinyhil platform: bare-metal C for Cortex-M with GNU Arm.
 
-Flags come from the board manifest (boards/*.json, `build` section): cpu, fpu, float ABI,
-linker script and board defines. Sources come from the project (src_dir, build_src_filter) and
-from extra scripts (firmware/tools/model_sources.py adds the generated model).
+Flags come from the board manifest (boards/*.json, `build` section): cpu, fpu, float ABI; the
+linker script, the board's defines and the Board itself come from the pre-script
+firmware/tools/board_config.py (from the manifest's `tinyhil` section). Sources come from the
+project (src_dir, build_src_filter) and from extra scripts (firmware/tools/model_sources.py adds the generated model).
 """
 
 import os
+import sys
 
 from SCons.Script import AlwaysBuild, Default, DefaultEnvironment
 
@@ -47,7 +49,6 @@ env.Append(
     + ["-O2", "-g", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections", "-fno-common"],
     CFLAGS=["-std=gnu11"],
     CXXFLAGS=["-std=gnu++17", "-fno-exceptions", "-fno-rtti"],
-    CPPDEFINES=[("F_CPU", "$BOARD_F_CPU")],
     LINKFLAGS=machine_flags
     + [
         "-nostartfiles",
@@ -55,14 +56,15 @@ env.Append(
         "--specs=nosys.specs",
         "-Wl,--gc-sections",
         "-Wl,-Map,${BUILD_DIR}/firmware.map",
-        "-L",
-        os.path.join(env.subst("$PROJECT_DIR"), "firmware", "ld"),
     ],
     LIBS=["c_nano", "m", "gcc"],
 )
 
-if not env.get("LDSCRIPT_PATH"):
-    env.Replace(LDSCRIPT_PATH=os.path.join("$PROJECT_DIR", board.get("build.ldscript")))
+tinyhil_board = env.get("TINYHIL_BOARD")
+if tinyhil_board is None or not env.get("LDSCRIPT_PATH"):
+    sys.stderr.write("Error: the tinyhil platform needs extra_scripts = pre:firmware/tools/board_config.py\n")
+    env.Exit(1)
+env.Append(CPPDEFINES=[("F_CPU", "%dL" % tinyhil_board.clock_hz)])
 
 target_elf = env.BuildProgram()
 target_bin = env.Command(
@@ -73,11 +75,35 @@ target_bin = env.Command(
 
 AlwaysBuild(env.Alias("size", target_elf, env.VerboseAction("$SIZEPRINTCMD", "Size $SOURCES")))
 
-# Flashing a physical board: st-flash (stlink tools) writes the binary at the board's flash base
-# and resets it. Emulator-only boards list no upload protocol and get no upload target.
-if "stlink" in board.get("upload.protocols", []):
-    upload_base = board.get("upload.offset_address", "0x08000000")
-    env.Replace(UPLOADER="st-flash", UPLOADCMD="$UPLOADER --reset write $SOURCE %s" % upload_base)
-    AlwaysBuild(env.Alias("upload", target_bin, env.VerboseAction("$UPLOADCMD", "Uploading $SOURCE")))
+# Flashing a physical board with its upload protocol (upload.protocol in its manifest: stlink ->
+# st-flash, jlink -> JLinkExe, cmsis-dap/pyocd -> pyOCD; harness/build/boardgen.py). Emulator-only
+# boards name no protocol and get no upload target.
+target_hex = env.Command(
+    os.path.join("$BUILD_DIR", "${PROGNAME}.hex"),
+    target_elf,
+    env.VerboseAction("$OBJCOPY -O ihex $SOURCES $TARGET", "Building $TARGET"),
+)
+if tinyhil_board.upload_protocol:
+    from harness.build.boardgen import upload_command
 
-Default([target_elf, target_bin])
+    build_dir = env.subst("$BUILD_DIR")
+    progname = env.subst("$PROGNAME")
+    script_path = os.path.join(build_dir, "upload.jlink")
+    argv, script = upload_command(
+        tinyhil_board,
+        elf=os.path.join(build_dir, progname + ".elf"),
+        binary=os.path.join(build_dir, progname + ".bin"),
+        hexfile=os.path.join(build_dir, progname + ".hex"),
+        script=script_path,
+    )
+
+    def _write_script(target, source, env):
+        if script is not None:
+            with open(script_path, "w", encoding="utf-8") as fp:
+                fp.write(script)
+
+    env.Replace(UPLOADER=argv[0], UPLOADCMD=" ".join('"%s"' % a if " " in a else a for a in argv))
+    AlwaysBuild(env.Alias("upload", [target_elf, target_bin, target_hex],
+                          [_write_script, env.VerboseAction("$UPLOADCMD", "Uploading with $UPLOADER")]))
+
+Default([target_elf, target_bin, target_hex])

@@ -1,13 +1,13 @@
-/* Arm MPS2+ AN386 (QEMU mps2-an386): 25 MHz core, CMSDK APB UART0 at 0x40004000. */
-#ifdef TH_BOARD_MPS2_AN386
+/* Arm CMSDK (MPS2+ AN386, QEMU mps2-an386): the core and the APB UART run from one fixed clock
+ * (TH_CPU_HZ); the APB UART at TH_UART_BASE (UART0 at 0x40004000 on AN386). */
+#ifdef TH_SOC_CMSDK
 #include "board.h"
 #include "cortex_m.h"
 
-#define UART0_BASE 0x40004000u
-#define UART_DATA TH_REG(UART0_BASE + 0x00u)
-#define UART_STATE TH_REG(UART0_BASE + 0x04u)
-#define UART_CTRL TH_REG(UART0_BASE + 0x08u)
-#define UART_BAUDDIV TH_REG(UART0_BASE + 0x10u)
+#define UART_DATA TH_REG(TH_UART_BASE + 0x00u)
+#define UART_STATE TH_REG(TH_UART_BASE + 0x04u)
+#define UART_CTRL TH_REG(TH_UART_BASE + 0x08u)
+#define UART_BAUDDIV TH_REG(TH_UART_BASE + 0x10u)
 
 #define STATE_TX_FULL (1u << 0)
 #define STATE_RX_FULL (1u << 1)
@@ -15,7 +15,7 @@
 #define CTRL_RX_EN (1u << 1)
 
 void th_board_init(void) {
-  UART_BAUDDIV = TH_CPU_HZ / TH_UART_BAUD; /* the UART runs from the 25 MHz APB clock */
+  UART_BAUDDIV = TH_CPU_HZ / TH_UART_BAUD; /* the UART runs from the APB clock, the core's */
   UART_CTRL = CTRL_TX_EN | CTRL_RX_EN;
 }
 
