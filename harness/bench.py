@@ -198,7 +198,8 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     info = analyze(model)
     row["macs"] = info.macs
     check_engine_supports(cfg.engine, model)  # refuses unsupported ops by name, before anything is built
-    fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes, baseline=harness_baseline(board, cfg.work_dir / "builds"))
+    baseline = harness_baseline(board, cfg.work_dir / "builds")
+    fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes, baseline=baseline)
     if not fit.fits:
         raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
 

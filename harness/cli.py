@@ -63,7 +63,6 @@ def analyze(
     fit = None
     if board:
         from harness.boards import load_board
-
         from harness.build.baseline import harness_baseline
 
         b = load_board(board)

@@ -42,7 +42,8 @@ class ResultRow:
     board: str = col("str", "", "board name (`boards/<board>.json`)", ID)
     target: str = col("str", "", "`qemu`, `renode` or `serial` (a physical board)", ID)
     engine: str = col("str", "", "`builtin` (tinyhil's int8 engine) or `tflm`", ID)
-    kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set (tflm)", ID)
+    kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
+                              "(tflm)", ID)
     run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, target, engine, "
                              "kernels, input_sha256, samples, per_layer (16 hex digits)", ID)
     attempt_id: str | None = col("str", "", "unique per row: one attempt of `run_id`", ID)
@@ -103,14 +104,16 @@ class ResultRow:
     flash_kernels_bytes: int | None = col("int", "bytes", "engine kernels linked in (only those the model uses)", MEM)
     flash_harness_bytes: int | None = col("int", "bytes", "harness: protocol, commands, timer, startup, board", MEM)
     flash_test_data_bytes: int | None = col("int", "bytes", "test inputs bundled into flash", MEM)
-    flash_runtime_bytes: int | None = col("int", "bytes", "C runtime (newlib, libgcc): shared by harness and engine", MEM)
+    flash_runtime_bytes: int | None = col("int", "bytes", "C runtime (newlib, libgcc): shared by harness and "
+                                          "engine", MEM)
     flash_other_bytes: int | None = col("int", "bytes", "flash not attributed to a symbol (alignment, vectors)", MEM)
     ram_arena_bytes: int | None = col("int", "bytes", "the planned arena as linked (guard band excluded)", MEM)
     ram_engine_state_bytes: int | None = col("int", "bytes", "engine statics (e.g. TFLM's interpreter, "
                                              "persistent arena)", MEM)
     ram_harness_bytes: int | None = col("int", "bytes", "harness buffers: receive, output, layer timing, guards", MEM)
     ram_stack_bytes: int | None = col("int", "bytes", "the stack the linker script reserves", MEM)
-    ram_other_bytes: int | None = col("int", "bytes", "RAM not attributed to a symbol (runtime library, alignment)", MEM)
+    ram_other_bytes: int | None = col("int", "bytes", "RAM not attributed to a symbol (runtime library, "
+                                      "alignment)", MEM)
     deploy_flash_bytes: int | None = col("int", "bytes", "deployable footprint, flash: weights + model code + "
                                          "kernels — the figure to quote for the model", MEM)
     deploy_ram_bytes: int | None = col("int", "bytes", "deployable footprint, RAM: arena used + engine state + "
@@ -121,6 +124,9 @@ class ResultRow:
                                       "(the bit-exact check)", ACC)
     accuracy_device: float | None = col("float", "fraction", "top-1 on the labelled samples, on the device", ACC)
     accuracy_host: float | None = col("float", "fraction", "top-1 on the same samples, host TFLM", ACC)
+    accuracy_float: float | None = col("float", "fraction", "top-1 of the float model the .tflite came from, "
+                                       "where the run knows it (the demo)", ACC)
+    seed: int | None = col("int", "", "seed of the random inputs or of training, where one was used", ACC)
     # -- build
     build_id: str | None = col("str", "", "sha256 over what goes into the build: generated model, firmware "
                                "sources, board file, engine, kernels, toolchain (16 hex digits)", BUILD)

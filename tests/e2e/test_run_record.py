@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 def _dense_model(path, seed: int, width: int = 8):
-    import tf_keras as keras  # noqa: F401  (keras 2 keeps the converter quiet)
     import tensorflow as tf
+    import tf_keras as keras  # noqa: F401  (keras 2 keeps the converter quiet)
 
     tf.random.set_seed(seed)
     model = tf.keras.Sequential([tf.keras.Input(shape=(16,), batch_size=1),
