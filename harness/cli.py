@@ -227,6 +227,42 @@ def report(
         Console().print(f"{name}: {png} and {pdf}")
 
 
+@app.command()
+def check(
+    baseline: Path = typer.Option(..., help="committed baseline table (.parquet or .csv)"),
+    results: Path = typer.Option(Path("results"), help="results table directory"),
+    tolerance: float = typer.Option(0.0, help="allowed growth of latency, arena and flash, in percent"),
+    update: bool = typer.Option(False, "--update", help="write the newest successful runs as the baseline"),
+) -> None:
+    """Regression gate: compare the newest runs with a baseline by run_id; exit 1 on any regression."""
+    from harness.errors import DataError
+    from harness.report import latest_runs, load_results
+    from harness.report.check import compare, findings_frame, load_baseline
+
+    table = load_results(results)
+    if table.empty:
+        raise DataError(f"no results in {results}: nothing to check")
+    if update:
+        latest_runs(table).to_parquet(baseline, index=False)
+        print(f"baseline written: {baseline} ({len(latest_runs(table))} runs)")
+        return
+    findings = compare(table, load_baseline(baseline), tolerance)
+    failing = [f for f in findings if f.fails]
+    if findings:
+        with pd_display():
+            print(findings_frame(findings).to_string(index=False))
+    runs = len(latest_runs(load_baseline(baseline)))
+    print(f"{len(failing)} regression(s) in {runs} baseline run(s) at tolerance {tolerance:g} %"
+          if failing else f"ok: {runs} baseline run(s), no regression at tolerance {tolerance:g} %")
+    raise typer.Exit(1 if failing else 0)
+
+
+def pd_display():
+    import pandas as pd
+
+    return pd.option_context("display.width", 10_000, "display.max_columns", None, "display.max_colwidth", 80)
+
+
 @zoo_app.command("fetch")
 def zoo_fetch(collection: str = typer.Argument("mlperf-tiny")) -> None:
     """Download, verify (sha256) and cache a collection of reference models."""

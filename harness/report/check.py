@@ -1,0 +1,108 @@
+"""The regression gate for CI: the newest successful runs against a committed baseline, by run_id.
+
+A run regresses when its device output stops matching host TFLM, its accuracy drops, or its
+latency, arena or flash grows beyond the tolerance (percent; emulator counts are deterministic,
+so 0 is usable). A baseline run that was not measured is a failure too: the gate cannot vouch for
+it. Pure DataFrame -> list of findings; the CLI prints them as a table and sets the exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import DataError
+from harness.report.store import normalize
+from harness.report.transforms import latest_runs, run_label
+
+# Figures that must not grow beyond the tolerance (a smaller figure is an improvement).
+GROWTH_FIGURES = ("latency_median", "arena_bytes", "flash_bytes", "deploy_flash_bytes", "deploy_ram_bytes")
+
+
+@dataclass(frozen=True)
+class Finding:
+    run_id: str
+    run: str  # readable label
+    figure: str
+    baseline: object
+    current: object
+    verdict: str  # "regression" | "missing" | "improved" | "changed"
+
+    @property
+    def fails(self) -> bool:
+        return self.verdict in ("regression", "missing")
+
+
+def load_baseline(path: Path) -> pd.DataFrame:
+    if not Path(path).is_file():
+        raise DataError(f"baseline {path} does not exist (write one with `tinyhil check --update`)")
+    try:
+        table = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+    except Exception as e:  # pyarrow and pandas raise many kinds for a file that is not a table
+        raise DataError(f"baseline {path} is not a results table: {e}") from e
+    if "run_id" not in table.columns:
+        raise DataError(f"baseline {path} has no run_id column: not a tinyhil results table")
+    return normalize(table)
+
+
+def compare(current: pd.DataFrame, baseline: pd.DataFrame, tolerance_pct: float = 0.0) -> list[Finding]:
+    """Every difference between the newest successful runs and the baseline's, by run_id."""
+    if tolerance_pct < 0:
+        raise DataError(f"--tolerance must be >= 0 percent, got {tolerance_pct:g}")
+    base = latest_runs(baseline).set_index("run_id")
+    now = latest_runs(current).set_index("run_id")
+    findings: list[Finding] = []
+    for run_id, old in base.iterrows():
+        label = run_label(old.to_frame().T).iloc[0]
+        if run_id not in now.index:
+            findings.append(Finding(run_id, label, "run", "measured", "not measured", "missing"))
+            continue
+        new = now.loc[run_id]
+        findings += _compare_run(run_id, label, old, new, tolerance_pct)
+    return findings
+
+
+def _compare_run(run_id: str, label: str, old: pd.Series, new: pd.Series, tolerance_pct: float) -> list[Finding]:
+    out = []
+    if _known(new.get("host_mismatches")) and int(new["host_mismatches"]) > int(_or(old.get("host_mismatches"), 0)):
+        out.append(Finding(run_id, label, "host_mismatches", old.get("host_mismatches"), new["host_mismatches"],
+                           "regression"))
+    if _known(old.get("accuracy_device")) and _known(new.get("accuracy_device")):
+        if float(new["accuracy_device"]) < float(old["accuracy_device"]):
+            out.append(Finding(run_id, label, "accuracy_device", old["accuracy_device"], new["accuracy_device"],
+                               "regression"))
+    if _known(old.get("unit")) and old.get("unit") != new.get("unit"):
+        out.append(Finding(run_id, label, "unit", old["unit"], new.get("unit"), "regression"))
+        return out  # counts in different units cannot be compared
+    for figure in GROWTH_FIGURES:
+        a, b = old.get(figure), new.get(figure)
+        if not (_known(a) and _known(b)) or float(a) == float(b):
+            continue
+        limit = float(a) * (1 + tolerance_pct / 100)
+        verdict = "regression" if float(b) > limit else ("improved" if float(b) < float(a) else "changed")
+        out.append(Finding(run_id, label, figure, a, b, verdict))
+    return out
+
+
+def _known(value) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def _or(value, default):
+    return value if _known(value) else default
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    rows = [{"run_id": f.run_id, "run": f.run, "figure": f.figure, "baseline": f.baseline, "current": f.current,
+             "change": _change(f), "verdict": f.verdict} for f in findings]
+    return pd.DataFrame(rows, columns=["run_id", "run", "figure", "baseline", "current", "change", "verdict"])
+
+
+def _change(f: Finding) -> str:
+    try:
+        a, b = float(f.baseline), float(f.current)
+    except (TypeError, ValueError):
+        return ""
+    return f"{(b - a) / a * 100:+.3f} %" if a else f"{b - a:+,.0f}"

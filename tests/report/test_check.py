@@ -1,0 +1,66 @@
+"""`tinyhil check`: the CI regression gate against a committed baseline, by run identity."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from harness.boards import PROJECT_DIR
+from harness.report import append_results
+
+
+def _check(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "harness.cli", "check", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, env={"PYTHONPATH": str(PROJECT_DIR), "PATH": "/usr/bin:/bin"})
+
+
+def test_check_passes_against_its_own_baseline_and_names_a_lowered_figure(rows, tmp_path):
+    append_results(rows, tmp_path / "results")
+    baseline = tmp_path / "baseline.parquet"
+    written = _check(tmp_path, "--baseline", str(baseline), "--update")
+    assert written.returncode == 0, written.stderr
+    same = _check(tmp_path, "--baseline", str(baseline), "--tolerance", "0")
+    assert same.returncode == 0 and "ok: 3 baseline run(s)" in same.stdout, same.stdout + same.stderr
+
+    table = pd.read_parquet(baseline)
+    lowered = table["run_id"] == "run-demo-ref"
+    table.loc[lowered, "latency_median"] -= 1  # the baseline was one instruction faster
+    table.to_parquet(baseline, index=False)
+    worse = _check(tmp_path, "--baseline", str(baseline), "--tolerance", "0")
+    assert worse.returncode == 1, worse.stdout + worse.stderr
+    line = next(line for line in worse.stdout.splitlines() if "latency_median" in line)
+    assert "run-demo-ref" in line and "regression" in line and "49999" in line.replace(",", "")
+    assert "1 regression(s)" in worse.stdout
+    # a tolerance above the change lets it pass
+    assert _check(tmp_path, "--baseline", str(baseline), "--tolerance", "0.01").returncode == 0
+
+
+def test_check_fails_on_mismatch_accuracy_drop_and_missing_run(rows, tmp_path):
+    append_results(rows[:1], tmp_path / "results")
+    baseline = tmp_path / "baseline.parquet"
+    assert _check(tmp_path, "--baseline", str(baseline), "--update").returncode == 0
+    append_results([{**rows[0].to_record(), "host_mismatches": 2, "accuracy_device": 0.5,
+                     "timestamp": "2026-02-01T00:00:00+00:00", "attempt_id": "later"}], tmp_path / "results")
+    out = _check(tmp_path, "--baseline", str(baseline))
+    assert out.returncode == 1 and "host_mismatches" in out.stdout and "accuracy_device" in out.stdout
+    other = tmp_path / "other"
+    append_results(rows[1:2], other / "results")
+    missing = _check(other, "--baseline", str(baseline))
+    assert missing.returncode == 1 and "not measured" in missing.stdout
+
+
+def test_check_refuses_bad_input_with_one_line(tmp_path):
+    (tmp_path / "results").mkdir()
+    out = _check(tmp_path, "--baseline", str(tmp_path / "nope.parquet"))
+    assert out.returncode == 2 and out.stderr.strip().startswith("error: no results")
+    append_results([{"model": "m", "board": "b", "target": "qemu", "engine": "builtin", "run_id": "r"}],
+                   tmp_path / "results")
+    out = _check(tmp_path, "--baseline", str(tmp_path / "nope.parquet"))
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f"error: baseline {tmp_path / 'nope.parquet'} does not exist (write one with `tinyhil check --update`)"]
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    out = _check(tmp_path, "--baseline", str(bad), "--tolerance", "-1")
+    assert out.returncode == 2 and out.stderr.startswith("error: baseline")
