@@ -49,6 +49,7 @@ class BenchConfig:
     port: str | None = None
     timeout_s: float = 300.0
     build_timeout_s: float = 900.0
+    progress: bool = field(default=True, compare=False)  # a per-run progress bar (off inside a sweep's own)
     seed: int = 0
     out: Path | None = None
     results_dir: Path | None = Path("results")

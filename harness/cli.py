@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -122,7 +123,7 @@ def bench(
 
 @app.command()
 def sweep(
-    models: list[Path] = typer.Argument(..., help=".tflite files or directories of them"),
+    models: list[Path] = typer.Argument(..., help=".tflite files or directories of them, or one experiment .toml"),
     board: list[str] = typer.Option(["mps2_an386"], help="board (repeat for several)"),
     kernels: list[str] = typer.Option(["optimized"], help="optimized | reference (repeat for both)"),
     engine: str = typer.Option("builtin", help="builtin | tflm (tflm: online path, needs TINYHIL_TFLM_DIR)"),
@@ -131,24 +132,39 @@ def sweep(
     samples: int | None = typer.Option(None, help="samples per run"),
     per_layer: bool = typer.Option(False, "--per-layer"),
     shard: str = typer.Option("1/1", help="run only this share of the sweep, e.g. 2/4"),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="runs (builds and emulators) in parallel"),
     resume: bool = typer.Option(True, help="skip runs already measured in the results table (by run_id)"),
     retry_failed: bool = typer.Option(False, "--retry-failed",
                                       help="run again runs that failed for a reason that cannot change"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
-    results: Path = typer.Option(Path("results"), help="results table directory"),
+    results: Path | None = typer.Option(None, help="results table directory (default: results, or the "
+                                        "experiment file's `results`)"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as one JSON list on stdout"),
 ) -> None:
-    """Bench models × boards × kernels; resumable (skips what is measured) and shardable (--shard i/n)."""
+    """Bench models x boards x kernels, or an experiment file; resumable (by run_id), shardable, parallel."""
     from harness.bench import BenchConfig
     from harness.report.console import print_rows
     from harness.sweep import Shard, expand_models, plan, run_sweep
 
-    template = BenchConfig(model=Path("."), board=board[0], target=target, engine=engine, data=data, samples=samples,
-                           per_layer=per_layer, timeout_s=timeout, results_dir=results)
-    configs = plan(expand_models(models), board, kernels, template)
+    shard_spec = Shard.parse(shard)
+    if len(models) == 1 and models[0].suffix == ".toml":
+        from harness.experiment import configurations, load_experiment, run_compression
+
+        exp = load_experiment(models[0])
+        if results is not None:
+            exp = replace(exp, results=results)
+        if exp.compress is not None:
+            console.log(f"compression step of {exp.name}: {exp.compress.recipe or exp.compress.method}")
+            run_compression(exp.compress)
+        configs = configurations(exp, BenchConfig(model=Path("."), board=exp.boards[0]))
+    else:
+        template = BenchConfig(model=Path("."), board=board[0], target=target, engine=engine, data=data,
+                               samples=samples, per_layer=per_layer, timeout_s=timeout,
+                               results_dir=results or Path("results"))
+        configs = plan(expand_models(models), board, kernels, template)
     for cfg in configs:
         cfg.validate()
-    rows = run_sweep(configs, Shard.parse(shard), resume, console, retry_failed=retry_failed)
+    rows = run_sweep(configs, shard_spec, resume, console, retry_failed=retry_failed, jobs=jobs)
     if as_json:
         _print_json(rows)
     elif rows:
@@ -210,21 +226,55 @@ def compress(
 
 @app.command()
 def report(
-    results: Path = typer.Option(Path("results"), help="results table directory"),
-    out: Path | None = typer.Option(None, help="where the plots go (default: the results directory)"),
+    results: list[Path] = typer.Argument(None, help="results directories (shards of one sweep merge into one "
+                                         "table); default: results"),
+    out: Path | None = typer.Option(None, help="where the table and figures go (default: the results directory)"),
 ) -> None:
-    """Plots for papers from the results table: accuracy-latency Pareto, memory, per-layer (PNG + PDF)."""
-    from harness.errors import DataError
-    from harness.report import load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
+    """Paper figures and tables from the results: Pareto, memory split, per-layer, comparison (.tex + .csv)."""
+    from harness.boards import load_board
+    from harness.errors import DataError, UnknownBoardError
+    from harness.report import append_results, load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
+    from harness.report.paper import merge_tables, plot_memory_split, write_comparison
+    from harness.report.store import load_samples_table
 
-    table = load_results(results)
+    dirs = results or [Path("results")]
+    missing = [d for d in dirs if not d.is_dir()]
+    if missing:
+        raise DataError(f"no results directory {missing[0]}")
+    table = merge_tables([load_results(d) for d in dirs])
     if table.empty:
-        raise DataError(f"no results in {results}: run `tinyhil bench` or `tinyhil demo` first")
-    out = out or results
-    Console().print(summary_table(table))
+        raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
+    out = out or dirs[0]
+    if len(dirs) > 1:  # the merged table, as one full run would have written it
+        samples = pd_concat([load_samples_table(d) for d in dirs], key="attempt_id")
+        append_results([], out)  # creates the store
+        merged = merge_tables([load_results(out), table])
+        from harness.report.store import write_tables
+
+        write_tables(merged, out, samples)
+        Console().print(f"merged {len(dirs)} tables: {len(merged)} rows in {out}")
+    Console(width=200).print(summary_table(table))
+    limits = {}
+    for board in table["board"].dropna().unique():
+        try:
+            b = load_board(str(board))
+            limits[str(board)] = (b.flash_bytes, b.ram_bytes)
+        except UnknownBoardError:
+            pass  # a board file not in this checkout: no limit line
     for name, plot in (("pareto", plot_pareto), ("memory", plot_memory), ("per_layer", plot_per_layer)):
         png, pdf = plot(table, out / name)
         Console().print(f"{name}: {png} and {pdf}")
+    png, pdf = plot_memory_split(table, out / "memory_split", limits)
+    Console().print(f"memory_split: {png} and {pdf}")
+    csv, tex = write_comparison(table, out / "comparison")
+    Console().print(f"comparison: {csv} and {tex}")
+
+
+def pd_concat(frames, key: str):
+    import pandas as pd
+
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True).drop_duplicates([key, "sample"]) if frames else pd.DataFrame()
 
 
 @app.command()

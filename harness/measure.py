@@ -139,6 +139,9 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
 
 
 def _run_samples(device: Device, n: int, cfg, console: Console, received: Received) -> None:
+    if not getattr(cfg, "progress", True):
+        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=received.samples.append)
+        return
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:

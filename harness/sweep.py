@@ -9,11 +9,13 @@ to one table (the store locks it).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.bench import BenchConfig, run_bench, run_identity
 from harness.errors import DataError
@@ -77,14 +79,17 @@ def _history(results_dir: Path | None) -> tuple[set[str], set[str]]:
 
 
 def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: Console,
-              retry_failed: bool = False, on_done=None) -> list[dict]:
-    """Run this shard's configurations; a failing one is recorded and the sweep goes on (any
-    exception: its row is stored by run_bench); an interruption stops the sweep after its row."""
+              retry_failed: bool = False, jobs: int = 1) -> list[dict]:
+    """Run this shard's configurations, `jobs` at a time, under one progress bar over the sweep.
+    A failing run is recorded (any exception: run_bench stores its row) and the sweep goes on; an
+    interruption stops it after the rows of the runs in progress are stored."""
+    if jobs < 1:
+        raise DataError(f"--jobs must be >= 1, got {jobs}")
     mine = shard.take(configs)
     done, permanent = _history(configs[0].results_dir) if resume and configs else (set(), set())
-    rows = []
-    for number, cfg in enumerate(mine, 1):
-        label = f"[{number}/{len(mine)}] {Path(cfg.model).name} on {cfg.board} ({cfg.engine}, {cfg.kernels})"
+    todo = []
+    for cfg in mine:
+        label = f"{Path(cfg.model).name} on {cfg.board}/{cfg.target} ({cfg.engine}, {cfg.kernels})"
         identity = run_identity(cfg)[0]["run_id"] if done or permanent else None
         if identity in done:
             console.log(f"{escape(label)}: run {identity} already in the results table, skipped")
@@ -92,12 +97,31 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
             console.log(f"{escape(label)}: run {identity} failed before for a reason that cannot change; "
                         "skipped (--retry-failed runs it again)")
         else:
+            todo.append((label, replace(cfg, progress=False)))
+    columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("sweep", total=len(todo))
+
+        def one(item: tuple[str, BenchConfig]) -> dict:
+            label, cfg = item
             console.log(escape(label))
             try:
-                rows.append(run_bench(cfg, console=console))
+                row = run_bench(cfg, console=console)
+                console.log(f"{escape(label)}: [green]ok[/green]")
+                return row
             except Exception as e:  # run_bench has stored the failed row; keep sweeping
                 console.log(f"{escape(label)}: [red]failed[/red]: {escape(f'{type(e).__name__}: {e}')}")
-                rows.append(getattr(e, "row", {}))
-        if on_done:
-            on_done()
-    return rows
+                return getattr(e, "row", {})
+            finally:
+                progress.advance(task)
+
+        if jobs == 1:
+            return [one(item) for item in todo]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(one, item) for item in todo]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()  # runs not started never start; those running store their rows
+                raise

@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -29,12 +30,24 @@ class CapturedText:
         return "".join(self.by_fd[fd] for fd in sorted(self.by_fd))
 
 
+# A descriptor belongs to the whole process: two threads capturing at once (a sweep with --jobs)
+# would swap each other's output. One capture at a time; re-entrant for nested captures.
+_CAPTURE_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def capture_fds(*fds: int) -> Iterator[CapturedText]:
     """Redirect each descriptor in `fds` to a temporary file for the block, then restore it.
 
     The captured text is available on the yielded object after the block (also when it raised).
+    Captures are serialised across threads.
     """
+    with _CAPTURE_LOCK, _capture(*fds) as captured:
+        yield captured
+
+
+@contextlib.contextmanager
+def _capture(*fds: int) -> Iterator[CapturedText]:
     captured = CapturedText()
     saved: dict[int, int] = {}
     files = {}

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from harness.report.paper import THOUSANDS, series_colour, series_name
 from harness.report.transforms import (
     add_derived,
     latest_runs,
@@ -55,7 +56,11 @@ def plot_pareto(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
     for ax, unit in zip(fig.subplots(1, len(units), squeeze=False)[0], units, strict=True):
         group = runs[runs["unit"] == unit]
         x, xlabel = latency_axis(group, unit)
-        ax.scatter(x, group["accuracy_device"] * 100, color="tab:blue", zorder=3)
+        series = [series_name(r) for _, r in group.iterrows()]
+        for name in dict.fromkeys(series):  # one colour per engine/method, the same in every figure
+            mine = np.array([s == name for s in series], dtype=bool)
+            ax.scatter(x[mine], group["accuracy_device"][mine] * 100, color=series_colour(name), zorder=3, label=name)
+        ax.xaxis.set_major_formatter(THOUSANDS)
         for xi, yi, label in zip(x, group["accuracy_device"] * 100, run_label(group), strict=True):
             ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
         front = group["on_pareto_front"].to_numpy(bool)
@@ -65,6 +70,7 @@ def plot_pareto(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
             order = np.argsort(fx)
             ax.step(fx[order], fy[order], where="post", color="tab:red", zorder=2)
             ax.scatter(fx, fy, s=90, facecolors="none", edgecolors="tab:red", zorder=4, label="Pareto front")
+        if len(group):
             ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("accuracy on device (%)")
@@ -93,6 +99,7 @@ def plot_memory(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
     ax.set_yticks(np.arange(len(runs)) + height * (len(kinds) - 1) / 2, runs, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("memory (KiB)")
+    ax.xaxis.set_major_formatter(THOUSANDS)
     if kinds:
         ax.legend(fontsize=8)
     else:
@@ -120,6 +127,7 @@ def plot_per_layer(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
             ax.set_xlim(0, counts.max() * 1.18)  # room for the per-MAC notes
         unit = rows["unit"].iloc[0] if len(rows) else "count"
         ax.set_xlabel(f"{unit} per inference")
+        ax.xaxis.set_major_formatter(THOUSANDS)
         ax.set_title(run, fontsize=9)
         ax.grid(axis="x", alpha=0.3)
         _annotate_per_mac(ax, rows)

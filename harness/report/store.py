@@ -79,6 +79,19 @@ def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: s
     return table
 
 
+def write_tables(table: pd.DataFrame, results_dir: str | Path, samples: pd.DataFrame | None = None) -> None:
+    """Replace the stored table (and the per-sample table) with these, e.g. merged shards."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with open(results_dir / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = add_derived(normalize(table))
+        _write_atomically(table, results_dir / CSV_NAME, lambda df, p: df.to_csv(p, index=False))
+        _write_atomically(table, results_dir / PARQUET_NAME, lambda df, p: df.to_parquet(p, index=False))
+        if samples is not None and len(samples):
+            _write_atomically(samples, results_dir / SAMPLES_NAME, lambda df, p: df.to_parquet(p, index=False))
+
+
 def load_samples_table(results_dir: str | Path) -> pd.DataFrame:
     """The per-sample companion table (empty when no run stored one)."""
     path = Path(results_dir) / SAMPLES_NAME
