@@ -55,11 +55,17 @@ def latest_runs(df: pd.DataFrame, keys: tuple[str, ...] = RUN_KEYS, *, include_f
 
 
 def run_label(df: pd.DataFrame) -> pd.Series:
-    """Short readable name of each run: `model / engine[-kernels] @ board (target)`."""
+    """Short readable name of each run: `model / engine[-kernels] @ board (target)`. Two runs with
+    the same label (models that share a file name) get the start of their run_id added."""
     kernels = df["kernels"].astype("string").fillna("")
     engine = df["engine"].astype("string").fillna("?") + kernels.map(lambda k: f"-{k}" if k else "")
     where = df["board"].astype("string").fillna("?") + " (" + df["target"].astype("string").fillna("?") + ")"
-    return df["model"].astype("string").fillna("?") + " / " + engine + " @ " + where
+    label = df["model"].astype("string").fillna("?") + " / " + engine + " @ " + where
+    if "run_id" in df.columns:
+        ids = df["run_id"].astype("string")
+        clash = label.groupby(label).transform(lambda g: ids[g.index].nunique(dropna=False) > 1)
+        label = label.where(~clash.astype(bool), label + " [" + ids.str.slice(0, 8).fillna("?") + "]")
+    return label
 
 
 def pareto_front(df: pd.DataFrame, latency: str = "latency_median",

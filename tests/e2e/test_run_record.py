@@ -130,3 +130,25 @@ def test_kws_latency_is_the_same_with_and_without_per_layer(tmp_path, kws_model)
     mine = samples[samples["attempt_id"] == hooked["attempt_id"]]
     assert len(mine) == 2 and mine["host_match"].all()
     assert float(np.median(mine["latency"])) == hooked["latency_median"]
+
+
+def test_experiment_shards_in_parallel_merge_into_one_table(tmp_path, twins):
+    a, b = twins
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f"""[experiment]
+models = ["{a}", "{b}"]
+boards = ["mps2_an386", "netduinoplus2"]
+samples = 2
+""")
+    for i in (1, 2):
+        out = run_cli("sweep", str(experiment), "--shard", f"{i}/2", "--jobs", "2", "--results", f"r{i}",
+                      cwd=tmp_path, timeout=900)
+        assert out.returncode == 0, out.stderr[-2000:]
+    merged = run_cli("report", "r1", "r2", "--out", "merged", cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr[-2000:]
+    table = pd.read_parquet(tmp_path / "merged" / "results.parquet")
+    assert len(table) == 4 and table["run_id"].nunique() == 4 and (table["status"] == "ok").all()
+    assert set(table["board"]) == {"mps2_an386", "netduinoplus2"}
+    for name in ("comparison.tex", "comparison.csv", "memory_split.pdf", "pareto.png"):
+        assert (tmp_path / "merged" / name).is_file()
+    assert len(pd.read_parquet(tmp_path / "merged" / "samples.parquet")) == 8
