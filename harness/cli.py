@@ -229,6 +229,7 @@ def report(
     results: list[Path] = typer.Argument(None, help="results directories (shards of one sweep merge into one "
                                          "table); default: results"),
     out: Path | None = typer.Option(None, help="where the table and figures go (default: the results directory)"),
+    results_option: list[Path] = typer.Option(None, "--results", help="a results directory (same as the arguments)"),
 ) -> None:
     """Paper figures and tables from the results: Pareto, memory split, per-layer, comparison (.tex + .csv)."""
     from harness.boards import load_board
@@ -237,10 +238,11 @@ def report(
     from harness.report.paper import merge_tables, plot_memory_split, write_comparison
     from harness.report.store import load_samples_table
 
-    dirs = results or [Path("results")]
+    dirs = [*(results or []), *(results_option or [])] or [Path("results")]
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
-        raise DataError(f"no results directory {missing[0]}")
+        raise DataError(f"no results in {missing[0]} (no such directory): run `tinyhil bench` or `tinyhil sweep` "
+                        "first")
     table = merge_tables([load_results(d) for d in dirs])
     if table.empty:
         raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
