@@ -47,7 +47,10 @@ def _summary(row: dict) -> Table:
         (f"{unit} per MAC", f"{row['latency_median'] / row['macs']:.2f} ({row['macs']:,} MACs)"),
         ("arena used (device)", f"{row['arena_bytes']:,} B (TFLM: {row['tflm_arena_bytes']:,} B total, "
                                 f"{row['tflm_arena_head_bytes']:,} B activations)"),
-        ("flash / RAM (ELF)", f"{row['flash_bytes']:,} B / {row['ram_bytes']:,} B"),
+        ("model's own footprint (deployable)", f"{row['deploy_flash_bytes']:,} B flash / "
+                                               f"{row['deploy_ram_bytes']:,} B RAM"),
+        ("test firmware (ELF)", f"{row['flash_bytes']:,} B flash / {row['ram_bytes']:,} B RAM, of which the "
+                                f"harness {row['flash_harness_bytes']:,} B / {row['ram_harness_bytes']:,} B"),
         ("accuracy: float / host TFLM / device", f"{row['accuracy_float']:.2%} / {row['accuracy_host']:.2%} / "
                                                  f"{row['accuracy_device']:.2%}"),
         ("outputs differing from host TFLM", f"{row['host_mismatches']} of {row['samples']} samples"),
