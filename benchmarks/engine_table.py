@@ -1,6 +1,7 @@
 """The builtin engine against TFLM + CMSIS-NN on the four MLPerf Tiny models (issues 3 and 11): MACs,
 emulator instructions per MAC of the builtin engine (optimized kernels; `--reference` adds the plain C
-kernels), the same for TFLM, arena against TFLM's activation plan, flash split into code and weights.
+kernels), the same for TFLM, arena against TFLM's activation plan, flash (of it: the engine kernels
+linked in, the model constants).
 
 Models: MLPerf Tiny IC (ResNet-8), KWS (DS-CNN), VWW (MobileNet) and AD (FC autoencoder) from
 ../shared/models or the zoo (`tinyhil zoo fetch mlperf-tiny`), and the demo's digits CNN. Each runs on
@@ -62,7 +63,7 @@ def main() -> None:
           f"{args.samples} random inputs); TFLM = TFLM + CMSIS-NN through --engine tflm"
           + ("" if tflm_available() else " (absent: no TINYHIL_TFLM_DIR tree)"))
     print(f"{'model':<6} {'MACs':>11} {'instr builtin':>14} {'/MAC builtin':>12} {'/MAC ref':>9} {'/MAC TFLM':>10} "
-          f"{'ratio':>6} {'arena':>7} {'TFLM head':>9} {'flash':>8} {'code':>7} {'weights':>8} {'mismatch':>8}")
+          f"{'ratio':>6} {'arena':>7} {'TFLM head':>9} {'flash':>8} {'kernels':>7} {'weights':>8} {'mismatch':>8}")
     for name, runs in rows:
         opt = runs[("optimized", "builtin")]
         ref, tflm = runs.get(("reference", "builtin")), runs.get(("optimized", "tflm"))
@@ -72,7 +73,7 @@ def main() -> None:
         print(f"{name:<6} {opt['macs']:>11,} {opt['latency_median']:>14,.0f} {_per_mac(opt):>12} "
               f"{_per_mac(ref) if args.reference else '-':>9} {_per_mac(tflm):>10} {ratio:>6} "
               f"{opt['arena_bytes']:>7,} {opt['tflm_arena_head_bytes']:>9,} {opt['flash_bytes']:>8,} "
-              f"{opt['flash_code_bytes']:>7,} {opt['flash_weights_bytes']:>8,} {mismatches:>8}")
+              f"{opt.get('flash_kernels_bytes') or 0:>7,} {opt.get('flash_weights_bytes') or 0:>8,} {mismatches:>8}")
 
 
 if __name__ == "__main__":
