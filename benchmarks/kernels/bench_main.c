@@ -53,12 +53,25 @@ static const layer LAYERS[] = {
     {"ic_alt", "conv1x1s2_16to32_32x32_no_scratch", CONV, 32, 32, 16, 32, 1, 1, 2, 2, 1, 1},
     {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
     {"fc_alt", "fc_256to128", FC, 1, 1, 256, 128, 1, 1, 1, 1, 0, 0},
+    /* AD (FC autoencoder), model order */
+    {"ad", "fc_640to128", FC, 1, 1, 640, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to128", FC, 1, 1, 128, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to128", FC, 1, 1, 128, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to128", FC, 1, 1, 128, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to8", FC, 1, 1, 128, 8, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_8to128", FC, 1, 1, 8, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to128", FC, 1, 1, 128, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to128", FC, 1, 1, 128, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to128", FC, 1, 1, 128, 128, 1, 1, 1, 1, 0, 0},
+    {"ad", "fc_128to640", FC, 1, 1, 128, 640, 1, 1, 1, 1, 0, 0},
 };
 
 static int8_t input[32 * 32 * 16];
-static int8_t filter[64 * 3 * 3 * 64];
+static int8_t filter[640 * 128];
+/* FC weights as the code generator lays them out for the optimized kernel (th_fc_pack_s16). */
+static int16_t fc_packed[640 * 128] __attribute__((aligned(4)));
 static int8_t out_ref[32 * 32 * 16], out_opt[32 * 32 * 16];
-static int32_t bias[64], mult[64], shift[64];
+static int32_t bias[640], mult[640], shift[640]; /* per channel, up to AD's 640 outputs */
 /* Big enough for the optimized kernels' scratch contract on every shape above (see the top of
  * opt_conv.c / opt_dwconv.c): conv 2*k_h*k_w*in_c int16, depthwise k_h*k_w*out_c int16. */
 static int16_t scratch[2 * 3 * 3 * 64] __attribute__((aligned(8)));
@@ -127,7 +140,12 @@ static uint64_t run(const layer *l, int opt, int8_t *out) {
   c.act_max = 127;
   uint64_t t0 = 0, t1 = 0;
   if (l->kind == FC) {
-    th_fc_params f = {input, 1, l->in_c, l->out_c, 3, filter, 0, bias, out, -5, mult, shift, 1, -128, 127};
+    th_fc_params f = {input, 1, l->in_c, l->out_c, 3, filter, 0, bias, out, -5, mult, shift, 1, -128, 127, NULL};
+    if (opt) {
+      th_fc_pack_s16(filter, l->out_c, l->in_c, 0, fc_packed);
+      f.packed = fc_packed;
+      f.weights = NULL;
+    }
     t0 = bench_ticks();
     (opt ? th_opt_fc_s8 : th_ref_fc_s8)(&f);
     t1 = bench_ticks();

@@ -157,11 +157,19 @@ static int32_t fc_cases(int32_t n) {
     f.input_offset = rnd_range(-127, 128);
     f.weights_offset = rnd(4) ? 0 : rnd_range(-127, 128);
     f.output_offset = rnd_range(-128, 127);
-    f.act_min = -128;
-    f.act_max = 127;
+    f.act_min = rnd(3) ? -128 : rnd_range(-128, 0);
+    f.act_max = rnd(3) ? 127 : rnd_range(f.act_min, 127);
     f.output = out_ref;
     th_ref_fc_s8(&f);
     f.output = out_opt;
+    th_opt_fc_s8(&f);
+    bad += memcmp(out_ref, out_opt, (size_t)(f.batches * f.out_n)) != 0;
+    /* The packed layout (what the code generator emits), with no int8 weights to fall back on. */
+    static int16_t packed[12 * 70] __attribute__((aligned(4)));
+    th_fc_pack_s16(w_buf, f.out_n, f.in_n, f.weights_offset, packed);
+    f.packed = packed;
+    f.weights = NULL;
+    memset(out_opt, 0x5A, (size_t)(f.batches * f.out_n));
     th_opt_fc_s8(&f);
     bad += memcmp(out_ref, out_opt, (size_t)(f.batches * f.out_n)) != 0;
   }

@@ -52,11 +52,22 @@ typedef struct {
   const int32_t *out_shift;
   int32_t per_channel;
   int32_t act_min, act_max;
+  /* Optional, optimized kernel only: the weights (weights offset added) widened to int16 and laid
+   * out by th_fc_pack_s16 (th_fc_packed_count elements, 4-byte aligned). When given, th_opt_fc_s8
+   * reads no `weights` (which may then be NULL); the reference kernel always reads `weights`. */
+  const int16_t *packed;
 } th_fc_params;
 
 /* Scratch bytes the chosen conv implementation needs (planned into the arena by the harness). */
 int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p);
 int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p);
+
+/* FC weight layout of the optimized kernel (fc_pack.c; harness/codegen/pack.py mirrors it):
+ * rows in blocks of four (rows past out_n are zero), each block the in_n & ~3 inputs in groups of
+ * four as 8 words [r0 (w0,w2)] [r0 (w1,w3)] [r1 ...] [r2 ...] [r3 ...], then the in_n % 4 leftover
+ * values of r0, r1, r2, r3. Every value is the int16 w + weights_offset. */
+int32_t th_fc_packed_count(int32_t out_n, int32_t in_n);
+void th_fc_pack_s16(const int8_t *weights, int32_t out_n, int32_t in_n, int32_t weights_offset, int16_t *dst);
 
 void th_ref_conv2d_s8(const th_conv_params *p);
 void th_ref_dwconv_s8(const th_dwconv_params *p);

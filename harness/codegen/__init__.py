@@ -113,7 +113,7 @@ def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, na
         output_dtype=tout.dtype.name,
         input_bytes=sum(model.tensor(t).nbytes for t in model.inputs),
         output_bytes=sum(model.tensor(t).nbytes for t in model.outputs),
-        weight_bytes=sum(c.nbytes for c in program.consts),
+        weight_bytes=sum(c.nbytes for c in program.consts if c.kernels != "reference"),  # optimized build
         data_bytes=0 if inputs is None else int(inputs.nbytes),
         n_inputs=0 if inputs is None else int(inputs.shape[0]),
         folded_ops=program.folded_ops,

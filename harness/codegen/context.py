@@ -27,6 +27,9 @@ class ConstArray:
     name: str
     ctype: str
     values: np.ndarray  # flat
+    # Kernel set that reads it: None (both), "reference" or "optimized" (a layout only that kernel
+    # reads); model.c compiles it under TH_KERNELS_REFERENCE accordingly.
+    kernels: str | None = None
 
     @property
     def nbytes(self) -> int:
@@ -56,11 +59,11 @@ class LowerContext:
     def value(self, index: int) -> np.ndarray | None:
         return self.values.get(index)
 
-    def const(self, values: np.ndarray, dtype, hint: str) -> str:
-        """Register a flash array; returns its C name."""
+    def const(self, values: np.ndarray, dtype, hint: str, kernels: str | None = None) -> str:
+        """Register a flash array (for both kernel sets, or only `kernels`); returns its C name."""
         arr = np.ascontiguousarray(np.asarray(values).astype(dtype).ravel())
         name = f"k{self.layer}_{hint}"
-        self.consts.append(ConstArray(name, C_TYPES[np.dtype(dtype)], arr))
+        self.consts.append(ConstArray(name, C_TYPES[np.dtype(dtype)], arr, kernels))
         return name
 
     def ptr(self, index: int) -> str:
@@ -86,6 +89,11 @@ def quant_of(t: Tensor) -> tuple[float, int]:
 def c_init(fields: dict) -> str:
     """A designated initializer body: `.a = 1, .b = x`."""
     return ", ".join(f".{k} = {v}" for k, v in fields.items())
+
+
+def by_kernels(reference: str, optimized: str) -> str:
+    """C text that differs between the two kernel sets (model.c is built for one of them)."""
+    return f"#ifdef TH_KERNELS_REFERENCE\n{reference}\n#else\n{optimized}\n#endif"
 
 
 def int_list(values) -> str:

@@ -51,8 +51,13 @@ def render_model_c(program: Program, name: str) -> str:
         f"uint8_t th_arena[{max(program.arena.size, 16)}u + TH_ARENA_GUARD_BYTES] __attribute__((aligned(16)));", "",
     ]
     for const in program.consts:
+        guard = {"reference": "#ifdef TH_KERNELS_REFERENCE", "optimized": "#ifndef TH_KERNELS_REFERENCE"}
+        if const.kernels:
+            out.append(guard[const.kernels])
         out.append(f"static const {const.ctype} {const.name}[{max(const.values.size, 1)}] "
                    f"__attribute__((aligned(4))) = {{\n{_array_body(const.values)}\n}};")
+        if const.kernels:
+            out.append("#endif")
     out.append("\nstatic const th_layer_info th_layers[] = {")
     for layer, m in zip(program.layers, macs, strict=True):
         tname = model.tensor(layer.op.outputs[0]).name

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.codegen.context import LayerCode, LowerContext, c_init, quant_of
+from harness.codegen.context import LayerCode, LowerContext, by_kernels, c_init, quant_of
 from harness.codegen.overlap import channel_aligned_delta, windowed_delta
+from harness.codegen.pack import fc_packed_s16
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
 from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
 from harness.model import Operator
@@ -115,11 +116,12 @@ def lower_fully_connected(ctx: LowerContext, op: Operator) -> LayerCode:
         m, s = per_tensor_conv_multiplier(in_scale, float(tw.quant.scale[0]), out_scale)
         mult, shift = [m], [s]
     act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"), out_scale, out_zp)
+    weights, w_off = ctx.value(op.inputs[1]), -int(tw.quant.zero_point[0])
     f = {
         "input": f"(const int8_t *){ctx.ptr(op.inputs[0])}",
         "batches": batches, "in_n": in_n, "out_n": out_n, "input_offset": -in_zp,
-        "weights": ctx.const(ctx.value(op.inputs[1]), np.int8, "weights"),
-        "weights_offset": -int(tw.quant.zero_point[0]),
+        "weights": "__W__",
+        "weights_offset": w_off,
         "bias": _bias(ctx, op),
         "output": f"(int8_t *){ctx.ptr(op.outputs[0])}",
         "output_offset": out_zp,
@@ -127,4 +129,11 @@ def lower_fully_connected(ctx: LowerContext, op: Operator) -> LayerCode:
         "out_shift": ctx.const(np.array(shift), np.int32, "shift"),
         "per_channel": int(per_channel), "act_min": act_min, "act_max": act_max,
     }
-    return LayerCode(op, f"const th_fc_params p = {{{c_init(f)}}};\nth_fc_s8(&p);")
+    # The reference kernel reads the int8 weights; the optimized one only its packed int16 layout
+    # (harness/codegen/pack.py), so each build holds one copy.
+    ref_w = ctx.const(weights, np.int8, "weights", kernels="reference")
+    packed = ctx.const(fc_packed_s16(weights, w_off), np.int16, "packed", kernels="optimized")
+    init = c_init(f)
+    code = by_kernels(f"const th_fc_params p = {{{init.replace('__W__', ref_w)}, .packed = NULL}};",
+                      f"const th_fc_params p = {{{init.replace('__W__', 'NULL')}, .packed = {packed}}};")
+    return LayerCode(op, f"{code}\nth_fc_s8(&p);")

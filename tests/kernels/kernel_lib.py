@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 ENGINE = Path(__file__).resolve().parents[2] / "firmware" / "engine"
-SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "opt_dwconv.c", "opt_fc.c", "scratch.c")
+SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "opt_dwconv.c", "opt_fc.c", "scratch.c",
+           "fc_pack.c")
 
 _p8 = ctypes.POINTER(ctypes.c_int8)
 _p16 = ctypes.POINTER(ctypes.c_int16)
@@ -46,7 +47,7 @@ class FcParams(ctypes.Structure):
         ("input_offset", ctypes.c_int32), ("weights", _p8), ("weights_offset", ctypes.c_int32),
         ("bias", _p32), ("output", _p8), ("output_offset", ctypes.c_int32),
         ("out_multiplier", _p32), ("out_shift", _p32), ("per_channel", ctypes.c_int32),
-        ("act_min", ctypes.c_int32), ("act_max", ctypes.c_int32),
+        ("act_min", ctypes.c_int32), ("act_max", ctypes.c_int32), ("packed", _p16),
     ]
 
 

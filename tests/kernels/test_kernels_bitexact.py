@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
 
+from harness.codegen.pack import fc_packed_s16
+
 HERE = Path(__file__).resolve().parent
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="host gcc not installed")
@@ -184,12 +186,22 @@ def test_fully_connected_matches_reference(lib):
         )
         params.act_min, params.act_max = _activation(rng)
         outputs = []
-        for kind in ("ref", "opt"):
+        # The code generator's packed int16 layout (harness/codegen/pack.py) must be the C one.
+        packed = fc_packed_s16(weights, params.weights_offset)
+        c_packed = np.zeros(lib.th_fc_packed_count(out_n, in_n), dtype=np.int16)
+        lib.th_fc_pack_s16(ptr(weights, ctypes.c_int8), out_n, in_n, params.weights_offset,
+                           ptr(c_packed, ctypes.c_int16))
+        assert np.array_equal(packed, c_packed), f"case {case}: packed layouts differ"
+        for kind, layout in (("ref", None), ("opt", None), ("opt", packed)):
             out = np.full((batches, out_n), 0x55, dtype=np.int8)
             params.output = ptr(out, ctypes.c_int8)
+            params.packed = ptr(layout, ctypes.c_int16)
+            if layout is not None:
+                params.weights = ctypes.POINTER(ctypes.c_int8)()  # the packed path reads no int8 weights
             getattr(lib, f"th_{kind}_fc_s8")(ctypes.byref(params))
             outputs.append(out)
-        assert np.array_equal(*outputs), f"case {case}: in_n={in_n} out_n={out_n} pc={per_channel}"
+        for got in outputs[1:]:
+            assert np.array_equal(outputs[0], got), f"case {case}: in_n={in_n} out_n={out_n} pc={per_channel}"
 
 
 def test_short_requantization_forms_match_reference(tmp_path):
