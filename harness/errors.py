@@ -43,6 +43,18 @@ class DeviceTimeoutError(DeviceError):
     """The device did not answer in time."""
 
 
+class ProtocolError(DeviceError):
+    """A frame passed its CRC but its contents break the protocol (length, code, order)."""
+
+
+class DeviceResetError(DeviceError):
+    """The device rebooted in the middle of a session (its ready line came again)."""
+
+
+class ProtocolVersionError(DeviceError):
+    """The firmware speaks another protocol version than the harness."""
+
+
 class DataError(TinyhilError):
     """User data (npz, data set) is missing, malformed or does not match the model."""
 

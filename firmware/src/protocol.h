@@ -1,27 +1,39 @@
 /* Framed serial protocol (mirrors harness/protocol/messages.py; docs/ARCHITECTURE.md).
- * Frame: 0xA5 0x5A | type u8 | len u16 LE | payload | crc16-CCITT(type..payload) u16 LE.
- * CRC-16/CCITT-FALSE: polynomial 0x1021, initial value 0xFFFF, no reflection. */
+ * Frame: 0xA5 0x5A | type u8 | seq u8 | len u16 LE | payload | crc32(type..payload) u32 LE.
+ * CRC-32 is the IEEE/zlib one (reflected polynomial 0xEDB88320, initial and final xor 0xFFFFFFFF).
+ *
+ * Every request carries a sequence number; the device acknowledges it at once (ACK, same seq), then
+ * answers with frames of the same seq. A request repeated with the seq, type and CRC of the last
+ * one executed is not run again: the device acknowledges it and re-sends the final reply it sent
+ * (for RUN_FLASH that is RUN_DONE; the host asks for missing samples by index). */
 #ifndef TH_PROTOCOL_H
 #define TH_PROTOCOL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define TH_PROTOCOL_VERSION 2u
+#ifndef TH_PROTOCOL_VERSION
+#define TH_PROTOCOL_VERSION 3u
+#endif
 #define TH_SYNC0 0xA5u
 #define TH_SYNC1 0x5Au
+#define TH_HEADER_BYTES 6u /* sync, type, seq, len */
+#define TH_FRAME_OVERHEAD 10u /* header + CRC-32 */
+#define TH_MAX_PAYLOAD 32768u /* no frame in either direction is longer: a longer length is noise */
 
-/* Host -> device */
+/* Host -> device (bit 7 clear) */
 enum {
   TH_CMD_IDENTIFY = 0x01,
   TH_CMD_MODEL_INFO = 0x02,
   TH_CMD_MEASURE_MEMORY = 0x03,
   TH_CMD_RUN_FLASH = 0x04, /* u32 start, u32 count, u8 flags */
   TH_CMD_RUN_INPUT = 0x05, /* u8 flags, input bytes */
+  TH_CMD_LAYER_INFO = 0x06, /* u32 layer index */
 };
 
-/* Device -> host */
+/* Device -> host (bit 7 set) */
 enum {
+  TH_MSG_ACK = 0x80, /* u8 the acknowledged command type */
   TH_MSG_IDENTITY = 0x81,
   TH_MSG_MODEL_INFO = 0x82,
   TH_MSG_LAYER = 0x83,
@@ -35,17 +47,17 @@ enum {
 #define TH_INDEX_HOST_INPUT 0xFFFFFFFFu
 
 enum {
-  TH_ERR_BAD_CRC = 1,
   TH_ERR_UNKNOWN_COMMAND = 2,
   TH_ERR_BAD_LENGTH = 3,
   TH_ERR_OUT_OF_RANGE = 4,
   TH_ERR_TOO_LARGE = 5,
 };
 
-uint16_t th_crc16_update(uint16_t crc, const void *data, size_t n);
+uint32_t th_crc32_update(uint32_t crc, const void *data, size_t n); /* start with 0, chainable */
 
-/* Sending: begin, put the payload in pieces, end (writes the CRC). */
-void th_frame_begin(uint8_t type, uint16_t len);
+/* Sending: begin, put the payload in pieces, end (writes the CRC). The last frame sent is also
+ * kept in `th_last_frame` when it fits, so a repeated request can be answered without re-running. */
+void th_frame_begin(uint8_t type, uint8_t seq, uint16_t len);
 void th_frame_put(const void *data, size_t n);
 void th_frame_put_u8(uint8_t v);
 void th_frame_put_u16(uint16_t v);
@@ -54,24 +66,46 @@ void th_frame_put_u64(uint64_t v);
 void th_frame_put_str(const char *s); /* u8 length + bytes, truncated at 255 */
 size_t th_str_wire_len(const char *s);
 void th_frame_end(void);
+void th_send_ack(uint8_t seq, uint8_t command);
+void th_send_error(uint8_t seq, uint8_t code, const char *message);
 
-void th_send_error(uint8_t code, const char *message);
+#ifndef TH_LAST_FRAME_MAX
+#define TH_LAST_FRAME_MAX 1024u
+#endif
+/* The bytes of the last frame sent; len 0 when it did not fit. */
+const uint8_t *th_last_frame(size_t *len);
 
-/* Receiving: feed bytes; returns 1 when a complete, CRC-checked frame is in *type/payload/len. */
+/* Receiving. The parser buffers raw bytes from a sync pattern on; a header with an unknown type
+ * or an impossible length, or a frame whose CRC fails, costs one byte: it scans on from the byte
+ * after that sync for the next frame start, so frames after a broken one are never swallowed. A
+ * frame too large for the buffer (but within TH_MAX_PAYLOAD) is counted through and, if its CRC
+ * holds, reported as TH_PARSE_TOO_LARGE. */
 typedef struct {
-  uint8_t state;
-  uint8_t type;
-  uint16_t len;
-  uint32_t got;
-  uint16_t crc, rx_crc;
   uint8_t *buf;
-  uint16_t cap;
+  uint32_t cap;
+  uint32_t n;        /* bytes buffered, from buf[0] */
+  uint32_t consumed; /* bytes of the frame handed out last, dropped at the next call */
+  uint32_t skip_left; /* > 0: counting through an oversized frame */
+  uint32_t skip_pos, skip_crc_rx, skip_crc;
+  uint8_t type, seq;
+  uint16_t len;
+  uint8_t *payload;
+  uint32_t dropped; /* bytes discarded while resynchronising (statistics) */
 } th_frame_parser;
 
-void th_parser_init(th_frame_parser *p, uint8_t *buf, uint16_t cap);
-int th_parser_feed(th_frame_parser *p, uint8_t byte);
+enum { TH_PARSE_NONE = 0, TH_PARSE_FRAME = 1, TH_PARSE_TOO_LARGE = 2 };
 
-/* The application: handle one received command frame. */
-void th_handle_command(uint8_t type, uint8_t *payload, uint16_t len);
+void th_parser_init(th_frame_parser *p, uint8_t *buf, uint32_t cap);
+void th_parser_push(th_frame_parser *p, uint8_t byte);
+/* Call after every push (and until it returns TH_PARSE_NONE): TH_PARSE_FRAME leaves type, seq,
+ * payload and len set until the next call. */
+int th_parser_next(th_frame_parser *p);
+/* The line went quiet in the middle of a frame: give up on that frame start and rescan. */
+void th_parser_expire(th_frame_parser *p);
+int th_parser_pending(const th_frame_parser *p); /* 1 while bytes of an unfinished frame are held */
+
+/* The application: handle one received command frame / one oversized frame. */
+void th_handle_command(uint8_t type, uint8_t seq, uint8_t *payload, uint16_t len, uint8_t *aligned_scratch);
+void th_handle_oversized(uint8_t seq);
 
 #endif

@@ -1,158 +1,104 @@
-"""The host side of the protocol: commands out, replies in, every wait bounded by a timeout."""
+"""The host side of the protocol: the command set over a reliable Link (harness.protocol.link).
+
+`run_flash` keeps every sample that arrived: the samples are numbered, the ones missing at the
+end of a stream are asked for again by index, a device reboot resumes from what is still
+missing, and an error raised during a run carries `partial_samples` (all samples received, in
+index order) so a caller can keep them.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 
-from harness.errors import DeviceError, DeviceTimeoutError
-from harness.protocol.framing import CorruptFrameError, Frame, FrameReader, encode_frame
+from harness.errors import DeviceError, DeviceResetError, ProtocolError
+from harness.protocol.framing import Frame
+from harness.protocol.link import Link, LinkConfig
 from harness.protocol.messages import (
     HOST_INPUT_INDEX,
-    READY_LINE,
     Command,
-    ErrorReply,
     Identity,
     LayerInfo,
     MemoryReport,
     ModelInfo,
     Reply,
+    RunDone,
     Sample,
+    layer_info_payload,
     run_flash_payload,
     run_input_payload,
 )
 from harness.targets.base import Target
 
-TAIL_BYTES = 256  # how much of the received stream an error quotes
-POLL_S = 0.05
-FAULT_MARK = b"TINYHIL FAULT"  # the firmware's fault handler prints this line, then stops
 
-
-def _with_context(error: DeviceError, last_bytes: bytes, log_path) -> DeviceError:
-    error.last_bytes = last_bytes
-    error.log_path = log_path
-    return error
+def _ranges(indices: list[int]) -> list[tuple[int, int]]:
+    """Sorted indices as (start, count) runs."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][0] + runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((i, 1))
+    return runs
 
 
 class Device:
     """Talks to the tinyhil firmware over any Target."""
 
-    def __init__(self, target: Target, *, timeout: float = 10.0) -> None:
+    def __init__(self, target: Target, *, timeout: float = 10.0, link: LinkConfig | None = None,
+                 seed: int | None = None) -> None:
         self.target = target
         self.timeout = timeout
-        self.ready = False
-        self._reader = FrameReader()
-        self._pending = bytearray()  # bytes read while waiting for the ready line
-        self._tail = bytearray()
+        self.link = Link(target, timeout=timeout, config=link, seed=seed)
+        self.identity: Identity | None = None
         self._model_info: ModelInfo | None = None
 
-    # -- low level ---------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self.link.ready
+
     @property
     def last_bytes(self) -> bytes:
-        return bytes(self._tail)
+        return self.link.last_bytes
 
-    def _receive(self, deadline: float) -> bytes:
-        try:
-            chunk = self.target.read(4096, max(0.0, min(POLL_S, deadline - time.monotonic())))
-        except DeviceError as e:  # the target died (QEMU exited, port vanished): say what came last
-            raise _with_context(e, self.last_bytes, self.target.log_path) from None
-        if chunk:
-            self._tail += chunk
-            del self._tail[:-TAIL_BYTES]
-            self._check_fault()
-        return chunk
-
-    def _check_fault(self) -> None:
-        at = self._tail.find(FAULT_MARK)
-        if at < 0 or b"\n" not in self._tail[at:]:
-            return
-        line = self._tail[at:].split(b"\n", 1)[0].decode(errors="replace")
-        log = self.target.log_path
-        raise _with_context(
-            DeviceError(f"the firmware crashed: {line}" + (f"; log: {log}" if log else "")),
-            self.last_bytes,
-            log,
-        )
-
-    def _timeout(self, what: str, timeout: float) -> DeviceTimeoutError:
-        tail = self.last_bytes
-        log = self.target.log_path
-        return _with_context(
-            DeviceTimeoutError(
-                f"no {what} from the {self.target.name} target within {timeout:g} s; "
-                f"last bytes received: {tail[-64:]!r}" + (f"; log: {log}" if log else "")
-            ),
-            tail,
-            log,
-        )
+    @property
+    def stats(self):
+        return self.link.stats
 
     def wait_ready(self, timeout: float | None = None) -> None:
-        """Wait for the firmware's boot line; frames may only be sent after it."""
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        while READY_LINE not in self._pending:
-            if time.monotonic() >= deadline:
-                raise self._timeout("'TINYHIL READY' line", timeout)
-            self._pending += self._receive(deadline)
-        after = self._pending.split(READY_LINE, 1)[1]
-        self._reader.feed(bytes(after))
-        self._pending.clear()
-        self.ready = True
+        self.link.wait_ready(timeout)
 
-    def send(self, command: Command, payload: bytes = b"") -> None:
-        if not self.ready:
-            self.wait_ready()
-        self.target.write(encode_frame(command, payload))
+    def _reset_seen(self) -> None:
+        self.link.stats.resets += 1
+        if self.link.stats.resets > self.link.config.max_resets:
+            raise self.link.error(DeviceError(f"the device rebooted {self.link.stats.resets} times in one session"))
 
-    def receive(self, timeout: float | None = None) -> Frame:
-        """The next frame; an ERROR frame raises DeviceError, a corrupt one CorruptFrameError."""
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+    def _request(self, command: Command, payload: bytes, expect: Reply, timeout: float | None) -> bytes:
         while True:
             try:
-                frame = self._reader.next_frame()
-            except CorruptFrameError as e:
-                raise _with_context(e, self.last_bytes, self.target.log_path) from None
-            if frame is not None:
-                break
-            if time.monotonic() >= deadline:
-                raise self._timeout("reply frame", timeout)
-            self._reader.feed(self._receive(deadline))
-        if frame.type == Reply.ERROR:
-            err = ErrorReply.decode(frame.payload)
-            raise _with_context(
-                DeviceError(f"device reported error {err.code}: {err.message}"),
-                self.last_bytes,
-                self.target.log_path,
-            )
-        return frame
-
-    def _expect(self, reply: Reply, timeout: float | None = None) -> bytes:
-        frame = self.receive(timeout)
-        if frame.type != reply:
-            raise _with_context(
-                DeviceError(f"expected a {reply.name} frame, got type 0x{frame.type:02x}"),
-                self.last_bytes,
-                self.target.log_path,
-            )
-        return frame.payload
+                return self.link.request(command, payload, expect, timeout)
+            except DeviceResetError:
+                self._reset_seen()  # the request was lost with the reboot: ask again
 
     # -- commands ----------------------------------------------------------------------------
     def identify(self, timeout: float | None = None) -> Identity:
-        self.send(Command.IDENTIFY)
-        return Identity.decode(self._expect(Reply.IDENTITY, timeout))
+        """The firmware's identity; a firmware of another protocol version is refused."""
+        self.identity = Identity.decode(self._request(Command.IDENTIFY, b"", Reply.IDENTITY, timeout))
+        return self.identity
 
     def model_info(self, timeout: float | None = None) -> ModelInfo:
-        self.send(Command.MODEL_INFO)
-        info = ModelInfo.decode(self._expect(Reply.MODEL_INFO, timeout))
-        layers = tuple(LayerInfo.decode(self._expect(Reply.LAYER, timeout)) for _ in range(info.n_layers))
-        self._model_info = dataclasses.replace(info, layers=layers)
+        info = ModelInfo.decode(self._request(Command.MODEL_INFO, b"", Reply.MODEL_INFO, timeout))
+        layers = []
+        for i in range(info.n_layers):
+            layer = LayerInfo.decode(self._request(Command.LAYER_INFO, layer_info_payload(i), Reply.LAYER, timeout))
+            if layer.index != i:
+                raise self.link.error(ProtocolError(f"asked for layer {i}, got layer {layer.index}"))
+            layers.append(layer)
+        self._model_info = dataclasses.replace(info, layers=tuple(layers))
         return self._model_info
 
     def measure_memory(self, timeout: float | None = None) -> MemoryReport:
-        self.send(Command.MEASURE_MEMORY)
-        return MemoryReport.decode(self._expect(Reply.MEMORY, timeout))
+        return MemoryReport.decode(self._request(Command.MEASURE_MEMORY, b"", Reply.MEMORY, timeout))
 
     def run_flash(
         self,
@@ -163,29 +109,73 @@ class Device:
         timeout: float | None = None,
         on_sample: Callable[[Sample], None] | None = None,
     ) -> list[Sample]:
-        """Run the samples compiled into flash; `timeout` bounds the wait for each next sample."""
-        self.send(Command.RUN_FLASH, run_flash_payload(start, count, per_layer))
-        samples = []
-        for expected in range(start, start + count):
-            sample = Sample.decode(self._expect(Reply.SAMPLE, timeout))
-            if sample.index != expected:
-                raise _with_context(
-                    DeviceError(f"sample {sample.index} arrived where {expected} was expected"),
-                    self.last_bytes,
-                    self.target.log_path,
-                )
-            samples.append(sample)
-            if on_sample:
-                on_sample(sample)
-        done = self._expect(Reply.RUN_DONE, timeout)
-        if int.from_bytes(done[:4], "little") != count:
-            raise DeviceError(f"device ran {int.from_bytes(done[:4], 'little')} samples, not {count}")
-        return samples
+        """Run the samples compiled into flash; `timeout` bounds the wait for each next sample.
+
+        Returns one Sample per index, in order. On failure the raised DeviceError carries
+        `partial_samples`: every sample that did arrive."""
+        got: dict[int, Sample] = {}
+        rounds = 0
+        try:
+            while missing := [i for i in range(start, start + count) if i not in got]:
+                if rounds >= self.link.config.sample_rounds:
+                    shown = ", ".join(map(str, missing[:8])) + (" ..." if len(missing) > 8 else "")
+                    raise self.link.error(DeviceError(
+                        f"{len(missing)} of {count} samples still missing after {rounds} requests each: {shown}"))
+                rounds += 1
+                for first, n in _ranges(missing):
+                    try:
+                        self._stream(first, n, per_layer, timeout, got, on_sample)
+                    except DeviceResetError:
+                        self._reset_seen()  # resume with what is still missing
+                        rounds -= 1
+                        break
+        except DeviceError as e:
+            e.partial_samples = [got[i] for i in sorted(got)]
+            raise
+        return [got[i] for i in range(start, start + count)]
+
+    def _stream(self, first: int, n: int, per_layer: bool, timeout: float | None, got: dict[int, Sample],
+                on_sample: Callable[[Sample], None] | None) -> None:
+        info = self._model_info
+        out_bytes = info.output_bytes if info else None
+        n_layers = (info.n_layers if per_layer else 0) if info else None
+
+        def take(frame: Frame) -> bool:
+            if frame.type == Reply.SAMPLE:
+                sample = Sample.decode(frame.payload, out_bytes, n_layers)
+                if not first <= sample.index < first + n:
+                    raise self.link.error(ProtocolError(
+                        f"sample {sample.index} arrived for a request of samples {first}..{first + n - 1}"))
+                if sample.index not in got:
+                    got[sample.index] = sample
+                    if on_sample:
+                        on_sample(sample)
+                return False
+            if frame.type == Reply.RUN_DONE:
+                done = RunDone.decode(frame.payload)
+                if (done.start, done.count) != (first, n):
+                    raise self.link.error(ProtocolError(
+                        f"RUN_DONE for samples {done.start}+{done.count}, asked {first}+{n}"))
+                return True
+            raise self.link.error(ProtocolError(f"unexpected frame type 0x{frame.type:02x} during RUN_FLASH"))
+
+        self.link.exchange(Command.RUN_FLASH, run_flash_payload(first, n, per_layer), take, timeout)
 
     def run_input(self, data: bytes, per_layer: bool = False, *, timeout: float | None = None) -> Sample:
         """Send one input (the model's own dtype, raw bytes) and run it."""
-        self.send(Command.RUN_INPUT, run_input_payload(data, per_layer))
-        sample = Sample.decode(self._expect(Reply.SAMPLE, timeout))
+        payload = run_input_payload(data, per_layer)
+        if self.identity and len(payload) > self.identity.rx_max:
+            raise DeviceError(f"an input of {len(data)} bytes does not fit the firmware's "
+                              f"{self.identity.rx_max}-byte receive buffer (TH_RX_MAX)")
+        info = self._model_info
+        while True:
+            try:
+                reply = self.link.request(Command.RUN_INPUT, payload, Reply.SAMPLE, timeout)
+                break
+            except DeviceResetError:
+                self._reset_seen()
+        n_layers = (info.n_layers if per_layer else 0) if info else None
+        sample = Sample.decode(reply, info.output_bytes if info else None, n_layers)
         if sample.index != HOST_INPUT_INDEX:
-            raise DeviceError(f"expected the reply to a host input, got sample {sample.index}")
+            raise ProtocolError(f"expected the reply to a host input, got sample {sample.index}")
         return sample

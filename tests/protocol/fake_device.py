@@ -13,6 +13,7 @@ import threading
 import tty
 
 from harness.protocol.framing import FrameReader, encode_frame
+from harness.protocol.messages import COMMAND_TYPES
 
 OUTPUT = bytes([3, 1, 4, 1, 5, 9, 2, 6])
 
@@ -26,10 +27,12 @@ class FakeDevice:
     """Serves IDENTIFY, MODEL_INFO, MEASURE_MEMORY, RUN_FLASH, RUN_INPUT like the firmware.
 
     mode: "ok"; "silent" (never says anything); "mute" (ready line, then never answers);
-    "corrupt" (flips a payload byte of every reply)."""
+    "corrupt" (flips a payload byte of every reply). `version`: the protocol version it claims."""
 
-    def __init__(self, mode: str = "ok", boot_noise: bytes = b"") -> None:
+    def __init__(self, mode: str = "ok", boot_noise: bytes = b"", version: int = 3) -> None:
         self.mode = mode
+        self.version = version
+        self._seq = 0
         self.master, slave = os.openpty()
         tty.setraw(slave)
         self.slave_name = os.ttyname(slave)
@@ -54,14 +57,14 @@ class FakeDevice:
         os.close(self._slave)
 
     def _send(self, frame_type: int, payload: bytes) -> None:
-        frame = bytearray(encode_frame(frame_type, payload))
-        if self.mode == "corrupt" and payload:
-            frame[5] ^= 0xFF
+        frame = bytearray(encode_frame(frame_type, self._seq, payload))
+        if self.mode == "corrupt" and frame_type != 0x80:
+            frame[6] ^= 0xFF
         os.write(self.master, bytes(frame))
 
     def _serve(self) -> None:
         os.write(self.master, self._boot)
-        reader = FrameReader()
+        reader = FrameReader(types=COMMAND_TYPES)
         while not self._stop.is_set():
             ready, _, _ = select.select([self.master], [], [], 0.05)
             if not ready:
@@ -70,16 +73,22 @@ class FakeDevice:
             while (frame := reader.next_frame()) is not None:
                 self.received.append((frame.type, frame.payload))
                 if self.mode in ("ok", "corrupt"):
+                    self._seq = frame.seq
+                    self._send(0x80, bytes([frame.type]))
                     self._answer(frame.type, frame.payload)
 
     def _answer(self, command: int, payload: bytes) -> None:
         if command == 0x01:
-            self._send(0x81, struct.pack("<HIII", 2, 168_000_000, 168_000_000, 2) + s("fake-fw") + s("netduinoplus2")
+            self._send(0x81, struct.pack("<HIIII", self.version, 168_000_000, 168_000_000, 2, 4086)
+                       + s("fake-fw") + s("netduinoplus2")
                        + s("builtin") + s("reference") + s("dwt_cyccnt") + s("gcc 12"))
         elif command == 0x02:
             self._send(0x82, struct.pack("<IIBBIIIIII", 16, 8, 1, 1, 64, 2, 128, 5, 4096, 256) + s("fake"))
-            self._send(0x83, struct.pack("<II", 0, 128) + s("FULLY_CONNECTED") + s("dense"))
-            self._send(0x83, struct.pack("<II", 1, 0) + s("RELU") + s("relu"))
+        elif command == 0x06:
+            (index,) = struct.unpack("<I", payload)
+            layers = [(128, "FULLY_CONNECTED", "dense"), (0, "RELU", "relu")]
+            macs, op, name = layers[index]
+            self._send(0x83, struct.pack("<II", index, macs) + s(op) + s(name))
         elif command == 0x03:
             self._send(0x84, struct.pack("<IIIIIII", 64, 8, 40, 8192, 1000, 256, 256))
         elif command == 0x04:
@@ -91,7 +100,7 @@ class FakeDevice:
                 layers = (700 + i, 300) if flags & 1 else ()
                 self._send(0x85, struct.pack("<IQQH", i, 1000 + i, sum(layers), len(layers))
                            + b"".join(struct.pack("<Q", c) for c in layers) + OUTPUT)
-            self._send(0x86, struct.pack("<I", count))
+            self._send(0x86, struct.pack("<II", start, count))
         elif command == 0x05:
             self._send(0x85, struct.pack("<IQQH", 0xFFFFFFFF, 777, 0, 0) + bytes(reversed(payload[1:9])))
         else:

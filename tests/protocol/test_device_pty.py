@@ -5,8 +5,8 @@ import time
 import pytest
 from fake_device import OUTPUT, FakeDevice
 
-from harness.errors import DeviceError, DeviceTimeoutError
-from harness.protocol import CorruptFrameError, Device
+from harness.errors import DeviceError, DeviceTimeoutError, ProtocolVersionError
+from harness.protocol import CorruptFrameError, Device, LinkConfig
 from harness.targets import SerialTarget
 
 
@@ -30,6 +30,8 @@ def test_commands_round_trip():
         assert one.count == 777 and one.output == bytes(range(8))[::-1]
         assert fake.received[-1] == (0x05, b"\x00" + bytes(range(16)))
         assert fake.received[-2] == (0x04, (1).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"\x01")
+        assert dev.stats.retransmissions == 0 and fake.received[:4] == [
+            (0x01, b""), (0x02, b""), (0x06, bytes(4)), (0x06, b"\x01" + bytes(3))]
 
 
 def test_device_error_frame_raises():
@@ -49,20 +51,31 @@ def test_silent_device_times_out_with_last_bytes():
         assert info.value.last_bytes == b"Hard fault!\n"
 
 
-def test_mute_device_times_out_waiting_for_reply():
+def test_mute_device_times_out_after_bounded_retries():
     with FakeDevice("mute") as fake, SerialTarget(fake.slave_name) as target:
         fake.boot()
-        with pytest.raises(DeviceTimeoutError, match="no reply frame"):
-            Device(target, timeout=0.5).identify()
-        assert fake.received == [(0x01, b"")]  # the command did arrive
+        started = time.monotonic()
+        link = LinkConfig(retries=2, ack_timeout_s=0.2)
+        with pytest.raises(DeviceTimeoutError, match="no acknowledgement to IDENTIFY after 3 attempts"):
+            Device(target, timeout=0.5, link=link).identify()
+        assert time.monotonic() - started < 3
+        assert fake.received == [(0x01, b"")] * 3  # the command arrived, three times
+
+
+def test_version_mismatch_is_refused_naming_both():
+    with FakeDevice(version=7) as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        with pytest.raises(ProtocolVersionError, match="protocol version 7, this harness speaks version 3"):
+            Device(target, timeout=5).identify()
 
 
 def test_corrupt_reply_is_detected():
     with FakeDevice("corrupt") as fake, SerialTarget(fake.slave_name) as target:
         fake.boot()
-        with pytest.raises(CorruptFrameError, match="CRC") as info:
-            Device(target, timeout=2).identify()
-        assert info.value.last_bytes.startswith(b"TINYHIL READY\n\xa5\x5a\x81")
+        with pytest.raises(CorruptFrameError, match="IDENTIFY: no intact reply after 3 attempts.*CRC") as info:
+            Device(target, timeout=2, link=LinkConfig(retries=2)).identify()
+        assert b"\xa5\x5a\x81" in info.value.last_bytes
+        assert fake.received == [(0x01, b"")] * 3
 
 
 def test_serial_target_resets_after_opening_and_keeps_a_transcript(tmp_path):
@@ -71,4 +84,4 @@ def test_serial_target_resets_after_opening_and_keeps_a_transcript(tmp_path):
         # the device boots only when "reset", which happens after the port is open
         with SerialTarget(fake.slave_name, log_path=log, reset=fake.boot) as target:
             assert Device(target, timeout=5).identify().board == "netduinoplus2"
-        assert log.read_bytes().startswith(b"TINYHIL READY\n\xa5\x5a\x81")
+        assert log.read_bytes().startswith(b"TINYHIL READY\n\xa5\x5a\x80")  # the ACK first

@@ -8,7 +8,7 @@ from hang_firmware import build_hang_elf
 
 from harness.boards import load_board
 from harness.errors import DeviceError, DeviceTimeoutError, TinyhilError, ToolMissingError
-from harness.protocol import Device
+from harness.protocol import Device, LinkConfig
 from harness.targets import QemuTarget, qemu_version
 
 pytestmark = pytest.mark.skipif(not shutil.which("qemu-system-arm"), reason="qemu-system-arm is not installed")
@@ -39,9 +39,10 @@ def test_firmware_that_never_boots_times_out_with_last_bytes(silent_elf, tmp_pat
 def test_firmware_that_never_answers_times_out(mute_elf, tmp_path):
     with QemuTarget(BOARD, mute_elf, log_dir=tmp_path, max_seconds=30) as target:
         started = time.monotonic()
-        with pytest.raises(DeviceTimeoutError, match="no reply frame"):
-            Device(target, timeout=1.0).model_info()
-        assert time.monotonic() - started < 3
+        link = LinkConfig(retries=3, ack_timeout_s=0.3)
+        with pytest.raises(DeviceTimeoutError, match=r"no acknowledgement to MODEL_INFO after 4 attempts, 0.3\d* s"):
+            Device(target, timeout=1.0, link=link).model_info()
+        assert time.monotonic() - started < 4
 
 
 def test_hard_limit_kills_qemu(silent_elf, tmp_path):
