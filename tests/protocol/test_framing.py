@@ -111,7 +111,7 @@ def test_version_mismatch_names_both_versions():
 
 
 @pytest.mark.parametrize("decode, payload, problem", [
-    (Identity.decode, b"\x02\x00", "too short"),
+    (Identity.decode, b"\x03\x00", "too short"),
     (Identity.decode, IDENTITY + b"\x00", "too many"),
     (Identity.decode, IDENTITY[:-2], "string runs past"),
     (ModelInfo.decode, struct.pack("<IIBBIIIIII", 16, 8, 9, 1, 64, 2, 128, 5, 4096, 256) + b"\x01m", "dtype code 9"),
