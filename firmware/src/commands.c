@@ -271,6 +271,23 @@ void th_handle_command(uint8_t type, uint8_t seq, uint8_t *payload, uint16_t len
   last_request.crc = crc;
 }
 
+int32_t th_command_max_payload(uint8_t type) {
+  switch (type) {
+    case TH_CMD_IDENTIFY:
+    case TH_CMD_MODEL_INFO:
+    case TH_CMD_MEASURE_MEMORY:
+      return 0;
+    case TH_CMD_LAYER_INFO:
+      return 4;
+    case TH_CMD_RUN_FLASH:
+      return 9;
+    case TH_CMD_RUN_INPUT:
+      return (int32_t)TH_MAX_PAYLOAD; /* a wrong length is answered (BAD_LENGTH / TOO_LARGE) */
+    default:
+      return (type & 0x80u) ? -1 : 64; /* an unknown command is answered UNKNOWN_COMMAND */
+  }
+}
+
 void th_handle_oversized(uint8_t seq) {
   cur_seq = seq;
   last_request.valid = 0;

@@ -8,7 +8,7 @@
 #endif
 /* A frame whose next byte is this late is broken (a byte was lost): rescan after it. */
 #ifndef TH_INTERBYTE_MS
-#define TH_INTERBYTE_MS 50u
+#define TH_INTERBYTE_MS 10u
 #endif
 
 static uint8_t rx_buf[TH_RX_MAX] __attribute__((aligned(16)));
@@ -22,7 +22,7 @@ int main(void) {
   th_uart_write(ready, sizeof(ready) - 1);
 
   th_frame_parser parser;
-  th_parser_init(&parser, rx_buf, sizeof(rx_buf));
+  th_parser_init(&parser, rx_buf, sizeof(rx_buf), th_command_max_payload);
   const uint64_t gap_ticks = (uint64_t)th_timer_hz() / 1000u * TH_INTERBYTE_MS;
   uint64_t last_byte = th_timer_now();
   for (;;) {

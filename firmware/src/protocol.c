@@ -109,10 +109,11 @@ void th_send_error(uint8_t seq, uint8_t code, const char *message) {
 }
 
 /* ---- receiving -------------------------------------------------------------------------- */
-void th_parser_init(th_frame_parser *p, uint8_t *buf, uint32_t cap) {
+void th_parser_init(th_frame_parser *p, uint8_t *buf, uint32_t cap, th_payload_limit limit) {
   memset(p, 0, sizeof(*p));
   p->buf = buf;
   p->cap = cap;
+  p->limit = limit;
 }
 
 static void drop(th_frame_parser *p, uint32_t k) {
@@ -171,7 +172,8 @@ int th_parser_next(th_frame_parser *p) {
     if (p->n < TH_HEADER_BYTES) return TH_PARSE_NONE;
     const uint8_t type = p->buf[2];
     const uint32_t len = (uint32_t)p->buf[4] | ((uint32_t)p->buf[5] << 8);
-    if ((type & 0x80u) || len > TH_MAX_PAYLOAD) {
+    const int32_t limit = p->limit ? p->limit(type) : (int32_t)TH_MAX_PAYLOAD;
+    if ((type & 0x80u) || limit < 0 || len > (uint32_t)limit || len > TH_MAX_PAYLOAD) {
       drop(p, 1);
       continue;
     }

@@ -75,14 +75,19 @@ void th_send_error(uint8_t seq, uint8_t code, const char *message);
 /* The bytes of the last frame sent; len 0 when it did not fit. */
 const uint8_t *th_last_frame(size_t *len);
 
-/* Receiving. The parser buffers raw bytes from a sync pattern on; a header with an unknown type
- * or an impossible length, or a frame whose CRC fails, costs one byte: it scans on from the byte
+/* Receiving. The parser buffers raw bytes from a sync pattern on; a header with a type that is no
+ * command or a length above that type's limit (or TH_MAX_PAYLOAD), or a frame whose CRC fails, costs one byte: it scans on from the byte
  * after that sync for the next frame start, so frames after a broken one are never swallowed. A
  * frame too large for the buffer (but within TH_MAX_PAYLOAD) is counted through and, if its CRC
  * holds, reported as TH_PARSE_TOO_LARGE. */
+/* The longest payload a command type may have, or -1 for a type that is no command: a header
+ * claiming more is noise, dropped at once (so a corrupted length never holds the parser). */
+typedef int32_t (*th_payload_limit)(uint8_t type);
+
 typedef struct {
   uint8_t *buf;
   uint32_t cap;
+  th_payload_limit limit;
   uint32_t n;        /* bytes buffered, from buf[0] */
   uint32_t consumed; /* bytes of the frame handed out last, dropped at the next call */
   uint32_t skip_left; /* > 0: counting through an oversized frame */
@@ -95,7 +100,7 @@ typedef struct {
 
 enum { TH_PARSE_NONE = 0, TH_PARSE_FRAME = 1, TH_PARSE_TOO_LARGE = 2 };
 
-void th_parser_init(th_frame_parser *p, uint8_t *buf, uint32_t cap);
+void th_parser_init(th_frame_parser *p, uint8_t *buf, uint32_t cap, th_payload_limit limit);
 void th_parser_push(th_frame_parser *p, uint8_t byte);
 /* Call after every push (and until it returns TH_PARSE_NONE): TH_PARSE_FRAME leaves type, seq,
  * payload and len set until the next call. */
@@ -107,5 +112,6 @@ int th_parser_pending(const th_frame_parser *p); /* 1 while bytes of an unfinish
 /* The application: handle one received command frame / one oversized frame. */
 void th_handle_command(uint8_t type, uint8_t seq, uint8_t *payload, uint16_t len, uint8_t *aligned_scratch);
 void th_handle_oversized(uint8_t seq);
+int32_t th_command_max_payload(uint8_t type); /* the application's th_payload_limit */
 
 #endif

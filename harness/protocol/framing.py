@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from harness.errors import DeviceError
@@ -55,12 +55,15 @@ def encode_frame(frame_type: int, seq: int, payload: bytes = b"") -> bytes:
 class FrameReader:
     """Incremental decoder: feed() bytes, then take frames with next_frame() until it gives None.
 
-    `types`: the frame types this end accepts (others are taken for noise); None accepts any."""
+    `types`: the frame types this end accepts (others are taken for noise); None accepts any.
+    `limits`: the longest payload of some types (others: `max_payload`)."""
 
-    def __init__(self, types: Container[int] | None = None, max_payload: int = MAX_PAYLOAD) -> None:
+    def __init__(self, types: Container[int] | None = None, max_payload: int = MAX_PAYLOAD,
+                 limits: Mapping[int, int] | None = None) -> None:
         self._buf = bytearray()
         self.types = types
         self.max_payload = max_payload
+        self.limits = dict(limits or {})
         self.noise = bytearray()  # the latest bytes that were part of no frame
         self.skipped = 0  # bytes that were part of no frame, in all
         self.corrupt = 0  # frame starts rejected: bad CRC, unexpected type, impossible length
@@ -101,7 +104,7 @@ class FrameReader:
             if len(self._buf) < HEADER_BYTES:
                 return None
             frame_type, seq, length = HEADER.unpack_from(self._buf, len(SYNC))
-            if length > self.max_payload:
+            if length > self.limits.get(frame_type, self.max_payload):
                 self._reject(f"impossible length {length} (type 0x{frame_type:02x})")
                 continue
             if self.types is not None and frame_type not in self.types:

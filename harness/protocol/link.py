@@ -22,7 +22,15 @@ from dataclasses import dataclass
 
 from harness.errors import DeviceError, DeviceResetError, DeviceTimeoutError, ProtocolError
 from harness.protocol.framing import CorruptFrameError, Frame, FrameReader, encode_frame
-from harness.protocol.messages import READY_LINE, REPLY_TYPES, Command, ErrorReply, Reply, decode_ack
+from harness.protocol.messages import (
+    READY_LINE,
+    REPLY_LIMITS,
+    REPLY_TYPES,
+    Command,
+    ErrorReply,
+    Reply,
+    decode_ack,
+)
 from harness.targets.base import Target
 
 TAIL_BYTES = 256  # how much of the received stream an error quotes
@@ -32,11 +40,11 @@ FAULT_MARK = b"TINYHIL FAULT"  # the firmware's fault handler prints this line, 
 
 @dataclass(frozen=True)
 class LinkConfig:
-    retries: int = 8  # resends of one request (same seq) before it fails
-    ack_timeout_s: float = 0.5  # wait for the ACK, on top of the request's transfer time
-    inter_byte_timeout_s: float = 0.3  # a frame whose next byte is this late is broken
+    retries: int = 20  # resends of one request (same seq) before it fails
+    ack_timeout_s: float = 0.3  # wait for the ACK, on top of the request's transfer time
+    inter_byte_timeout_s: float = 0.2  # a frame whose next byte is this late is broken
     rx_bytes_per_s: float = 4000.0  # the slowest device input rate assumed (QEMU takes ~9 KB/s)
-    sample_rounds: int = 10  # requests of one missing sample before the run fails
+    sample_rounds: int = 20  # requests of one missing sample before the run fails
     max_resets: int = 3  # device reboots one session survives
 
 
@@ -67,7 +75,7 @@ class Link:
         self.config = config or LinkConfig()
         self.stats = LinkStats()
         self.ready = False
-        self.reader = FrameReader(types=REPLY_TYPES)
+        self.reader = FrameReader(types=REPLY_TYPES, limits=REPLY_LIMITS)
         self._seq = random.Random(seed).randrange(256)
         self._tail = bytearray()
         self._last_byte = time.monotonic()
@@ -143,9 +151,13 @@ class Link:
                 return None
             self.reader.feed(self.receive(until))
 
-    def quiet_after_corruption(self, corrupt_before: int) -> bool:
-        """A frame arrived broken since `corrupt_before` and nothing more is coming."""
-        return (self.reader.corrupt > corrupt_before and not self.reader.pending
+    def trouble(self) -> int:
+        """A count that grows with every broken frame and every stray byte (a lost sync)."""
+        return self.reader.corrupt + self.reader.skipped
+
+    def quiet_after_trouble(self, trouble_before: int) -> bool:
+        """Something arrived broken since `trouble_before` and nothing more is coming."""
+        return (self.trouble() > trouble_before and not self.reader.pending
                 and time.monotonic() - self._last_byte >= self.config.inter_byte_timeout_s)
 
     # -- requests ----------------------------------------------------------------------------
@@ -183,20 +195,21 @@ class Link:
         self.stats.requests += 1
         attempts, acked = 0, False
         self._write(frame)
-        corrupt_before = self.reader.corrupt
+        trouble_before = self.trouble()
         deadline = time.monotonic() + ack_wait
         while True:
             got = self.poll(min(deadline, time.monotonic() + cfg.inter_byte_timeout_s))
             now = time.monotonic()
             if got is None:
-                if now >= deadline or self.quiet_after_corruption(corrupt_before):
+                if now >= deadline or self.quiet_after_trouble(trouble_before):
                     attempts += 1
                     if attempts > cfg.retries:
                         raise self._gave_up(command, acked, ack_wait, timeout)
                     self.stats.retransmissions += 1
                     self._write(frame)
-                    corrupt_before = self.reader.corrupt
-                    deadline = now + (timeout if acked else ack_wait)
+                    trouble_before = self.trouble()
+                    deadline = now + ack_wait  # every copy of a request is acknowledged
+                    acked = False
                 continue
             if got.seq != seq:
                 continue  # a late reply to an earlier request

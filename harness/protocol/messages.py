@@ -42,6 +42,10 @@ class Reply(IntEnum):
 
 
 REPLY_TYPES = frozenset(int(r) for r in Reply)
+# The longest payload of each reply: a header claiming more is noise (firmware/src/commands.c).
+_STR = 256
+REPLY_LIMITS = {Reply.ACK: 1, Reply.IDENTITY: 2 + 16 + 6 * _STR, Reply.MODEL_INFO: 34 + _STR,
+                Reply.LAYER: 8 + 2 * _STR, Reply.MEMORY: 28, Reply.RUN_DONE: 8, Reply.ERROR: 1 + _STR}
 COMMAND_TYPES = frozenset(int(c) for c in Command)
 
 

@@ -95,6 +95,7 @@ class QemuTarget(Target):
         self._port: serial.SerialBase | None = None
         self._watchdog: threading.Timer | None = None
         self._expired = False
+        self._qmp_port = 0
 
     def command(self, port: int) -> list[str]:
         return [
@@ -102,7 +103,8 @@ class QemuTarget(Target):
             "-icount", "shift=0",
             # a stray semihosting call (bkpt 0xab) must not hang QEMU
             "-semihosting-config", "enable=on,target=native",
-            *(["-serial", f"tcp:127.0.0.1:{port},server=on,wait=on"] if self.serial_mode == "tcp" else
+            *(["-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+               "-qmp", f"tcp:127.0.0.1:{self._qmp_port},server=on,wait=off"] if self.serial_mode == "tcp" else
               ["-serial", "pty", "-S", "-qmp", f"tcp:127.0.0.1:{port},server=on,wait=off"]),
             "-kernel", str(self.elf), *self.extra_args,
         ]  # fmt: skip
@@ -119,6 +121,7 @@ class QemuTarget(Target):
         self.log_path = log_dir / "qemu.log"
         for _attempt in range(3):  # the free port may be taken between probing and binding
             port = _free_port()
+            self._qmp_port = port if self.serial_mode == "pty" else _free_port()
             with open(self.log_path, "ab") as log:
                 log.write(("$ " + " ".join(self.command(port)) + "\n").encode())
                 self._proc = subprocess.Popen(
@@ -173,6 +176,26 @@ class QemuTarget(Target):
                     return False
                 time.sleep(0.05)
         return False
+
+    # -- faults on purpose (tests, benchmarks/faults.py) --------------------------------------
+    def reset(self) -> None:
+        """Reset the emulated board (QMP system_reset): the firmware reboots, the link stays."""
+        with socket.create_connection(("127.0.0.1", self._qmp_port), timeout=self.connect_timeout) as qmp:
+            stream = qmp.makefile("rwb")
+            _qmp_call(stream, None)
+            _qmp_call(stream, "qmp_capabilities")
+            _qmp_call(stream, "system_reset")
+
+    def freeze(self) -> None:
+        """Stop the QEMU process (SIGSTOP), as a hung host or USB bridge would look."""
+        os.killpg(self._proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self._proc.pid, signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Kill QEMU now (SIGKILL), as a crash or a pulled cable would look."""
+        self._kill()
 
     def _expire(self) -> None:
         self._expired = True
