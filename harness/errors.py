@@ -51,7 +51,7 @@ class DeviceResetError(DeviceError):
     """The device rebooted in the middle of a session (its ready line came again)."""
 
 
-class ProtocolVersionError(DeviceError):
+class ProtocolVersionError(ProtocolError):
     """The firmware speaks another protocol version than the harness."""
 
 

@@ -22,7 +22,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "[tinyhil] creating .venv with $($python --version)"
   "$python" -m venv .venv
 fi
-if ! .venv/bin/python -c "import harness, tensorflow, tflite_micro, platformio" 2>/dev/null \
+if ! .venv/bin/python -c "import harness, tensorflow, tflite_micro, platformio, hypothesis" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.tinyhil-installed ]; then
   echo "[tinyhil] pip install -e .[dev] (first time: ~2-3 min, ~2.5 GB with TensorFlow)"
   .venv/bin/pip install -q --upgrade pip

@@ -1,0 +1,21 @@
+"""The firmware's frame parser and command decoder, built for the host with ASan + UBSan, on
+malformed frames (a bounded count here; benchmarks/fuzz.py runs 100k)."""
+
+import pytest
+from fuzz_build import build, compiler, run
+
+
+@pytest.fixture(scope="module")
+def fuzzer(tmp_path_factory):
+    if not compiler():
+        pytest.skip("gcc is not installed (host build of the firmware parser)")
+    return build(tmp_path_factory.mktemp("fuzz") / "fuzz_fw")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_parser_and_commands_survive_malformed_frames(fuzzer, seed):
+    result = run(fuzzer, 5000, seed, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "runtime error" not in result.stderr and "AddressSanitizer" not in result.stderr
+    stats = dict(item.split("=") for item in result.stdout.split())
+    assert int(stats["commands"]) > 100 and int(stats["resyncs"]) > 100  # it did reach the decoder
