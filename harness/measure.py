@@ -7,6 +7,7 @@ into `received` as it arrives, so a failure in a later step still leaves the ear
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +149,8 @@ def _run_samples(device: Device, n: int, cfg, console: Console, received: Receiv
         task = progress.add_task(f"running on {cfg.target}", total=n)
 
         def keep(sample) -> None:
-            received.samples.append(sample)
+            # in index order: on a noisy link a sample asked for again arrives after later ones
+            bisect.insort(received.samples, sample, key=lambda s: s.index)
             progress.advance(task)
 
         device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep)
