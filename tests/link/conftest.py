@@ -5,9 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from link_fw import make_model
-
-N_SAMPLES = 40
+from link_fw import N_SAMPLES, make_model
 
 
 def require_tools() -> None:

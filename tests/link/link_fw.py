@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 FAKE_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "fake_model"
+N_SAMPLES = 40  # flash samples of the link tests' firmware
 
 
 def inputs(n: int) -> np.ndarray:

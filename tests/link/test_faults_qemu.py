@@ -8,8 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import N_SAMPLES
-from link_fw import inputs, reference
+from link_fw import N_SAMPLES, inputs, reference
 
 from harness.errors import DeviceError, DeviceTimeoutError
 from harness.protocol import Device, LinkConfig
