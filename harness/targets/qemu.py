@@ -95,7 +95,9 @@ class QemuTarget(Target):
         self._port: serial.SerialBase | None = None
         self._watchdog: threading.Timer | None = None
         self._expired = False
-        self._qmp_port = 0
+        # QMP (reset) on a private unix socket: a second probed TCP port could race other processes
+        self._qmp_dir: str | None = None
+        self._qmp_path = "qmp.sock"  # made private to each open()
 
     def command(self, port: int) -> list[str]:
         return [
@@ -104,7 +106,7 @@ class QemuTarget(Target):
             # a stray semihosting call (bkpt 0xab) must not hang QEMU
             "-semihosting-config", "enable=on,target=native",
             *(["-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
-               "-qmp", f"tcp:127.0.0.1:{self._qmp_port},server=on,wait=off"] if self.serial_mode == "tcp" else
+               "-qmp", f"unix:{self._qmp_path},server=on,wait=off"] if self.serial_mode == "tcp" else
               ["-serial", "pty", "-S", "-qmp", f"tcp:127.0.0.1:{port},server=on,wait=off"]),
             "-kernel", str(self.elf), *self.extra_args,
         ]  # fmt: skip
@@ -116,12 +118,13 @@ class QemuTarget(Target):
             )
         if not self.elf.is_file():
             raise TinyhilError(f"firmware {self.elf} does not exist")
+        self._qmp_dir = tempfile.mkdtemp(prefix="tinyhil-qmp-")
+        self._qmp_path = os.path.join(self._qmp_dir, "qmp.sock")
         log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="tinyhil-qemu-"))
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / "qemu.log"
         for _attempt in range(3):  # the free port may be taken between probing and binding
             port = _free_port()
-            self._qmp_port = port if self.serial_mode == "pty" else _free_port()
             with open(self.log_path, "ab") as log:
                 log.write(("$ " + " ".join(self.command(port)) + "\n").encode())
                 self._proc = subprocess.Popen(
@@ -180,7 +183,11 @@ class QemuTarget(Target):
     # -- faults on purpose (tests, benchmarks/faults.py) --------------------------------------
     def reset(self) -> None:
         """Reset the emulated board (QMP system_reset): the firmware reboots, the link stays."""
-        with socket.create_connection(("127.0.0.1", self._qmp_port), timeout=self.connect_timeout) as qmp:
+        if self.serial_mode != "tcp":
+            raise TinyhilError("reset() needs the tcp serial mode (its QMP socket)")
+        with socket.socket(socket.AF_UNIX) as qmp:
+            qmp.settimeout(self.connect_timeout)
+            qmp.connect(self._qmp_path)
             stream = qmp.makefile("rwb")
             _qmp_call(stream, None)
             _qmp_call(stream, "qmp_capabilities")
@@ -241,6 +248,9 @@ class QemuTarget(Target):
     def close(self) -> None:
         if self._watchdog:
             self._watchdog.cancel()
+        if self._qmp_dir:
+            shutil.rmtree(self._qmp_dir, ignore_errors=True)
+            self._qmp_dir = None
         if self._port is not None:
             try:
                 self._port.close()
