@@ -140,17 +140,20 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
 
 
 def _run_samples(device: Device, n: int, cfg, console: Console, received: Received) -> None:
-    if not getattr(cfg, "progress", True):
-        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=received.samples.append)
+    def keep(sample) -> None:
+        # in index order: on a noisy link a sample asked for again arrives after later ones
+        bisect.insort(received.samples, sample, key=lambda s: s.index)
+
+    if not getattr(cfg, "progress", True):  # inside a sweep, whose own bar counts runs
+        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep)
         return
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"running on {cfg.target}", total=n)
 
-        def keep(sample) -> None:
-            # in index order: on a noisy link a sample asked for again arrives after later ones
-            bisect.insort(received.samples, sample, key=lambda s: s.index)
+        def keep_and_show(sample) -> None:
+            keep(sample)
             progress.advance(task)
 
-        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep)
+        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep_and_show)
