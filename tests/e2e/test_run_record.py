@@ -152,3 +152,32 @@ samples = 2
     for name in ("comparison.tex", "comparison.csv", "memory_split.pdf", "pareto.png"):
         assert (tmp_path / "merged" / name).is_file()
     assert len(pd.read_parquet(tmp_path / "merged" / "samples.parquet")) == 8
+
+
+def test_samples_that_arrived_before_a_failure_are_kept(tmp_path, twins, monkeypatch):
+    from harness import bench, measure
+    from harness.errors import DeviceError
+
+    real = measure.Device.run_flash
+
+    def lose_the_link_after_two(self, start, count, per_layer=False, *, timeout=None, on_sample=None):
+        arrived = []
+
+        def keep(sample):
+            on_sample(sample)
+            arrived.append(sample)
+            if len(arrived) == 2:
+                raise DeviceError("link lost after two samples")
+
+        return real(self, start, count, per_layer, timeout=timeout, on_sample=keep)
+
+    monkeypatch.setattr(measure.Device, "run_flash", lose_the_link_after_two)
+    cfg = bench.BenchConfig(model=twins[0], board="mps2_an386", samples=4, results_dir=tmp_path / "results",
+                            work_dir=tmp_path / "build")
+    with pytest.raises(DeviceError):
+        bench.run_bench(cfg)
+    row = _table(tmp_path).iloc[-1]
+    assert row["status"] == "failed" and row["samples"] == 4 and row["latency_median"] > 0
+    samples = pd.read_parquet(tmp_path / "results" / "samples.parquet")
+    mine = samples[samples["attempt_id"] == row["attempt_id"]]
+    assert list(mine["sample"]) == [0, 1] and mine["host_match"].all()
