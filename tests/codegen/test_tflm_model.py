@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,8 +185,9 @@ def test_generated_c_compiles_for_cortex_m4(generated, tmp_path):
 def _pio_build(model_dir, tmp_path, **env_vars):
     env = {k: v for k, v in os.environ.items() if k not in ("TINYHIL_TFLM_DIR", "TINYHIL_ENGINE")}
     env.update(TINYHIL_MODEL_DIR=str(model_dir), PLATFORMIO_BUILD_DIR=str(tmp_path / "pio"),
-               PLATFORMIO_SETTING_ENABLE_TELEMETRY="No", **env_vars)
-    return subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "mps2_an386", "-d", REPO],
+               PLATFORMIO_SETTING_ENABLE_TELEMETRY="No", TINYHIL_BOARD="mps2_an386",
+               PLATFORMIO_BOARDS_DIR=str(Path(REPO) / "boards"), **env_vars)
+    return subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "tinyhil", "-d", REPO],
                           capture_output=True, text=True, env=env, timeout=300)
 
 
