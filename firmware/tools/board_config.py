@@ -11,6 +11,8 @@ for the platform's builder (upload command).
 import os
 import sys
 
+from SCons.Subst import Literal
+
 Import("env")  # noqa: F821  (SCons injects Import into extra scripts)
 
 project_dir = env.subst("$PROJECT_DIR")  # noqa: F821
@@ -49,5 +51,6 @@ if not unchanged:  # rewriting an identical file would relink every time
 env.Replace(LDSCRIPT_PATH=ldscript, TINYHIL_BOARD=board)  # noqa: F821
 env.Append(  # noqa: F821
     CPPDEFINES=board_defines(board),
-    LINKFLAGS=["-L", os.path.join(project_dir, "firmware", "ld")],
+    # Literal: one quoted word even when the checkout's path has a space in it.
+    LINKFLAGS=[Literal("-L" + os.path.join(project_dir, "firmware", "ld"))],
 )

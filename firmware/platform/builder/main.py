@@ -10,6 +10,7 @@ import os
 import sys
 
 from SCons.Script import AlwaysBuild, Default, DefaultEnvironment
+from SCons.Subst import Literal
 
 env = DefaultEnvironment()
 platform = env.PioPlatform()
@@ -55,7 +56,9 @@ env.Append(
         "--specs=nano.specs",
         "--specs=nosys.specs",
         "-Wl,--gc-sections",
-        "-Wl,-Map,${BUILD_DIR}/firmware.map",
+        # A Literal reaches the shell as one quoted word: SCons splits plain strings on blanks, so a
+        # build folder with a space in its path would hand the linker half a map path.
+        Literal("-Wl,-Map," + os.path.join(env.subst("$BUILD_DIR"), "firmware.map")),
     ],
     LIBS=["c_nano", "m", "gcc"],
 )
