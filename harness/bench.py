@@ -8,6 +8,7 @@ measured — host reference accuracy, arena figures, ELF sizes — is lost.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -59,6 +60,10 @@ class BenchConfig:
     extra: dict = field(default_factory=dict, compare=False)  # extra columns (e.g. compression sidecar)
 
     def validate(self) -> None:
+        if self.samples is not None and self.samples < 1:
+            raise DataError(f"--samples must be at least 1, got {self.samples}")
+        if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
+            raise TinyhilError(f"--timeout must be a number of seconds > 0, got {self.timeout_s:g}")
         if self.target not in TARGETS:
             raise TinyhilError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
         if self.engine not in ENGINES:

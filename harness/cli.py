@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from harness.errors import Interrupted, TinyhilError
+from harness.output import OutputConsole as Console  # rich's, but nothing cut to 80 columns in a pipe
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__.splitlines()[0]
@@ -52,7 +52,8 @@ def doctor() -> None:
 @app.command()
 def analyze(
     model: Path = typer.Argument(..., help="a .tflite file"),
-    board: str | None = typer.Option(None, help="also check the model fits this board"),
+    board: str | None = typer.Option(None, help="also check the model fits this board (exit 2 if not)"),
+    engine: str = typer.Option("builtin", help="builtin | tflm: the engine whose ops --board checks"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
@@ -60,19 +61,34 @@ def analyze(
     from harness.model.analyze import analyze as analyze_model
     from harness.model.analyze import estimate_fit
 
-    info = analyze_model(load_tflite(model))
-    fit = None
+    tflite = load_tflite(model)
+    info = analyze_model(tflite)
+    fit = refusal = None
     if board:
+        from harness.bench import ENGINES, check_engine_supports
         from harness.boards import load_board
         from harness.build.baseline import harness_baseline
+        from harness.errors import DoesNotFitError, UnsupportedOpsError
 
+        if engine not in ENGINES:
+            raise TinyhilError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         b = load_board(board)
         fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes, baseline=harness_baseline(b))
+        try:  # what `bench` would refuse, named the way it names it
+            check_engine_supports(engine, tflite)
+        except UnsupportedOpsError as e:
+            refusal = e
+        if not fit.fits:
+            refusal = DoesNotFitError(f"{f'{refusal}; and it' if refusal else info.name} does not fit "
+                                      f"{fit.describe()} (estimate before building)")
     if as_json:
         out = info.to_dict()
         if fit:
             out["fit"] = {**fit.__dict__, "fits": fit.fits}
+            out["unsupported_ops"] = getattr(refusal, "ops", [])  # [] too when it only does not fit
         _print_json(out)
+        if refusal is not None:
+            raise refusal
         return
     table = Table(title=f"{info.name}: {info.macs:,} MACs, {info.params:,} params, {info.file_bytes:,} B")
     for col in ("#", "op", "output", "shape", "params", "MACs"):
@@ -86,6 +102,8 @@ def analyze(
                     f"weights {info.weight_bytes:,} B; activation lower bound {info.activation_peak_bytes:,} B")
     if fit:
         Console().print(("fits " if fit.fits else "does NOT fit ") + fit.describe())
+    if refusal is not None:
+        raise refusal
 
 
 @app.command()
@@ -255,7 +273,7 @@ def report(
 
         write_tables(merged, out, samples)
         Console().print(f"merged {len(dirs)} tables: {len(merged)} rows in {out}")
-    Console(width=200).print(summary_table(table))
+    Console().print(summary_table(table))
     limits = {}
     for board in table["board"].dropna().unique():
         try:

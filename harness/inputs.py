@@ -6,6 +6,7 @@ same bytes go to the device and to the host reference.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,33 +47,73 @@ def _fit_shape(x: np.ndarray, shape: tuple[int, ...], path: Path) -> np.ndarray:
     return x.reshape((n, *shape))
 
 
-def load_samples(model: TfliteModel, data: Path | None, samples: int | None, seed: int = 0) -> Samples:
-    inp = model.tensor(model.inputs[0])
-    if data is None:
-        return random_samples(model, samples or DEFAULT_RANDOM_SAMPLES, seed)
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK"
+
+
+def _read_npz(data: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """x (and y) from an .npz, or a DataError saying what the file is instead."""
+    try:
+        with open(data, "rb") as fp:
+            head = fp.read(len(NPY_MAGIC))
+    except OSError as e:
+        raise DataError(f"cannot read {data}: {e.strerror or e}") from e
+    if head.startswith(NPY_MAGIC):
+        raise DataError(f"{data} is a .npy file (one bare array); --data takes an .npz with x (and y labels): "
+                        "np.savez('data.npz', x=x, y=y)")
+    if not head.startswith(ZIP_MAGIC):
+        what = "empty" if not head else "not a zip archive"
+        raise DataError(f"{data} is not an .npz file ({what}); --data takes an .npz with x (and y labels): "
+                        "np.savez('data.npz', x=x, y=y)")
     try:
         with np.load(data, allow_pickle=False) as npz:
             if "x" not in npz:
                 raise DataError(f"{data}: no array named 'x' (found: {', '.join(npz.files) or 'none'})")
-            x, y = npz["x"], (npz["y"] if "y" in npz else None)
-    except (OSError, ValueError) as e:
+            return npz["x"], (npz["y"] if "y" in npz else None)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"cannot read {data} as .npz: {e}") from e
+
+
+def _to_input_dtype(x: np.ndarray, inp: Tensor, data: Path) -> np.ndarray:
+    """The samples in the model input's dtype: float data is quantized for an integer input with
+    quantization parameters (and cast between float widths); anything else is refused."""
+    if np.issubdtype(x.dtype, np.floating):
+        nan, inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
+        if nan or inf:
+            counts = " and ".join(f"{n:,} {what}" for n, what in ((nan, "NaN"), (inf, "inf")) if n)
+            raise DataError(f"{data}: x holds {counts} value(s) among its {x.size:,}; the model cannot "
+                            "take them (they would be quantized or run as garbage): clean the data first")
+    if x.dtype == inp.dtype:
+        return x
+    if np.issubdtype(inp.dtype, np.floating):
+        if np.issubdtype(x.dtype, np.floating):
+            return x.astype(inp.dtype)
+        raise DataError(f"{data}: x is {x.dtype}, the model input is {inp.dtype}: expected floating-point "
+                        f"samples ({inp.dtype}); convert them if they are the values the model takes")
+    if np.issubdtype(x.dtype, np.floating) and inp.quant is not None:
+        return _quantize(x, inp)  # float data for an int8 model: quantize with the input's parameters
+    raise DataError(f"{data}: x is {x.dtype}, the model input is {inp.dtype}: expected {inp.dtype} samples, "
+                    f"or float samples to quantize")
+
+
+def load_samples(model: TfliteModel, data: Path | None, samples: int | None, seed: int = 0) -> Samples:
+    inp = model.tensor(model.inputs[0])
+    if samples is not None and samples < 1:
+        raise DataError(f"--samples must be at least 1, got {samples}")
+    if data is None:
+        return random_samples(model, DEFAULT_RANDOM_SAMPLES if samples is None else samples, seed)
+    x, y = _read_npz(data)
+    x = np.asarray(x)
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise DataError(f"{data}: x holds no samples (shape {tuple(x.shape)}); it needs at least one")
     if samples is not None:
-        if samples < 1:
-            raise DataError(f"--samples must be at least 1, got {samples}")
         x, y = x[:samples], (y[:samples] if y is not None else None)
-    x = _fit_shape(np.asarray(x), inp.shape, data)
+    x = _fit_shape(x, inp.shape, data)
     if y is not None:
         y = np.asarray(y).reshape(-1)
         if y.shape[0] != x.shape[0]:
             raise DataError(f"{data}: {x.shape[0]} samples in x but {y.shape[0]} labels in y")
-    if x.dtype != inp.dtype:
-        if np.issubdtype(x.dtype, np.floating) and np.issubdtype(inp.dtype, np.integer) and inp.quant is not None:
-            x = _quantize(x, inp)  # float data for an int8 model: quantize with the input's parameters
-        elif np.issubdtype(inp.dtype, np.floating):
-            x = x.astype(inp.dtype)
-        else:
-            raise DataError(f"{data}: x is {x.dtype}, the model input is {inp.dtype}")
+    x = _to_input_dtype(x, inp, data)
     return Samples(x=np.ascontiguousarray(x), y=y, source=str(data))
 
 

@@ -47,5 +47,5 @@ def test_bad_npz_names_the_problem(tmp_path, ic_model, arrays, message):
 
 def test_unreadable_npz(tmp_path, ic_model):
     (tmp_path / "d.npz").write_text("nope")
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="is not an .npz file"):
         load_samples(load_tflite(ic_model), tmp_path / "d.npz", None)

@@ -9,6 +9,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from harness.output import OutputConsole
 from harness.report.schema import ResultRow
 from harness.report.store import rows_to_frame
 from harness.report.transforms import add_derived
@@ -17,7 +18,7 @@ from harness.report.transforms import add_derived
 def print_rows(rows: Iterable[ResultRow | Mapping[str, Any]], console: Console | None = None,
                title: str = "tinyhil results") -> None:
     """Print result rows (ResultRow or plain dicts, as the bench returns them) as a summary table."""
-    (console or Console()).print(summary_table(add_derived(rows_to_frame(rows)), title=title))
+    (console or OutputConsole()).print(summary_table(add_derived(rows_to_frame(rows)), title=title))
 
 
 def summary_table(df: pd.DataFrame, title: str = "tinyhil results") -> Table:
