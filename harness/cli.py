@@ -333,6 +333,33 @@ def pd_display():
     return pd.option_context("display.width", 10_000, "display.max_columns", None, "display.max_colwidth", 80)
 
 
+@app.command()
+def sensitivity(
+    model: Path = typer.Argument(..., help="the float Keras model (.keras/.h5), e.g. base.keras of `compress`"),
+    data: str = typer.Option("digits", help="'digits' (scikit-learn) or .npz with x_train,y_train,x_test,y_test"),
+    seed: int = typer.Option(0, help="seed of the digits split (the same as `compress`)"),
+    calibration: int = typer.Option(200, help="calibration samples for int8 (the first training samples)"),
+    out: Path = typer.Option(Path("results/sensitivity"), help="where the CSV, JSON and plot go"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary and the table as one JSON object"),
+) -> None:
+    """Per-layer int8 sensitivity (TF QuantizationDebugger): SNR per layer, accuracy with one layer int8."""
+    from harness.questions.sensitivity import measure_sensitivity, write_outputs
+
+    result = measure_sensitivity(model, data, seed, calibration)
+    paths = write_outputs(result, out)
+    if as_json:
+        _print_json(result.summary() | {"files": paths, "layers": result.table.to_dict(orient="records")})
+        return
+    summary = result.summary()
+    Console().print(f"{result.model} on {result.data} ({result.test_samples} test samples): top-1 keras "
+                    f"{summary['accuracy_keras']:.4f}, float tflite {result.accuracy_float_tflite:.4f}, "
+                    f"int8 {result.accuracy_int8:.4f}, int16x8 {result.accuracy_int16x8:.4f}")
+    shown = result.table.assign(tensor=result.table["tensor"].str.split(";").str[0])
+    typer.echo(shown.drop(columns=["scale", "zero_point"]).to_string(index=False))  # unwrapped, for logs
+    for kind, path in paths.items():
+        Console().print(f"{kind}: {path}")
+
+
 @zoo_app.command("fetch")
 def zoo_fetch(collection: str = typer.Argument("mlperf-tiny")) -> None:
     """Download, verify (sha256) and cache a collection of reference models."""

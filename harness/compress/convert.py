@@ -18,6 +18,7 @@ class Quantization(enum.Enum):
     INT8 = "int8"  # full integer, per-channel weights, calibrated on a representative set
     FLOAT16 = "float16"  # float16 weights, float compute
     DYNAMIC = "dynamic"  # int8 weights, float activations (dynamic-range)
+    INT16X8 = "int16x8"  # int16 activations, int8 weights (the converter's 16x8 mode), calibrated
 
 
 # TFLM cannot prepare these: kernels for dequantized float16 and hybrid ops are absent.
@@ -49,7 +50,7 @@ def to_tflite(model, data: Dataset, options: ConvertOptions) -> bytes:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if q is Quantization.FLOAT16:
             converter.target_spec.supported_types = [tf.float16]
-        if q is Quantization.INT8:
+        if q in (Quantization.INT8, Quantization.INT16X8):
             calibration = data.calibration(options.calibration_samples)
 
             def representative():
@@ -57,10 +58,13 @@ def to_tflite(model, data: Dataset, options: ConvertOptions) -> bytes:
                     yield [sample[np.newaxis].astype(np.float32)]
 
             converter.representative_dataset = representative
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            if options.int8_io:
-                converter.inference_input_type = tf.int8
-                converter.inference_output_type = tf.int8
+            sixteen = q is Quantization.INT16X8
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 if sixteen
+                else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            if options.int8_io:  # integer I/O: int16 tensors for the 16x8 mode
+                converter.inference_input_type = tf.int16 if sixteen else tf.int8
+                converter.inference_output_type = tf.int16 if sixteen else tf.int8
         return converter.convert()
 
 

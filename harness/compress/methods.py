@@ -21,7 +21,7 @@ from .params import (
     PruneParams,
 )
 from .prune import magnitude_prune, prune_2_4, prune_preserving_qat
-from .quantize import float_baseline, ptq_dynamic, ptq_float16, ptq_int8, qat
+from .quantize import float_baseline, ptq_dynamic, ptq_float16, ptq_int8, ptq_int16x8, qat
 from .variant import Candidate
 
 
@@ -120,6 +120,8 @@ for _method in (
     Method("float", "float32 .tflite of the base model", (), lambda j: [float_baseline(j.base)]),
     Method("ptq_int8", "full-integer int8 PTQ, per-channel weights, representative data set", ("io",),
            lambda j: [ptq_int8(j.base, j.settings.int8_io)]),
+    Method("ptq_int16x8", "int16 activations, int8 weights (converter 16x8 mode); builtin engine refuses it",
+           ("io",), lambda j: [ptq_int16x8(j.base, j.settings.int8_io)]),
     Method("ptq_float16", "float16 weights (not deployable on TFLM)", (), lambda j: [ptq_float16(j.base)]),
     Method("ptq_dynamic", "dynamic-range int8 weights (not deployable on TFLM)", (),
            lambda j: [ptq_dynamic(j.base)]),
@@ -152,6 +154,7 @@ RECIPES: dict[str, list[tuple[str, dict]]] = {
     "all": [
         ("float", {}),
         ("ptq_int8", {}),
+        ("ptq_int16x8", {}),
         ("ptq_float16", {}),
         ("ptq_dynamic", {}),
         ("qat", {"learning_rate": 5e-4}),

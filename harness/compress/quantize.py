@@ -20,6 +20,15 @@ def ptq_int8(base, int8_io: bool = True, name: str = "int8_ptq") -> Candidate:
     )
 
 
+def ptq_int16x8(base, int_io: bool = True, name: str = "int16x8_ptq") -> Candidate:
+    """int16 activations with int8 weights (TFLite's experimental 16x8 mode), calibrated like int8.
+    TFLM has int16 kernels for these ops; tinyhil's builtin engine is int8 only and refuses it."""
+    return Candidate(
+        name, "ptq_int16x8", {"io": "int16" if int_io else "float", "per_channel": True},
+        base, ConvertOptions(Quantization.INT16X8, int8_io=int_io), save_keras=False,
+    )
+
+
 def ptq_float16(base, name: str = "float16") -> Candidate:
     return Candidate(name, "ptq_float16", {}, base, ConvertOptions(Quantization.FLOAT16), save_keras=False)
 

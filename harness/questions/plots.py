@@ -1,0 +1,68 @@
+"""Figures of the three questions (PNG + PDF each, every axis with its unit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from harness.report.plots import save_figure
+
+
+def _short(text: str, width: int = 34) -> str:
+    first = str(text).split(";")[0]
+    return first if len(first) <= width else "…" + first[-(width - 1):]
+
+
+def plot_sensitivity(result, out_stem: str | Path) -> tuple[Path, Path]:
+    """Left: each layer's own int8 error as SNR (dB), ranked. Right: top-1 (%) with only that layer int8."""
+    table = result.table
+    labels = [f"{r.rank}. {r.op} {_short(r.tensor)}" for r in table.itertuples()]
+    y = np.arange(len(table))
+    fig = Figure(figsize=(11, 1.4 + 0.38 * max(1, len(table))), layout="constrained")
+    left, right = fig.subplots(1, 2, sharey=True)
+    snr = table["snr_db"].replace([np.inf, -np.inf], np.nan).astype(float)
+    left.barh(y, snr.fillna(0), color="tab:red")
+    left.set_yticks(y, labels, fontsize=8)
+    left.invert_yaxis()
+    left.set_xlabel("per-layer SNR of int8 vs float output (dB; lower = more hurt)")
+    left.grid(axis="x", alpha=0.3)
+    right.barh(y - 0.2, table["accuracy_only_this_int8"] * 100, height=0.4, label="only this layer int8")
+    right.barh(y + 0.2, table["accuracy_all_but_this_int8"] * 100, height=0.4, label="all but this layer int8")
+    for value, style, label in ((result.accuracy_float_tflite, "-", "float"), (result.accuracy_int8, "--", "all int8"),
+                                (result.accuracy_int16x8, ":", "16x8 (int16 act.)")):
+        right.axvline(value * 100, color="k", linestyle=style, linewidth=1, label=f"{label}: {value * 100:.2f} %")
+    low = min(table[["accuracy_only_this_int8", "accuracy_all_but_this_int8"]].min().min(),
+              result.accuracy_int8, result.accuracy_float_tflite) * 100 if len(table) else 0
+    right.set_xlim(max(0.0, low - 2), 100)
+    right.set_xlabel(f"top-1 accuracy on {result.test_samples} test samples, host tf.lite (%)")
+    right.legend(fontsize=7, loc="lower left")
+    right.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"int8 quantization sensitivity per layer: {result.model} ({result.data})")
+    return save_figure(fig, out_stem)
+
+
+def plot_robustness(table: pd.DataFrame, perturbations: list[str], out_stem: str | Path) -> tuple[Path, Path]:
+    """Clean vs perturbed top-1 (%) per variant, measured on the device, as grouped bars."""
+    variants = list(table["variant"])
+    series = ["accuracy_device", *[f"accuracy_{p}" for p in perturbations]]
+    names = ["clean", *perturbations]
+    fig = Figure(figsize=(max(7.0, 0.9 * len(variants) * len(series) / 3 + 2), 4.8), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / len(series)
+    x = np.arange(len(variants))
+    for k, (column, name) in enumerate(zip(series, names, strict=True)):
+        values = pd.to_numeric(table[column], errors="coerce") * 100 if column in table else np.full(len(x), np.nan)
+        ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width=width, label=name)
+    ax.set_xticks(x, variants, rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel("top-1 accuracy on the device (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8, ncol=min(len(series), 5), loc="lower left")
+    ax.grid(axis="y", alpha=0.3)
+    boards = ", ".join(sorted(set(table["board"].astype(str)))) if len(table) else "?"
+    ax.set_title(f"Clean vs perturbed accuracy per variant (device: {boards}; FGSM made on the float model)")
+    if not variants:
+        ax.text(0.5, 0.5, "no device-measured variants", ha="center", va="center", transform=ax.transAxes)
+    return save_figure(fig, out_stem)
