@@ -360,6 +360,34 @@ def sensitivity(
         Console().print(f"{kind}: {path}")
 
 
+@app.command()
+def robustness(
+    variants: Path = typer.Argument(..., help="a `tinyhil compress` output folder (variants.csv, test_data.npz)"),
+    board: str = typer.Option("mps2_an386", help="board name (boards/*.json)"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode"),
+    kernels: str = typer.Option("optimized", help="optimized | reference"),
+    snr: list[float] = typer.Option([20.0, 10.0], help="Gaussian noise SNR in dB (repeat)"),
+    epsilon: list[float] = typer.Option([0.05, 0.1], help="FGSM epsilon in input units (repeat)"),
+    seed: int = typer.Option(0, help="seed of the noise"),
+    timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
+    results: Path = typer.Option(Path("results"), help="results table directory"),
+) -> None:
+    """Device accuracy of every deployable variant on clean, noisy (SNR dB) and FGSM test sets; joined columns."""
+    from harness.bench import BenchConfig
+    from harness.questions.robustness import run_robustness, standard_perturbations
+
+    template = BenchConfig(model=Path("."), board=board, target=target, kernels=kernels, timeout_s=timeout,
+                           results_dir=results)
+    run = run_robustness(variants, template, standard_perturbations(snr, epsilon, seed), console)
+    columns = ["variant", "accuracy_device", *[f"accuracy_{p}" for p in run.perturbations],
+               "host_mismatches", "perturbed_host_mismatches"]
+    typer.echo(run.table.reindex(columns=columns).to_string(index=False))
+    for name, reason in run.refused:
+        typer.echo(f"not measured: {name}: {reason}")
+    for kind, path in run.files.items():
+        Console().print(f"{kind}: {path}")
+
+
 @zoo_app.command("fetch")
 def zoo_fetch(collection: str = typer.Argument("mlperf-tiny")) -> None:
     """Download, verify (sha256) and cache a collection of reference models."""

@@ -59,7 +59,7 @@ def plot_robustness(table: pd.DataFrame, perturbations: list[str], out_stem: str
     ax.set_xticks(x, variants, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("top-1 accuracy on the device (%)")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=8, ncol=min(len(series), 5), loc="lower left")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), title="test set")
     ax.grid(axis="y", alpha=0.3)
     boards = ", ".join(sorted(set(table["board"].astype(str)))) if len(table) else "?"
     ax.set_title(f"Clean vs perturbed accuracy per variant (device: {boards}; FGSM made on the float model)")
