@@ -288,6 +288,13 @@ def report(
     Console().print(f"memory_split: {png} and {pdf}")
     csv, tex = write_comparison(table, out / "comparison")
     Console().print(f"comparison: {csv} and {tex}")
+    if "perturb_clean_run_id" in table.columns and table["perturb_clean_run_id"].notna().any():
+        from harness.questions.plots import plot_robustness
+        from harness.questions.robustness import perturbation_columns, robustness_table
+
+        joined = robustness_table(table)
+        png, pdf = plot_robustness(joined, perturbation_columns(joined), out / "robustness")
+        Console().print(f"robustness: {png} and {pdf}")
 
 
 def pd_concat(frames, key: str):
@@ -386,6 +393,46 @@ def robustness(
         typer.echo(f"not measured: {name}: {reason}")
     for kind, path in run.files.items():
         Console().print(f"{kind}: {path}")
+
+
+@app.command()
+def fit(
+    variants: Path = typer.Argument(..., help="a folder of .tflite variants with test_data.npz (`tinyhil compress`)"),
+    board: str = typer.Option(..., help="board name (boards/*.json): its flash/RAM cap the budget"),
+    flash: float | None = typer.Option(None, help="flash budget in KiB (e.g. 256)"),
+    ram: float | None = typer.Option(None, help="RAM budget in KiB (e.g. 64)"),
+    latency: float | None = typer.Option(None, help="latency budget in the rows' unit (instructions in QEMU); "
+                                                    "ms where the unit is cycles"),
+    footprint: str = typer.Option("deploy", help="deploy (model: deploy_*_bytes) | firmware (whole test ELF)"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode, for variants not measured yet"),
+    kernels: str = typer.Option("optimized", help="optimized | reference"),
+    timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
+    results: Path = typer.Option(Path("results"), help="results table directory"),
+    as_json: bool = typer.Option(False, "--json", help="print the decision and the ranked table as JSON"),
+) -> None:
+    """The most accurate measured variant within the board's (or a tighter) flash/RAM and latency budget."""
+    from harness.bench import BenchConfig
+    from harness.errors import DoesNotFitError
+    from harness.questions.fit import fit_variants
+
+    template = BenchConfig(model=Path("."), board=board, target=target, kernels=kernels, timeout_s=timeout,
+                           results_dir=results)
+    try:
+        table, budget = fit_variants(variants, template, flash, ram, latency, footprint, console)
+    except DoesNotFitError as e:
+        if getattr(e, "table", None) is not None:
+            typer.echo(e.table.drop(columns=["run_id"], errors="ignore").to_string(index=False), err=True)
+        raise
+    chosen = table.iloc[0]
+    if as_json:
+        _print_json({"budget": budget.describe(), "chosen": chosen["variant"],
+                     "table": table.to_dict(orient="records")})
+        return
+    typer.echo(f"budget: {budget.describe()} on {board}")
+    typer.echo(table.drop(columns=["run_id"]).to_string(index=False))
+    typer.echo(f"chosen: {chosen['variant']} (device accuracy {chosen['accuracy_device']:.4f}, "
+               f"{chosen['flash_bytes_budgeted'] / 1024:.1f} KiB flash, {chosen['ram_bytes_budgeted'] / 1024:.1f} KiB "
+               f"RAM, {chosen['latency_median']:,.0f} {chosen['unit']})")
 
 
 @zoo_app.command("fetch")

@@ -22,6 +22,7 @@ from harness.report.transforms import (
     per_layer_long,
     run_label,
     successful,
+    unperturbed,
 )
 
 _MEMORY_LABELS = {
@@ -49,7 +50,7 @@ def latency_axis(group: pd.DataFrame, unit: str) -> tuple[pd.Series, str]:
 
 def plot_pareto(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
     """Accuracy vs latency, one panel per latency unit, Pareto front drawn as a step line."""
-    runs = successful(add_derived(latest_runs(df)))
+    runs = successful(add_derived(latest_runs(unperturbed(df))))
     runs = pareto_front(runs.dropna(subset=["latency_median", "accuracy_device", "unit"]))
     units = sorted(runs["unit"].unique()) or [None]
     fig = Figure(figsize=(6.4 * len(units), 4.8), layout="constrained")
@@ -86,7 +87,7 @@ def plot_pareto(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
 
 def plot_memory(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path]:
     """Flash, RAM, engine arena and TFLM arena per run, as grouped horizontal bars (KiB)."""
-    long = memory_long(latest_runs(df))
+    long = memory_long(latest_runs(unperturbed(df)))
     runs = list(dict.fromkeys(long["run"]))
     kinds = list(dict.fromkeys(long["memory"]))
     fig = Figure(figsize=(8, 1.2 + 0.25 * max(1, len(runs)) * max(2, len(kinds))), layout="constrained")

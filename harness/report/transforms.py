@@ -35,6 +35,14 @@ def successful(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["error"].isna()].copy()
 
 
+def unperturbed(df: pd.DataFrame) -> pd.DataFrame:
+    """Runs on unperturbed inputs: a robustness study's perturbed runs (`perturb_clean_run_id` set) are
+    left out, so they are not drawn as variants of their own."""
+    if "perturb_clean_run_id" not in df.columns:
+        return df.copy()
+    return df[df["perturb_clean_run_id"].isna()].copy()
+
+
 def failed(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["error"].notna()].copy()
 
