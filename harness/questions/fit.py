@@ -146,12 +146,12 @@ def fit_variants(variants_dir: Path, template: BenchConfig, flash_kb: float | No
     variants_dir = Path(variants_dir)
     if not variants_dir.is_dir():
         raise DataError(f"no such variants folder: {variants_dir}")
+    models = expand_models([variants_dir])  # an empty folder: "holds no .tflite files"
     budget = make_budget(load_board(template.board), flash_kb, ram_kb, latency, footprint)
     data = variants_dir / "test_data.npz"
     if not data.is_file():
         raise DataError(f"{variants_dir}: no test_data.npz with labels (written by `tinyhil compress`): "
                         "ranking by accuracy needs labelled test data")
-    models = expand_models([variants_dir])
     configs = plan(models, [template.board], [template.kernels], replace(template, data=data))
     for cfg in configs:
         cfg.validate()

@@ -54,3 +54,18 @@ def test_qat_int8(base, digits, tune, make, int8_record):
     assert record.method == "qat" and record.deployable
     assert record.accuracy_tflite >= int8_record.accuracy_tflite - 0.03
     assert record.tflite_bytes < 60_000
+
+
+def test_int16x8_variant_host_accuracy_and_refused_by_builtin_engine_by_name(base, make, int8_record):
+    from harness.codegen import check_supported
+    from harness.compress.quantize import ptq_int16x8
+    from harness.errors import UnsupportedOpsError
+    from harness.model import load_tflite
+
+    record = make(ptq_int16x8(base))
+    model = load_tflite(record.tflite_path)
+    assert model.tensor(model.inputs[0]).dtype == np.int16
+    assert record.accuracy_tflite >= int8_record.accuracy_tflite - 0.01  # 16-bit activations lose no more
+    assert record.deployable and record.accuracy_tflm == pytest.approx(record.accuracy_tflite, abs=0.01)
+    with pytest.raises(UnsupportedOpsError, match=r"CONV_2D \(int16 activations"):
+        check_supported(model)
