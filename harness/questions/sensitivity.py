@@ -12,8 +12,10 @@ Measured with TensorFlow's `tf.lite.experimental.QuantizationDebugger` (TF 2.21)
   with every layer int8 except that one (`denylisted_nodes` = that layer) — top-1 on the host
   interpreter (tf.lite), float I/O.
 
-Layers are ranked by `snr_db`, lowest (most hurt) first. The 16x8 variant (int16 activations, int8
-weights) is converted too, for its host accuracy beside float and int8.
+Layers are ranked by the task-level harm first — accuracy with only that layer int8, lowest first —
+then by `snr_db`, lowest first (on a model int8 does not hurt, the accuracies tie and the SNR ranks).
+The 16x8 variant (int16 activations, int8 weights) is converted too, for its host accuracy beside
+float and int8.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ def layer_table(rows: list[dict], only: list[float], all_but: list[float]) -> pd
     table = pd.DataFrame.from_records(records)
     if table.empty:
         return pd.DataFrame(columns=COLUMNS)
-    table = table.sort_values(["snr_db", "layer"], kind="stable").reset_index(drop=True)
+    table = table.sort_values(["accuracy_only_this_int8", "snr_db", "layer"], kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table[COLUMNS]
 
