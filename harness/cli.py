@@ -284,9 +284,12 @@ def report(
     for name, plot in (("pareto", plot_pareto), ("memory", plot_memory), ("per_layer", plot_per_layer)):
         png, pdf = plot(table, out / name)
         Console().print(f"{name}: {png} and {pdf}")
-    png, pdf = plot_memory_split(table, out / "memory_split", limits)
+    from harness.report.transforms import unperturbed
+
+    # A robustness study's perturbed runs are drawn in their own figure, not as variants here.
+    png, pdf = plot_memory_split(unperturbed(table), out / "memory_split", limits)
     Console().print(f"memory_split: {png} and {pdf}")
-    csv, tex = write_comparison(table, out / "comparison")
+    csv, tex = write_comparison(unperturbed(table), out / "comparison")
     Console().print(f"comparison: {csv} and {tex}")
     if "perturb_clean_run_id" in table.columns and table["perturb_clean_run_id"].notna().any():
         from harness.questions.plots import plot_robustness
