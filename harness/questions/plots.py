@@ -16,6 +16,16 @@ def _short(text: str, width: int = 34) -> str:
     return first if len(first) <= width else "…" + first[-(width - 1):]
 
 
+def _perturbation_label(name: str) -> str:
+    """`noise_20db` → `Gaussian noise, SNR 20 dB`; `fgsm_0.05` → `FGSM, ε = 0.05 (input units)`."""
+    kind, _, value = name.partition("_")
+    if kind == "noise" and value.endswith("db"):
+        return f"Gaussian noise, SNR {value[:-2]} dB"
+    if kind == "fgsm":
+        return f"FGSM, ε = {value} (input units)"
+    return name
+
+
 def plot_sensitivity(result, out_stem: str | Path) -> tuple[Path, Path]:
     """Left: each layer's own int8 error as SNR (dB), ranked. Right: top-1 (%) with only that layer int8."""
     table = result.table
@@ -53,7 +63,7 @@ def plot_robustness(table: pd.DataFrame, perturbations: list[str], out_stem: str
     """Clean vs perturbed top-1 (%) per variant, measured on the device, as grouped bars."""
     variants = list(table["variant"])
     series = ["accuracy_device", *[f"accuracy_{p}" for p in perturbations]]
-    names = ["clean", *perturbations]
+    names = ["clean", *[_perturbation_label(p) for p in perturbations]]
     fig = Figure(figsize=(max(7.0, 0.9 * len(variants) * len(series) / 3 + 2), 4.8), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / len(series)
