@@ -416,7 +416,7 @@ def fit(
     """The most accurate measured variant within the board's (or a tighter) flash/RAM and latency budget."""
     from harness.bench import BenchConfig
     from harness.errors import DoesNotFitError
-    from harness.questions.fit import fit_variants
+    from harness.questions.fit import fit_variants, format_decision
 
     template = BenchConfig(model=Path("."), board=board, target=target, kernels=kernels, timeout_s=timeout,
                            results_dir=results)
@@ -424,18 +424,17 @@ def fit(
         table, budget = fit_variants(variants, template, flash, ram, latency, footprint, console)
     except DoesNotFitError as e:
         if getattr(e, "table", None) is not None:
-            typer.echo(e.table.drop(columns=["run_id"], errors="ignore").to_string(index=False), err=True)
+            typer.echo("\n".join(format_decision(e.table, e.budget)), err=True)
         raise
     chosen = table.iloc[0]
     if as_json:
         _print_json({"budget": budget.describe(), "chosen": chosen["variant"],
                      "table": table.to_dict(orient="records")})
         return
-    typer.echo(f"budget: {budget.describe()} on {board}")
-    typer.echo(table.drop(columns=["run_id"]).to_string(index=False))
+    typer.echo("\n".join(format_decision(table, budget)))
     typer.echo(f"chosen: {chosen['variant']} (device accuracy {chosen['accuracy_device']:.4f}, "
                f"{chosen['flash_bytes_budgeted'] / 1024:.1f} KiB flash, {chosen['ram_bytes_budgeted'] / 1024:.1f} KiB "
-               f"RAM, {chosen['latency_median']:,.0f} {chosen['unit']})")
+               f"RAM, {chosen['latency_median']:,.0f} {chosen['unit']} per inference, on {board})")
 
 
 @zoo_app.command("fetch")

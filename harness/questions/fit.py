@@ -95,7 +95,7 @@ def decide(rows: dict[str, pd.Series | str], budget: Budget) -> pd.DataFrame:
     records = []
     for variant, row in rows.items():
         if isinstance(row, str):
-            records.append({"variant": variant, "fits": False, "excluded_because": f"not measured: {row}"})
+            records.append({"variant": variant, "fits": False, "excluded_because": f"no successful device run: {row}"})
             continue
         reasons = judge(row, budget)
         records.append({
@@ -159,6 +159,25 @@ def fit_variants(variants_dir: Path, template: BenchConfig, flash_kb: float | No
     table = decide(measured_rows(configs, load_results(template.results_dir)), budget)
     if not table["fits"].any():
         error = DoesNotFitError(f"no variant in {variants_dir} fits {budget.describe()} on {template.board}")
-        error.table = table
+        error.table, error.budget = table, budget
         raise error
     return table, budget
+
+
+def format_decision(table: pd.DataFrame, budget: Budget) -> list[str]:
+    """Plain lines: the ranked candidates (KiB, the rows' latency unit), then each exclusion and why."""
+    lines = [f"budget: {budget.describe()}"]
+    fits = table[table["fits"]]
+    if len(fits):
+        shown = pd.DataFrame({
+            "rank": fits["rank"].astype(int), "variant": fits["variant"],
+            "accuracy_device": fits["accuracy_device"].map("{:.4f}".format),
+            "flash_KiB": (fits["flash_bytes_budgeted"] / KIB).map("{:.1f}".format),
+            "ram_KiB": (fits["ram_bytes_budgeted"] / KIB).map("{:.1f}".format),
+            "latency": fits["latency_median"].map("{:,.0f}".format), "unit": fits["unit"],
+            "host_mismatches": fits["host_mismatches"].astype("Int64"),
+        })
+        lines += ["candidates that fit, most accurate first:", shown.to_string(index=False)]
+    for row in table[~table["fits"]].itertuples():
+        lines.append(f"excluded: {row.variant}: {row.excluded_because}")
+    return lines

@@ -76,7 +76,7 @@ def test_fit_ranks_fitting_variants_by_accuracy_and_says_why_others_are_out():
     assert "flash 300.0 KiB > 256 KiB" in why["big"]
     assert "RAM 70.0 KiB > 64 KiB" in why["wide"]
     assert "latency 9,000,000 instructions > 5,000,000 instructions" in why["slow"]
-    assert why["refused"].startswith("not measured: UnsupportedOpsError")
+    assert why["refused"].startswith("no successful device run: UnsupportedOpsError")
     # The whole test firmware is larger: the same budget then excludes what the model alone fits.
     firmware = decide(rows, Budget(256 * KIB, 64 * KIB, None, footprint="firmware"))
     assert "small" not in set(firmware.loc[firmware["fits"], "variant"])
