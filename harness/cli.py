@@ -273,7 +273,9 @@ def report(
 
         write_tables(merged, out, samples)
         Console().print(f"merged {len(dirs)} tables: {len(merged)} rows in {out}")
-    Console().print(summary_table(table))
+    from harness.report.transforms import unperturbed
+
+    Console().print(summary_table(unperturbed(table)))  # perturbed runs: the robustness table
     limits = {}
     for board in table["board"].dropna().unique():
         try:
@@ -284,8 +286,6 @@ def report(
     for name, plot in (("pareto", plot_pareto), ("memory", plot_memory), ("per_layer", plot_per_layer)):
         png, pdf = plot(table, out / name)
         Console().print(f"{name}: {png} and {pdf}")
-    from harness.report.transforms import unperturbed
-
     # A robustness study's perturbed runs are drawn in their own figure, not as variants here.
     png, pdf = plot_memory_split(unperturbed(table), out / "memory_split", limits)
     Console().print(f"memory_split: {png} and {pdf}")
