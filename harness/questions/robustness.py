@@ -171,8 +171,18 @@ def robustness_table(df: pd.DataFrame, clean_run_ids: list[str] | None = None) -
 
 
 def perturbation_columns(table: pd.DataFrame) -> list[str]:
-    return [c.removeprefix("accuracy_") for c in table.columns
-            if c.startswith(("accuracy_noise_", "accuracy_fgsm_"))]
+    """The perturbation names in the table, mildest first: noise by falling SNR, then FGSM by rising ε."""
+    names = [c.removeprefix("accuracy_") for c in table.columns if c.startswith(("accuracy_noise_", "accuracy_fgsm_"))]
+
+    def mildness(name: str) -> tuple[int, float]:
+        kind, _, value = name.partition("_")
+        try:
+            number = float(value.removesuffix("db"))
+        except ValueError:
+            number = 0.0
+        return (0, -number) if kind == "noise" else (1, number)
+
+    return sorted(names, key=mildness)
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,11 @@ def test_fit_latency_budget_is_ms_for_cycle_counts():
     row = _measured("hw", 0.9, 10 * KIB, 4 * KIB, 168_000, unit="cycles", latency_ms=1.0)
     assert judge(row, Budget(64 * KIB, 64 * KIB, 2.0)) == []
     assert judge(row, Budget(64 * KIB, 64 * KIB, 0.5)) == ["latency 1.000 ms > 0.5 ms"]
+
+
+def test_perturbations_are_listed_mildest_first():
+    from harness.questions.robustness import perturbation_columns
+
+    table = pd.DataFrame(columns=["accuracy_device", "accuracy_fgsm_0.1", "accuracy_noise_10db", "accuracy_fgsm_0.05",
+                                  "accuracy_noise_20db", "accuracy_host"])
+    assert perturbation_columns(table) == ["noise_20db", "noise_10db", "fgsm_0.05", "fgsm_0.1"]
