@@ -14,7 +14,7 @@ REQUIRED = ("variant method params_json accuracy_keras accuracy_tflite tflite_by
             "nonzero_fraction macs deployable seed").split()
 VARIANTS = {"baseline_float", "int8_ptq", "float16", "dynamic_range", "qat_int8", "pruned_50", "pruned_80",
             "sparse_2of4", "pruned_50_qat", "channel_pruned_50", "student_distilled", "student_scratch",
-            "clustered_k16", "low_rank_r8"}
+            "clustered_k16", "low_rank_r8", "int16x8_ptq"}
 
 
 @pytest.fixture(scope="module")
