@@ -24,3 +24,37 @@ def fc_packed_s16(weights: np.ndarray, weights_offset: int) -> np.ndarray:
     groups = groups.transpose(0, 2, 1, 3).reshape(rows // 4, -1)  # block, group, row, lane
     tails = blocks[:, :, n4:].reshape(rows // 4, -1)
     return np.concatenate([groups, tails], axis=1).ravel()
+
+
+SMALL_LIMIT = 1 << 29  # th_dsp.h TH_DSP_SMALL_ACC_LIMIT
+
+
+def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int) -> np.ndarray | None:
+    """CONV_2D's packed layout (th_kernels.h, firmware/engine/conv_pack.c) as int32 words, or None
+    when the layer does not qualify (odd out_c, or a channel outside the short requantization).
+
+    Per pair of output channels: [2*bias c0, 2*bias c1], ceil(K/4) groups of four words (each
+    channel's doubled weights as int16 lanes (w0,w2), (w1,w3), 0 past K), then [mult c0, mult c1,
+    bias_e c0, bias_e c1, e c0, e c1] with e = -shift, bias_e = (1 << (e-1)) + (output_offset << e).
+    """
+    out_c = filt.shape[0]
+    k = int(np.prod(filt.shape[1:]))
+    mult = np.asarray(multiplier, dtype=np.int64).reshape(-1)
+    sh = np.asarray(shift, dtype=np.int64).reshape(-1)
+    b = np.zeros(out_c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
+    if out_c < 2 or out_c % 2 or k < 1 or k * 255 * 128 >= SMALL_LIMIT:
+        return None
+    if np.any(sh > -1) or np.any(sh < -21) or np.any(np.abs(b) >= SMALL_LIMIT):
+        return None
+    groups = -(-k // 4)
+    w = np.zeros((out_c, groups * 4), dtype=np.int64)
+    w[:, :k] = 2 * filt.reshape(out_c, k).astype(np.int64)
+    w = w.reshape(out_c, groups, 4)[..., list(LANE_ORDER)]  # lanes w0 w2 w1 w3
+    lanes = w.reshape(out_c // 2, 2, groups, 4).transpose(0, 2, 1, 3).reshape(out_c // 2, groups * 8)
+    lanes16 = (lanes & 0xFFFF).astype(np.uint32)
+    words_w = lanes16[:, 0::2] | (lanes16[:, 1::2] << np.uint32(16))  # (lo, hi) int16 pairs
+    e = -sh
+    bias_e = ((1 << (e - 1)) + (int(output_offset) << e)) & 0xFFFFFFFF
+    pairs = lambda v: (np.asarray(v, dtype=np.int64) & 0xFFFFFFFF).reshape(out_c // 2, 2).astype(np.uint32)  # noqa: E731
+    words = np.concatenate([pairs(2 * b), words_w, pairs(mult), pairs(bias_e), pairs(e)], axis=1)
+    return words.ravel().view(np.int32)
