@@ -41,11 +41,19 @@ static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t dil, int 
 static void fill_quant(int32_t n, int32_t depth) {
   int32_t log2_depth = 0;
   while ((1 << (log2_depth + 1)) <= depth) ++log2_depth;
-  const uint32_t mode = rnd(10); /* 0: huge biases (exact path), 1: shifts outside the short range */
+  const uint32_t mode = rnd(10); /* 0: huge biases (exact path), 1: shifts outside the short range,
+                                  * 2: zero multipliers and deep right shifts */
   for (int32_t i = 0; i < n; ++i) {
     bias[i] = mode == 0 ? rnd_range(-(1 << 30), 1 << 30) : rnd_range(-40000, 40000);
     mult[i] = (int32_t)(0x40000000u + rnd(0x3FFFFFFFu));
     shift[i] = mode == 1 ? rnd_range(-2, 1) : -6 - log2_depth / 2 + rnd_range(-2, 2);
+    if (mode == 2 && rnd(3) == 0) { /* dead channel (VWW): multiplier 0, any shift */
+      mult[i] = 0;
+      shift[i] = rnd_range(-31, 0);
+    } else if (mode == 2 && rnd(2) == 0) { /* right shifts past the short form's 21 */
+      shift[i] = rnd_range(-31, -22);
+      if (rnd(2)) bias[i] = rnd_range(-(1 << 30), 1 << 30); /* VWW's dead channels: constant output */
+    }
   }
 }
 

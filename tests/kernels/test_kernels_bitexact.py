@@ -174,6 +174,33 @@ def _check_conv_packed(lib, params, arrays):
     return c
 
 
+def test_conv_packed_extreme_requantization(lib):
+    """Packed layout with zero multipliers and right shifts past 21 (VWW's dead channels): the
+    constant-channel encoding and the overflow bound must keep the kernel exact."""
+    rng = np.random.default_rng(2024)
+    packed_cases = 0
+    for case in range(600):
+        g = _conv_case(rng)
+        in_c, out_c = int(rng.choice([1, 3, 4, 8, 16])), int(rng.choice([2, 4, 6, 8]))
+        params, arrays = _fill_conv(rng, g, in_c, out_c, (out_c, g["k_h"], g["k_w"], in_c), rng.random() < 0.9)
+        dead = rng.random(out_c) < 0.3
+        arrays["multiplier"][dead] = 0
+        arrays["shift"][dead] = rng.integers(-31, 1, size=int(dead.sum()))
+        deep = ~dead & (rng.random(out_c) < 0.4)
+        arrays["shift"][deep] = rng.integers(-31, -21, size=int(deep.sum()))
+        if arrays["bias"] is not None:  # huge biases on deep-shift channels: constant or not
+            huge = deep & (rng.random(out_c) < 0.5)
+            arrays["bias"][huge] = rng.integers(-(1 << 30) - 200, (1 << 30) + 200, size=int(huge.sum()))
+        ref, _ = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), 0)
+        packed = _check_conv_packed(lib, params, arrays)
+        if packed is None:
+            continue
+        packed_cases += 1
+        opt = _run_packed(lib, params, packed, (g["out_h"], g["out_w"], out_c))
+        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c}"
+    assert packed_cases > 200
+
+
 def test_conv_without_scratch_matches_reference(lib):
     rng = np.random.default_rng(99)
     for case in range(300):
