@@ -55,6 +55,8 @@ static const layer LAYERS[] = {
     {"ic_alt", "conv3x3_3to16_32x32_int8_filter", CONV, 32, 32, 3, 16, 3, 3, 1, 1, 1, 2},
     {"ic_alt", "conv3x3_16to16_32x32_int8_filter", CONV, 32, 32, 16, 16, 3, 3, 1, 1, 1, 2},
     {"kws_alt", "pw_64to64_25x5_int8_filter", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 2},
+    {"vww_alt", "dw3x3_32_24x24", DWCONV, 24, 24, 32, 32, 3, 3, 1, 1, 1, 0},
+    {"vww_alt", "dw3x3_64_12x12", DWCONV, 12, 12, 64, 64, 3, 3, 1, 1, 1, 0},
     {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
     {"fc_alt", "fc_256to128", FC, 1, 1, 256, 128, 1, 1, 1, 1, 0, 0},
     /* AD (FC autoencoder), model order */
@@ -70,11 +72,11 @@ static const layer LAYERS[] = {
     {"ad", "fc_128to640", FC, 1, 1, 128, 640, 1, 1, 1, 1, 0, 0},
 };
 
-static int8_t input[32 * 32 * 16];
+static int8_t input[24 * 24 * 32]; /* the largest: VWW 24x24x32 */
 static int8_t filter[640 * 128];
 /* FC weights as the code generator lays them out for the optimized kernel (th_fc_pack_s16). */
 static int16_t fc_packed[640 * 128] __attribute__((aligned(4)));
-static int8_t out_ref[32 * 32 * 16], out_opt[32 * 32 * 16];
+static int8_t out_ref[24 * 24 * 32], out_opt[24 * 24 * 32];
 static int32_t bias[640], mult[640], shift[640]; /* per channel, up to AD's 640 outputs */
 /* Big enough for the optimized kernels' scratch contract on every shape above (see the top of
  * opt_conv.c / opt_dwconv.c): conv 2*k_h*k_w*in_c int16, depthwise k_h*k_w*out_c int16. */
