@@ -55,6 +55,7 @@ static const layer LAYERS[] = {
     {"ic_alt", "conv3x3_3to16_32x32_int8_filter", CONV, 32, 32, 3, 16, 3, 3, 1, 1, 1, 2},
     {"ic_alt", "conv3x3_16to16_32x32_int8_filter", CONV, 32, 32, 16, 16, 3, 3, 1, 1, 1, 2},
     {"kws_alt", "pw_64to64_25x5_int8_filter", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 2},
+    {"demo_alt", "conv3x3_1to8_8x8", CONV, 8, 8, 1, 8, 3, 3, 1, 1, 1, 0},
     {"vww_alt", "dw3x3_32_24x24", DWCONV, 24, 24, 32, 32, 3, 3, 1, 1, 1, 0},
     {"vww_alt", "dw3x3_64_12x12", DWCONV, 12, 12, 64, 64, 3, 3, 1, 1, 1, 0},
     {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
