@@ -69,7 +69,7 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     quant = [_channel_quant(int(b[c]), k, int(mult[c]), int(sh[c]), int(output_offset)) for c in range(out_c)]
     if any(q is None for q in quant):
         return None
-    bias2, mult, bias_e, e = (np.array(v, dtype=np.int64) for v in zip(*quant))
+    bias2, mult, bias_e, e = (np.array(v, dtype=np.int64) for v in zip(*quant, strict=True))
     groups = -(-k // 4)
     w = np.zeros((out_c, groups * 4), dtype=np.int64)
     w[:, :k] = 2 * filt.reshape(out_c, k).astype(np.int64)
