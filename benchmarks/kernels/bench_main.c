@@ -24,7 +24,8 @@ typedef struct {
   const char *model, *name;
   enum kind kind;
   int32_t in_h, in_w, in_c, out_c, k_h, k_w, stride_h, stride_w, same_padding;
-  int32_t no_scratch; /* run the optimized kernel with scratch == NULL (its scratch-free path) */
+  int32_t no_scratch; /* 1: run the optimized kernel with scratch == NULL (its scratch-free path);
+                       * 2 (conv): with scratch but the int8 filter instead of the packed layout */
 } layer;
 
 /* Model order, duplicates included, so per-model sums weigh shapes as the models do. */
@@ -51,6 +52,12 @@ static const layer LAYERS[] = {
     {"kws_alt", "pw_64to64_25x5_no_scratch", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 1},
     {"kws_alt", "dw3x3_64_25x5_no_scratch", DWCONV, 25, 5, 64, 64, 3, 3, 1, 1, 1, 1},
     {"ic_alt", "conv1x1s2_16to32_32x32_no_scratch", CONV, 32, 32, 16, 32, 1, 1, 2, 2, 1, 1},
+    {"ic_alt", "conv3x3_3to16_32x32_int8_filter", CONV, 32, 32, 3, 16, 3, 3, 1, 1, 1, 2},
+    {"ic_alt", "conv3x3_16to16_32x32_int8_filter", CONV, 32, 32, 16, 16, 3, 3, 1, 1, 1, 2},
+    {"kws_alt", "pw_64to64_25x5_int8_filter", CONV, 25, 5, 64, 64, 1, 1, 1, 1, 1, 2},
+    {"demo_alt", "conv3x3_1to8_8x8", CONV, 8, 8, 1, 8, 3, 3, 1, 1, 1, 0},
+    {"vww_alt", "dw3x3_32_24x24", DWCONV, 24, 24, 32, 32, 3, 3, 1, 1, 1, 0},
+    {"vww_alt", "dw3x3_64_12x12", DWCONV, 12, 12, 64, 64, 3, 3, 1, 1, 1, 0},
     {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
     {"fc_alt", "fc_256to128", FC, 1, 1, 256, 128, 1, 1, 1, 1, 0, 0},
     /* AD (FC autoencoder), model order */
@@ -66,15 +73,17 @@ static const layer LAYERS[] = {
     {"ad", "fc_128to640", FC, 1, 1, 128, 640, 1, 1, 1, 1, 0, 0},
 };
 
-static int8_t input[32 * 32 * 16];
+static int8_t input[24 * 24 * 32]; /* the largest: VWW 24x24x32 */
 static int8_t filter[640 * 128];
 /* FC weights as the code generator lays them out for the optimized kernel (th_fc_pack_s16). */
 static int16_t fc_packed[640 * 128] __attribute__((aligned(4)));
-static int8_t out_ref[32 * 32 * 16], out_opt[32 * 32 * 16];
+static int8_t out_ref[24 * 24 * 32], out_opt[24 * 24 * 32];
 static int32_t bias[640], mult[640], shift[640]; /* per channel, up to AD's 640 outputs */
 /* Big enough for the optimized kernels' scratch contract on every shape above (see the top of
  * opt_conv.c / opt_dwconv.c): conv 2*k_h*k_w*in_c int16, depthwise k_h*k_w*out_c int16. */
 static int16_t scratch[2 * 3 * 3 * 64] __attribute__((aligned(8)));
+/* Conv filters as the code generator lays them out for the optimized kernel (th_conv_pack). */
+static uint32_t conv_packed[32 * (8 + 4 * 144)];
 
 static uint32_t rng_state = 12345u;
 static uint32_t rng(void) {
@@ -156,7 +165,12 @@ static uint64_t run(const layer *l, int opt, int8_t *out) {
     (opt ? th_opt_dwconv_s8 : th_ref_dwconv_s8)(&d);
     t1 = bench_ticks();
   } else {
-    c.scratch = opt && !l->no_scratch ? scratch : NULL;
+    c.scratch = opt && l->no_scratch != 1 ? scratch : NULL;
+    if (opt && l->no_scratch == 0 && th_conv_packed_words(&c) > 0) {
+      th_conv_pack(&c, conv_packed);
+      c.packed = conv_packed;
+      c.filter = NULL;
+    }
     t0 = bench_ticks();
     (opt ? th_opt_conv2d_s8 : th_ref_conv2d_s8)(&c);
     t1 = bench_ticks();

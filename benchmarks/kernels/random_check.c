@@ -27,6 +27,8 @@ static int32_t rnd_range(int32_t lo, int32_t hi) { return lo + (int32_t)rnd((uin
 static int8_t in_buf[MAX_IN], w_buf[MAX_W], out_ref[MAX_OUT], out_opt[MAX_OUT];
 static int32_t bias[MAX_CH], mult[MAX_CH], shift[MAX_CH];
 static int16_t scratch[4096] __attribute__((aligned(8)));
+#define PACKED_MAX 4096
+static uint32_t packed[PACKED_MAX]; /* conv: th_conv_pack's layout */
 
 static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t dil, int same, int32_t *pad) {
   const int32_t eff = (k - 1) * dil + 1;
@@ -39,11 +41,19 @@ static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t dil, int 
 static void fill_quant(int32_t n, int32_t depth) {
   int32_t log2_depth = 0;
   while ((1 << (log2_depth + 1)) <= depth) ++log2_depth;
-  const uint32_t mode = rnd(10); /* 0: huge biases (exact path), 1: shifts outside the short range */
+  const uint32_t mode = rnd(10); /* 0: huge biases (exact path), 1: shifts outside the short range,
+                                  * 2: zero multipliers and deep right shifts */
   for (int32_t i = 0; i < n; ++i) {
     bias[i] = mode == 0 ? rnd_range(-(1 << 30), 1 << 30) : rnd_range(-40000, 40000);
     mult[i] = (int32_t)(0x40000000u + rnd(0x3FFFFFFFu));
     shift[i] = mode == 1 ? rnd_range(-2, 1) : -6 - log2_depth / 2 + rnd_range(-2, 2);
+    if (mode == 2 && rnd(3) == 0) { /* dead channel (VWW): multiplier 0, any shift */
+      mult[i] = 0;
+      shift[i] = rnd_range(-31, 0);
+    } else if (mode == 2 && rnd(2) == 0) { /* right shifts past the short form's 21 */
+      shift[i] = rnd_range(-31, -22);
+      if (rnd(2)) bias[i] = rnd_range(-(1 << 30), 1 << 30); /* VWW's dead channels: constant output */
+    }
   }
 }
 
@@ -108,6 +118,13 @@ static int32_t conv_cases(int32_t n) {
     th_ref_conv2d_s8(&c);
     c.output = out_opt;
     c.scratch = rnd(pointwise ? 2 : 8) ? scratch : NULL; /* contract: 2 * K int16 */
+    const int32_t words = th_conv_packed_words(&c);
+    if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && rnd(2)) {
+      /* the code generator's layout (conv_pack.c), with no int8 filter */
+      th_conv_pack(&c, packed);
+      c.packed = packed;
+      c.filter = NULL;
+    }
     th_opt_conv2d_s8(&c);
     bad += memcmp(out_ref, out_opt, (size_t)n_out) != 0;
   }

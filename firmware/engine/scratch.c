@@ -14,7 +14,8 @@
 #include "th_kernels.h"
 
 int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p) {
-  return 2 * p->k_h * p->k_w * p->in_c * (int32_t)sizeof(int16_t);
+  /* K rounded up to a group of four: the packed path's im2col fills a last partial group. */
+  return 2 * ((p->k_h * p->k_w * p->in_c + 3) & ~3) * (int32_t)sizeof(int16_t);
 }
 
 int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p) {

@@ -31,6 +31,10 @@ typedef struct {
   const int32_t *out_shift;      /* [out_c], TFLite convention: >0 left shift */
   int32_t act_min, act_max;
   int16_t *scratch; /* planned in the arena; th_conv2d_s8_scratch_bytes() long; may be NULL if 0 */
+  /* Optional, CONV_2D's optimized kernel only (depthwise ignores it): filter, bias and
+   * requantization laid out by th_conv_pack (th_conv_packed_words() words, 4-byte aligned). When
+   * given with scratch, th_opt_conv2d_s8 reads no `filter` (which may then be NULL). */
+  const uint32_t *packed;
 } th_conv_params;
 
 /* Depthwise: filter [1][k_h][k_w][out_c], out_c = in_c * depth_multiplier. */
@@ -68,6 +72,19 @@ int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p);
  * values of r0, r1, r2, r3. Every value is the int16 w + weights_offset. */
 int32_t th_fc_packed_count(int32_t out_n, int32_t in_n);
 void th_fc_pack_s16(const int8_t *weights, int32_t out_n, int32_t in_n, int32_t weights_offset, int16_t *dst);
+
+/* CONV_2D layout of the optimized kernel (conv_pack.c; harness/codegen/pack.py mirrors it), for
+ * layers where out_c is even, |bias| < 2^29, K * 255 * 128 < 2^29 (K = k_h * k_w * in_c) and every
+ * channel's requantization fits 32 bits (conv_pack.c's channel_quant: right shifts up to 31, with
+ * always-constant channels such as multiplier 0 encoded as multiplier 0, e = 1);
+ * th_conv_packed_words() is 0 otherwise. Per pair of output channels (c0, c1), G = ceil(K / 4):
+ *   [2*bias c0] [2*bias c1]
+ *   G x { [c0 (w0,w2)] [c0 (w1,w3)] [c1 (w0,w2)] [c1 (w1,w3)] }   int16 lanes, 2 * weight, 0 past K
+ *   [mult c0] [mult c1] [bias_e c0] [bias_e c1] [e c0] [e c1]
+ * with e = -shift and bias_e = (1 << (e - 1)) + (output_offset << e): out = SSAT8((SMMULR(acc2, mult)
+ * - (negative) + bias_e) >> e) as th_dsp_requantize_small, acc2 = 2 * (bias + dot product). */
+int32_t th_conv_packed_words(const th_conv_params *p);
+void th_conv_pack(const th_conv_params *p, uint32_t *dst);
 
 void th_ref_conv2d_s8(const th_conv_params *p);
 void th_ref_dwconv_s8(const th_dwconv_params *p);

@@ -6,7 +6,7 @@ import numpy as np
 
 from harness.codegen.context import LayerCode, LowerContext, by_kernels, c_init, quant_of
 from harness.codegen.overlap import channel_aligned_delta, windowed_delta
-from harness.codegen.pack import fc_packed_s16
+from harness.codegen.pack import conv_packed, fc_packed_s16
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
 from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
 from harness.model import Operator
@@ -84,8 +84,24 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
     scratch = conv_scratch_bytes(k_h, k_w, f["in_c"], f["pad_top"], f["pad_left"])
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
-    code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
-    return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
+    # The optimized kernel reads only the packed layout (harness/codegen/pack.py) when the layer
+    # qualifies, the reference kernel only the int8 filter: each build holds one copy.
+    consts = {c.name: c for c in ctx.consts}
+    packed = None
+    if scratch:
+        bias = ctx.value(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+        packed = conv_packed(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
+                             consts[f["out_shift"]].values, f["output_offset"])
+    if packed is None:
+        code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
+        return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
+    consts[f["filter"]].kernels = "reference"
+    words = ctx.const(packed, np.int32, "packed", kernels="optimized")
+    ref = c_init(f)
+    opt = c_init({**f, "filter": "NULL"})
+    code = by_kernels(f"const th_conv_params p = {{{ref}, .packed = NULL}};",
+                      f"const th_conv_params p = {{{opt}, .packed = (const uint32_t *){words}}};")
+    return LayerCode(op, f"{code}\nth_conv2d_s8(&p);", scratch, _window_overlap(ctx, op, f))
 
 
 def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.codegen.quant import mul_by_quantized_multiplier
+
 LANE_ORDER = (0, 2, 1, 3)  # SXTAB16 / SXTAB16 ROR 8 give the input lanes (0,2) and (1,3)
 
 
@@ -24,3 +26,57 @@ def fc_packed_s16(weights: np.ndarray, weights_offset: int) -> np.ndarray:
     groups = groups.transpose(0, 2, 1, 3).reshape(rows // 4, -1)  # block, group, row, lane
     tails = blocks[:, :, n4:].reshape(rows // 4, -1)
     return np.concatenate([groups, tails], axis=1).ravel()
+
+
+SMALL_LIMIT = 1 << 29  # th_dsp.h TH_DSP_SMALL_ACC_LIMIT
+
+
+def _channel_quant(bias: int, k: int, mult: int, shift: int, off: int) -> tuple[int, int, int, int] | None:
+    """(2 * bias, multiplier, bias_e, e) of one channel, as conv_pack.c's channel_quant: None when the
+    packed kernel's arithmetic could overflow. A channel whose output is the same for every
+    accumulator in [bias - D, bias + D], D = K * 255 * 128 (multiplier 0, or a huge bias with a
+    29-31 bit right shift: VWW's dead channels) becomes bias 0, multiplier 0, e = 1,
+    bias_e = 1 + 2 * that output."""
+    d = k * 255 * 128
+    lo, hi, e = bias - d, bias + d, -shift
+    if lo >= -(1 << 31) and hi < 1 << 31 and (mult == 0 or shift <= 0):
+        r_lo = mul_by_quantized_multiplier(lo, mult, shift)
+        if mult == 0 or r_lo == mul_by_quantized_multiplier(hi, mult, shift):
+            out = r_lo + off
+            return None if abs(out) >= SMALL_LIMIT else (0, 0, 1 + 2 * out, 1)
+    if not 1 <= e <= 31 or abs(bias) >= SMALL_LIMIT:
+        return None
+    if abs(bias) + d + 1 + (1 << (e - 1)) + abs(off) * (1 << e) >= 1 << 31:
+        return None
+    return 2 * bias, mult, (1 << (e - 1)) + off * (1 << e), e
+
+
+def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int) -> np.ndarray | None:
+    """CONV_2D's packed layout (th_kernels.h, firmware/engine/conv_pack.c) as int32 words, or None
+    when the layer does not qualify (odd out_c, or a channel outside the short requantization).
+
+    Per pair of output channels: [2*bias c0, 2*bias c1], ceil(K/4) groups of four words (each
+    channel's doubled weights as int16 lanes (w0,w2), (w1,w3), 0 past K), then [mult c0, mult c1,
+    bias_e c0, bias_e c1, e c0, e c1] with e = -shift, bias_e = (1 << (e-1)) + (output_offset << e).
+    """
+    out_c = filt.shape[0]
+    k = int(np.prod(filt.shape[1:]))
+    mult = np.asarray(multiplier, dtype=np.int64).reshape(-1)
+    sh = np.asarray(shift, dtype=np.int64).reshape(-1)
+    b = np.zeros(out_c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
+    if out_c < 2 or out_c % 2 or k < 1 or k * 255 * 128 >= SMALL_LIMIT:
+        return None
+    quant = [_channel_quant(int(b[c]), k, int(mult[c]), int(sh[c]), int(output_offset)) for c in range(out_c)]
+    if any(q is None for q in quant):
+        return None
+    bias2, mult, bias_e, e = (np.array(v, dtype=np.int64) for v in zip(*quant, strict=True))
+    groups = -(-k // 4)
+    w = np.zeros((out_c, groups * 4), dtype=np.int64)
+    w[:, :k] = 2 * filt.reshape(out_c, k).astype(np.int64)
+    w = w.reshape(out_c, groups, 4)[..., list(LANE_ORDER)]  # lanes w0 w2 w1 w3
+    lanes = w.reshape(out_c // 2, 2, groups, 4).transpose(0, 2, 1, 3).reshape(out_c // 2, groups * 8)
+    lanes16 = (lanes & 0xFFFF).astype(np.uint32)
+    words_w = lanes16[:, 0::2] | (lanes16[:, 1::2] << np.uint32(16))  # (lo, hi) int16 pairs
+    pairs = lambda v: (np.asarray(v, dtype=np.int64) & 0xFFFFFFFF).reshape(out_c // 2, 2).astype(np.uint32)  # noqa: E731
+    words = np.concatenate([pairs(bias2), words_w, pairs(mult), pairs(bias_e), pairs(e)], axis=1)
+    return words.ravel().view(np.int32)

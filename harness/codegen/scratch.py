@@ -8,7 +8,8 @@ bench checks that both sides agree for every layer it builds.
 def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: int) -> int:
     # 1x1 convs could read the input in place, but two widened columns let them use the faster
     # 2x2 SMLAD loop (KWS pointwise: 1.37 instead of 1.88 instructions/MAC) for a few hundred bytes.
-    return 2 * k_h * k_w * in_c * 2  # two int16 im2col columns
+    k4 = -(-k_h * k_w * in_c // 4) * 4  # K rounded up to a group of four (the packed path's im2col)
+    return 2 * k4 * 2  # two int16 im2col columns
 
 
 def dwconv_scratch_bytes(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_w: int,

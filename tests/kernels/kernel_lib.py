@@ -16,11 +16,12 @@ import numpy as np
 
 ENGINE = Path(__file__).resolve().parents[2] / "firmware" / "engine"
 SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "opt_dwconv.c", "opt_fc.c", "scratch.c",
-           "fc_pack.c")
+           "fc_pack.c", "conv_pack.c")
 
 _p8 = ctypes.POINTER(ctypes.c_int8)
 _p16 = ctypes.POINTER(ctypes.c_int16)
 _p32 = ctypes.POINTER(ctypes.c_int32)
+_pu32 = ctypes.POINTER(ctypes.c_uint32)
 
 
 class ConvParams(ctypes.Structure):
@@ -33,7 +34,7 @@ class ConvParams(ctypes.Structure):
         ("dilation_h", ctypes.c_int32), ("dilation_w", ctypes.c_int32),
         ("pad_top", ctypes.c_int32), ("pad_left", ctypes.c_int32),
         ("out_multiplier", _p32), ("out_shift", _p32),
-        ("act_min", ctypes.c_int32), ("act_max", ctypes.c_int32), ("scratch", _p16),
+        ("act_min", ctypes.c_int32), ("act_max", ctypes.c_int32), ("scratch", _p16), ("packed", _pu32),
     ]
 
 
@@ -71,6 +72,10 @@ def build_kernel_lib(out_dir: Path) -> ctypes.CDLL:
         fn = getattr(lib, f"th_{name}_s8_scratch_bytes")
         fn.argtypes = [ctypes.POINTER(struct)]
         fn.restype = ctypes.c_int32
+    lib.th_conv_packed_words.argtypes = [ctypes.POINTER(ConvParams)]
+    lib.th_conv_packed_words.restype = ctypes.c_int32
+    lib.th_conv_pack.argtypes = [ctypes.POINTER(ConvParams), _pu32]
+    lib.th_conv_pack.restype = None
     return lib
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
 
-from harness.codegen.pack import fc_packed_s16
+from harness.codegen.pack import conv_packed, fc_packed_s16
 
 HERE = Path(__file__).resolve().parent
 
@@ -91,8 +91,8 @@ def _fill_conv(rng, g, in_c, out_c, filter_shape, with_bias, depthwise=False):
 
 
 def conv_scratch_contract(p: ConvParams) -> int:
-    """Scratch bytes opt_conv.c asks for (its header): two int16 im2col columns."""
-    return 2 * p.k_h * p.k_w * p.in_c * 2
+    """Scratch bytes opt_conv.c asks for (its header): two int16 im2col columns of K rounded up to 4."""
+    return 2 * ((p.k_h * p.k_w * p.in_c + 3) // 4 * 4) * 2
 
 
 def dwconv_scratch_contract(d: DwParams) -> int:
@@ -126,7 +126,7 @@ def _run_both(lib, name, params, conv, out_shape, scratch_bytes):
 
 def test_conv_matches_reference(lib):
     rng = np.random.default_rng(1234)
-    unsaturated = total = 0
+    unsaturated = total = packed_cases = 0
     for case in range(2500):
         g = _conv_case(rng)
         in_c = int(rng.choice([1, 2, 3, 4, 5, 8, 12, 16, 7]))
@@ -136,9 +136,69 @@ def test_conv_matches_reference(lib):
         for scratch_bytes in {conv_scratch_contract(params), lib.th_conv2d_s8_scratch_bytes(ctypes.byref(params))}:
             ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), scratch_bytes)
             assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c} scratch={scratch_bytes}"
+        packed = _check_conv_packed(lib, params, _arrays)
+        if packed is not None:
+            packed_cases += 1
+            opt = _run_packed(lib, params, packed, (g["out_h"], g["out_w"], out_c))
+            assert np.array_equal(ref, opt), f"case {case}: packed, {g} in_c={in_c} out_c={out_c}"
         unsaturated += np.count_nonzero((ref > -128) & (ref < 127))
         total += ref.size
     assert unsaturated > 0.5 * total  # the cases exercise rounding, not only clamping
+    assert packed_cases > 500  # the packed layout is exercised (even out_c, short requantization)
+
+
+def _run_packed(lib, params, packed, out_shape):
+    """The optimized conv on the packed layout with no int8 filter and poisoned, guarded scratch."""
+    n = conv_scratch_contract(params) // 2
+    out = np.full(out_shape, 0x55, dtype=np.int8)
+    scratch = np.full(n + GUARD, 0x7B7B, dtype=np.int16)
+    filt = params.filter
+    params.filter, params.packed = ctypes.POINTER(ctypes.c_int8)(), ptr(packed, ctypes.c_uint32)
+    params.output, params.scratch = ptr(out, ctypes.c_int8), ptr(scratch, ctypes.c_int16)
+    lib.th_opt_conv2d_s8(ctypes.byref(params))
+    params.filter, params.packed = filt, ctypes.POINTER(ctypes.c_uint32)()
+    assert np.all(scratch[n:] == 0x7B7B), "kernel wrote past its scratch"
+    return out
+
+
+def _check_conv_packed(lib, params, arrays):
+    """The packed layout if the layer qualifies; the Python (codegen) and C layouts must agree."""
+    n = lib.th_conv_packed_words(ctypes.byref(params))
+    py = conv_packed(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"], params.output_offset)
+    assert (py is None) == (n == 0), "codegen and C disagree on whether the layer packs"
+    if py is None:
+        return None
+    c = np.zeros(n, dtype=np.uint32)
+    lib.th_conv_pack(ctypes.byref(params), ptr(c, ctypes.c_uint32))
+    assert np.array_equal(py.view(np.uint32), c), "packed conv layouts differ"
+    return c
+
+
+def test_conv_packed_extreme_requantization(lib):
+    """Packed layout with zero multipliers and right shifts past 21 (VWW's dead channels): the
+    constant-channel encoding and the overflow bound must keep the kernel exact."""
+    rng = np.random.default_rng(2024)
+    packed_cases = 0
+    for case in range(600):
+        g = _conv_case(rng)
+        in_c, out_c = int(rng.choice([1, 3, 4, 8, 16])), int(rng.choice([2, 4, 6, 8]))
+        params, arrays = _fill_conv(rng, g, in_c, out_c, (out_c, g["k_h"], g["k_w"], in_c), rng.random() < 0.9)
+        dead = rng.random(out_c) < 0.3
+        arrays["multiplier"][dead] = 0
+        arrays["shift"][dead] = rng.integers(-31, 1, size=int(dead.sum()))
+        deep = ~dead & (rng.random(out_c) < 0.4)
+        arrays["shift"][deep] = rng.integers(-31, -21, size=int(deep.sum()))
+        if arrays["bias"] is not None:  # huge biases on deep-shift channels: constant or not
+            huge = deep & (rng.random(out_c) < 0.5)
+            arrays["bias"][huge] = rng.integers(-(1 << 30) - 200, (1 << 30) + 200, size=int(huge.sum()))
+        ref, _ = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), 0)
+        packed = _check_conv_packed(lib, params, arrays)
+        if packed is None:
+            continue
+        packed_cases += 1
+        opt = _run_packed(lib, params, packed, (g["out_h"], g["out_w"], out_c))
+        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c}"
+    assert packed_cases > 200
 
 
 def test_conv_without_scratch_matches_reference(lib):

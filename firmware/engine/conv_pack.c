@@ -1,0 +1,84 @@
+/* The optimized CONV_2D layout (th_kernels.h): the code generator lays it out offline in Python
+ * (harness/codegen/pack.py); this C version serves the kernel benchmark and the tests, which check
+ * that both agree. */
+#include <stddef.h>
+
+#include "th_dsp.h"
+#include "th_kernels.h"
+
+#define SMALL_LIMIT (1 << 29) /* TH_DSP_SMALL_ACC_LIMIT */
+
+/* Packed words of channel c (2 * bias, mult, bias_e, e): 0 when the channel does not fit the
+ * packed kernel's arithmetic. |dot product| <= D = K * 255 * 128, so acc lies in [bias - D, bias + D].
+ * A channel whose requantized output is the same over that whole range (multiplier 0, or VWW's
+ * dead channels: huge bias, right shift of 29-31) is encoded as bias 0, multiplier 0, e = 1,
+ * bias_e = 1 + 2 * that output: the kernel then yields it for any accumulator. Otherwise |bias| <
+ * 2^29 and, as |SMMULR result| <= B = |bias| + D, (s - (s < 0) + bias_e) >> e cannot overflow when
+ * B + 1 + 2^(e-1) + |off| * 2^e < 2^31. */
+static int channel_quant(const th_conv_params *p, int32_t c, int64_t k, uint32_t *bias2, uint32_t *mult,
+                         uint32_t *bias_e, uint32_t *e) {
+  const int64_t bias = p->bias ? p->bias[c] : 0, off = p->output_offset, d = k * 255 * 128;
+  const int32_t m = p->out_multiplier[c], shift = p->out_shift[c];
+  const int64_t lo = bias - d, hi = bias + d, ex = -(int64_t)shift;
+  if (lo >= INT32_MIN && hi <= INT32_MAX && (m == 0 || shift <= 0)) {
+    /* MultiplyByQuantizedMultiplier is monotone in acc for m >= 0 without a left shift. */
+    const int32_t r_lo = th_dsp_requantize((int32_t)lo, m, shift), r_hi = th_dsp_requantize((int32_t)hi, m, shift);
+    if (m == 0 || r_lo == r_hi) {
+      const int64_t out = r_lo + off;
+      if (out >= SMALL_LIMIT || out <= -SMALL_LIMIT) return 0;
+      *bias2 = 0;
+      *mult = 0;
+      *e = 1;
+      *bias_e = (uint32_t)(1 + 2 * out);
+      return 1;
+    }
+  }
+  if (ex < 1 || ex > 31 || bias >= SMALL_LIMIT || bias <= -SMALL_LIMIT) return 0;
+  const int64_t b = (bias < 0 ? -bias : bias) + d;
+  if (b + 1 + ((int64_t)1 << (ex - 1)) + (off < 0 ? -off : off) * ((int64_t)1 << ex) >= ((int64_t)1 << 31)) return 0;
+  *bias2 = (uint32_t)(2 * bias);
+  *mult = (uint32_t)m;
+  *e = (uint32_t)ex;
+  *bias_e = (uint32_t)(((int64_t)1 << (ex - 1)) + off * ((int64_t)1 << ex));
+  return 1;
+}
+
+int32_t th_conv_packed_words(const th_conv_params *p) {
+  const int64_t k = (int64_t)p->k_h * p->k_w * p->in_c;
+  if (p->out_c < 2 || (p->out_c & 1) || k < 1 || k * 255 * 128 >= SMALL_LIMIT) return 0;
+  for (int32_t ch = 0; ch < p->out_c; ++ch) {
+    uint32_t b2, m, be, e;
+    if (!channel_quant(p, ch, k, &b2, &m, &be, &e)) return 0;
+  }
+  return (p->out_c / 2) * (int32_t)(8 + 4 * ((k + 3) / 4));
+}
+
+static uint32_t pair16(int32_t lo, int32_t hi) { return ((uint32_t)hi << 16) | ((uint32_t)lo & 0xFFFFu); }
+
+void th_conv_pack(const th_conv_params *p, uint32_t *dst) {
+  static const int8_t lane_order[4] = {0, 2, 1, 3};
+  const int32_t k = p->k_h * p->k_w * p->in_c, groups = (k + 3) / 4;
+  for (int32_t c0 = 0; c0 < p->out_c; c0 += 2) {
+    uint32_t b2[2], m[2], be[2], e[2];
+    for (int32_t i = 0; i < 2; ++i) channel_quant(p, c0 + i, k, &b2[i], &m[i], &be[i], &e[i]);
+    *dst++ = b2[0];
+    *dst++ = b2[1];
+    for (int32_t g = 0; g < groups; ++g) {
+      for (int32_t c = c0; c < c0 + 2; ++c) {
+        int32_t v[4];
+        for (int32_t l = 0; l < 4; ++l) {
+          const int32_t i = 4 * g + lane_order[l];
+          v[l] = i < k ? 2 * p->filter[(size_t)c * k + i] : 0;
+        }
+        *dst++ = pair16(v[0], v[1]);
+        *dst++ = pair16(v[2], v[3]);
+      }
+    }
+    *dst++ = m[0];
+    *dst++ = m[1];
+    *dst++ = be[0];
+    *dst++ = be[1];
+    *dst++ = e[0];
+    *dst++ = e[1];
+  }
+}
