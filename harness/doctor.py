@@ -51,6 +51,26 @@ def _package(dist: str) -> str | None:
         return None
 
 
+def _renode() -> str | None:
+    from harness.targets.renode import renode_version
+
+    return renode_version()
+
+
+def _renode_test() -> str | None:
+    """renode-test has no --version (it exits 2): it counts as present when `--help` runs."""
+    from harness.targets.renode_script import renode_test_binary
+
+    path = renode_test_binary()
+    if not path:
+        return None
+    try:
+        ok = subprocess.run([path, "--help"], capture_output=True, timeout=120).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return f"runs (no --version): {path}" if ok else None
+
+
 def check_tools() -> list[ToolStatus]:
     pio = pio_executable()
     return [
@@ -59,8 +79,8 @@ def check_tools() -> list[ToolStatus]:
         ToolStatus("qemu-system-arm", "--target qemu", True, _binary("qemu-system-arm")),
         ToolStatus("tflite-micro", "host TFLM reference outputs", True, _package("tflite-micro")),
         ToolStatus("tensorflow", "demo, compress", True, _package("tensorflow")),
-        ToolStatus("renode", "--target renode (online path)", False, _binary("renode")),
-        ToolStatus("renode-test", "Renode robot tests in CI (online path)", False, _binary("renode-test")),
+        ToolStatus("renode", "--target renode ($TINYHIL_RENODE or PATH)", False, _renode()),
+        ToolStatus("renode-test", "the generated Robot tests (tinyhil robot)", False, _renode_test()),
     ]
 
 

@@ -28,6 +28,7 @@ from harness.targets.serial_port import find_port
 
 READY_TIMEOUT_S = 30.0
 COMMAND_TIMEOUT_S = 30.0
+RENODE_STARTUP_S = 180.0  # Renode's own start and platform load, on top of the device's time
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +55,7 @@ def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) 
     if target == "qemu":
         return QemuTarget(board, firmware.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S)
     if target == "renode":
-        return RenodeTarget(board, firmware.elf, work)
+        return RenodeTarget(board, firmware.elf, work, max_seconds=cfg.timeout_s + RENODE_STARTUP_S)
     # Flash (and so reset) the board once the port is open, or its boot line would be missed.
     return SerialTarget(cfg.port or find_port(board), board.uart.baud, log_path=work / "serial.log",
                         reset=lambda: upload_firmware(firmware))
@@ -110,6 +111,7 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
     if cfg.target == "qemu":
         row["qemu_version"] = qemu_version()
     with make_target(cfg.target, board, fw, run_dir, cfg) as target:
+        row.update(target.provenance())
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
         device.wait_ready(READY_TIMEOUT_S)
         ident = device.identify()

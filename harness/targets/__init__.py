@@ -2,8 +2,9 @@
 
 from harness.targets.base import CountScale, Target
 from harness.targets.qemu import QemuTarget, qemu_version
-from harness.targets.renode import RenodeTarget, renode_script, robot_test
+from harness.targets.renode import RenodeTarget, renode_version
+from harness.targets.renode_script import renode_script
 from harness.targets.serial_port import SerialTarget
 
 __all__ = ["CountScale", "QemuTarget", "RenodeTarget", "SerialTarget", "Target", "qemu_version",
-           "renode_script", "robot_test"]
+           "renode_script", "renode_version"]

@@ -44,6 +44,10 @@ class Target(abc.ABC):
     def count_scale(self, timer: str, timer_hz: int) -> CountScale:
         """The unit of the counts a firmware reporting this timer produces here."""
 
+    def provenance(self) -> dict:
+        """Row columns naming what ran the firmware (e.g. the emulator's version)."""
+        return {}
+
     def __enter__(self) -> Target:
         self.open()
         return self

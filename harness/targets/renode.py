@@ -1,143 +1,248 @@
-"""Renode target: generates a .resc script (the board, the ELF, the UART on a TCP socket) and a
-Robot Framework test for `renode-test`, then runs Renode and connects to the socket.
+"""Renode target: the firmware on a Renode machine, its UART on a local TCP socket.
 
-Renode's virtual time follows its instruction count (`PerformanceInMips`); with the MIPS figure
-and the NVIC (SysTick) frequency both set to the board clock, one SysTick tick is one instruction.
+Renode runs headless (`--disable-xwt --console --plain`) in its own process group with its own
+TMPDIR (Renode deletes `$TMPDIR/renode-*` folders of processes it does not see, so two runs sharing
+one TMPDIR break each other). Its monitor reads commands from stdin and quits when stdin closes, so
+the target keeps that pipe open for the whole run and speaks to the monitor through it. A watchdog
+ends the process group after `max_seconds` of wall time. Shutdown is `quit` on the monitor, then
+SIGTERM and SIGKILL to the group (the `renode` launcher may run mono as a child).
 """
 
 from __future__ import annotations
 
-import shutil
+import functools
+import os
+import re
+import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import serial
 
 from harness.boards import Board
-from harness.errors import DeviceError, TinyhilError, ToolMissingError
-from harness.protocol.messages import READY_LINE
+from harness.errors import DeviceError, DeviceTimeoutError, TinyhilError, ToolMissingError
 from harness.targets.base import CountScale, Target
 from harness.targets.qemu import _free_port
+from harness.targets.renode_script import RenodeTiming, check_board, renode_binary, renode_script
+
+QUIT_GRACE_S = 10.0  # how long Renode may take to quit from its monitor before it is killed
+# What Renode's monitor prints when a command fails (with --plain, no colour codes around it):
+# "There was an error executing command '<command>'" and the reason on the next line, or
+# "No such command or device: <name>".
+_MONITOR_ERROR = re.compile(
+    r"^There was an error executing command '(.*)'\n(.*)$|^(No such command or device: .*)$", re.M
+)
 
 
-def _check_board(board: Board) -> None:
-    if not board.renode_platform or not board.renode_uart:
-        raise TinyhilError(f"Renode does not model board {board.name!r} (no renode_platform/renode_uart)")
-
-
-def renode_script(board: Board, elf: Path, port: int) -> str:
-    """The .resc that loads the board and firmware and exposes the UART on 127.0.0.1:port."""
-    _check_board(board)
-    mips = board.clock_hz // 1_000_000
-    return "\n".join([
-        f'mach create "{board.name}"',
-        f"machine LoadPlatformDescription @{board.renode_platform}",
-        f"sysbus.cpu PerformanceInMips {mips}",
-        f"sysbus.nvic Frequency {board.clock_hz}",
-        f'emulation CreateServerSocketTerminal {port} "uart" false',
-        f"connector Connect {board.renode_uart} uart",
-        f"sysbus LoadELF @{Path(elf).resolve()}",
-        "start",
-        "",
-    ])  # fmt: skip
-
-
-def robot_test(board: Board, elf: Path, timeout_s: float = 30.0) -> str:
-    """A `renode-test` suite: boots the firmware and checks the ready line."""
-    _check_board(board)
-    ready = READY_LINE.decode().strip()
-    return "\n".join([
-        "*** Settings ***",
-        "Suite Setup       Setup",
-        "Suite Teardown    Teardown",
-        "Test Teardown     Test Teardown",
-        "Resource          ${RENODEKEYWORDS}",
-        "",
-        "*** Test Cases ***",
-        "Firmware Boots And Announces Itself",
-        f'    Execute Command    mach create "{board.name}"',
-        f"    Execute Command    machine LoadPlatformDescription @{board.renode_platform}",
-        f"    Execute Command    sysbus.cpu PerformanceInMips {board.clock_hz // 1_000_000}",
-        f"    Execute Command    sysbus.nvic Frequency {board.clock_hz}",
-        f"    Execute Command    sysbus LoadELF @{Path(elf).resolve()}",
-        f"    Create Terminal Tester    {board.renode_uart}    timeout={timeout_s:g}",
-        "    Start Emulation",
-        f"    Wait For Line On Uart    {ready}",
-        "",
-    ])  # fmt: skip
+@functools.cache
+def renode_version(binary: str | None = None) -> str | None:
+    """`Renode 1.15.3.32547` style text from `renode --version`, or None without Renode."""
+    path = binary or renode_binary()
+    if not path:
+        return None
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"Renode,? v?(\d[\w.\-]*)", out)
+    return f"Renode {match.group(1)}" if match else None
 
 
 class RenodeTarget(Target):
     name = "renode"
 
-    def __init__(self, board: Board, elf: Path, work_dir: Path, *, connect_timeout: float = 60.0,
-                 binary: str = "renode") -> None:
-        _check_board(board)
+    def __init__(
+        self,
+        board: Board,
+        elf: Path,
+        work_dir: Path,
+        *,
+        max_seconds: float = 900.0,
+        connect_timeout: float = 120.0,
+        binary: str | None = None,
+    ) -> None:
+        check_board(board)
         self.board = board
         self.elf = Path(elf)
         self.work_dir = Path(work_dir)
-        self.connect_timeout = connect_timeout
+        self.max_seconds = max_seconds
+        self.connect_timeout = connect_timeout  # startup + platform load: 15-35 s on a loaded host
         self.binary = binary
+        self.quit_grace_s = QUIT_GRACE_S
+        self.timing = RenodeTiming.for_board(board)
         self._proc: subprocess.Popen | None = None
         self._port: serial.SerialBase | None = None
+        self._watchdog: threading.Timer | None = None
+        self._expired = False
 
-    def write_files(self, port: int) -> tuple[Path, Path]:
-        """Write the .resc and the .robot next to each other; returns their paths."""
+    def write_script(self, port: int) -> Path:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         resc = self.work_dir / f"{self.board.name}.resc"
-        robot = self.work_dir / f"{self.board.name}.robot"
         resc.write_text(renode_script(self.board, self.elf, port))
-        robot.write_text(robot_test(self.board, self.elf))
-        return resc, robot
+        return resc
 
-    def open(self) -> None:
-        path = shutil.which(self.binary)
-        if not path:
+    def provenance(self) -> dict:
+        return {"renode_version": renode_version(self._binary())}
+
+    def _binary(self) -> str:
+        path = self.binary or renode_binary()
+        if not path or not os.access(path, os.X_OK):
             raise ToolMissingError(
-                f"{self.binary} not found: install Renode (https://renode.io) for --target renode"
+                f"{self.binary or 'renode'} not found: install Renode (https://renode.io) and put `renode` on PATH "
+                "or point TINYHIL_RENODE at its launcher, for --target renode"
             )
+        return path
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def open(self) -> None:
+        binary = self._binary()
+        if not self.elf.is_file():
+            raise TinyhilError(f"firmware {self.elf} does not exist")
         port = _free_port()
-        resc, _ = self.write_files(port)
+        resc = self.write_script(port)
+        tmp = self.work_dir / "tmp"
+        tmp.mkdir(exist_ok=True)
         self.log_path = self.work_dir / "renode.log"
+        command = [binary, "--disable-xwt", "--console", "--plain"]
         with open(self.log_path, "wb") as log:
+            log.write(("$ " + " ".join(command) + f"\n# monitor: include @{resc}\n").encode())
+            log.flush()
             self._proc = subprocess.Popen(
-                [path, "--disable-xwt", "--console", "--plain", "-e", f"include @{resc}"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "TMPDIR": str(tmp)},
             )  # fmt: skip
+        self._watchdog = threading.Timer(self.max_seconds, self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        try:
+            self.monitor(f"include @{resc}")
+            self._connect(port)
+            self.monitor("start")  # only now: boot output before the socket is connected would be lost
+        except BaseException:
+            self.close()
+            raise
+
+    def monitor(self, command: str) -> None:
+        """One command to Renode's monitor (its output goes to the log)."""
+        if self._proc is None or self._proc.stdin is None:
+            raise DeviceError("Renode target is not open")
+        try:
+            self._proc.stdin.write(command.encode() + b"\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, ValueError) as e:
+            raise DeviceError(f"Renode's monitor is gone ({e}); log: {self.log_path}") from e
+
+    def _monitor_error(self) -> str | None:
+        found = _MONITOR_ERROR.search(self.log_path.read_text(errors="replace"))
+        if not found:
+            return None
+        return found.group(3) or f"{found.group(1)}: {found.group(2).strip()}"
+
+    def _connect(self, port: int) -> None:
         deadline = time.monotonic() + self.connect_timeout
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise DeviceError(f"Renode exited with code {self._proc.returncode}; log: {self.log_path}")
+            self._check_alive(connected=False)
+            error = self._monitor_error()
+            if error:
+                raise DeviceError(f"Renode could not set up {self.board.name}: {error}; log: {self.log_path}")
             try:
                 self._port = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=0.1)
                 return
             except serial.SerialException:
                 time.sleep(0.2)
-        self.close()
-        raise DeviceError(f"Renode did not open its UART socket in {self.connect_timeout:g} s; log: {self.log_path}")
+        raise DeviceTimeoutError(
+            f"Renode did not open its UART socket in {self.connect_timeout:g} s; log: {self.log_path}"
+        )
+
+    def _expire(self) -> None:
+        self._expired = True
+        self._kill_group(signal.SIGKILL)
+
+    def _kill_group(self, sig: int) -> None:
+        if self._proc is None:
+            return
+        try:
+            os.killpg(self._proc.pid, sig)  # the group outlives a launcher script that exited first
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        if self._watchdog:
+            self._watchdog.cancel()
+        if self._port is not None:
+            try:
+                self._port.close()
+            except serial.SerialException:
+                pass
+            self._port = None
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                proc.stdin.write(b"quit\n")
+                proc.stdin.close()
+                proc.wait(timeout=self.quit_grace_s)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # whatever of the group is left (mono under a launcher)
+            self._kill_group(sig)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                continue
+            if not self._group_alive():
+                break
+        self._proc = None
+
+    def _group_alive(self) -> bool:
+        try:
+            os.killpg(self._proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+    # -- byte stream -------------------------------------------------------------------------
+    def _check_alive(self, connected: bool = True) -> None:
+        if self._expired:
+            raise DeviceTimeoutError(
+                f"Renode ran past its hard limit of {self.max_seconds:g} s and was stopped; log: {self.log_path}"
+            )
+        if self._proc is None or (connected and self._port is None):
+            raise DeviceError("Renode target is not open")
+        code = self._proc.poll()
+        if code is not None:
+            error = self._monitor_error()
+            raise DeviceError(
+                f"Renode exited with code {code}" + (f" ({error})" if error else "") + f"; log: {self.log_path}"
+            )
 
     def read(self, max_bytes: int, timeout: float) -> bytes:
-        if self._port is None:
-            raise DeviceError("Renode target is not open")
+        self._check_alive()
         self._port.timeout = timeout
-        data = self._port.read(1)
-        if data and max_bytes > 1:
-            data += self._port.read(min(self._port.in_waiting, max_bytes - 1))
+        try:
+            data = self._port.read(1)
+            if data and max_bytes > 1:
+                data += self._port.read(min(self._port.in_waiting, max_bytes - 1))
+        except serial.SerialException as e:
+            self._check_alive()
+            raise DeviceError(f"Renode's UART socket failed: {e}; log: {self.log_path}") from e
         return data
 
     def write(self, data: bytes) -> None:
-        if self._port is None:
-            raise DeviceError("Renode target is not open")
-        self._port.write(data)
-
-    def close(self) -> None:
-        if self._port is not None:
-            self._port.close()
-            self._port = None
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
+        self._check_alive()
+        try:
+            self._port.write(data)
+        except serial.SerialException as e:
+            self._check_alive()
+            raise DeviceError(f"Renode's UART socket failed: {e}; log: {self.log_path}") from e
 
     def count_scale(self, timer: str, timer_hz: int) -> CountScale:
-        return CountScale("instructions", 1.0, 1.0)
+        if timer != "systick":
+            raise DeviceError(
+                f"the firmware reports timer {timer!r} under Renode, which models no cycle counter: its unit is unknown"
+            )
+        per_tick = self.timing.instructions_per_tick
+        return CountScale("instructions", per_tick, per_tick)
