@@ -36,6 +36,7 @@
 #define UART_S1 REG8(TH_UART_BASE + 0x4u)
 #define UART_D REG8(TH_UART_BASE + 0x7u)
 #define UART_C4 REG8(TH_UART_BASE + 0xAu)
+#define UART_RWFIFO REG8(TH_UART_BASE + 0x15u)
 #define S1_TDRE (1u << 7)
 #define S1_RDRF (1u << 5)
 #define C2_TE (1u << 3)
@@ -102,6 +103,10 @@ void th_board_init(void) {
   UART_BDH = (uint8_t)((sbr >> 8) & 0x1Fu);
   UART_BDL = (uint8_t)(sbr & 0xFFu);
   UART_C4 = (uint8_t)(x32 % 32u);
+  /* RDRF means "at least RWFIFO bytes received": 1 is the silicon's reset value, but Renode's
+   * K6xF_UART starts at 0, where RDRF is always set and reads of the empty FIFO return 0s that
+   * corrupt the host's frames. */
+  UART_RWFIFO = 1u;
   UART_C2 = C2_TE | C2_RE;
 }
 

@@ -73,6 +73,7 @@ class RenodeTarget(Target):
         self.quit_grace_s = QUIT_GRACE_S
         self.timing = RenodeTiming.for_board(board)
         self._proc: subprocess.Popen | None = None
+        self.pid: int | None = None  # Renode's process group, kept after close for the record
         self._port: serial.SerialBase | None = None
         self._watchdog: threading.Timer | None = None
         self._expired = False
@@ -113,6 +114,7 @@ class RenodeTarget(Target):
                 command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "TMPDIR": str(tmp)},
             )  # fmt: skip
+        self.pid = self._proc.pid
         self._watchdog = threading.Timer(self.max_seconds, self._expire)
         self._watchdog.daemon = True
         self._watchdog.start()
