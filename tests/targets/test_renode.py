@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.boards import list_boards, load_board
-from harness.errors import DeviceError, TinyhilError, ToolMissingError
+from harness.errors import DeviceError, DeviceTimeoutError, TinyhilError, ToolMissingError
 from harness.protocol import Device
 from harness.protocol.messages import Sample
 from harness.targets import RenodeTarget, renode_script
@@ -179,3 +179,17 @@ def test_robot_keywords_fail_on_a_wrong_output_or_count():
         keywords.outputs_should_equal("0180", "7f00", "0000")
     with pytest.raises(AssertionError, match="differ from"):
         keywords.latency_counts_should_be("1000", "2051", tolerance=50)
+
+
+def test_the_watchdog_stops_renode_after_its_wall_time(tmp_path):
+    launcher, pid_file = _launcher(tmp_path, "serve")
+    (tmp_path / "fw.elf").write_bytes(b"\x7fELF")
+    target = RenodeTarget(ND, tmp_path / "fw.elf", tmp_path / "w", binary=str(launcher), connect_timeout=30,
+                          max_seconds=4)
+    target.quit_grace_s = 1.0
+    with target:
+        device = Device(target)
+        device.wait_ready(20)
+        with pytest.raises(DeviceTimeoutError, match="ran past its hard limit of 4 s and was stopped"):
+            device.identify(timeout=30)  # the stand-in never answers: only the watchdog ends the wait
+        assert _gone(int(pid_file.read_text()))
