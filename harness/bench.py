@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import time
 import uuid
@@ -20,9 +19,10 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from harness.build import KERNELS
 from harness.build.baseline import harness_baseline
-from harness.errors import DataError, DoesNotFitError, Interrupted, TinyhilError, ToolMissingError
+from harness.build.platformio import engine_kernels
+from harness.build.tflm_lib import find_tree
+from harness.errors import DataError, DoesNotFitError, Interrupted, TinyhilError
 from harness.identity import file_sha256, run_id, samples_sha256
 from harness.inputs import Samples, load_samples
 from harness.measure import DeviceRun, Received, run_on_device
@@ -30,11 +30,6 @@ from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
 
 TARGETS = ("qemu", "serial", "renode")
 ENGINES = ("builtin", "tflm")
-TFLM_TREE_HINT = (
-    "the tflm engine needs TensorFlow Lite Micro's C++ sources in TINYHIL_TFLM_DIR: export a tree once, "
-    "with network, from a clone of tflite-micro (tensorflow/lite/micro/tools/project_generation/"
-    "create_tflm_tree.py, TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn) and point TINYHIL_TFLM_DIR at it"
-)
 
 
 @dataclass(frozen=True)
@@ -59,6 +54,10 @@ class BenchConfig:
     x: np.ndarray | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False)  # extra columns (e.g. compression sidecar)
 
+    def __post_init__(self) -> None:
+        if self.engine == "tflm" and self.kernels == "optimized":  # TFLM's optimised kernels: CMSIS-NN
+            object.__setattr__(self, "kernels", "cmsis-nn")
+
     def validate(self) -> None:
         if self.samples is not None and self.samples < 1:
             raise DataError(f"--samples must be at least 1, got {self.samples}")
@@ -68,11 +67,9 @@ class BenchConfig:
             raise TinyhilError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
         if self.engine not in ENGINES:
             raise TinyhilError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
-        if self.engine == "tflm" and not Path(os.environ.get("TINYHIL_TFLM_DIR", "")).joinpath(
-                "tensorflow/lite/micro/micro_interpreter.h").is_file():
-            raise ToolMissingError(TFLM_TREE_HINT)
-        if self.kernels not in KERNELS:
-            raise TinyhilError(f"unknown kernels {self.kernels!r}; choose one of {', '.join(KERNELS)}")
+        engine_kernels(self.engine, self.kernels)
+        if self.engine == "tflm":
+            find_tree(self.kernels)  # the tree named for this kernel set, or an error naming the variable
         if self.target == "serial" and not self.port:
             from harness.boards import load_board
             from harness.targets.serial_port import find_port

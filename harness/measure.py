@@ -74,6 +74,7 @@ def _firmware_columns(fw: Firmware, gen, engine_dirs: tuple[Path, ...] = ()) -> 
         "build_seconds": fw.build_seconds,
         "build_id": fw.build_id,
         "build_cached": fw.cached,
+        **(fw.tflm.columns() if fw.tflm is not None else {}),  # the TFLM tree, commit, kernel set, library
     }
 
 
@@ -125,7 +126,9 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
                    timer_overhead=scale.convert(ident.timer_overhead), firmware=ident.firmware, cpu_hz=ident.cpu_hz)
         memory = device.measure_memory()
         row.update(arena_nonpersistent_bytes=memory.arena_used_bytes, stack_bytes=memory.stack_used_bytes,
-                   stack_size_bytes=memory.stack_size_bytes)
+                   stack_size_bytes=memory.stack_size_bytes, arena_persistent_bytes=memory.persistent_used_bytes)
+        if cfg.engine == "tflm":
+            row["tflm_arena_used_bytes"] = memory.engine_arena_used_bytes  # TFLM's own figure, as a check
         overflow = memory.overflow()
         if overflow:
             raise DeviceError(overflow)

@@ -38,17 +38,21 @@ def test_bad_config_names_the_problem(kwargs, message):
 def test_tflm_engine_without_its_sources_says_how_to_get_them(monkeypatch, tmp_path):
     from harness.errors import ToolMissingError
 
+    for var in ("TINYHIL_TFLM_DIR_CMSIS_NN", "TINYHIL_TFLM_DIR_REFERENCE"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TINYHIL_TFLM_DIR", str(tmp_path))  # a directory without TFLM in it
     with pytest.raises(ToolMissingError, match="create_tflm_tree.py"):
         BenchConfig(model=Path("m.tflite"), board="mps2_an386", engine="tflm").validate()
+    monkeypatch.delenv("TINYHIL_TFLM_DIR")
+    with pytest.raises(ToolMissingError, match="set TINYHIL_TFLM_DIR_REFERENCE"):
+        BenchConfig(model=Path("m.tflite"), board="mps2_an386", engine="tflm", kernels="reference").validate()
     with pytest.raises(TinyhilError, match="unknown engine 'onnx'"):
         BenchConfig(model=Path("m.tflite"), board="mps2_an386", engine="onnx").validate()
 
 
-def test_engine_selects_the_platformio_env():
-    from harness.boards import load_board
-    from harness.build.platformio import pio_env_name
-
-    assert pio_env_name(load_board("netduinoplus2"), "tflm") == "netduinoplus2_tflm"  # official platform + TFLM
-    assert pio_env_name(load_board("netduinoplus2"), "builtin") == "tinyhil"  # the generic env
-    assert pio_env_name(load_board("mps2_an386"), "tflm") == "tinyhil"  # no special env: local platform
+def test_kernels_are_the_engines_own_kernel_sets():
+    assert BenchConfig(model=Path("m.tflite"), board="b", engine="tflm").kernels == "cmsis-nn"  # optimised = CMSIS-NN
+    assert BenchConfig(model=Path("m.tflite"), board="b", engine="tflm", kernels="reference").kernels == "reference"
+    assert BenchConfig(model=Path("m.tflite"), board="b").kernels == "optimized"
+    with pytest.raises(TinyhilError, match="unknown kernels 'cmsis-nn' for the builtin engine"):
+        BenchConfig(model=Path("m.tflite"), board="mps2_an386", kernels="cmsis-nn").validate()

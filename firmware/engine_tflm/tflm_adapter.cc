@@ -21,13 +21,18 @@
  * Errors (a registration, the allocator or AllocateTensors failing) print a line
  * "TINYHIL FAULT tflm: <reason>" and stop, like a CPU fault: the harness raises on that line.
  *
- * What was compiled: this file has NOT been compiled against TFLM, linked or run. The repository's
- * environment has no network and no TFLM C++ sources. The author only checked it with
- * arm-none-eabi-g++ against hand-written stub headers declaring the signatures listed below (a
- * syntax and linkage check: no global operator delete, no static guards, th_arena with C linkage),
- * which proves nothing about TFLM itself. What is compiled and tested in CI is only the generated C
- * (model.c, data.c, tflm_ops.h: tests/codegen/test_tflm_model.py) with arm-none-eabi-gcc. The API used is
- * upstream tflite-micro's as of 2024-2025: MicroMutableOpResolver<N>, MicroAllocator::Create with
+ * Build: TFLM itself is a static library built once per (tree, CPU flags) with TFLM's release
+ * flags (harness/build/tflm_lib.py); this file is compiled with the same defines. Release builds
+ * define TF_LITE_STRIP_ERROR_STRINGS, which removes TFLM's per-operator profiler events: with
+ * --per-layer the whole inference then falls in layer 0 (see LayerHook).
+ *
+ * Memory reported to the harness (firmware/src/memory_probe.c): the painted high-water mark of
+ * th_arena (non-persistent), the painted high-water mark of persistent_arena (persistent: painted
+ * before the allocator is created, read after AllocateTensors; TFLM fills it from its high end),
+ * and TFLM's own arena_used_bytes() (persistent + non-persistent by its accounting), as a check.
+ *
+ * Compiled and run against tflite-micro 90b983c trees (with and without CMSIS-NN) in QEMU
+ * mps2-an386 and netduinoplus2. The API used: MicroMutableOpResolver<N>, MicroAllocator::Create with
  * separate persistent and non-persistent arenas, MicroInterpreter(model, resolver, allocator,
  * resource_variables, profiler) taking a MicroProfilerInterface*, input(0)/output(0), Invoke(),
  * arena_used_bytes(), tflite::GetModel. */
@@ -55,16 +60,14 @@ extern const uint8_t th_tflm_model_data[];
 uint32_t th_tflm_arena_used_bytes;
 }
 
-#if defined(TF_LITE_STRIP_ERROR_STRINGS)
-#warning "TF_LITE_STRIP_ERROR_STRINGS removes TFLM's per-operator profiler events: per-layer counts then put the whole inference in layer 0"
-#endif
-
 /* th_arena is declared extern "C" in tinyhil_model.h, so this definition has C linkage. */
 uint8_t th_arena[TH_TFLM_ARENA_BYTES + TH_ARENA_GUARD_BYTES] __attribute__((aligned(16)));
 
 namespace {
 
 alignas(16) uint8_t persistent_arena[TH_TFLM_PERSISTENT_BYTES];
+constexpr uint8_t kPersistentPaint = 0xA5;
+uint32_t persistent_used_bytes = 0;  /* painted high-water mark, from the top of persistent_arena */
 
 using Resolver = tflite::MicroMutableOpResolver<TH_TFLM_OP_COUNT>;
 
@@ -148,6 +151,7 @@ void start_interpreter() {
   TH_TFLM_OPS(TH_TFLM_ADD_OP)
 #undef TH_TFLM_ADD_OP
 
+  memset(persistent_arena, kPersistentPaint, sizeof(persistent_arena));
   tflite::MicroAllocator *allocator = tflite::MicroAllocator::Create(
       persistent_arena, sizeof(persistent_arena), th_arena, TH_TFLM_ARENA_BYTES);
   if (allocator == nullptr) fail("MicroAllocator::Create failed (persistent buffer too small)");
@@ -166,6 +170,9 @@ void start_interpreter() {
     fail("TFLM's output tensor size differs from th_model.output_bytes");
   }
   th_tflm_arena_used_bytes = (uint32_t)interpreter->arena_used_bytes();
+  uint32_t lowest = 0;
+  while (lowest < sizeof(persistent_arena) && persistent_arena[lowest] == kPersistentPaint) lowest++;
+  persistent_used_bytes = (uint32_t)sizeof(persistent_arena) - lowest;
 }
 
 }  // namespace
@@ -180,6 +187,10 @@ extern "C" void th_model_invoke(const void *input, void *output, th_layer_hook h
   layer_hook->Finish();
   memcpy(output, output_tensor->data.raw, th_model.output_bytes);
 }
+
+/* For the memory report (defaults in firmware/src/memory_probe.c, 0 for an engine without them). */
+extern "C" uint32_t th_model_persistent_used_bytes(void) { return persistent_used_bytes; }
+extern "C" uint32_t th_model_engine_arena_used_bytes(void) { return th_tflm_arena_used_bytes; }
 
 /* TFLM's interfaces are abstract classes: their vtables name this. Linked only if no C++ runtime
  * library provides it (weak). */

@@ -40,6 +40,12 @@ extern uint8_t th_arena[]; /* 16-byte aligned */
 
 void th_model_invoke(const void *input, void *output, th_layer_hook hook, void *ctx);
 
+/* Engine memory outside th_arena, for the memory report; an engine without it leaves them out (weak
+ * defaults return 0). Valid after the first th_model_invoke. The bytes of the engine's persistent
+ * buffer in use, and the engine's own figure for all arena bytes it uses (TFLM's arena_used_bytes()). */
+uint32_t th_model_persistent_used_bytes(void);
+uint32_t th_model_engine_arena_used_bytes(void);
+
 /* Test inputs compiled into flash (data.c): th_data_count rows of th_model.input_bytes. */
 extern const uint32_t th_data_count;
 extern const uint8_t th_data_inputs[];

@@ -134,7 +134,7 @@ static void send_memory(void) {
   }
   th_memory_report report;
   th_measure_memory(input, output_buf, &report);
-  th_frame_begin(TH_MSG_MEMORY, cur_seq, 4 * 7);
+  th_frame_begin(TH_MSG_MEMORY, cur_seq, 4 * 9);
   th_frame_put_u32(report.arena_plan_bytes);
   th_frame_put_u32(report.arena_used_bytes);
   th_frame_put_u32(report.stack_used_bytes);
@@ -142,6 +142,8 @@ static void send_memory(void) {
   th_frame_put_u32(report.static_ram_bytes);
   th_frame_put_u32(report.arena_guard_bytes);
   th_frame_put_u32(report.stack_guard_bytes);
+  th_frame_put_u32(report.persistent_used_bytes);
+  th_frame_put_u32(report.engine_arena_used_bytes);
   th_frame_end();
 }
 

@@ -40,6 +40,9 @@ __attribute__((noinline)) static uint32_t invoke_measuring_stack(const void *inp
   return sp - (uint32_t)w;
 }
 
+__attribute__((weak)) uint32_t th_model_persistent_used_bytes(void) { return 0; }
+__attribute__((weak)) uint32_t th_model_engine_arena_used_bytes(void) { return 0; }
+
 void th_measure_memory(const void *input, void *output, th_memory_report *report) {
   paint_arena(0xAA);
   uint32_t stack_a = invoke_measuring_stack(input, output);
@@ -57,4 +60,6 @@ void th_measure_memory(const void *input, void *output, th_memory_report *report
   report->static_ram_bytes = (uint32_t)((uintptr_t)_ebss - (uintptr_t)_sdata);
   report->arena_guard_bytes = TH_ARENA_GUARD_BYTES;
   report->stack_guard_bytes = TH_STACK_GUARD_BYTES;
+  report->persistent_used_bytes = th_model_persistent_used_bytes();
+  report->engine_arena_used_bytes = th_model_engine_arena_used_bytes();
 }

@@ -12,6 +12,8 @@ typedef struct {
   uint32_t static_ram_bytes;    /* .data + .bss */
   uint32_t arena_guard_bytes;   /* painted past the plan */
   uint32_t stack_guard_bytes;   /* painted at the stack's low end, below the usable stack */
+  uint32_t persistent_used_bytes;   /* the engine's persistent buffer in use (0: it has none) */
+  uint32_t engine_arena_used_bytes; /* the engine's own arena figure (TFLM arena_used_bytes(); 0: none) */
 } th_memory_report;
 
 /* The lowest bytes of the stack region are a guard band: an inference reaching them overflowed. */

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #ifndef TH_PROTOCOL_VERSION
-#define TH_PROTOCOL_VERSION 3u
+#define TH_PROTOCOL_VERSION 4u
 #endif
 #define TH_SYNC0 0xA5u
 #define TH_SYNC1 0x5Au

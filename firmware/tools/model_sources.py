@@ -1,14 +1,17 @@
 """PlatformIO extra script (pre): add the generated model to the firmware build.
 
 The model directory (model.c, data.c and any other C it holds) comes from the environment
-variable TINYHIL_MODEL_DIR; `tinyhil bench` sets it. TINYHIL_KERNELS=reference selects the plain C
-kernels of firmware/engine. Only core PlatformIO API is used, so this works with the project-local
-platform and with official ones alike.
+variable TINYHIL_MODEL_DIR; `tinyhil bench` sets it. Only core PlatformIO API is used, so this works
+with the project-local platform and with official ones alike.
 
-The engine is the builtin one unless TINYHIL_ENGINE=tflm (or the env's `custom_tinyhil_engine = tflm`):
-then the model directory must come from harness.codegen.tflm_model (it holds tflm_ops.h), and
-TensorFlow Lite Micro's sources come from TINYHIL_TFLM_DIR, a tree exported by tflite-micro's
-create_tflm_tree.py; they are built together with firmware/engine_tflm (the C++ adapter).
+The engine is the builtin one unless TINYHIL_ENGINE=tflm (or the env's `custom_tinyhil_engine = tflm`).
+TINYHIL_KERNELS is the engine's kernel set: `optimized` / `reference` (the plain C kernels of
+firmware/engine) for the builtin engine, `cmsis-nn` / `reference` for TFLM. For TFLM the model
+directory must come from harness.codegen.tflm_model (it holds tflm_ops.h); TensorFlow Lite Micro
+itself is linked as a static library built once per (tree, CPU flags) by harness/build/tflm_lib.py
+from a tree exported by tflite-micro's create_tflm_tree.py, named per kernel set
+(TINYHIL_TFLM_DIR_CMSIS_NN, TINYHIL_TFLM_DIR_REFERENCE, or TINYHIL_TFLM_DIR); only
+firmware/engine_tflm (the C++ adapter) is compiled here.
 """
 
 import os
@@ -28,13 +31,6 @@ missing = [name for name in ("model.c", "data.c") if not os.path.isfile(os.path.
 if missing:
     sys.stderr.write("Error: %s lacks %s\n" % (model_dir, ", ".join(missing)))
     env.Exit(1)  # noqa: F821
-
-kernels = os.environ.get("TINYHIL_KERNELS", "optimized")
-if kernels not in ("optimized", "reference"):
-    sys.stderr.write("Error: TINYHIL_KERNELS must be 'optimized' or 'reference', not %r\n" % kernels)
-    env.Exit(1)  # noqa: F821
-if kernels == "reference":
-    env.Append(CPPDEFINES=["TH_KERNELS_REFERENCE"])  # noqa: F821
 
 project_dir = env.subst("$PROJECT_DIR")  # noqa: F821
 ENGINES = ("builtin", "tflm")
@@ -57,32 +53,45 @@ if generated_for_tflm != (engine == "tflm"):
     )
     env.Exit(1)  # noqa: F821
 
+kernels = os.environ.get("TINYHIL_KERNELS", "") or ("cmsis-nn" if engine == "tflm" else "optimized")
+engine_kernels = {"builtin": ("optimized", "reference"), "tflm": ("cmsis-nn", "reference")}[engine]
+if kernels not in engine_kernels:
+    sys.stderr.write("Error: TINYHIL_KERNELS for the %s engine must be %s, not %r\n"
+                     % (engine, " or ".join(repr(k) for k in engine_kernels), kernels))
+    env.Exit(1)  # noqa: F821
+if engine == "builtin" and kernels == "reference":
+    env.Append(CPPDEFINES=["TH_KERNELS_REFERENCE"])  # noqa: F821
+
 if engine == "tflm":
-    tflm_dir = os.environ.get("TINYHIL_TFLM_DIR", "")
-    if not os.path.isfile(os.path.join(tflm_dir, "tensorflow", "lite", "micro", "micro_interpreter.h")):
-        sys.stderr.write(
-            "Error: the tflm engine needs TensorFlow Lite Micro's C++ sources, and TINYHIL_TFLM_DIR=%r "
-            "holds none (no tensorflow/lite/micro/micro_interpreter.h). Export a tree once, with network, "
-            "from a clone of https://github.com/tensorflow/tflite-micro:\n"
-            "  python3 tensorflow/lite/micro/tools/project_generation/create_tflm_tree.py "
-            "--makefile_options=\"TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn TARGET_ARCH=cortex-m4+fp\" "
-            "/path/to/tflm-tree\nthen set TINYHIL_TFLM_DIR=/path/to/tflm-tree\n" % tflm_dir
-        )
+    # TFLM comes in as a static library built once per (tree, CPU flags) outside this build
+    # (harness/build/tflm_lib.py, with TFLM's release flags); the tree is the one named for the
+    # kernel set (TINYHIL_TFLM_DIR_CMSIS_NN / TINYHIL_TFLM_DIR_REFERENCE / TINYHIL_TFLM_DIR), or
+    # TINYHIL_TFLM_TREE when the harness has chosen it already. Only the adapter is compiled here,
+    # with the library's defines (TF_LITE_STATIC_MEMORY changes TFLM's structs).
+    if project_dir not in sys.path:
+        sys.path.insert(0, project_dir)
+    from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree, load_tree  # noqa: E402
+    from harness.errors import TinyhilError  # noqa: E402
+
+    try:
+        chosen = os.environ.get("TINYHIL_TFLM_TREE", "")
+        tree = load_tree(chosen) if chosen else find_tree(kernels)
+        if tree.kernels != kernels:
+            raise TinyhilError("TINYHIL_TFLM_TREE=%s holds the %s kernels, not %s" % (tree.path, tree.kernels, kernels))
+        library = ensure_library(tree, board_cpu_flags(env["TINYHIL_BOARD"].manifest))  # noqa: F821
+    except TinyhilError as e:
+        sys.stderr.write("Error: %s\n" % e)
         env.Exit(1)  # noqa: F821
-    tflm_dir = os.path.abspath(tflm_dir)
-    third_party = ["flatbuffers/include", "gemmlowp", "ruy", "kissfft", "cmsis_nn", "cmsis_nn/Include",
-                   "cmsis/CMSIS/Core/Include"]
-    env.Append(  # noqa: F821
-        CPPPATH=[tflm_dir] + [os.path.join(tflm_dir, "third_party", d) for d in third_party
-                              if os.path.isdir(os.path.join(tflm_dir, "third_party", d))],
-        CPPDEFINES=["TH_ENGINE_TFLM", "TF_LITE_STATIC_MEMORY"]
-        + (["CMSIS_NN"] if os.path.isdir(os.path.join(tflm_dir, "third_party", "cmsis_nn")) else []),
-        CXXFLAGS=["-std=gnu++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics"],
+    adapter_env = env.Clone()  # noqa: F821
+    adapter_env.Append(
+        CPPPATH=[str(d) for d in tree.include_dirs()],
+        CPPDEFINES=["TH_ENGINE_TFLM"] + tree.defines(),
+        CXXFLAGS=["-fno-threadsafe-statics"],
     )
-    env.BuildSources(os.path.join("$BUILD_DIR", "tflm"), tflm_dir, src_filter=["+<*>", "-<examples/>"])  # noqa: F821
-    env.BuildSources(  # noqa: F821
+    adapter_env.BuildSources(
         os.path.join("$BUILD_DIR", "engine_tflm"), os.path.join(project_dir, "firmware", "engine_tflm")
     )
+    env.Append(CPPDEFINES=["TH_ENGINE_TFLM"], LIBPATH=[str(library.path.parent)], LIBS=[library.path.stem[3:]])  # noqa: F821
 
 env.Append(  # noqa: F821
     CPPPATH=[

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 from harness.boards import PROJECT_DIR, Board
 from harness.build.firmware import Firmware, read_elf_sizes
-from harness.build.platformio import _pio_version, build_firmware
+from harness.build.platformio import _pio_version, build_firmware, engine_kernels
 from harness.identity import short_hash, tree_sha256
 from harness.report.provenance import toolchain_version
 
@@ -31,10 +30,11 @@ def build_id(board: Board, model_dir: Path, kernels: str, engine: str) -> str:
         "board_file": tree_sha256([board.manifest], board.manifest.parent),
         "board": board.name, "engine": engine, "kernels": kernels, "compiler": toolchain_version(),
     }
-    if engine == "tflm":
-        tree = Path(os.environ.get("TINYHIL_TFLM_DIR", ""))
-        commit = tree / "TFLM_COMMIT"
-        facts["tflm_tree"] = [str(tree.resolve()), commit.read_text().strip() if commit.is_file() else None]
+    if engine == "tflm":  # the tree for the kernel set, by content, and the flags its library is built with
+        from harness.build.tflm_lib import board_cpu_flags, find_tree, library_key
+
+        tree = find_tree(kernels)
+        facts["tflm_tree"] = [str(tree.path), tree.commit, library_key(tree, board_cpu_flags(board.manifest))]
     return short_hash(facts)
 
 
@@ -42,6 +42,7 @@ def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernel
                  timeout: float = 900.0) -> Firmware:
     """The firmware for this generated model: reused when an identical build exists, else built.
     The generated directory moves into the build's own folder, so the build's inputs stay beside it."""
+    kernels = engine_kernels(engine, kernels)
     bid = build_id(board, generated_dir, kernels, engine)
     work = Path(builds_root).resolve() / bid
     work.mkdir(parents=True, exist_ok=True)
@@ -56,7 +57,7 @@ def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernel
         fw = build_firmware(board, model_dir, work, kernels=kernels, engine=engine, timeout=timeout)
         (work / STAMP).write_text(json.dumps({"elf": str(fw.elf), "build_seconds": fw.build_seconds,
                                               "engine": engine, "kernels": kernels, "board": board.name,
-                                              "pio_env": fw.pio_env}))
+                                              "pio_env": fw.pio_env, "tflm": _library_facts(fw.tflm)}))
         return replace(fw, build_id=bid, cached=False)
 
 
@@ -75,4 +76,21 @@ def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str) -> Firm
     return Firmware(elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=elf.parent.parent,
                     log_path=work / "build.log", sizes=sizes, build_seconds=0.0, toolchain=sizes.toolchain,
                     platformio=_pio_version(), engine=facts.get("engine", "builtin"),
-                    pio_env=facts.get("pio_env", "tinyhil"))
+                    pio_env=facts.get("pio_env", "tinyhil"), tflm=_library_from(facts.get("tflm")))
+
+
+def _library_facts(library) -> dict | None:
+    if library is None:
+        return None
+    return {"tree": str(library.tree.path), "path": str(library.path), "key": library.key,
+            "build_seconds": library.build_seconds, "cpu_flags": list(library.cpu_flags)}
+
+
+def _library_from(facts: dict | None):
+    """The TFLM library a reused build linked (reused too, so `cached`)."""
+    if not facts:
+        return None
+    from harness.build.tflm_lib import TflmLibrary, load_tree
+
+    return TflmLibrary(load_tree(facts["tree"]), Path(facts["path"]), facts["key"], facts["build_seconds"], True,
+                       tuple(facts["cpu_flags"]))

@@ -60,7 +60,7 @@ class Firmware:
     elf: Path
     board: Board
     model_dir: Path
-    kernels: str  # "optimized" | "reference"
+    kernels: str  # the engine's kernel set: builtin optimized | reference, tflm cmsis-nn | reference
     build_dir: Path
     log_path: Path
     sizes: ElfSizes
@@ -71,6 +71,7 @@ class Firmware:
     cached: bool = False  # reused from an identical earlier build
     engine: str = "builtin"  # the engine it was built with (flashing rebuilds the same)
     pio_env: str = "tinyhil"  # the platformio.ini env it was built with
+    tflm: object = None  # the TFLM library linked in (harness.build.tflm_lib.TflmLibrary), engine tflm only
 
     @property
     def flash_bytes(self) -> int:

@@ -9,7 +9,6 @@ choices never share objects.
 
 from __future__ import annotations
 
-import configparser
 import importlib.util
 import os
 import re
@@ -24,7 +23,19 @@ from harness.build.boardgen import UPLOAD_TOOLS
 from harness.build.firmware import Firmware, check_fits, read_elf_sizes
 from harness.errors import BuildError, DoesNotFitError, TinyhilError, ToolMissingError
 
-KERNELS = ("optimized", "reference")
+ENGINE_KERNELS = {"builtin": ("optimized", "reference"), "tflm": ("cmsis-nn", "reference")}
+KERNELS = ("optimized", "reference", "cmsis-nn")  # every kernel set of some engine
+
+
+def engine_kernels(engine: str, kernels: str) -> str:
+    """The kernel set as the engine names it: `optimized` asks TFLM for its optimised kernels
+    (CMSIS-NN); an engine's own names pass through; anything else is a TinyhilError."""
+    if engine == "tflm" and kernels == "optimized":
+        kernels = "cmsis-nn"
+    allowed = ENGINE_KERNELS.get(engine, ())
+    if kernels not in allowed:
+        raise TinyhilError(f"unknown kernels {kernels!r} for the {engine} engine; choose one of {', '.join(allowed)}")
+    return kernels
 TOOLCHAIN_GCC = "arm-none-eabi-gcc"
 GENERIC_ENV = "tinyhil"  # the one env of platformio.ini that builds any board file
 LOG_TAIL_LINES = 30
@@ -74,8 +85,11 @@ def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, engine: str = "builtin") -> dict:
+def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, engine: str = "builtin",
+               tflm_tree: Path | None = None) -> dict:
     env = dict(os.environ)
+    if tflm_tree is not None:
+        env["TINYHIL_TFLM_TREE"] = str(tflm_tree)
     env.update(
         TINYHIL_BOARD=board.name,
         PLATFORMIO_BOARDS_DIR=str(board.boards_dir),
@@ -99,11 +113,15 @@ def build_firmware(
     engine: str = "builtin",
     project_dir: Path = PROJECT_DIR,
     timeout: float = 900.0,
+    tflm_timeout: float | None = None,
 ) -> Firmware:
-    """Build the firmware with the model in model_dir; raise BuildError or DoesNotFitError."""
+    """Build the firmware with the model in model_dir; raise BuildError or DoesNotFitError.
+
+    For the TFLM engine the TFLM library is made (or reused) first, with its own timeout
+    (`tflm_timeout`, default TINYHIL_TFLM_BUILD_TIMEOUT or an hour) and progress on stderr, so
+    `timeout` bounds the firmware build alone."""
     board = load_board(board) if isinstance(board, str) else board
-    if kernels not in KERNELS:
-        raise TinyhilError(f"unknown kernels {kernels!r}; choose one of {', '.join(KERNELS)}")
+    kernels = engine_kernels(engine, kernels)
     model_dir = Path(model_dir).resolve()
     for name in ("model.c", "data.c"):
         if not (model_dir / name).is_file():
@@ -115,9 +133,14 @@ def build_firmware(
     log_path = work_dir / "build.log"
     log_path.write_text("")
 
+    library = None
+    if engine == "tflm":
+        from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree
+
+        library = ensure_library(find_tree(kernels), board_cpu_flags(board.manifest), timeout=tflm_timeout)
     started = time.monotonic()
-    env = _build_env(board, model_dir, kernels, build_dir, engine)
-    pio_env = pio_env_name(board, engine, Path(project_dir))
+    env = _build_env(board, model_dir, kernels, build_dir, engine, library.tree.path if library else None)
+    pio_env = GENERIC_ENV
     code = _pio(["run", "-e", pio_env], env, log_path, timeout, Path(project_dir))
     seconds = time.monotonic() - started
     if code != 0:
@@ -138,17 +161,8 @@ def build_firmware(
     return Firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
         sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.toolchain, platformio=_pio_version(),
-        engine=engine, pio_env=pio_env,
+        engine=engine, pio_env=pio_env, tflm=library,
     )  # fmt: skip
-
-
-def pio_env_name(board: Board, engine: str, project_dir: Path = PROJECT_DIR) -> str:
-    """The platformio.ini env to build: `<board>_<engine>` where the project defines one (the TFLM
-    engine on an official platform), else the generic env (any board file, either engine)."""
-    config = configparser.ConfigParser()
-    config.read(Path(project_dir) / "platformio.ini")
-    specific = f"{board.name}_{engine}"
-    return specific if engine != "builtin" and config.has_section(f"env:{specific}") else GENERIC_ENV
 
 
 def _pio_version() -> str:
@@ -173,7 +187,8 @@ def upload_firmware(firmware: Firmware, *, project_dir: Path = PROJECT_DIR, time
     if firmware.pio_env == GENERIC_ENV and not shutil.which(tool):
         raise ToolMissingError(f"{tool} not found: {board.name} is flashed over {board.upload_protocol} "
                                f"with {tool} ({_INSTALL_HINT[tool]})")
-    env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir, firmware.engine)
+    env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir, firmware.engine,
+                     firmware.tflm.tree.path if firmware.tflm else None)
     code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, Path(project_dir))
     if code != 0:
         raise BuildError(f"uploading to {board.name} failed (log: {firmware.log_path}):\n"

@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.errors import ProtocolError, ProtocolVersionError
 
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 READY_LINE = b"TINYHIL READY\n"
 HOST_INPUT_INDEX = 0xFFFFFFFF
 FLAG_PER_LAYER = 0x01
@@ -45,7 +45,7 @@ REPLY_TYPES = frozenset(int(r) for r in Reply)
 # The longest payload of each reply: a header claiming more is noise (firmware/src/commands.c).
 _STR = 256
 REPLY_LIMITS = {Reply.ACK: 1, Reply.IDENTITY: 2 + 16 + 6 * _STR, Reply.MODEL_INFO: 34 + _STR,
-                Reply.LAYER: 8 + 2 * _STR, Reply.MEMORY: 28, Reply.RUN_DONE: 8, Reply.ERROR: 1 + _STR}
+                Reply.LAYER: 8 + 2 * _STR, Reply.MEMORY: 36, Reply.RUN_DONE: 8, Reply.ERROR: 1 + _STR}
 COMMAND_TYPES = frozenset(int(c) for c in Command)
 
 
@@ -187,11 +187,13 @@ class MemoryReport:
     static_ram_bytes: int  # .data + .bss
     arena_guard_bytes: int  # painted past the planned arena
     stack_guard_bytes: int  # painted at the low end of the stack region
+    persistent_used_bytes: int  # the engine's persistent buffer in use (painted; 0 for the builtin engine)
+    engine_arena_used_bytes: int  # the engine's own figure for its whole arena (TFLM arena_used_bytes(); 0: none)
 
     @classmethod
     def decode(cls, payload: bytes) -> MemoryReport:
         c = _Cursor(payload, "MEMORY")
-        report = cls(*c.take("IIIIIII"))
+        report = cls(*c.take("IIIIIIIII"))
         c.end()
         return report
 

@@ -13,7 +13,7 @@ import threading
 import tty
 
 from harness.protocol.framing import FrameReader, encode_frame
-from harness.protocol.messages import COMMAND_TYPES
+from harness.protocol.messages import COMMAND_TYPES, PROTOCOL_VERSION
 
 OUTPUT = bytes([3, 1, 4, 1, 5, 9, 2, 6])
 
@@ -29,7 +29,7 @@ class FakeDevice:
     mode: "ok"; "silent" (never says anything); "mute" (ready line, then never answers);
     "corrupt" (flips a payload byte of every reply). `version`: the protocol version it claims."""
 
-    def __init__(self, mode: str = "ok", boot_noise: bytes = b"", version: int = 3) -> None:
+    def __init__(self, mode: str = "ok", boot_noise: bytes = b"", version: int = PROTOCOL_VERSION) -> None:
         self.mode = mode
         self.version = version
         self._seq = 0
@@ -90,7 +90,7 @@ class FakeDevice:
             macs, op, name = layers[index]
             self._send(0x83, struct.pack("<II", index, macs) + s(op) + s(name))
         elif command == 0x03:
-            self._send(0x84, struct.pack("<IIIIIII", 64, 8, 40, 8192, 1000, 256, 256))
+            self._send(0x84, struct.pack("<IIIIIIIII", 64, 8, 40, 8192, 1000, 256, 256, 0, 0))
         elif command == 0x04:
             start, count, flags = struct.unpack("<IIB", payload)
             if start + count > 5:

@@ -6,7 +6,7 @@ import pytest
 from fake_device import OUTPUT, FakeDevice
 
 from harness.errors import DeviceError, DeviceTimeoutError, ProtocolVersionError
-from harness.protocol import CorruptFrameError, Device, LinkConfig
+from harness.protocol import PROTOCOL_VERSION, CorruptFrameError, Device, LinkConfig
 from harness.targets import SerialTarget
 
 
@@ -65,7 +65,7 @@ def test_mute_device_times_out_after_bounded_retries():
 def test_version_mismatch_is_refused_naming_both():
     with FakeDevice(version=7) as fake, SerialTarget(fake.slave_name) as target:
         fake.boot()
-        with pytest.raises(ProtocolVersionError, match="protocol version 7, this harness speaks version 3"):
+        with pytest.raises(ProtocolVersionError, match=f"protocol version 7, this harness speaks version {PROTOCOL_VERSION}"):
             Device(target, timeout=5).identify()
 
 

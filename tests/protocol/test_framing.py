@@ -6,7 +6,7 @@ import pytest
 from harness.errors import DeviceError, ProtocolError, ProtocolVersionError
 from harness.protocol import Frame, FrameReader, Identity, RunDone, Sample, crc32, encode_frame
 from harness.protocol.framing import MAX_PAYLOAD
-from harness.protocol.messages import REPLY_TYPES, ErrorReply, LayerInfo, MemoryReport, ModelInfo, decode_ack
+from harness.protocol.messages import PROTOCOL_VERSION, REPLY_TYPES, ErrorReply, LayerInfo, MemoryReport, ModelInfo, decode_ack
 
 
 def _frames(reader: FrameReader) -> list[Frame]:
@@ -88,7 +88,7 @@ def _s(text: bytes) -> bytes:
     return bytes([len(text)]) + text
 
 
-IDENTITY = struct.pack("<HIIII", 3, 25_000_000, 25_000_000, 0, 32758) + b"".join(
+IDENTITY = struct.pack("<HIIII", PROTOCOL_VERSION, 25_000_000, 25_000_000, 0, 32758) + b"".join(
     _s(t) for t in (b"fw", b"b", b"builtin", b"optimized", b"systick", b"gcc"))
 
 
@@ -105,20 +105,21 @@ def test_message_decoding():
 
 
 def test_version_mismatch_names_both_versions():
-    with pytest.raises(ProtocolVersionError, match="version 4.*version 3"):
-        Identity.decode(struct.pack("<H", 4) + IDENTITY[2:])
+    other = PROTOCOL_VERSION + 1
+    with pytest.raises(ProtocolVersionError, match=f"version {other}.*version {PROTOCOL_VERSION}"):
+        Identity.decode(struct.pack("<H", other) + IDENTITY[2:])
     assert issubclass(ProtocolVersionError, DeviceError)
 
 
 @pytest.mark.parametrize("decode, payload, problem", [
-    (Identity.decode, b"\x03\x00", "too short"),
+    (Identity.decode, struct.pack("<H", PROTOCOL_VERSION), "too short"),
     (Identity.decode, IDENTITY + b"\x00", "too many"),
     (Identity.decode, IDENTITY[:-2], "string runs past"),
     (ModelInfo.decode, struct.pack("<IIBBIIIIII", 16, 8, 9, 1, 64, 2, 128, 5, 4096, 256) + b"\x01m", "dtype code 9"),
     (ModelInfo.decode, struct.pack("<IIBBIIIIII", 16, 6, 1, 4, 64, 2, 128, 5, 4096, 256) + b"\x01m", "whole number"),
     (ModelInfo.decode, struct.pack("<IIBBIIIIII", 16, 8000, 1, 1, 64, 2, 128, 5, 4096, 256) + b"\x01m", "exceeds"),
-    (MemoryReport.decode, bytes(27), "too short"),
-    (MemoryReport.decode, bytes(29), "too many"),
+    (MemoryReport.decode, bytes(35), "too short"),
+    (MemoryReport.decode, bytes(37), "too many"),
     (LayerInfo.decode, struct.pack("<II", 0, 1) + b"\x05ab", "string runs past"),
     (RunDone.decode, bytes(4), "too short"),
     (ErrorReply.decode, b"", "too short"),
