@@ -41,7 +41,7 @@ def doctor() -> None:
     for col in ("tool", "version", "needed for", "offline path"):
         table.add_column(col)
     for t in tools:
-        version = t.version or "[red]missing[/red]"
+        version = t.version or f"[red]{t.missing}[/red]"
         table.add_row(t.name, version, t.needed_for, "required" if t.required else "optional")
     Console().print(table)
     ready = offline_path_ready(tools)
@@ -113,8 +113,10 @@ def bench(
     target: str = typer.Option("qemu", help="qemu | serial | renode"),
     data: Path | None = typer.Option(None, help=".npz with x (and optionally y labels)"),
     samples: int | None = typer.Option(None, help="number of samples (default: all of --data, else 10)"),
-    kernels: str = typer.Option("optimized", help="optimized | reference"),
-    engine: str = typer.Option("builtin", help="builtin | tflm (tflm: online path, needs TINYHIL_TFLM_DIR)"),
+    kernels: str = typer.Option("optimized", help="the engine's kernel set: builtin optimized | reference; "
+                                "tflm cmsis-nn (= optimized) | reference"),
+    engine: str = typer.Option("builtin", help="builtin | tflm (tflm: needs a TFLM tree per kernel set, "
+                               "TINYHIL_TFLM_DIR_CMSIS_NN / TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)"),
     per_layer: bool = typer.Option(False, "--per-layer", help="also count per layer"),
     port: str | None = typer.Option(None, help="serial port of a physical board (--target serial)"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
@@ -143,8 +145,10 @@ def bench(
 def sweep(
     models: list[Path] = typer.Argument(..., help=".tflite files or directories of them, or one experiment .toml"),
     board: list[str] = typer.Option(["mps2_an386"], help="board (repeat for several)"),
-    kernels: list[str] = typer.Option(["optimized"], help="optimized | reference (repeat for both)"),
-    engine: str = typer.Option("builtin", help="builtin | tflm (tflm: online path, needs TINYHIL_TFLM_DIR)"),
+    kernels: list[str] = typer.Option(["optimized"], help="the engine's kernel sets (repeat): builtin optimized | "
+                                      "reference; tflm cmsis-nn (= optimized) | reference"),
+    engine: str = typer.Option("builtin", help="builtin | tflm (tflm: needs a TFLM tree per kernel set, "
+                               "TINYHIL_TFLM_DIR_CMSIS_NN / TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)"),
     target: str = typer.Option("qemu", help="qemu | serial | renode"),
     data: Path | None = typer.Option(None, help=".npz with x (and y) for every model"),
     samples: int | None = typer.Option(None, help="samples per run"),

@@ -16,6 +16,7 @@ class ToolStatus:
     needed_for: str
     required: bool  # required by the offline path (the embedded default)
     version: str | None  # None when missing
+    missing: str = "missing"  # what to show when it is missing
 
     @property
     def present(self) -> bool:
@@ -81,7 +82,39 @@ def check_tools() -> list[ToolStatus]:
         ToolStatus("tensorflow", "demo, compress", True, _package("tensorflow")),
         ToolStatus("renode", "--target renode ($TINYHIL_RENODE or PATH)", False, _renode()),
         ToolStatus("renode-test", "the generated Robot tests (tinyhil robot)", False, _renode_test()),
+        *tflm_trees(),
     ]
+
+
+def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
+    """One line per TFLM kernel set: the tree named for it (path, TFLM commit, whether CMSIS-NN is in
+    it) and whether its library is built, or which variable to set."""
+    from harness.boards import BOARDS_DIR
+    from harness.build.tflm_lib import (
+        KERNEL_SETS,
+        TREE_VARIABLES,
+        TflmTreeError,
+        board_cpu_flags,
+        cache_root,
+        find_tree,
+        library_key,
+    )
+
+    out = []
+    for kernels in KERNEL_SETS:
+        name, needed = f"TFLM tree ({kernels})", f"--engine tflm --kernels {kernels}"
+        try:
+            tree = find_tree(kernels, environ)
+        except TflmTreeError as e:
+            missing = f"none: set {TREE_VARIABLES[kernels]}" if "no TFLM tree" in str(e) else str(e)
+            out.append(ToolStatus(name, needed, False, None, missing))
+            continue
+        key = library_key(tree, board_cpu_flags(BOARDS_DIR / "mps2_an386.json"))  # every board: the same CPU flags
+        built = (cache_root() / key / "lib.json").is_file()
+        out.append(ToolStatus(name, needed, False, f"{tree.path}, TFLM {tree.commit or 'commit unknown'}, CMSIS-NN "
+                              f"{'in it' if tree.has_cmsis_nn else 'not in it'}, kernels {tree.kernels}, library "
+                              f"{'built' if built else 'not built yet'} ({cache_root() / key})"))
+    return out
 
 
 def offline_path_ready(tools: list[ToolStatus]) -> bool:

@@ -35,7 +35,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import BuildError, TinyhilError, ToolMissingError
+from harness.errors import BuildError, ToolMissingError
 from harness.identity import short_hash, tree_sha256
 
 KERNEL_SETS = ("cmsis-nn", "reference")
@@ -179,9 +179,9 @@ def cache_root() -> Path:
 def library_key(tree: TflmTree, cpu_flags: tuple[str, ...]) -> str:
     from harness.report.provenance import toolchain_version
 
+    flags = [CODEGEN_FLAGS, DEFINES, CMSIS_NN_DEFINES, CXX_FLAGS, C_FLAGS, SPEED_DIRS, SKIPPED_DIRS]
     return short_hash({"tree": tree_sha256([tree.path], tree.path), "commit": tree.commit,
-                       "cpu_flags": list(cpu_flags), "flags": [CODEGEN_FLAGS, DEFINES, CMSIS_NN_DEFINES, CXX_FLAGS,
-                                                               C_FLAGS, SPEED_DIRS, SKIPPED_DIRS], "compiler": toolchain_version()})
+                       "cpu_flags": list(cpu_flags), "flags": flags, "compiler": toolchain_version()})
 
 
 def _stderr_progress(done: int, total: int, seconds: float) -> None:

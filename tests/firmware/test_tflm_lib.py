@@ -35,8 +35,9 @@ def make_tree(root: Path, cmsis_nn: bool, commit: str = "90b983c") -> Path:
         "third_party/kissfft/kiss_fft.c": "int kiss(void) { return 5; }\n",
     }
     if cmsis_nn:
-        files |= {"third_party/cmsis_nn/Source/ConvolutionFunctions/arm_convolve_s8.c": "int arm_s8(void) { return 6; }\n",
-                  "third_party/cmsis_nn/Source/ConvolutionFunctions/arm_convolve_f32.c": "int arm_f32(void) { return 7; }\n",
+        conv = "third_party/cmsis_nn/Source/ConvolutionFunctions/"
+        files |= {conv + "arm_convolve_s8.c": "int arm_s8(void) { return 6; }\n",
+                  conv + "arm_convolve_f32.c": "int arm_f32(void) { return 7; }\n",
                   "third_party/cmsis_nn/Source/NNSupportFunctions/arm_nntables_flt.c": "int flt;\n",
                   "third_party/cmsis_nn/Include/arm_nnfunctions.h": ""}
     for rel, text in files.items():

@@ -65,7 +65,8 @@ def test_mute_device_times_out_after_bounded_retries():
 def test_version_mismatch_is_refused_naming_both():
     with FakeDevice(version=7) as fake, SerialTarget(fake.slave_name) as target:
         fake.boot()
-        with pytest.raises(ProtocolVersionError, match=f"protocol version 7, this harness speaks version {PROTOCOL_VERSION}"):
+        expected = f"protocol version 7, this harness speaks version {PROTOCOL_VERSION}"
+        with pytest.raises(ProtocolVersionError, match=expected):
             Device(target, timeout=5).identify()
 
 

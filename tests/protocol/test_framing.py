@@ -6,7 +6,15 @@ import pytest
 from harness.errors import DeviceError, ProtocolError, ProtocolVersionError
 from harness.protocol import Frame, FrameReader, Identity, RunDone, Sample, crc32, encode_frame
 from harness.protocol.framing import MAX_PAYLOAD
-from harness.protocol.messages import PROTOCOL_VERSION, REPLY_TYPES, ErrorReply, LayerInfo, MemoryReport, ModelInfo, decode_ack
+from harness.protocol.messages import (
+    PROTOCOL_VERSION,
+    REPLY_TYPES,
+    ErrorReply,
+    LayerInfo,
+    MemoryReport,
+    ModelInfo,
+    decode_ack,
+)
 
 
 def _frames(reader: FrameReader) -> list[Frame]:
