@@ -62,6 +62,8 @@ def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) 
 
 
 def _firmware_columns(fw: Firmware, gen, engine_dirs: tuple[Path, ...] = ()) -> dict:
+    if fw.tflm is not None:  # TFLM's compile units name the tree's sources: they are the engine's
+        engine_dirs = (*engine_dirs, fw.tflm.tree.path)
     split = split_memory(fw.elf, fw.model_dir, engine_dirs, arena_plan_bytes=gen.arena_bytes)
     return {
         "flash_bytes": fw.flash_bytes,

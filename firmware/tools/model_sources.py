@@ -70,7 +70,7 @@ if engine == "tflm":
     # with the library's defines (TF_LITE_STATIC_MEMORY changes TFLM's structs).
     if project_dir not in sys.path:
         sys.path.insert(0, project_dir)
-    from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree, load_tree  # noqa: E402
+    from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree, load_tree, model_methods  # noqa: E402
     from harness.errors import TinyhilError  # noqa: E402
 
     try:
@@ -78,7 +78,8 @@ if engine == "tflm":
         tree = load_tree(chosen) if chosen else find_tree(kernels)
         if tree.kernels != kernels:
             raise TinyhilError("TINYHIL_TFLM_TREE=%s holds the %s kernels, not %s" % (tree.path, tree.kernels, kernels))
-        library = ensure_library(tree, board_cpu_flags(env["TINYHIL_BOARD"].manifest))  # noqa: F821
+        library = ensure_library(tree, board_cpu_flags(env["TINYHIL_BOARD"].manifest),  # noqa: F821
+                                 methods=model_methods(model_dir))
     except TinyhilError as e:
         sys.stderr.write("Error: %s\n" % e)
         env.Exit(1)  # noqa: F821

@@ -135,9 +135,10 @@ def build_firmware(
 
     library = None
     if engine == "tflm":
-        from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree
+        from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree, model_methods
 
-        library = ensure_library(find_tree(kernels), board_cpu_flags(board.manifest), timeout=tflm_timeout)
+        library = ensure_library(find_tree(kernels), board_cpu_flags(board.manifest), timeout=tflm_timeout,
+                                 methods=model_methods(model_dir))
     started = time.monotonic()
     env = _build_env(board, model_dir, kernels, build_dir, engine, library.tree.path if library else None)
     pio_env = GENERIC_ENV

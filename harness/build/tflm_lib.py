@@ -26,6 +26,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,7 +135,7 @@ class TflmLibrary:
     tree: TflmTree
     path: Path  # libtflm.a
     key: str
-    build_seconds: float  # of the build that made it
+    build_seconds: float  # of the build that last added objects to it
     cached: bool  # reused by this call (not built by it)
     cpu_flags: tuple[str, ...]
 
@@ -156,6 +157,53 @@ def sources(tree: TflmTree) -> list[Path]:
             continue
         out.append(path)
     return out
+
+
+KERNELS_DIR = "tensorflow/lite/micro/kernels/"
+KERNEL_HELPERS = ("kernel_util.cc", "micro_tensor_utils.cc")  # used by every op's kernel
+_RESOLVER_METHOD = re.compile(r"TfLiteStatus\s+(Add\w+)\s*\(([^{;]*)\{")
+_REGISTRATION = re.compile(r"Register_(\w+)\s*\(")
+
+
+def resolver_registrations(tree: TflmTree) -> dict[str, str]:
+    """MicroMutableOpResolver method -> the TFLM registration it adds (AddConv2D -> CONV_2D), read from
+    the tree's micro_mutable_op_resolver.h."""
+    text = (tree.path / "tensorflow/lite/micro/micro_mutable_op_resolver.h").read_text(errors="replace")
+    out = {}
+    for method, params in _RESOLVER_METHOD.findall(text):
+        registration = _REGISTRATION.search(params)
+        if registration:
+            out[method] = registration.group(1)
+    return out
+
+
+def members(tree: TflmTree, methods: tuple[str, ...] | None) -> list[Path]:
+    """The sources the library needs: all of them (`methods` None: the full library, as TFLM's make
+    archives it), or TFLM's core, the kernel helpers, CMSIS-NN's sources and, per resolver method, the
+    kernel file defining its registration and that file's `_common` sibling. An object in the library is
+    compiled the same either way; the op set only says which are compiled (and so how long it takes)."""
+    every = sources(tree)
+    if methods is None:
+        return every
+    registrations = resolver_registrations(tree)
+    unknown = [m for m in methods if m not in registrations]
+    if unknown:
+        raise BuildError(f"{tree.path}: micro_mutable_op_resolver.h has no {', '.join(unknown)}")
+    kernel_files = [p for p in every if p.relative_to(tree.path).as_posix().startswith(KERNELS_DIR)]
+    wanted = {p for p in every if p not in kernel_files}  # core, CMSIS-NN sources
+    wanted |= {p for p in kernel_files if p.name in KERNEL_HELPERS}
+    texts = {p: p.read_text(errors="replace") for p in kernel_files}
+    for method in methods:
+        definition = re.compile(rf"\bRegister_{registrations[method]}\s*\(\s*\)\s*\{{")
+        defining = [p for p in kernel_files if definition.search(texts[p])]
+        if not defining:
+            raise BuildError(f"{tree.path}: no kernel source defines Register_{registrations[method]}() ({method})")
+        for path in defining:
+            wanted.add(path)
+            common = path.with_name(path.stem + "_common" + path.suffix)
+            if common in texts:
+                wanted.add(common)
+    return [p for p in every if p in wanted]
 
 
 def optimisation(rel: str) -> str:
@@ -189,10 +237,12 @@ def _stderr_progress(done: int, total: int, seconds: float) -> None:
     sys.stderr.flush()
 
 
-def ensure_library(tree: TflmTree, cpu_flags: tuple[str, ...] | list[str], *, timeout: float | None = None,
-                   jobs: int | None = None, root: Path | None = None,
+def ensure_library(tree: TflmTree, cpu_flags: tuple[str, ...] | list[str], *, methods: tuple[str, ...] | None = None,
+                   timeout: float | None = None, jobs: int | None = None, root: Path | None = None,
                    progress: Callable[[int, int, float], None] | None = _stderr_progress) -> TflmLibrary:
-    """The library for this tree and these CPU flags: reused when built before, else built now."""
+    """The library for this tree and these CPU flags, holding at least what `methods` (resolver calls,
+    e.g. from a model's tflm_ops.h) need, or everything (`methods` None): reused when it already does,
+    else the missing objects are compiled and added (one archive per tree and flags)."""
     cpu_flags = tuple(cpu_flags)
     if timeout is None:
         timeout = float(os.environ.get("TINYHIL_TFLM_BUILD_TIMEOUT", DEFAULT_TIMEOUT_S))
@@ -202,17 +252,22 @@ def ensure_library(tree: TflmTree, cpu_flags: tuple[str, ...] | list[str], *, ti
     key = library_key(tree, cpu_flags)
     work = (root or cache_root()) / key
     work.mkdir(parents=True, exist_ok=True)
+    archive = work / f"lib{LIB_NAME}.a"
     with open(work / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        needed = [p.relative_to(tree.path).as_posix() for p in members(tree, methods)]
         stamp = _read_stamp(work)
-        if stamp is not None:
-            return TflmLibrary(tree, work / f"lib{LIB_NAME}.a", key, stamp["build_seconds"], True, cpu_flags)
-        seconds = _build(tree, cpu_flags, work, timeout=timeout, jobs=jobs or _jobs(), progress=progress)
+        have = set(stamp["members"]) if stamp else set()
+        if stamp is not None and set(needed) <= have:
+            return TflmLibrary(tree, archive, key, stamp["build_seconds"], True, cpu_flags)
+        all_members = sorted(have | set(needed))
+        seconds = _build(tree, cpu_flags, work, [tree.path / r for r in all_members], timeout=timeout,
+                         jobs=jobs or _jobs(), progress=progress)
         (work / STAMP).write_text(json.dumps({
             "tree": str(tree.path), "commit": tree.commit, "kernels": tree.kernels, "cpu_flags": list(cpu_flags),
-            "build_type": BUILD_TYPE, "build_seconds": seconds, "library": str(work / f"lib{LIB_NAME}.a"),
+            "build_type": BUILD_TYPE, "build_seconds": seconds, "library": str(archive), "members": all_members,
         }, indent=1))  # fmt: skip
-        return TflmLibrary(tree, work / f"lib{LIB_NAME}.a", key, seconds, False, cpu_flags)
+        return TflmLibrary(tree, archive, key, seconds, False, cpu_flags)
 
 
 def _jobs() -> int:
@@ -224,12 +279,11 @@ def _read_stamp(work: Path) -> dict | None:
         stamp = json.loads((work / STAMP).read_text())
     except (OSError, ValueError):
         return None
-    return stamp if (work / f"lib{LIB_NAME}.a").is_file() else None
+    return stamp if (work / f"lib{LIB_NAME}.a").is_file() and "members" in stamp else None
 
 
-def _build(tree: TflmTree, cpu_flags: tuple[str, ...], work: Path, *, timeout: float, jobs: int,
+def _build(tree: TflmTree, cpu_flags: tuple[str, ...], work: Path, files: list[Path], *, timeout: float, jobs: int,
            progress: Callable[[int, int, float], None] | None) -> float:
-    files = sources(tree)
     obj_dir = work / "obj"
     obj_dir.mkdir(exist_ok=True)
     log_path = work / "build.log"
@@ -286,6 +340,14 @@ def _compile(cmd: list[str], deadline: float) -> tuple[int | None, str]:
     except subprocess.TimeoutExpired:
         return None, f"timed out: {' '.join(cmd)}\n"
     return result.returncode, (" ".join(cmd) + "\n" + result.stdout + result.stderr) if result.returncode else ""
+
+
+def model_methods(model_dir: Path) -> tuple[str, ...] | None:
+    """The resolver calls a generated model needs (its tflm_ops.h), or None for the full library when
+    TINYHIL_TFLM_LIBRARY=full."""
+    if os.environ.get("TINYHIL_TFLM_LIBRARY", "ops") == "full":
+        return None
+    return tuple(re.findall(r"X\((Add\w+)\)", (Path(model_dir) / "tflm_ops.h").read_text()))
 
 
 def cpu_flags(build: dict) -> tuple[str, ...]:

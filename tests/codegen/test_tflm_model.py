@@ -183,7 +183,9 @@ def test_generated_c_compiles_for_cortex_m4(generated, tmp_path):
 
 
 def _pio_build(model_dir, tmp_path, **env_vars):
-    env = {k: v for k, v in os.environ.items() if k not in ("TINYHIL_TFLM_DIR", "TINYHIL_ENGINE")}
+    hidden = ("TINYHIL_TFLM_DIR", "TINYHIL_TFLM_DIR_CMSIS_NN", "TINYHIL_TFLM_DIR_REFERENCE", "TINYHIL_TFLM_TREE",
+              "TINYHIL_ENGINE")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
     env.update(TINYHIL_MODEL_DIR=str(model_dir), PLATFORMIO_BUILD_DIR=str(tmp_path / "pio"),
                PLATFORMIO_SETTING_ENABLE_TELEMETRY="No", TINYHIL_BOARD="mps2_an386",
                PLATFORMIO_BOARDS_DIR=str(Path(REPO) / "boards"), **env_vars)

@@ -2,6 +2,7 @@
 compiled with (TFLM's release build), the sources left out, and that a library is built once and
 then reused. A real TFLM tree is exercised in tests/e2e/test_tflm_engine.py."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from harness.build.tflm_lib import (
     ensure_library,
     find_tree,
     load_tree,
+    members,
+    resolver_registrations,
     sources,
 )
 from harness.errors import BuildError
@@ -27,7 +30,15 @@ def make_tree(root: Path, cmsis_nn: bool, commit: str = "90b983c") -> Path:
     files = {
         "tensorflow/lite/micro/micro_interpreter.h": "",
         "tensorflow/lite/micro/micro_interpreter.cc": "int tflm_core(void) { return 1; }\n",
-        "tensorflow/lite/micro/kernels/conv.cc": "int tflm_conv(int x) { return x * 3; }\n",
+        "tensorflow/lite/micro/micro_mutable_op_resolver.h":
+            "TfLiteStatus AddConv2D(\n const TFLMRegistration& registration = Register_CONV_2D()) {\n}\n"
+            "TfLiteStatus AddSoftmax(const TFLMRegistration& registration = Register_SOFTMAX()) { }\n",
+        "tensorflow/lite/micro/kernels/conv.cc": "struct TFLMRegistration {};\nTFLMRegistration Register_CONV_2D() "
+                                                 "{ return {}; }\n",
+        "tensorflow/lite/micro/kernels/conv_common.cc": "int tflm_conv_common(int x) { return x * 3; }\n",
+        "tensorflow/lite/micro/kernels/softmax.cc": "struct TFLMRegistration {};\nTFLMRegistration Register_SOFTMAX() "
+                                                    "{ return {}; }\n",
+        "tensorflow/lite/micro/kernels/kernel_util.cc": "int tflm_util(void) { return 8; }\n",
         "tensorflow/lite/micro/examples/hello/main.cc": "int main() { return 0; }\n",
         "tensorflow/lite/kernels/internal/common.cc": "#ifndef NDEBUG\n#error release builds define NDEBUG\n#endif\n"
                                                       "int tflm_common(void) { return 2; }\n",
@@ -78,7 +89,8 @@ def test_sources_and_flags_are_tflm_release_builds(trees):
     tree = load_tree(cmsis)
     rels = [p.relative_to(tree.path).as_posix() for p in sources(tree)]
     assert rels == ["tensorflow/lite/kernels/internal/common.cc", "tensorflow/lite/micro/kernels/conv.cc",
-                    "tensorflow/lite/micro/micro_interpreter.cc",
+                    "tensorflow/lite/micro/kernels/conv_common.cc", "tensorflow/lite/micro/kernels/kernel_util.cc",
+                    "tensorflow/lite/micro/kernels/softmax.cc", "tensorflow/lite/micro/micro_interpreter.cc",
                     "third_party/cmsis_nn/Source/ConvolutionFunctions/arm_convolve_s8.c"]
     by_name = {Path(r).name: compile_command(tree, tree.path / r, Path("x.o"), CPU) for r in rels}
     assert "-O2" in by_name["conv.cc"] and "-O2" in by_name["arm_convolve_s8.c"]
@@ -95,6 +107,29 @@ def test_sources_and_flags_are_tflm_release_builds(trees):
 
 def test_cpu_flags_come_from_the_board_file():
     assert board_cpu_flags(Path("boards/mps2_an386.json")) == CPU
+
+
+def test_an_op_set_takes_the_core_and_its_kernel_files(trees):
+    tree = load_tree(trees[1])
+    assert resolver_registrations(tree) == {"AddConv2D": "CONV_2D", "AddSoftmax": "SOFTMAX"}
+    rels = [p.relative_to(tree.path).as_posix() for p in members(tree, ("AddConv2D",))]
+    assert rels == ["tensorflow/lite/kernels/internal/common.cc", "tensorflow/lite/micro/kernels/conv.cc",
+                    "tensorflow/lite/micro/kernels/conv_common.cc", "tensorflow/lite/micro/kernels/kernel_util.cc",
+                    "tensorflow/lite/micro/micro_interpreter.cc"]
+    assert len(members(tree, None)) == len(rels) + 1  # the full library adds softmax.cc
+    with pytest.raises(BuildError, match="no AddTanh"):
+        members(tree, ("AddTanh",))
+
+
+def test_library_grows_by_the_ops_a_new_model_needs(trees, tmp_path):
+    tree = load_tree(trees[1])
+    conv = ensure_library(tree, CPU, methods=("AddConv2D",), root=tmp_path / "cache", progress=None)
+    again = ensure_library(tree, CPU, methods=("AddConv2D",), root=tmp_path / "cache", progress=None)
+    assert not conv.cached and again.cached and again.path == conv.path
+    both = ensure_library(tree, CPU, methods=("AddSoftmax", "AddConv2D"), root=tmp_path / "cache", progress=None)
+    assert not both.cached and both.key == conv.key  # one archive per tree and flags, grown
+    names = subprocess.run(["arm-none-eabi-nm", str(both.path)], capture_output=True, text=True).stdout
+    assert "Register_SOFTMAX" in names and "Register_CONV_2D" in names
 
 
 def test_library_is_built_once_then_reused(trees, tmp_path):
@@ -117,5 +152,5 @@ def test_a_failing_source_names_the_file_and_keeps_what_compiled(trees, tmp_path
 
 def test_timeout_says_how_far_it_got(trees, tmp_path, monkeypatch):
     monkeypatch.setattr(tflm_lib, "_compile", lambda cmd, deadline: (None, "timed out\n"))
-    with pytest.raises(BuildError, match=r"took more than 5 s \(0/3 files compiled.*TINYHIL_TFLM_BUILD_TIMEOUT"):
+    with pytest.raises(BuildError, match=r"took more than 5 s \(0/6 files compiled.*TINYHIL_TFLM_BUILD_TIMEOUT"):
         ensure_library(load_tree(trees[1]), CPU, root=tmp_path / "cache", progress=None, timeout=5, jobs=1)
