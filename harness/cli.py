@@ -293,6 +293,10 @@ def report(
     # A robustness study's perturbed runs are drawn in their own figure, not as variants here.
     png, pdf = plot_memory_split(unperturbed(table), out / "memory_split", limits)
     Console().print(f"memory_split: {png} and {pdf}")
+    from harness.report.engines import plot_engines
+
+    png, pdf = plot_engines(unperturbed(table), out / "engines")
+    Console().print(f"engines: {png} and {pdf}")
     csv, tex = write_comparison(unperturbed(table), out / "comparison")
     Console().print(f"comparison: {csv} and {tex}")
     if "perturb_clean_run_id" in table.columns and table["perturb_clean_run_id"].notna().any():

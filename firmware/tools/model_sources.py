@@ -83,16 +83,18 @@ if engine == "tflm":
     except TinyhilError as e:
         sys.stderr.write("Error: %s\n" % e)
         env.Exit(1)  # noqa: F821
-    adapter_env = env.Clone()  # noqa: F821
-    adapter_env.Append(
+    # On the whole env, not a clone: the platform's builder appends the CPU flags after this pre-script.
+    # TFLM's defines are inert for the C sources (none of them tests NDEBUG, CMSIS_NN, ...).
+    env.Append(  # noqa: F821
         CPPPATH=[str(d) for d in tree.include_dirs()],
         CPPDEFINES=["TH_ENGINE_TFLM"] + tree.defines(),
         CXXFLAGS=["-fno-threadsafe-statics"],
+        LIBPATH=[str(library.path.parent)],
+        LIBS=[library.path.stem[3:]],
     )
-    adapter_env.BuildSources(
+    env.BuildSources(  # noqa: F821
         os.path.join("$BUILD_DIR", "engine_tflm"), os.path.join(project_dir, "firmware", "engine_tflm")
     )
-    env.Append(CPPDEFINES=["TH_ENGINE_TFLM"], LIBPATH=[str(library.path.parent)], LIBS=[library.path.stem[3:]])  # noqa: F821
 
 env.Append(  # noqa: F821
     CPPPATH=[

@@ -64,4 +64,4 @@ def test_a_second_model_reuses_the_tflm_library(kernels, tmp_path, ic_model, kws
     second = bench_tflm(kws_model, "mps2_an386", kernels, tmp_path)
     assert second["tflm_lib_key"] == first["tflm_lib_key"]
     assert second["tflm_lib_cached"] is True and second["build_cached"] is False  # a new firmware, the same library
-    assert second["build_seconds"] < 120  # the model and the adapter only, linked against the library
+    assert second["build_seconds"] < 300  # the model and the adapter only, linked against the library
