@@ -31,8 +31,9 @@
  * before the allocator is created, read after AllocateTensors; TFLM fills it from its high end),
  * and TFLM's own arena_used_bytes() (persistent + non-persistent by its accounting), as a check.
  *
- * Compiled and run against tflite-micro 90b983c trees (with and without CMSIS-NN) in QEMU
- * mps2-an386 and netduinoplus2. The API used: MicroMutableOpResolver<N>, MicroAllocator::Create with
+ * Run bit-exact against host TFLM with tflite-micro 90b983c: its reference-kernel tree linked as
+ * the release library (IC, KWS in QEMU mps2-an386, 8.60 / 16.25 instructions/MAC, as TFLM's own make
+ * build); both trees compiled from source in one build before (issue 9). The API used: MicroMutableOpResolver<N>, MicroAllocator::Create with
  * separate persistent and non-persistent arenas, MicroInterpreter(model, resolver, allocator,
  * resource_variables, profiler) taking a MicroProfilerInterface*, input(0)/output(0), Invoke(),
  * arena_used_bytes(), tflite::GetModel. */
