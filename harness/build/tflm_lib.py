@@ -200,9 +200,8 @@ def members(tree: TflmTree, methods: tuple[str, ...] | None) -> list[Path]:
             raise BuildError(f"{tree.path}: no kernel source defines Register_{registrations[method]}() ({method})")
         for path in defining:
             wanted.add(path)
-            common = path.with_name(path.stem + "_common" + path.suffix)
-            if common in texts:
-                wanted.add(common)
+            # an optimised kernel (kernels/cmsis_nn/conv.cc) shares the reference one's kernels/conv_common.cc
+            wanted |= {p for p in kernel_files if p.name == path.stem + "_common" + path.suffix}
     return [p for p in every if p in wanted]
 
 

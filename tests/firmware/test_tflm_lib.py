@@ -45,7 +45,10 @@ def make_tree(root: Path, cmsis_nn: bool, commit: str = "90b983c") -> Path:
         "signal/src/window.cc": "int tflm_window(void) { return 4; }\n",
         "third_party/kissfft/kiss_fft.c": "int kiss(void) { return 5; }\n",
     }
-    if cmsis_nn:
+    if cmsis_nn:  # the optimised kernel replaces kernels/conv.cc and shares kernels/conv_common.cc
+        del files["tensorflow/lite/micro/kernels/conv.cc"]
+        files["tensorflow/lite/micro/kernels/cmsis_nn/conv.cc"] = (
+            "struct TFLMRegistration {};\nTFLMRegistration Register_CONV_2D() { return {}; }\n")
         conv = "third_party/cmsis_nn/Source/ConvolutionFunctions/"
         files |= {conv + "arm_convolve_s8.c": "int arm_s8(void) { return 6; }\n",
                   conv + "arm_convolve_f32.c": "int arm_f32(void) { return 7; }\n",
@@ -88,7 +91,7 @@ def test_sources_and_flags_are_tflm_release_builds(trees):
     cmsis, _ = trees
     tree = load_tree(cmsis)
     rels = [p.relative_to(tree.path).as_posix() for p in sources(tree)]
-    assert rels == ["tensorflow/lite/kernels/internal/common.cc", "tensorflow/lite/micro/kernels/conv.cc",
+    assert rels == ["tensorflow/lite/kernels/internal/common.cc", "tensorflow/lite/micro/kernels/cmsis_nn/conv.cc",
                     "tensorflow/lite/micro/kernels/conv_common.cc", "tensorflow/lite/micro/kernels/kernel_util.cc",
                     "tensorflow/lite/micro/kernels/softmax.cc", "tensorflow/lite/micro/micro_interpreter.cc",
                     "third_party/cmsis_nn/Source/ConvolutionFunctions/arm_convolve_s8.c"]
@@ -119,6 +122,8 @@ def test_an_op_set_takes_the_core_and_its_kernel_files(trees):
     assert len(members(tree, None)) == len(rels) + 1  # the full library adds softmax.cc
     with pytest.raises(BuildError, match="no AddTanh"):
         members(tree, ("AddTanh",))
+    cmsis = load_tree(trees[0])
+    assert {p.name for p in members(cmsis, ("AddConv2D",))} >= {"conv.cc", "conv_common.cc", "arm_convolve_s8.c"}
 
 
 def test_library_grows_by_the_ops_a_new_model_needs(trees, tmp_path):
