@@ -24,6 +24,7 @@ import serial
 from harness.boards import Board
 from harness.errors import DeviceError, DeviceTimeoutError, TinyhilError, ToolMissingError
 from harness.targets.base import CountScale, Target
+from harness.targets.byte_port import read_waiting
 
 QEMU_BINARY = "qemu-system-arm"
 SERIAL_MODES = ("tcp", "pty")
@@ -231,11 +232,8 @@ class QemuTarget(Target):
 
     def read(self, max_bytes: int, timeout: float) -> bytes:
         self._check_alive()
-        self._port.timeout = timeout
         try:
-            data = self._port.read(1)
-            if data and max_bytes > 1:
-                data += self._port.read(min(self._port.in_waiting, max_bytes - 1))
+            data = read_waiting(self._port, max_bytes, timeout)
         except serial.SerialException as e:
             self._check_alive()
             raise DeviceError(f"QEMU serial connection failed: {e}; log: {self.log_path}") from e

@@ -24,6 +24,7 @@ import serial
 from harness.boards import Board
 from harness.errors import DeviceError, DeviceTimeoutError, TinyhilError, ToolMissingError
 from harness.targets.base import CountScale, Target
+from harness.targets.byte_port import read_waiting
 from harness.targets.qemu import _free_port
 from harness.targets.renode_script import RenodeTiming, check_board, renode_binary, renode_script
 
@@ -223,11 +224,8 @@ class RenodeTarget(Target):
 
     def read(self, max_bytes: int, timeout: float) -> bytes:
         self._check_alive()
-        self._port.timeout = timeout
         try:
-            data = self._port.read(1)
-            if data and max_bytes > 1:
-                data += self._port.read(min(self._port.in_waiting, max_bytes - 1))
+            data = read_waiting(self._port, max_bytes, timeout)
         except serial.SerialException as e:
             self._check_alive()
             raise DeviceError(f"Renode's UART socket failed: {e}; log: {self.log_path}") from e

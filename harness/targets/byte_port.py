@@ -1,0 +1,12 @@
+"""Reading a pyserial port (a socket:// URL or a device) the way every target does: wait up to
+`timeout` for the first byte, then take whatever else is already waiting."""
+
+from __future__ import annotations
+
+
+def read_waiting(port, max_bytes: int, timeout: float) -> bytes:
+    port.timeout = timeout
+    data = port.read(1)
+    if data and max_bytes > 1:
+        data += port.read(min(port.in_waiting, max_bytes - 1))
+    return data
