@@ -42,8 +42,8 @@ def _summary(row: dict) -> Table:
     """The demo's figures, one per line, each with its unit (fits a narrow terminal)."""
     unit = row["unit"]
     lines = [
-        ("latency, median over samples", f"{row['latency_median']:,} {unit} (min {row['latency_min']:,}, "
-                                         f"max {row['latency_max']:,})"),
+        ("latency, median over samples", f"{row['latency_median']:,.0f} {unit} (min {row['latency_min']:,.0f}, "
+                                         f"max {row['latency_max']:,.0f})"),
         (f"{unit} per MAC", f"{row['latency_median'] / row['macs']:.2f} ({row['macs']:,} MACs)"),
         ("arena used (device)", f"{row['arena_bytes']:,} B (TFLM: {row['tflm_arena_bytes']:,} B total, "
                                 f"{row['tflm_arena_head_bytes']:,} B activations)"),
