@@ -20,7 +20,7 @@ import pandas as pd
 from rich.console import Console
 
 from harness.build.baseline import harness_baseline
-from harness.build.platformio import engine_kernels
+from harness.build.platformio import check_protocol, engine_kernels
 from harness.build.tflm_lib import find_tree
 from harness.errors import DataError, DoesNotFitError, Interrupted, TinyhilError
 from harness.identity import file_sha256, run_id, samples_sha256
@@ -42,6 +42,9 @@ class BenchConfig:
     kernels: str = "optimized"
     engine: str = "builtin"
     per_layer: bool = False
+    protocol: str = "tinyhil"  # the framed protocol, or "mlperf": the MLPerf Tiny runner's ASCII protocol
+    mlperf_iterations: int = 1  # `infer N W`: inferences per timed window, and warmups before it
+    mlperf_warmup: int = 0
     port: str | None = None
     timeout_s: float = 300.0
     build_timeout_s: float = 900.0
@@ -68,6 +71,16 @@ class BenchConfig:
         if self.engine not in ENGINES:
             raise TinyhilError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
         engine_kernels(self.engine, self.kernels)
+        check_protocol(self.protocol)
+        if self.protocol == "mlperf":
+            if self.per_layer:
+                raise TinyhilError("--per-layer needs --protocol tinyhil: the MLPerf protocol times whole inferences")
+            if self.mlperf_iterations < 1 or self.mlperf_warmup < 0:
+                raise TinyhilError(f"--iterations must be >= 1 and --warmup >= 0, got {self.mlperf_iterations} "
+                                   f"and {self.mlperf_warmup}")
+        elif (self.mlperf_iterations, self.mlperf_warmup) != (1, 0):
+            raise TinyhilError("--iterations and --warmup are for --protocol mlperf (the framed protocol times "
+                               "each inference once, without warmup)")
         if self.engine == "tflm":
             find_tree(self.kernels)  # the tree named for this kernel set, or an error naming the variable
         if self.target == "serial" and not self.port:
@@ -122,6 +135,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "engine": cfg.engine,
         "kernels": cfg.kernels,
         "per_layer": cfg.per_layer,
+        "protocol": cfg.protocol,
         "attempt_id": uuid.uuid4().hex[:16],
         **compression_columns(Path(cfg.model)),
         **cfg.extra,
@@ -180,7 +194,8 @@ def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
         samples, input_sha, n, source = None, "unavailable", int(cfg.samples or 0), None
     identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source)
     identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, target=cfg.target, engine=cfg.engine,
-                                kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer)
+                                kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer,
+                                protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup))
     return identity, samples
 
 
@@ -222,7 +237,8 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     row["arena_plan_bytes"] = gen.arena_bytes
     try:
         device = run_on_device(cfg, board, gen, cfg.work_dir / "builds", cfg.work_dir / "runs" / row["attempt_id"],
-                               samples.x.shape[0], console, row, state.received)
+                               samples.x.shape[0], console, row, state.received, inputs=samples.x,
+                               output_tensor=model.tensor(model.outputs[0]))
     finally:
         shutil.rmtree(generated, ignore_errors=True)  # the build keeps its own copy
     _fill_device_columns(row, device, state.host_out, samples)

@@ -118,6 +118,10 @@ def bench(
     engine: str = typer.Option("builtin", help="builtin | tflm (tflm: needs a TFLM tree per kernel set, "
                                "TINYHIL_TFLM_DIR_CMSIS_NN / TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)"),
     per_layer: bool = typer.Option(False, "--per-layer", help="also count per layer"),
+    protocol: str = typer.Option("tinyhil", help="tinyhil (framed, CRC, retries) | mlperf (the MLPerf Tiny / "
+                                 "EEMBC runner's ASCII protocol, performance mode)"),
+    iterations: int = typer.Option(1, help="--protocol mlperf: inferences per timed `infer N W` window"),
+    warmup: int = typer.Option(0, help="--protocol mlperf: untimed inferences before each window"),
     port: str | None = typer.Option(None, help="serial port of a physical board (--target serial)"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
     seed: int = typer.Option(0, help="seed for random inputs"),
@@ -131,7 +135,7 @@ def bench(
 
     cfg = BenchConfig(model=model, board=board, target=target, data=data, samples=samples, kernels=kernels,
                       engine=engine, per_layer=per_layer, port=port, timeout_s=timeout, seed=seed, out=out,
-                      results_dir=results)
+                      results_dir=results, protocol=protocol, mlperf_iterations=iterations, mlperf_warmup=warmup)
     row = run_bench(cfg, console=console)
     if as_json:
         # The table stores the profile as JSON text; on stdout it is a real list.

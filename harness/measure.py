@@ -8,6 +8,7 @@ into `received` as it arrives, so a failure in a later step still leaves the ear
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,18 +102,23 @@ def _per_layer(info, samples, scale) -> str:
 
 
 def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, console: Console, row: dict,
-                  received: Received, engine_dirs: tuple[Path, ...] = ()) -> DeviceRun:
-    """Build (or reuse), start the target, run the n flash samples; fills `row` and `received` as
-    figures arrive."""
-    console.log(f"building firmware for {board.name} ({cfg.engine} engine, {cfg.kernels} kernels) with PlatformIO")
+                  received: Received, engine_dirs: tuple[Path, ...] = (), inputs: np.ndarray | None = None,
+                  output_tensor=None) -> DeviceRun:
+    """Build (or reuse), start the target, run the n flash samples (or, over the MLPerf protocol,
+    the n `inputs` sent as the runner sends them); fills `row` and `received` as figures arrive."""
+    protocol = getattr(cfg, "protocol", "tinyhil")
+    console.log(f"building firmware for {board.name} ({cfg.engine} engine, {cfg.kernels} kernels, {protocol} "
+                "protocol) with PlatformIO")
     fw = cached_build(board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
-                      timeout=getattr(cfg, "build_timeout_s", 900.0))
+                      timeout=getattr(cfg, "build_timeout_s", 900.0), protocol=protocol)
     row.update(_firmware_columns(fw, gen, engine_dirs))
     console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
                 f"{fw.ram_bytes:,} B RAM; starting {cfg.target}")
     run_dir.mkdir(parents=True, exist_ok=True)  # this attempt's logs; the build folder is shared
     if cfg.target == "qemu":
         row["qemu_version"] = qemu_version()
+    if protocol == "mlperf":
+        return _run_mlperf(cfg, board, gen, fw, run_dir, console, row, received, inputs, output_tensor)
     with make_target(cfg.target, board, fw, run_dir, cfg) as target:
         row.update(target.provenance())
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
@@ -146,21 +152,38 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
                      raw_latency=raw, profiled=[scale.convert(s.profiled_count) for s in samples])
 
 
-def _run_samples(device: Device, n: int, cfg, console: Console, received: Received) -> None:
-    def keep(sample) -> None:
-        # in index order: on a noisy link a sample asked for again arrives after later ones
-        bisect.insort(received.samples, sample, key=lambda s: s.index)
+def _run_mlperf(cfg, board: Board, gen, fw: Firmware, run_dir: Path, console: Console, row: dict,
+                received: Received, inputs: np.ndarray, output_tensor) -> DeviceRun:
+    from harness.measure_mlperf import run_mlperf_session
 
-    if not getattr(cfg, "progress", True):  # inside a sweep, whose own bar counts runs
-        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep)
+    with make_target(cfg.target, board, fw, run_dir, cfg) as target, _progress(cfg, console, len(inputs)) as advance:
+        row.update(target.provenance())
+        scale = run_mlperf_session(target, cfg, board, gen, inputs, output_tensor, row, received,
+                                   COMMAND_TIMEOUT_S, READY_TIMEOUT_S, on_sample=advance)
+    outputs = np.frombuffer(b"".join(s.output for s in received.samples), dtype=output_tensor.dtype)
+    latency = [scale.convert(s.count) for s in received.samples]
+    return DeviceRun(outputs=outputs.reshape(len(inputs), -1), latency=latency, unit=scale.unit, columns={},
+                     raw_latency=list(latency))
+
+
+@contextlib.contextmanager
+def _progress(cfg, console: Console, n: int):
+    """A per-run bar advanced once per sample (none inside a sweep, whose own bar counts runs)."""
+    if not getattr(cfg, "progress", True):
+        yield lambda _sample: None
         return
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"running on {cfg.target}", total=n)
+        yield lambda _sample: progress.advance(task)
 
-        def keep_and_show(sample) -> None:
-            keep(sample)
-            progress.advance(task)
 
-        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep_and_show)
+def _run_samples(device: Device, n: int, cfg, console: Console, received: Received) -> None:
+    with _progress(cfg, console, n) as advance:
+        def keep(sample) -> None:
+            # in index order: on a noisy link a sample asked for again arrives after later ones
+            bisect.insort(received.samples, sample, key=lambda s: s.index)
+            advance(sample)
+
+        device.run_flash(0, n, cfg.per_layer, timeout=cfg.timeout_s, on_sample=keep)

@@ -29,6 +29,10 @@ typedef struct {
   uint32_t n_layers;
   const th_layer_info *layers;
   uint32_t macs; /* total over layers */
+  /* The output's quantization, real = (q - zero_point) * scale; scale 0: not quantized (or not
+   * known). The MLPerf Tiny protocol reports dequantized outputs, so the firmware needs it. */
+  float output_scale;
+  int32_t output_zero_point;
 } th_model_desc;
 
 extern const th_model_desc th_model;

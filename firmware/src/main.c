@@ -1,4 +1,6 @@
-/* tinyhil firmware: announce readiness, then serve framed commands over the UART forever. */
+/* tinyhil firmware: announce readiness, then serve framed commands over the UART forever.
+ * Built with TH_PROTOCOL_MLPERF, main() is the MLPerf Tiny runner protocol's instead (mlperf.c). */
+#ifndef TH_PROTOCOL_MLPERF
 #include "board.h"
 #include "protocol.h"
 #include "timer.h"
@@ -51,3 +53,4 @@ int main(void) {
     last_byte = th_timer_now(); /* time spent answering is not a gap on the line */
   }
 }
+#endif /* TH_PROTOCOL_MLPERF */

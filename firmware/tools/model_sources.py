@@ -59,6 +59,12 @@ if kernels not in engine_kernels:
     sys.stderr.write("Error: TINYHIL_KERNELS for the %s engine must be %s, not %r\n"
                      % (engine, " or ".join(repr(k) for k in engine_kernels), kernels))
     env.Exit(1)  # noqa: F821
+protocol = os.environ.get("TINYHIL_PROTOCOL", "") or "tinyhil"
+if protocol not in ("tinyhil", "mlperf"):
+    sys.stderr.write("Error: TINYHIL_PROTOCOL must be 'tinyhil' or 'mlperf', not %r\n" % protocol)
+    env.Exit(1)  # noqa: F821
+if protocol == "mlperf":  # main() is the MLPerf Tiny runner protocol's (firmware/src/mlperf.c)
+    env.Append(CPPDEFINES=["TH_PROTOCOL_MLPERF"])  # noqa: F821
 if engine == "builtin" and kernels == "reference":
     env.Append(CPPDEFINES=["TH_KERNELS_REFERENCE"])  # noqa: F821
 

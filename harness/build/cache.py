@@ -22,7 +22,7 @@ STAMP = "build.json"
 FIRMWARE_INPUTS = ("firmware", "platformio.ini", "harness/boards.py", "harness/build/boardgen.py")
 
 
-def build_id(board: Board, model_dir: Path, kernels: str, engine: str) -> str:
+def build_id(board: Board, model_dir: Path, kernels: str, engine: str, protocol: str = "tinyhil") -> str:
     """The hash of what goes into this build."""
     facts = {
         "model": tree_sha256([model_dir], model_dir),
@@ -30,6 +30,8 @@ def build_id(board: Board, model_dir: Path, kernels: str, engine: str) -> str:
         "board_file": tree_sha256([board.manifest], board.manifest.parent),
         "board": board.name, "engine": engine, "kernels": kernels, "compiler": toolchain_version(),
     }
+    if protocol != "tinyhil":  # (absent for the default, so earlier build ids stay valid)
+        facts["protocol"] = protocol
     if engine == "tflm":  # the tree for the kernel set, by content, and the flags its library is built with
         from harness.build.tflm_lib import board_cpu_flags, find_tree, library_key
 
@@ -39,11 +41,11 @@ def build_id(board: Board, model_dir: Path, kernels: str, engine: str) -> str:
 
 
 def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernels: str, engine: str,
-                 timeout: float = 900.0) -> Firmware:
+                 timeout: float = 900.0, protocol: str = "tinyhil") -> Firmware:
     """The firmware for this generated model: reused when an identical build exists, else built.
     The generated directory moves into the build's own folder, so the build's inputs stay beside it."""
     kernels = engine_kernels(engine, kernels)
-    bid = build_id(board, generated_dir, kernels, engine)
+    bid = build_id(board, generated_dir, kernels, engine, protocol)
     work = Path(builds_root).resolve() / bid
     work.mkdir(parents=True, exist_ok=True)
     with open(work / ".lock", "a") as lock:
@@ -53,8 +55,9 @@ def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernel
             shutil.copytree(generated_dir, model_dir)
         reused = _load_stamp(work, board, model_dir, kernels)
         if reused is not None:
-            return replace(reused, build_id=bid, cached=True, build_seconds=0.0)
-        fw = build_firmware(board, model_dir, work, kernels=kernels, engine=engine, timeout=timeout)
+            return replace(reused, build_id=bid, cached=True, build_seconds=0.0, protocol=protocol)
+        fw = build_firmware(board, model_dir, work, kernels=kernels, engine=engine, timeout=timeout,
+                            protocol=protocol)
         (work / STAMP).write_text(json.dumps({"elf": str(fw.elf), "build_seconds": fw.build_seconds,
                                               "engine": engine, "kernels": kernels, "board": board.name,
                                               "pio_env": fw.pio_env, "tflm": _library_facts(fw.tflm)}))

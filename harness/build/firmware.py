@@ -72,6 +72,7 @@ class Firmware:
     engine: str = "builtin"  # the engine it was built with (flashing rebuilds the same)
     pio_env: str = "tinyhil"  # the platformio.ini env it was built with
     tflm: object = None  # the TFLM library linked in (harness.build.tflm_lib.TflmLibrary), engine tflm only
+    protocol: str = "tinyhil"  # what the firmware speaks: the framed protocol, or "mlperf" (MLPerf Tiny runner)
 
     @property
     def flash_bytes(self) -> int:

@@ -27,6 +27,15 @@ ENGINE_KERNELS = {"builtin": ("optimized", "reference"), "tflm": ("cmsis-nn", "r
 KERNELS = ("optimized", "reference", "cmsis-nn")  # every kernel set of some engine
 
 
+PROTOCOLS = ("tinyhil", "mlperf")  # the framed protocol (main.c), or the MLPerf Tiny runner's (mlperf.c)
+
+
+def check_protocol(protocol: str) -> str:
+    if protocol not in PROTOCOLS:
+        raise TinyhilError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    return protocol
+
+
 def engine_kernels(engine: str, kernels: str) -> str:
     """The kernel set as the engine names it: `optimized` asks TFLM for its optimised kernels
     (CMSIS-NN); an engine's own names pass through; anything else is a TinyhilError."""
@@ -86,7 +95,7 @@ def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
 
 
 def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, engine: str = "builtin",
-               tflm_tree: Path | None = None) -> dict:
+               tflm_tree: Path | None = None, protocol: str = "tinyhil") -> dict:
     env = dict(os.environ)
     if tflm_tree is not None:
         env["TINYHIL_TFLM_TREE"] = str(tflm_tree)
@@ -96,6 +105,7 @@ def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, eng
         TINYHIL_MODEL_DIR=str(model_dir),
         TINYHIL_KERNELS=kernels,
         TINYHIL_ENGINE=engine,
+        TINYHIL_PROTOCOL=protocol,
         PLATFORMIO_BUILD_DIR=str(build_dir),
         PLATFORMIO_SETTING_ENABLE_TELEMETRY="No",
         PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL="9999",
@@ -111,6 +121,7 @@ def build_firmware(
     *,
     kernels: str = "optimized",
     engine: str = "builtin",
+    protocol: str = "tinyhil",
     project_dir: Path = PROJECT_DIR,
     timeout: float = 900.0,
     tflm_timeout: float | None = None,
@@ -122,6 +133,7 @@ def build_firmware(
     `timeout` bounds the firmware build alone."""
     board = load_board(board) if isinstance(board, str) else board
     kernels = engine_kernels(engine, kernels)
+    check_protocol(protocol)
     model_dir = Path(model_dir).resolve()
     for name in ("model.c", "data.c"):
         if not (model_dir / name).is_file():
@@ -140,7 +152,8 @@ def build_firmware(
         library = ensure_library(find_tree(kernels), board_cpu_flags(board.manifest), timeout=tflm_timeout,
                                  methods=model_methods(model_dir))
     started = time.monotonic()
-    env = _build_env(board, model_dir, kernels, build_dir, engine, library.tree.path if library else None)
+    env = _build_env(board, model_dir, kernels, build_dir, engine, library.tree.path if library else None,
+                     protocol)
     pio_env = GENERIC_ENV
     code = _pio(["run", "-e", pio_env], env, log_path, timeout, Path(project_dir))
     seconds = time.monotonic() - started
@@ -162,7 +175,7 @@ def build_firmware(
     return Firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
         sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.toolchain, platformio=_pio_version(),
-        engine=engine, pio_env=pio_env, tflm=library,
+        engine=engine, pio_env=pio_env, tflm=library, protocol=protocol,
     )  # fmt: skip
 
 
@@ -189,7 +202,7 @@ def upload_firmware(firmware: Firmware, *, project_dir: Path = PROJECT_DIR, time
         raise ToolMissingError(f"{tool} not found: {board.name} is flashed over {board.upload_protocol} "
                                f"with {tool} ({_INSTALL_HINT[tool]})")
     env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir, firmware.engine,
-                     firmware.tflm.tree.path if firmware.tflm else None)
+                     firmware.tflm.tree.path if firmware.tflm else None, firmware.protocol)
     code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, Path(project_dir))
     if code != 0:
         raise BuildError(f"uploading to {board.name} failed (log: {firmware.log_path}):\n"

@@ -27,6 +27,14 @@ def c_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def output_quant_fields(tensor) -> str:
+    """The th_model_desc fields giving the output's (per-tensor) quantization; scale 0 when it has none."""
+    quant = tensor.quant
+    if tensor.dtype.kind == "f" or quant is None or quant.scale.size != 1:
+        return "  .output_scale = 0.0f, .output_zero_point = 0,"
+    return f"  .output_scale = {float(quant.scale[0]):.9g}f, .output_zero_point = {int(quant.zero_point[0])},"
+
+
 def _array_body(values: np.ndarray, per_line: int = 24) -> str:
     if values.dtype.kind == "f":
         items = [f"{float(v).hex()}f" for v in values]
@@ -71,7 +79,7 @@ def render_model_c(program: Program, name: str) -> str:
                f"  .input_dtype = {DTYPE_CODES[tin.dtype.name]}, .output_dtype = {DTYPE_CODES[tout.dtype.name]},\n"
                f"  .arena_bytes = {program.arena.size}u,\n"
                f"  .n_layers = {len(program.layers)}u, .layers = th_layers,\n"
-               f"  .macs = {sum(macs)}u,\n}};\n")
+               f"  .macs = {sum(macs)}u,\n{output_quant_fields(tout)}\n}};\n")
     scratch = ", ".join(f"{layer.scratch_bytes}u" for layer in program.layers) or "0u"
     out.append("#ifdef TH_PLAN_CHECK /* test benches compare the kernels' scratch needs with the plan */\n"
                f"const uint32_t th_plan_scratch_bytes[] = {{{scratch}}};\n#endif\n")

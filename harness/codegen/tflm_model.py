@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.codegen import GeneratedModel, LayerInfo, _check_inputs
-from harness.codegen.emit import DTYPE_CODES, c_string, render_data_c
+from harness.codegen.emit import DTYPE_CODES, c_string, output_quant_fields, render_data_c
 from harness.errors import UnsupportedOpsError
 from harness.model import Operator, TfliteModel, layer_macs
 
@@ -190,6 +190,7 @@ def render_model_c(model: TfliteModel, name: str, raw: bytes) -> str:
         "  .arena_bytes = TH_TFLM_ARENA_BYTES,",
         f"  .n_layers = {len(model.operators)}u, .layers = th_layers,",
         f"  .macs = {macs}u,",
+        output_quant_fields(tout),
         "};", "",
     ])  # fmt: skip
 

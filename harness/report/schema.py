@@ -45,13 +45,22 @@ class ResultRow:
     kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
                               "(tflm)", ID)
     run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, target, engine, "
-                             "kernels, input_sha256, samples, per_layer (16 hex digits)", ID)
+                             "kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`; "
+                             "16 hex digits)", ID)
     attempt_id: str | None = col("str", "", "unique per row: one attempt of `run_id`", ID)
     model_path: str | None = col("str", "", "the .tflite path given", ID)
     model_sha256: str | None = col("str", "", "sha256 of the .tflite file", ID)
     input_sha256: str | None = col("str", "", "sha256 of the samples sent (dtype, shape and bytes)", ID)
     samples: int | None = col("int", "count", "samples run on the device", ID)
     per_layer: bool | None = col("bool", "", "whether a second, hooked pass timed each layer", ID)
+    protocol: str | None = col("str", "", "what the harness spoke to the device: `tinyhil` (framed, CRC, retries) "
+                               "or `mlperf` (the MLPerf Tiny / EEMBC runner's ASCII protocol)", ID)
+    mlperf_device_name: str | None = col("str", "", "the device's answer to `name%` (protocol mlperf)", ID)
+    mlperf_profile: str | None = col("str", "", "the device's answer to `profile%`: firmware and model versions "
+                                     "(protocol mlperf)", ID)
+    mlperf_iterations: int | None = col("int", "count", "inferences per timed `infer N W` window; a sample's "
+                                        "latency is the window / N (protocol mlperf)", LAT)
+    mlperf_warmup: int | None = col("int", "count", "untimed inferences before each window (protocol mlperf)", LAT)
     data_source: str | None = col("str", "", "where the samples came from (`--data` file, random seed...)", ID)
     status: str | None = col("str", "", "`ok`, `failed` or `interrupted`", ID)
     error: str | None = col("str", "", "why the run failed (`ErrorClass: message`), empty when it did not", ID)
@@ -71,7 +80,8 @@ class ResultRow:
     latency_profiled_median: float | None = col("float", "`unit`", "median of the hooked per-layer pass as a "
                                                 "whole: the profiler's own cost shows as its excess", LAT)
     latency_ms: float | None = col("float", "ms", "`latency_median / cpu_hz`, only when `unit` is `cycles`", LAT)
-    timer: str | None = col("str", "", "the counter the firmware read: `dwt_cyccnt` or `systick`", LAT)
+    timer: str | None = col("str", "", "the counter the firmware read: `dwt_cyccnt` or `systick` (`mlperf_lap_us`: "
+                            "a device's m-lap-us microseconds, counter unknown)", LAT)
     timer_hz: int | None = col("int", "Hz", "clock of that counter as the firmware reports it", LAT)
     timer_resolution: float | None = col("float", "`unit`", "smallest step the counter can show", LAT)
     cpu_hz: int | None = col("int", "Hz", "core clock the firmware reports having configured", LAT)
