@@ -195,6 +195,18 @@ class LabgridTarget(Target):
                               f"(coordinator {self.coordinator}): {_last_line(out)}")
         return out
 
+    def _version(self) -> str | None:
+        """The client's version: from its package when it is this Python's, else by asking it."""
+        path = labgrid_tool(self.client)
+        if path and Path(path).parent == Path(sys.executable).parent:
+            try:
+                from importlib.metadata import version
+
+                return f"labgrid {version('labgrid')}"
+            except ImportError:  # PackageNotFoundError is one
+                pass
+        return parse_version(self._run("version", check=False).stdout)
+
     def _show(self) -> PlaceInfo:
         out = self._run("show", check=False)
         if out.returncode != 0:
@@ -208,7 +220,7 @@ class LabgridTarget(Target):
     # -- Target --------------------------------------------------------------------------------
     def open(self) -> None:
         self.info = self._show()
-        self.version = parse_version(self._run("version", check=False).stdout)
+        self.version = self._version()
         me = labgrid_user()
         if self.info.acquired and self.info.acquired != me:
             raise LabgridPlaceBusyError(self.place, self.info.acquired)

@@ -190,29 +190,26 @@ POWER_NOWHERE = ("  NetworkPowerPort:\n    model: simplerest\n    host: 'http://
                  "    index: 0\n")
 
 
-def test_place_held_by_someone_else_is_refused_and_left_to_them(lab):
-    lab.export("busy", SERIAL_NOWHERE)
-    lab.place("busy", "*/busy/NetworkSerialPort")
+def test_refusals_and_release(lab):
+    """Held by someone else: refused naming them, and left to them. Failing after the acquire (no
+    serial port): released. A place for another board, an unknown place: refused."""
+    lab.export("misc", SERIAL_NOWHERE + POWER_NOWHERE)
+    lab.place("busy", "*/misc/NetworkSerialPort")
     lab.client("-p", "busy", "acquire", user="alice", host="otherhost")
-    target = LabgridTarget(BOARD, "busy", lab.address)
     with pytest.raises(LabgridPlaceBusyError, match="labgrid place 'busy' is acquired by otherhost/alice"):
-        target.open()
+        LabgridTarget(BOARD, "busy", lab.address).open()
     assert lab.holder("busy") == "otherhost/alice"  # not released by the refused run
-    lab.client("-p", "busy", "release", user="alice", host="otherhost")
-    with pytest.raises(TinyhilError, match="place 'nosuch' does not exist at coordinator"):
-        LabgridTarget(BOARD, "nosuch", lab.address).open()
 
-
-def test_place_is_released_after_a_failure(lab):
-    lab.export("noserial", POWER_NOWHERE)
-    lab.place("noserial", "*/noserial/NetworkPowerPort")
+    lab.place("noserial", "*/misc/NetworkPowerPort")
     with pytest.raises(DeviceError, match="has 0 NetworkSerialPort resources.*NetworkPowerPort"):
         LabgridTarget(BOARD, "noserial", lab.address).open()  # fails after acquiring
     assert lab.holder("noserial") is None
-    lab.place("wrongboard", "*/noserial/NetworkPowerPort", tags=("tinyhil_board=netduinoplus2",))
+
+    lab.place("wrongboard", "*/misc/NetworkPowerPort", tags=("tinyhil_board=netduinoplus2",))
     with pytest.raises(TinyhilError, match="holds a netduinoplus2"):
         LabgridTarget(BOARD, "wrongboard", lab.address).open()
-    assert lab.holder("wrongboard") is None
+    with pytest.raises(TinyhilError, match="place 'nosuch' does not exist at coordinator"):
+        LabgridTarget(BOARD, "nosuch", lab.address).open()
 
 
 # -- the benchmark through the place ------------------------------------------------------------
