@@ -81,6 +81,20 @@ def test_config_refusals(monkeypatch, tmp_path):
         check_labgrid_config(None, None, client="labgrid-clientx")
 
 
+def test_place_tags_decide_the_unit_and_the_board():
+    target = LabgridTarget(BOARD, "b1", "127.0.0.1:1")
+    assert target.count_scale("systick", 25_000_000).unit == "cycles"  # untagged: real silicon
+    target._check_tags({"tinyhil_target": "qemu", "tinyhil_board": "mps2_an386"})
+    scale = target.count_scale("systick", 25_000_000)
+    assert scale.unit == "instructions" and scale.per_tick == 1e9 / (BOARD.qemu_systick_hz or 25_000_000)
+    with pytest.raises(DeviceError, match="QEMU's counts are instructions"):
+        target.count_scale("dwt_cyccnt", 25_000_000)
+    with pytest.raises(TinyhilError, match="holds a netduinoplus2"):
+        target._check_tags({"tinyhil_board": "netduinoplus2"})
+    with pytest.raises(TinyhilError, match="tinyhil_target=renode; tinyhil knows silicon, qemu"):
+        target._check_tags({"tinyhil_target": "renode"})
+
+
 def test_sweep_refuses_parallel_labgrid_runs(tmp_path):
     from harness.sweep import Shard, run_sweep
 
@@ -192,7 +206,7 @@ POWER_NOWHERE = ("  NetworkPowerPort:\n    model: simplerest\n    host: 'http://
 
 def test_refusals_and_release(lab):
     """Held by someone else: refused naming them, and left to them. Failing after the acquire (no
-    serial port): released. A place for another board, an unknown place: refused."""
+    serial port): released. An unknown place: refused."""
     lab.export("misc", SERIAL_NOWHERE + POWER_NOWHERE)
     lab.place("busy", "*/misc/NetworkSerialPort")
     lab.client("-p", "busy", "acquire", user="alice", host="otherhost")
@@ -205,9 +219,6 @@ def test_refusals_and_release(lab):
         LabgridTarget(BOARD, "noserial", lab.address).open()  # fails after acquiring
     assert lab.holder("noserial") is None
 
-    lab.place("wrongboard", "*/misc/NetworkPowerPort", tags=("tinyhil_board=netduinoplus2",))
-    with pytest.raises(TinyhilError, match="holds a netduinoplus2"):
-        LabgridTarget(BOARD, "wrongboard", lab.address).open()
     with pytest.raises(TinyhilError, match="place 'nosuch' does not exist at coordinator"):
         LabgridTarget(BOARD, "nosuch", lab.address).open()
 
