@@ -227,8 +227,10 @@ class LabgridTarget(Target):
         self._check_tags(self.info.tags)
         try:
             if not self.info.acquired:  # held by this host/user already: use it, leave it held
+                self.acquired = True  # before the call: a Ctrl-C during it may leave the lock taken
                 out = self._run("acquire", check=False)
                 if out.returncode != 0:
+                    self.acquired = False
                     holder = self._show().acquired  # someone may have taken it since `show`
                     if holder and holder != me:
                         raise LabgridPlaceBusyError(self.place, holder)
@@ -321,7 +323,7 @@ class LabgridTarget(Target):
             self.acquired = False
             try:
                 out = self._run("release", check=False)
-                if out.returncode != 0:
+                if out.returncode != 0 and "is not acquired" not in _last_line(out):
                     self.release_error = _last_line(out)
             except BaseException as e:  # noqa: BLE001 - a second Ctrl-C, a dead coordinator: say so, go on
                 self.release_error = f"{type(e).__name__}: {e}"
