@@ -28,7 +28,7 @@ from harness.inputs import Samples, load_samples
 from harness.measure import DeviceRun, Received, run_on_device
 from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
 
-TARGETS = ("qemu", "serial", "renode")
+TARGETS = ("qemu", "serial", "renode", "labgrid")
 ENGINES = ("builtin", "tflm")
 
 
@@ -46,6 +46,8 @@ class BenchConfig:
     mlperf_iterations: int = 1  # `infer N W`: inferences per timed window, and warmups before it
     mlperf_warmup: int = 0
     port: str | None = None
+    place: str | None = None  # --target labgrid: the place (default: env LG_PLACE)
+    coordinator: str | None = None  # --target labgrid: HOST:PORT (default: env LG_COORDINATOR)
     timeout_s: float = 300.0
     build_timeout_s: float = 900.0
     progress: bool = field(default=True, compare=False)  # a per-run progress bar (off inside a sweep's own)
@@ -88,6 +90,10 @@ class BenchConfig:
             from harness.targets.serial_port import find_port
 
             find_port(load_board(self.board))  # found by the board's USB ids, or an error saying why not
+        if self.target == "labgrid":
+            from harness.targets.labgrid_place import check_labgrid_config
+
+            check_labgrid_config(self.place, self.coordinator)
 
 
 def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:

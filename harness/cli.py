@@ -110,7 +110,7 @@ def analyze(
 def bench(
     model: Path = typer.Argument(..., help="a .tflite file"),
     board: str = typer.Option(..., help="board name (boards/*.json)"),
-    target: str = typer.Option("qemu", help="qemu | serial | renode"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode | labgrid"),
     data: Path | None = typer.Option(None, help=".npz with x (and optionally y labels)"),
     samples: int | None = typer.Option(None, help="number of samples (default: all of --data, else 10)"),
     kernels: str = typer.Option("optimized", help="the engine's kernel set: builtin optimized | reference; "
@@ -123,6 +123,9 @@ def bench(
     iterations: int = typer.Option(1, help="--protocol mlperf: inferences per timed `infer N W` window"),
     warmup: int = typer.Option(0, help="--protocol mlperf: untimed inferences before each window"),
     port: str | None = typer.Option(None, help="serial port of a physical board (--target serial)"),
+    place: str | None = typer.Option(None, help="labgrid place (--target labgrid; default: env LG_PLACE)"),
+    coordinator: str | None = typer.Option(None, help="labgrid coordinator HOST:PORT (--target labgrid; "
+                                           "default: env LG_COORDINATOR)"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
     seed: int = typer.Option(0, help="seed for random inputs"),
     out: Path | None = typer.Option(None, help="keep inputs.npy, outputs.npy and the result row here"),
@@ -134,8 +137,9 @@ def bench(
     from harness.report.console import print_rows
 
     cfg = BenchConfig(model=model, board=board, target=target, data=data, samples=samples, kernels=kernels,
-                      engine=engine, per_layer=per_layer, port=port, timeout_s=timeout, seed=seed, out=out,
-                      results_dir=results, protocol=protocol, mlperf_iterations=iterations, mlperf_warmup=warmup)
+                      engine=engine, per_layer=per_layer, port=port, place=place, coordinator=coordinator,
+                      timeout_s=timeout, seed=seed, out=out, results_dir=results, protocol=protocol,
+                      mlperf_iterations=iterations, mlperf_warmup=warmup)
     row = run_bench(cfg, console=console)
     if as_json:
         # The table stores the profile as JSON text; on stdout it is a real list.
@@ -153,10 +157,13 @@ def sweep(
                                       "reference; tflm cmsis-nn (= optimized) | reference"),
     engine: str = typer.Option("builtin", help="builtin | tflm (tflm: needs a TFLM tree per kernel set, "
                                "TINYHIL_TFLM_DIR_CMSIS_NN / TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)"),
-    target: str = typer.Option("qemu", help="qemu | serial | renode"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode | labgrid"),
     data: Path | None = typer.Option(None, help=".npz with x (and y) for every model"),
     samples: int | None = typer.Option(None, help="samples per run"),
     per_layer: bool = typer.Option(False, "--per-layer"),
+    place: str | None = typer.Option(None, help="labgrid place (--target labgrid; default: env LG_PLACE)"),
+    coordinator: str | None = typer.Option(None, help="labgrid coordinator HOST:PORT (--target labgrid; "
+                                           "default: env LG_COORDINATOR)"),
     shard: str = typer.Option("1/1", help="run only this share of the sweep, e.g. 2/4"),
     jobs: int = typer.Option(1, "--jobs", "-j", help="runs (builds and emulators) in parallel"),
     resume: bool = typer.Option(True, help="skip runs already measured in the results table (by run_id)"),
@@ -185,8 +192,8 @@ def sweep(
         configs = configurations(exp, BenchConfig(model=Path("."), board=exp.boards[0]))
     else:
         template = BenchConfig(model=Path("."), board=board[0], target=target, engine=engine, data=data,
-                               samples=samples, per_layer=per_layer, timeout_s=timeout,
-                               results_dir=results or Path("results"))
+                               samples=samples, per_layer=per_layer, timeout_s=timeout, place=place,
+                               coordinator=coordinator, results_dir=results or Path("results"))
         configs = plan(expand_models(models), board, kernels, template)
     for cfg in configs:
         cfg.validate()
@@ -386,7 +393,7 @@ def sensitivity(
 def robustness(
     variants: Path = typer.Argument(..., help="a `tinyhil compress` output folder (variants.csv, test_data.npz)"),
     board: str = typer.Option("mps2_an386", help="board name (boards/*.json)"),
-    target: str = typer.Option("qemu", help="qemu | serial | renode"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode | labgrid"),
     kernels: str = typer.Option("optimized", help="optimized | reference"),
     snr: list[float] = typer.Option([20.0, 10.0], help="Gaussian noise SNR in dB (repeat)"),
     epsilon: list[float] = typer.Option([0.05, 0.1], help="FGSM epsilon in input units (repeat)"),
@@ -419,7 +426,7 @@ def fit(
     latency: float | None = typer.Option(None, help="latency budget in the rows' unit (instructions in QEMU); "
                                                     "ms where the unit is cycles"),
     footprint: str = typer.Option("deploy", help="deploy (model: deploy_*_bytes) | firmware (whole test ELF)"),
-    target: str = typer.Option("qemu", help="qemu | serial | renode, for variants not measured yet"),
+    target: str = typer.Option("qemu", help="qemu | serial | renode | labgrid, for variants not measured yet"),
     kernels: str = typer.Option("optimized", help="optimized | reference"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
     results: Path = typer.Option(Path("results"), help="results table directory"),

@@ -72,6 +72,14 @@ def _renode_test() -> str | None:
     return f"runs (no --version): {path}" if ok else None
 
 
+def _labgrid() -> str | None:
+    from harness.targets.labgrid_place import labgrid_tool
+
+    if not labgrid_tool():
+        return None
+    return f"labgrid {_package('labgrid')}" if _package("labgrid") else "labgrid-client (version unknown)"
+
+
 def check_tools() -> list[ToolStatus]:
     pio = pio_executable()
     return [
@@ -82,6 +90,7 @@ def check_tools() -> list[ToolStatus]:
         ToolStatus("tensorflow", "demo, compress", True, _package("tensorflow")),
         ToolStatus("renode", "--target renode ($TINYHIL_RENODE or PATH)", False, _renode()),
         ToolStatus("renode-test", "the generated Robot tests (tinyhil robot)", False, _renode_test()),
+        ToolStatus("labgrid-client", "--target labgrid (board farms)", False, _labgrid()),
         *tflm_trees(),
     ]
 

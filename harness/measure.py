@@ -57,6 +57,11 @@ def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) 
         return QemuTarget(board, firmware.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S)
     if target == "renode":
         return RenodeTarget(board, firmware.elf, work, max_seconds=cfg.timeout_s + RENODE_STARTUP_S)
+    if target == "labgrid":
+        from harness.targets.labgrid_place import LabgridTarget, place_and_coordinator
+
+        place, coordinator = place_and_coordinator(cfg.place, cfg.coordinator)
+        return LabgridTarget(board, place, coordinator, log_path=work / "serial.log")
     # Flash (and so reset) the board once the port is open, or its boot line would be missed.
     return SerialTarget(cfg.port or find_port(board), board.uart.baud, log_path=work / "serial.log",
                         reset=lambda: upload_firmware(firmware))

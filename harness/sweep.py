@@ -85,6 +85,8 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
     interruption stops it after the rows of the runs in progress are stored."""
     if jobs < 1:
         raise DataError(f"--jobs must be >= 1, got {jobs}")
+    if jobs > 1 and any(cfg.target == "labgrid" for cfg in configs):
+        raise DataError("--target labgrid runs one at a time on its place: use --jobs 1")
     mine = shard.take(configs)
     done, permanent = _history(configs[0].results_dir) if resume and configs else (set(), set())
     todo = []

@@ -40,7 +40,8 @@ class ResultRow:
     # -- identity: what ran where, and which run this is
     model: str = col("str", "", "label: the model file's stem (not its identity: see `model_sha256`)", ID)
     board: str = col("str", "", "board name (`boards/<board>.json`)", ID)
-    target: str = col("str", "", "`qemu`, `renode` or `serial` (a physical board)", ID)
+    target: str = col("str", "", "`qemu`, `renode`, `serial` (a physical board) or `labgrid` (a place of a "
+                      "labgrid board farm)", ID)
     engine: str = col("str", "", "`builtin` (tinyhil's int8 engine) or `tflm`", ID)
     kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
                               "(tflm)", ID)
@@ -150,6 +151,21 @@ class ResultRow:
     platformio_version: str | None = col("str", "", "`PlatformIO 6.2.0`", PROV)
     qemu_version: str | None = col("str", "", "`qemu-system-arm 7.2.x`, for runs that reached QEMU", PROV)
     renode_version: str | None = col("str", "", "`Renode 1.15.x`, for runs that reached Renode", PROV)
+    labgrid_place: str | None = col("str", "", "the labgrid place the run acquired (`--target labgrid`)", PROV)
+    labgrid_coordinator: str | None = col("str", "", "HOST:PORT of the labgrid coordinator of that place", PROV)
+    labgrid_version: str | None = col("str", "", "`labgrid 26.0.1`: the labgrid-client that acquired the place",
+                                      PROV)
+    labgrid_place_kind: str | None = col("str", "", "`silicon` (counts are cycles) or `qemu` (the place's tag "
+                                         "`tinyhil_target=qemu`: counts are emulator instructions)", PROV)
+    labgrid_serial: str | None = col("str", "", "the place's NetworkSerialPort as opened: `socket://host:port` "
+                                     "(raw) or `rfc2217://host:port`", PROV)
+    labgrid_resources: str | None = col("str", "", "resource classes of the acquired place, comma-separated",
+                                        PROV)
+    labgrid_power_cycled: bool | None = col("bool", "", "the harness power-cycled the board through labgrid "
+                                            "before the run (the place has a power resource)", PROV)
+    labgrid_flashed: bool | None = col("bool", "", "the harness flashed the board through labgrid; always false "
+                                       "so far: the board is assumed to run the built firmware (the model, io "
+                                       "and host comparisons catch a wrong one)", PROV)
     git_sha: str | None = col("str", "", "commit of the harness (`-dirty` when tracked files differ)", PROV)
     timestamp: str | None = col("str", "", "UTC, ISO 8601, when the row was stored", PROV)
     host: str | None = col("str", "", "machine the harness ran on", PROV)
