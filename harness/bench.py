@@ -30,6 +30,7 @@ from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
 
 TARGETS = ("qemu", "serial", "renode", "labgrid")
 ENGINES = ("builtin", "tflm")
+EXTERNAL_TARGETS = ("serial", "labgrid")  # where a device can be running firmware tinyhil did not build
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class BenchConfig:
     protocol: str = "tinyhil"  # the framed protocol, or "mlperf": the MLPerf Tiny runner's ASCII protocol
     mlperf_iterations: int = 1  # `infer N W`: inferences per timed window, and warmups before it
     mlperf_warmup: int = 0
+    external_firmware: bool = False  # the device runs its own firmware (e.g. MLPerf Tiny reference): build nothing
     port: str | None = None
     place: str | None = None  # --target labgrid: the place (default: env LG_PLACE)
     coordinator: str | None = None  # --target labgrid: HOST:PORT (default: env LG_COORDINATOR)
@@ -63,6 +65,11 @@ class BenchConfig:
         if self.engine == "tflm" and self.kernels == "optimized":  # TFLM's optimised kernels: CMSIS-NN
             object.__setattr__(self, "kernels", "cmsis-nn")
 
+    @property
+    def engine_label(self) -> str:
+        """What runs the model: the engine tinyhil builds, or `external` for a device's own firmware."""
+        return "external" if self.external_firmware else self.engine
+
     def validate(self) -> None:
         if self.samples is not None and self.samples < 1:
             raise DataError(f"--samples must be at least 1, got {self.samples}")
@@ -80,10 +87,16 @@ class BenchConfig:
             if self.mlperf_iterations < 1 or self.mlperf_warmup < 0:
                 raise TinyhilError(f"--iterations must be >= 1 and --warmup >= 0, got {self.mlperf_iterations} "
                                    f"and {self.mlperf_warmup}")
+        elif self.external_firmware:
+            raise TinyhilError("--external-firmware needs --protocol mlperf: a device's own firmware is only "
+                               "spoken to through the MLPerf Tiny runner protocol")
         elif (self.mlperf_iterations, self.mlperf_warmup) != (1, 0):
             raise TinyhilError("--iterations and --warmup are for --protocol mlperf (the framed protocol times "
                                "each inference once, without warmup)")
-        if self.engine == "tflm":
+        if self.external_firmware and self.target not in EXTERNAL_TARGETS:
+            raise TinyhilError(f"--external-firmware is for a board already running its firmware (--target "
+                               f"{' or '.join(EXTERNAL_TARGETS)}); {self.target} runs what tinyhil builds")
+        if self.engine == "tflm" and not self.external_firmware:
             find_tree(self.kernels)  # the tree named for this kernel set, or an error naming the variable
         if self.target == "serial" and not self.port:
             from harness.boards import load_board
@@ -138,8 +151,8 @@ def _base_row(cfg: BenchConfig) -> dict:
         "model_path": str(cfg.model),
         "board": cfg.board,
         "target": cfg.target,
-        "engine": cfg.engine,
-        "kernels": cfg.kernels,
+        "engine": cfg.engine_label,
+        "kernels": None if cfg.external_firmware else cfg.kernels,
         "per_layer": cfg.per_layer,
         "protocol": cfg.protocol,
         "attempt_id": uuid.uuid4().hex[:16],
@@ -199,7 +212,7 @@ def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
     except TinyhilError:
         samples, input_sha, n, source = None, "unavailable", int(cfg.samples or 0), None
     identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source)
-    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, target=cfg.target, engine=cfg.engine,
+    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, target=cfg.target, engine=cfg.engine_label,
                                 kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer,
                                 protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup))
     return identity, samples
@@ -221,11 +234,12 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     state.samples = samples
     info = analyze(model)
     row["macs"] = info.macs
-    check_engine_supports(cfg.engine, model)  # refuses unsupported ops by name, before anything is built
-    baseline = harness_baseline(board, cfg.work_dir / "builds")
-    fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes, baseline=baseline)
-    if not fit.fits:
-        raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
+    if not cfg.external_firmware:  # (a device's own firmware is whatever it is: nothing to check or build)
+        check_engine_supports(cfg.engine, model)  # refuses unsupported ops by name, before anything is built
+        baseline = harness_baseline(board, cfg.work_dir / "builds")
+        fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes, baseline=baseline)
+        if not fit.fits:
+            raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
 
     console.log(f"host TFLM reference on {samples.x.shape[0]} samples")
     state.host_out = run_tflm(cfg.model, samples.x)
@@ -234,13 +248,15 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     row["tflm_arena_bytes"], row["tflm_arena_head_bytes"] = arena.total_bytes, arena.head_bytes
 
     generated = cfg.work_dir / "generated" / row["attempt_id"]
-    console.log(f"generating C for the {cfg.engine} engine")
-    if cfg.engine == "tflm":
+    console.log(f"generating C for the {cfg.engine_label} engine")
+    if cfg.external_firmware:
+        gen = None
+    elif cfg.engine == "tflm":
         gen = generate_tflm(model, generated / "model", samples.x, name=model.name, arena=arena)
         row["tflm_persistent_bytes"] = gen.persistent_bytes
     else:
         gen = generate(model, generated / "model", samples.x, name=model.name)
-    row["arena_plan_bytes"] = gen.arena_bytes
+    row["arena_plan_bytes"] = gen.arena_bytes if gen else None
     try:
         device = run_on_device(cfg, board, gen, cfg.work_dir / "builds", cfg.work_dir / "runs" / row["attempt_id"],
                                samples.x.shape[0], console, row, state.received, inputs=samples.x,

@@ -122,6 +122,9 @@ def bench(
                                  "EEMBC runner's ASCII protocol, performance mode)"),
     iterations: int = typer.Option(1, help="--protocol mlperf: inferences per timed `infer N W` window"),
     warmup: int = typer.Option(0, help="--protocol mlperf: untimed inferences before each window"),
+    external_firmware: bool = typer.Option(False, "--external-firmware", help="--protocol mlperf, --target serial "
+                                           "| labgrid: the board runs its own firmware (e.g. MLPerf Tiny reference "
+                                           "firmware); build and flash nothing, leave the size columns empty"),
     port: str | None = typer.Option(None, help="serial port of a physical board (--target serial)"),
     place: str | None = typer.Option(None, help="labgrid place (--target labgrid; default: env LG_PLACE)"),
     coordinator: str | None = typer.Option(None, help="labgrid coordinator HOST:PORT (--target labgrid; "
@@ -139,7 +142,7 @@ def bench(
     cfg = BenchConfig(model=model, board=board, target=target, data=data, samples=samples, kernels=kernels,
                       engine=engine, per_layer=per_layer, port=port, place=place, coordinator=coordinator,
                       timeout_s=timeout, seed=seed, out=out, results_dir=results, protocol=protocol,
-                      mlperf_iterations=iterations, mlperf_warmup=warmup)
+                      mlperf_iterations=iterations, mlperf_warmup=warmup, external_firmware=external_firmware)
     row = run_bench(cfg, console=console)
     if as_json:
         # The table stores the profile as JSON text; on stdout it is a real list.

@@ -52,7 +52,7 @@ class Received:
     output_dtype: np.dtype | None = None
 
 
-def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) -> Target:
+def make_target(target: str, board: Board, firmware: Firmware | None, work: Path, cfg) -> Target:
     if target == "qemu":
         return QemuTarget(board, firmware.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S)
     if target == "renode":
@@ -62,9 +62,10 @@ def make_target(target: str, board: Board, firmware: Firmware, work: Path, cfg) 
 
         place, coordinator = place_and_coordinator(cfg.place, cfg.coordinator)
         return LabgridTarget(board, place, coordinator, log_path=work / "serial.log")
-    # Flash (and so reset) the board once the port is open, or its boot line would be missed.
+    # Flash (and so reset) the board once the port is open, or its boot line would be missed. A
+    # board with its own firmware (firmware None) is left as it is.
     return SerialTarget(cfg.port or find_port(board), board.uart.baud, log_path=work / "serial.log",
-                        reset=lambda: upload_firmware(firmware))
+                        reset=(lambda: upload_firmware(firmware)) if firmware is not None else None)
 
 
 def _firmware_columns(fw: Firmware, gen, engine_dirs: tuple[Path, ...] = ()) -> dict:
@@ -112,6 +113,10 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
     """Build (or reuse), start the target, run the n flash samples (or, over the MLPerf protocol,
     the n `inputs` sent as the runner sends them); fills `row` and `received` as figures arrive."""
     protocol = getattr(cfg, "protocol", "tinyhil")
+    run_dir.mkdir(parents=True, exist_ok=True)  # this attempt's logs; the build folder is shared
+    if getattr(cfg, "external_firmware", False):  # its sizes are not ours to state: those columns stay empty
+        console.log(f"the device runs its own firmware: nothing built or flashed; starting {cfg.target}")
+        return _run_mlperf(cfg, board, None, run_dir, console, row, received, inputs, output_tensor)
     console.log(f"building firmware for {board.name} ({cfg.engine} engine, {cfg.kernels} kernels, {protocol} "
                 "protocol) with PlatformIO")
     fw = cached_build(board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
@@ -119,11 +124,10 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
     row.update(_firmware_columns(fw, gen, engine_dirs))
     console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
                 f"{fw.ram_bytes:,} B RAM; starting {cfg.target}")
-    run_dir.mkdir(parents=True, exist_ok=True)  # this attempt's logs; the build folder is shared
     if cfg.target == "qemu":
         row["qemu_version"] = qemu_version()
     if protocol == "mlperf":
-        return _run_mlperf(cfg, board, gen, fw, run_dir, console, row, received, inputs, output_tensor)
+        return _run_mlperf(cfg, board, fw, run_dir, console, row, received, inputs, output_tensor)
     with make_target(cfg.target, board, fw, run_dir, cfg) as target:
         row.update(target.provenance())
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
@@ -157,13 +161,13 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
                      raw_latency=raw, profiled=[scale.convert(s.profiled_count) for s in samples])
 
 
-def _run_mlperf(cfg, board: Board, gen, fw: Firmware, run_dir: Path, console: Console, row: dict,
+def _run_mlperf(cfg, board: Board, fw: Firmware | None, run_dir: Path, console: Console, row: dict,
                 received: Received, inputs: np.ndarray, output_tensor) -> DeviceRun:
     from harness.measure_mlperf import run_mlperf_session
 
     with make_target(cfg.target, board, fw, run_dir, cfg) as target, _progress(cfg, console, len(inputs)) as advance:
         row.update(target.provenance())
-        scale = run_mlperf_session(target, cfg, board, gen, inputs, output_tensor, row, received,
+        scale = run_mlperf_session(target, cfg, board, inputs, output_tensor, row, received,
                                    COMMAND_TIMEOUT_S, READY_TIMEOUT_S, on_sample=advance)
     outputs = np.frombuffer(b"".join(s.output for s in received.samples), dtype=output_tensor.dtype)
     latency = [scale.convert(s.count) for s in received.samples]

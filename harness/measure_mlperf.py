@@ -48,7 +48,7 @@ def _memory(fields: dict[str, str]) -> MemoryReport:
         raise ProtocolError(f"tinyhil-info memory line lacks a number: {e}") from None
 
 
-def run_mlperf_session(target: Target, cfg, board, gen, inputs: np.ndarray, output_tensor, row: dict,
+def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_tensor, row: dict,
                        received, command_timeout: float, ready_timeout: float, on_sample=None) -> CountScale:
     """Drive the device through every sample; fills `row` and `received` as answers arrive and
     returns the scale its counts were converted with."""
@@ -61,12 +61,13 @@ def run_mlperf_session(target: Target, cfg, board, gen, inputs: np.ndarray, outp
     timer, timer_hz = TIMER, board.clock_hz
     if info is not None:  # tinyhil's own firmware: the same identity and memory checks as the framed protocol
         ident = info["identity"]
-        if ident.get("engine") != cfg.engine:
+        if not getattr(cfg, "external_firmware", False) and ident.get("engine") != cfg.engine:
             raise DeviceError(f"the device runs the {ident.get('engine')!r} engine, not {cfg.engine!r}: "
                               "wrong firmware?")
-        if (int(ident["input_bytes"]), int(ident["output_bytes"])) != (gen.input_bytes, gen.output_bytes):
-            raise DeviceError(f"the device runs a different model than generated: io bytes "
-                              f"{ident['input_bytes']}/{ident['output_bytes']} vs {gen.input_bytes}/{gen.output_bytes}")
+        io = (int(inputs[0].nbytes), int(output_tensor.nbytes))
+        if (int(ident["input_bytes"]), int(ident["output_bytes"])) != io:
+            raise DeviceError(f"the device runs a different model: io bytes {ident['input_bytes']}/"
+                              f"{ident['output_bytes']}, the model's {io[0]}/{io[1]}")
         timer, timer_hz = ident["timer"], int(ident["timer_hz"])
         row.update(firmware=ident["firmware"], cpu_hz=int(ident["cpu_hz"]))
         memory = _memory(info["memory"])

@@ -42,7 +42,8 @@ class ResultRow:
     board: str = col("str", "", "board name (`boards/<board>.json`)", ID)
     target: str = col("str", "", "`qemu`, `renode`, `serial` (a physical board) or `labgrid` (a place of a "
                       "labgrid board farm)", ID)
-    engine: str = col("str", "", "`builtin` (tinyhil's int8 engine) or `tflm`", ID)
+    engine: str = col("str", "", "`builtin` (tinyhil's int8 engine), `tflm`, or `external` (the device's own "
+                      "firmware, spoken to over the MLPerf protocol: nothing built, no size columns)", ID)
     kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
                               "(tflm)", ID)
     run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, target, engine, "

@@ -30,3 +30,8 @@ def test_mlperf_only_options_are_refused_elsewhere(tmp_path, ic_model):
     assert out.returncode == 2 and "--per-layer needs --protocol tinyhil" in out.stderr
     out = run_cli("bench", str(ic_model), "--board", "mps2_an386", "--protocol", "ascii", cwd=tmp_path)
     assert out.returncode == 2 and "unknown protocol 'ascii'" in out.stderr
+    out = run_cli("bench", str(ic_model), "--board", "mps2_an386", "--external-firmware", cwd=tmp_path)
+    assert out.returncode == 2 and "--external-firmware needs --protocol mlperf" in out.stderr
+    out = run_cli("bench", str(ic_model), "--board", "mps2_an386", "--protocol", "mlperf", "--external-firmware",
+                  cwd=tmp_path)
+    assert out.returncode == 2 and "(--target serial or labgrid); qemu runs what tinyhil builds" in out.stderr

@@ -316,6 +316,44 @@ def test_bench_through_a_labgrid_place_is_bit_exact(lab, tmp_path):
     assert list(stored["target"]) == ["qemu", "labgrid"] and stored["labgrid_place"].iloc[1] == "board"
 
 
+@pytest.mark.slow
+def test_a_boards_own_firmware_through_a_place_over_the_mlperf_protocol(lab, tmp_path):
+    """A board running firmware tinyhil did not flash (here: tinyhil's MLPerf-protocol firmware,
+    started by the lab), measured with --external-firmware: nothing built, no size claimed, outputs
+    bit-exact with the host, the same window as driving that firmware directly."""
+    from harness.bench import run_bench
+    from harness.targets import QemuTarget
+
+    for tool in ("qemu-system-arm", "arm-none-eabi-gcc"):
+        if not __import__("shutil").which(tool):
+            pytest.skip(f"{tool} is not installed")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codegen"))
+    from tiny_models import convert
+
+    model = convert("fc_softmax", tmp_path)
+    common = dict(model=model, board=BOARD.name, samples=3, work_dir=tmp_path / "build", protocol="mlperf",
+                  results_dir=tmp_path / "results", progress=False)
+    direct = run_bench(BenchConfig(target="qemu", **common))
+    assert direct["status"] == "ok" and direct["host_mismatches"] == 0
+    elf = json.loads((tmp_path / "build" / "builds" / direct["build_id"] / "build.json").read_text())["elf"]
+    qemu = QemuTarget(BOARD, Path(elf))
+    qemu._qmp_path = str(tmp_path / "qmp.sock")
+    uart = _free_port()
+    lab.spawn("qemu-mlperf", qemu.command(uart), tmp_path / "qemu")
+    _wait_for_text(tmp_path / "qemu" / "log", "waiting for connection")
+    lab.export("own", f"  NetworkSerialPort:\n    host: 127.0.0.1\n    port: {uart}\n    protocol: raw\n")
+    lab.place("own", "*/own/NetworkSerialPort", tags=("tinyhil_target=qemu",))
+    row = run_bench(BenchConfig(target="labgrid", place="own", coordinator=lab.address, external_firmware=True,
+                                **common))
+    assert row["status"] == "ok" and row["host_mismatches"] == 0 and row["engine"] == "external"
+    assert row.get("flash_bytes") is None and row.get("build_id") is None and row["kernels"] is None
+    assert row["latency_median"] == direct["latency_median"] and row["unit"] == "instructions"
+    assert row["mlperf_profile"] == direct["mlperf_profile"] and row["run_id"] != direct["run_id"]
+    assert lab.holder("own") is None
+
+
 def _wait_for_text(path: Path, text: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while text not in (path.read_text(errors="replace") if path.exists() else ""):
