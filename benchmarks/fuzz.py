@@ -6,8 +6,10 @@ Usage: python benchmarks/fuzz.py [--frames 100000] [--hypothesis 2000] [--seed 1
 Host: `--frames` malformed streams from a seeded mutator (valid reply frames with bits flipped,
 bytes dropped, doubled or cut, random headers, noise) go through FrameReader and every reply
 decoder (tests/protocol/fuzz_host.py), then `--hypothesis` examples of the same property drawn by
-hypothesis. Firmware: `--frames` malformed command frames (tests/link/fuzz_fw.c). Prints counts and
-fails on any crash, hang (per-run timeout), sanitizer report or untyped exception.
+hypothesis, then `--frames` mangled answers through the MLPerf protocol driver. Firmware: `--frames`
+malformed command frames (tests/link/fuzz_fw.c) and `--frames` mangled runner commands
+(tests/link/fuzz_mlperf.c). Prints counts and fails on any crash, hang (per-run timeout), sanitizer
+report or untyped exception.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "protocol"), str(ROOT / "tests" / "link")]
 
 from fuzz_build import build, run  # noqa: E402
-from fuzz_host import check_stream, mangled_stream  # noqa: E402
+from fuzz_host import check_mlperf_answer, check_stream, mangled_mlperf_answer, mangled_stream  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -78,13 +80,20 @@ def main() -> None:
     print(f"host reader + decoders: {args.hypothesis} hypothesis examples, 0 failures, "
           f"{time.monotonic() - started:.1f} s")
 
-    exe = build(Path(tempfile.mkdtemp(prefix="tinyhil-fuzz-")) / "fuzz_fw")
     started = time.monotonic()
-    result = run(exe, args.frames, args.seed)
-    if result.returncode != 0 or "runtime error" in result.stderr or "Sanitizer" in result.stderr:
-        sys.exit(f"error: firmware fuzz failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
-    print(f"firmware parser + commands (gcc -fsanitize=address,undefined): {result.stdout.strip()}, "
-          f"0 sanitizer reports, {time.monotonic() - started:.1f} s")
+    for _ in range(args.frames):
+        check_mlperf_answer(mangled_mlperf_answer(rng))
+    print(f"host MLPerf protocol driver: {args.frames} mangled infer answers, 0 failures, "
+          f"{time.monotonic() - started:.1f} s")
+
+    for parser, label in (("framed", "firmware framed parser + commands"), ("mlperf", "firmware MLPerf parser")):
+        exe = build(Path(tempfile.mkdtemp(prefix="tinyhil-fuzz-")) / f"fuzz_{parser}", parser)
+        started = time.monotonic()
+        result = run(exe, args.frames, args.seed)
+        if result.returncode != 0 or "runtime error" in result.stderr or "Sanitizer" in result.stderr:
+            sys.exit(f"error: {label} fuzz failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
+        print(f"{label} (gcc -fsanitize=address,undefined): {result.stdout.strip()}, "
+              f"0 sanitizer reports, {time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":

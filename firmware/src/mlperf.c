@@ -359,35 +359,47 @@ static void execute(char *line) {
   put("m-ready\r\n");
 }
 
-int main(void) {
-  th_board_init();
-  th_timer_init(th_board_cpu_hz());
+/* The command line being received: bytes up to '%'. */
+static char line[TH_MLPERF_CMD_MAX + 1];
+static uint32_t line_len;
+static int line_overlong;
+
+void th_mlperf_start(void) {
   put("m-timestamp-mode-performance\r\n");
   timestamp(now_us());
   put("m-init-done\r\nm-ready\r\n");
-  static char line[TH_MLPERF_CMD_MAX + 1];
-  uint32_t len = 0;
-  int overlong = 0;
-  for (;;) {
-    const int c = th_uart_read_byte();
-    if (c < 0) continue;
-    if (c == '%') {
-      if (overlong) {
-        error_line("Command longer than TH_MLPERF_CMD_MAX", 0);
-        put("m-ready\r\n");
-      } else {
-        line[len] = 0;
-        execute(line);
-      }
-      len = 0;
-      overlong = 0;
-    } else if (c == '\r' || c == '\n') {
-      /* line ends around commands are not part of them */
-    } else if (len < TH_MLPERF_CMD_MAX) {
-      line[len++] = (char)c;
+}
+
+/* One received byte; a '%' executes the command. Every '%' is answered by exactly one m-ready. */
+void th_mlperf_push(int c) {
+  if (c == '%') {
+    if (line_overlong) {
+      error_line("Command longer than TH_MLPERF_CMD_MAX", 0);
+      put("m-ready\r\n");
     } else {
-      overlong = 1;
+      line[line_len] = 0;
+      execute(line);
     }
+    line_len = 0;
+    line_overlong = 0;
+  } else if (c == '\r' || c == '\n') {
+    /* line ends around commands are not part of them */
+  } else if (line_len < TH_MLPERF_CMD_MAX) {
+    line[line_len++] = (char)c;
+  } else {
+    line_overlong = 1;
   }
 }
+
+#ifndef TH_MLPERF_HOST /* the host fuzz build (tests/link/fuzz_mlperf.c) brings its own main */
+int main(void) {
+  th_board_init();
+  th_timer_init(th_board_cpu_hz());
+  th_mlperf_start();
+  for (;;) {
+    const int c = th_uart_read_byte();
+    if (c >= 0) th_mlperf_push(c);
+  }
+}
+#endif
 #endif /* TH_PROTOCOL_MLPERF */

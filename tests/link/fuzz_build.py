@@ -1,5 +1,6 @@
-"""Build tests/link/fuzz_fw.c (the firmware's parser and command decoder on the host) with
-AddressSanitizer and UBSan, and run it."""
+"""Build the firmware's parsers for the host with AddressSanitizer and UBSan, and run them:
+tests/link/fuzz_fw.c (the framed protocol's parser and command decoder) and fuzz_mlperf.c (the
+MLPerf runner protocol's command parser)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("tests/link/fuzz_fw.c", "firmware/src/protocol.c", "firmware/src/commands.c",
-           "tests/fixtures/fake_model/model.c", "tests/fixtures/fake_model/data.c")
+COMMON = ("tests/link/host_stubs.c", "tests/fixtures/fake_model/model.c", "tests/fixtures/fake_model/data.c")
+# the framed protocol's parser and command decoder, and the MLPerf runner protocol's parser
+SOURCES = {
+    "framed": ("tests/link/fuzz_fw.c", "firmware/src/protocol.c", "firmware/src/commands.c", *COMMON),
+    "mlperf": ("tests/link/fuzz_mlperf.c", "firmware/src/mlperf.c", *COMMON),
+}
+DEFINES = {"framed": (), "mlperf": ("-DTH_PROTOCOL_MLPERF", "-DTH_MLPERF_HOST")}
 FLAGS = ("-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-fsanitize=address,undefined",
          "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
 
@@ -19,9 +25,9 @@ def compiler() -> str | None:
     return shutil.which("gcc")
 
 
-def build(out: Path) -> Path:
-    cmd = [compiler(), *FLAGS, "-I", str(ROOT / "firmware/src"), "-I", str(ROOT / "firmware/include"),
-           *(str(ROOT / s) for s in SOURCES), "-o", str(out)]
+def build(out: Path, parser: str = "framed") -> Path:
+    cmd = [compiler(), *FLAGS, *DEFINES[parser], "-I", str(ROOT / "firmware/src"), "-I", str(ROOT / "firmware/include"),
+           *(str(ROOT / s) for s in SOURCES[parser]), "-o", str(out)]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return out
 

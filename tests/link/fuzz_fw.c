@@ -15,7 +15,7 @@
 #include "timer.h"
 #include "tinyhil_model.h"
 
-/* ---- host stand-ins for the board, the timer and the memory probe ------------------------ */
+/* ---- the UART (board, timer and memory probe: host_stubs.c) --------------------------------- */
 static size_t tx_bytes;
 static unsigned identities; /* IDENTITY frames seen in the output (type byte after a sync) */
 static uint8_t tx_prev1, tx_prev2;
@@ -31,22 +31,6 @@ void th_uart_write(const void *data, size_t n) {
   tx_bytes += n;
 }
 int th_uart_read_byte(void) { return -1; }
-void th_board_init(void) {}
-uint32_t th_board_cpu_hz(void) { return 25000000u; }
-const char *th_board_name(void) { return "host-fuzz"; }
-
-static uint64_t fake_time;
-void th_timer_init(uint32_t cpu_hz) { (void)cpu_hz; }
-uint64_t th_timer_now(void) { return fake_time += 7; }
-void th_timer_sync(void) {}
-const char *th_timer_name(void) { return "host"; }
-uint32_t th_timer_hz(void) { return 25000000u; }
-uint32_t th_timer_overhead(void) { return 0; }
-
-void th_measure_memory(const void *input, void *output, th_memory_report *report) {
-  th_model_invoke(input, output, 0, 0);
-  memset(report, 0, sizeof(*report));
-}
 
 /* ---- generator ------------------------------------------------------------------------------ */
 static uint64_t rng_state;

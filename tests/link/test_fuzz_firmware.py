@@ -19,3 +19,20 @@ def test_parser_and_commands_survive_malformed_frames(fuzzer, seed):
     assert "runtime error" not in result.stderr and "AddressSanitizer" not in result.stderr
     stats = dict(item.split("=") for item in result.stdout.split())
     assert int(stats["commands"]) > 100 and int(stats["resyncs"]) > 100  # it did reach the decoder
+
+
+@pytest.fixture(scope="module")
+def mlperf_fuzzer(tmp_path_factory):
+    if not compiler():
+        pytest.skip("gcc is not installed (host build of the firmware parser)")
+    return build(tmp_path_factory.mktemp("fuzz") / "fuzz_mlperf", "mlperf")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_runner_protocol_parser_survives_mangled_commands(mlperf_fuzzer, seed):
+    result = run(mlperf_fuzzer, 5000, seed, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "runtime error" not in result.stderr and "AddressSanitizer" not in result.stderr
+    stats = dict(item.split("=") for item in result.stdout.split())
+    # every '%' got its m-ready (checked inside), and many commands were refused or answered by name
+    assert int(stats["errors"]) > 1000 and int(stats["probes"]) > 100

@@ -84,3 +84,54 @@ def check_payload(frame_type: int, payload: bytes) -> None:
         DECODERS[frame_type](payload)
     except ProtocolError:
         pass
+
+
+# -- the MLPerf runner protocol's host side (harness.protocol.mlperf) ------------------------------
+class ScriptedTarget:
+    """A Target answering each write with the next canned reply (bytes)."""
+
+    def __init__(self, replies: list[bytes]) -> None:
+        self.replies, self.written, self.ready = list(replies), [], b""
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+        if self.replies:
+            self.ready += self.replies.pop(0)
+
+    def read(self, max_bytes: int, timeout: float) -> bytes:
+        out, self.ready = self.ready[:max_bytes], self.ready[max_bytes:]
+        return out
+
+
+MLPERF_INFER = (b"m-warmup-start-0\r\nm-warmup-done\r\nm-infer-start-1\r\nm-lap-us-100\r\nm-lap-us-350\r\n"
+                b"m-infer-done\r\nm-results-[0.25,1e-3,-2]\r\nm-ready\r\n")
+
+
+def mangled_mlperf_answer(rng) -> bytes:
+    """An infer answer broken the ways a link breaks text: bits flipped, bytes dropped or doubled, cut."""
+    answer = bytearray(MLPERF_INFER)
+    for _ in range(rng.randrange(1, 5)):
+        at = rng.randrange(len(answer))
+        op = rng.randrange(4)
+        if op == 0:
+            answer[at] ^= 1 << rng.randrange(8)
+        elif op == 1:
+            del answer[at]
+        elif op == 2:
+            answer.insert(at, answer[at])
+        else:
+            del answer[at:]
+        if not answer:
+            break
+    return bytes(answer)
+
+
+def check_mlperf_answer(data: bytes) -> None:
+    """Any answer to `infer` gives a result or one of the project's typed errors, quickly."""
+    from harness.errors import TinyhilError
+    from harness.protocol.mlperf import MlperfDevice
+
+    try:
+        MlperfDevice(ScriptedTarget([data]), timeout=0.01).infer(1, 0)
+    except TinyhilError:
+        pass

@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fuzz_host import MLPERF_INFER, ScriptedTarget, check_mlperf_answer, mangled_mlperf_answer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import DeviceError, DeviceTimeoutError, ProtocolError, TinyhilError
+from harness.errors import DeviceError, DeviceTimeoutError, ProtocolError
 from harness.measure_mlperf import requantize
 from harness.model.tflite_file import QuantParams
 from harness.protocol.mlperf import MlperfDevice, parse_results
-from harness.targets.base import CountScale, Target
+
+Scripted = ScriptedTarget
 
 
-class Scripted(Target):
-    """Answers each command written with the next canned reply."""
-
-    def __init__(self, replies: list[bytes]) -> None:
-        self.replies, self.written, self.ready = list(replies), [], b""
-
-    def open(self) -> None: ...
-    def close(self) -> None: ...
-
-    def write(self, data: bytes) -> None:
-        self.written.append(data)
-        if self.replies:
-            self.ready += self.replies.pop(0)
-
-    def read(self, max_bytes: int, timeout: float) -> bytes:
-        out, self.ready = self.ready[:max_bytes], self.ready[max_bytes:]
-        return out
-
-    def count_scale(self, timer: str, timer_hz: int) -> CountScale:
-        return CountScale("cycles", 1.0, 1.0)
-
-
-INFER = b"m-warmup-start-0\r\nm-warmup-done\r\nm-infer-start-1\r\nm-lap-us-100\r\nm-lap-us-350\r\nm-infer-done\r\n"
+INFER = MLPERF_INFER[:MLPERF_INFER.index(b"m-results")]
 
 
 def test_an_inference_and_its_window():
@@ -89,11 +69,15 @@ def test_requantize_recovers_integers_and_refuses_what_does_not_fit():
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400))
 def test_noise_gives_a_typed_error_or_a_result(noise):
-    device = MlperfDevice(Scripted([noise]), timeout=0.05)
-    try:
-        device.infer(1, 0)
-    except TinyhilError:
-        pass
+    check_mlperf_answer(noise)
+
+
+def test_mangled_answers_give_a_typed_error_or_a_result():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(300):
+        check_mlperf_answer(mangled_mlperf_answer(rng))
 
 
 @settings(max_examples=300, deadline=None)
