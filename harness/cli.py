@@ -164,6 +164,7 @@ def sweep(
     data: Path | None = typer.Option(None, help=".npz with x (and y) for every model"),
     samples: int | None = typer.Option(None, help="samples per run"),
     per_layer: bool = typer.Option(False, "--per-layer"),
+    protocol: str = typer.Option("tinyhil", help="tinyhil | mlperf (the MLPerf Tiny runner's protocol)"),
     place: str | None = typer.Option(None, help="labgrid place (--target labgrid; default: env LG_PLACE)"),
     coordinator: str | None = typer.Option(None, help="labgrid coordinator HOST:PORT (--target labgrid; "
                                            "default: env LG_COORDINATOR)"),
@@ -195,7 +196,7 @@ def sweep(
         configs = configurations(exp, BenchConfig(model=Path("."), board=exp.boards[0]))
     else:
         template = BenchConfig(model=Path("."), board=board[0], target=target, engine=engine, data=data,
-                               samples=samples, per_layer=per_layer, timeout_s=timeout, place=place,
+                               samples=samples, per_layer=per_layer, protocol=protocol, timeout_s=timeout, place=place,
                                coordinator=coordinator, results_dir=results or Path("results"))
         configs = plan(expand_models(models), board, kernels, template)
     for cfg in configs:

@@ -11,7 +11,7 @@ targets = ["qemu"]
 engines = ["builtin"]
 kernels = ["optimized", "reference"]
 samples = 10
-# data = "test.npz"; per_layer = false; timeout = 300; results = "results"; seed = 0
+# data = "test.npz"; per_layer = false; protocol = "tinyhil"; timeout = 300; results = "results"; seed = 0
 
 [compress]            # optional: run a compression recipe first and add its variants to the models
 recipe = "all"
@@ -26,10 +26,11 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from harness.build.platformio import PROTOCOLS
 from harness.errors import DataError, TinyhilError
 
 EXPERIMENT_KEYS = {"name", "models", "boards", "targets", "engines", "kernels", "samples", "data", "per_layer",
-                   "timeout", "results", "seed"}
+                   "protocol", "timeout", "results", "seed"}
 COMPRESS_KEYS = {"recipe", "method", "model", "data", "out", "seed"}
 LIST_KEYS = ("models", "boards", "targets", "engines", "kernels")
 
@@ -56,6 +57,7 @@ class Experiment:
     samples: int | None
     data: Path | None
     per_layer: bool
+    protocol: str
     timeout_s: float
     results: Path
     seed: int
@@ -120,11 +122,14 @@ def load_experiment(path: Path) -> Experiment:
     per_layer = exp.get("per_layer", False)
     if not isinstance(per_layer, bool):
         raise fail("per_layer", f"must be true or false, got {per_layer!r}", per_layer)
+    protocol = exp.get("protocol", "tinyhil")
+    if protocol not in PROTOCOLS:
+        raise fail("protocol", f"must be one of {', '.join(PROTOCOLS)}, got {protocol!r}", protocol)
     return Experiment(
         path=path, name=str(exp.get("name", path.stem)), models=models, boards=tuple(lists["boards"] or ["mps2_an386"]),
         targets=tuple(lists["targets"] or ["qemu"]), engines=tuple(lists["engines"] or ["builtin"]),
         kernels=tuple(lists["kernels"] or ["optimized"]), samples=samples,
-        data=base / data if data else None, per_layer=per_layer, timeout_s=float(timeout),
+        data=base / data if data else None, per_layer=per_layer, protocol=protocol, timeout_s=float(timeout),
         results=base / exp.get("results", "results"), seed=int(exp.get("seed", 0)), compress=compress,
     )  # fmt: skip
 
@@ -196,8 +201,8 @@ def configurations(exp: Experiment, template) -> list:
     models = list(exp.models)
     if exp.compress is not None:
         models.append(exp.compress.out)
-    base = replace(template, samples=exp.samples, data=exp.data, per_layer=exp.per_layer, timeout_s=exp.timeout_s,
-                   results_dir=exp.results, seed=exp.seed)
+    base = replace(template, samples=exp.samples, data=exp.data, per_layer=exp.per_layer, protocol=exp.protocol,
+                   timeout_s=exp.timeout_s, results_dir=exp.results, seed=exp.seed)
     data_for = {}
     if exp.compress is not None and exp.data is None and (exp.compress.out / "test_data.npz").is_file():
         data_for[exp.compress.out.resolve()] = exp.compress.out / "test_data.npz"  # variants' own test set

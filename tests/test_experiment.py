@@ -72,3 +72,10 @@ def test_the_shipped_examples_parse():
         if "shared/models" in path.read_text() and not (root.parent.parent / "shared" / "models").is_dir():
             continue  # its models are the CI's, not a user's machine's
         load_experiment(path)
+
+
+def test_the_protocol_is_an_entry(tmp_path):
+    exp = load_experiment(_write(tmp_path, GOOD + 'protocol = "mlperf"\n'))
+    assert {c.protocol for c in configurations(exp, BenchConfig(model=Path("."), board="x"))} == {"mlperf"}
+    with pytest.raises(ExperimentError, match=r":7: protocol: must be one of tinyhil, mlperf, got 'ascii'"):
+        load_experiment(_write(tmp_path, GOOD + 'protocol = "ascii"\n'))
