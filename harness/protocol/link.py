@@ -46,6 +46,7 @@ class LinkConfig:
     rx_bytes_per_s: float = 4000.0  # the slowest device input rate assumed (QEMU takes ~9 KB/s)
     sample_rounds: int = 20  # requests of one missing sample before the run fails
     max_resets: int = 3  # device reboots one session survives
+    ready_probe_s: float = 5.0  # no boot line by then (lost on the line): ask IDENTIFY whether it is up
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Link:
         through damaged (and the line went quiet after it) counts too: requests are retried."""
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        probe_at = time.monotonic() + self.config.ready_probe_s
         pending = bytearray()
         while READY_LINE not in pending:
             now = time.monotonic()
@@ -127,12 +129,31 @@ class Link:
             if pending and quiet and _looks_like_ready(bytes(pending)):
                 pending.clear()
                 break
+            if now >= probe_at and quiet:
+                probe_at = deadline  # once
+                if self._answers_identify(deadline):
+                    return
             if now >= deadline:
                 raise self.timeout_error("'TINYHIL READY' line", timeout)
             pending += self.receive(deadline)
         self.reader.feed(bytes(pending.split(READY_LINE, 1)[1]) if pending else b"")
         self.reader.noise.clear()
         self.ready = True
+
+    def _answers_identify(self, deadline: float) -> bool:
+        """Whether the device answers an IDENTIFY although its boot line never came through (a
+        noisy line can take more of it than `_looks_like_ready` forgives). IDENTIFY is always
+        answered afresh, so asking it once more later costs nothing."""
+        self.ready = True
+        try:
+            self.request(Command.IDENTIFY, b"", Reply.IDENTITY, timeout=max(0.5, min(5.0, deadline - time.monotonic())))
+        except DeviceResetError:  # the boot line came during the probe: up now
+            pass
+        except DeviceError:
+            self.ready = False
+            return False
+        self.reader.noise.clear()
+        return True
 
     def poll(self, until: float) -> Frame | None:
         """The next whole frame to arrive before `until`, or None."""

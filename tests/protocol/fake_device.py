@@ -27,6 +27,7 @@ class FakeDevice:
     """Serves IDENTIFY, MODEL_INFO, MEASURE_MEMORY, RUN_FLASH, RUN_INPUT like the firmware.
 
     mode: "ok"; "silent" (never says anything); "mute" (ready line, then never answers);
+    "no_ready" (its boot line lost on the way: answers, but never says it is ready);
     "corrupt" (flips a payload byte of every reply). `version`: the protocol version it claims."""
 
     def __init__(self, mode: str = "ok", boot_noise: bytes = b"", version: int = PROTOCOL_VERSION) -> None:
@@ -39,7 +40,7 @@ class FakeDevice:
         self._slave = slave
         self._stop = threading.Event()
         self.received: list[tuple[int, bytes]] = []
-        self._boot = boot_noise + (b"TINYHIL READY\n" if mode != "silent" else b"")
+        self._boot = boot_noise + (b"TINYHIL READY\n" if mode not in ("silent", "no_ready") else b"")
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
     def __enter__(self) -> FakeDevice:
@@ -72,7 +73,7 @@ class FakeDevice:
             reader.feed(os.read(self.master, 4096))
             while (frame := reader.next_frame()) is not None:
                 self.received.append((frame.type, frame.payload))
-                if self.mode in ("ok", "corrupt"):
+                if self.mode in ("ok", "corrupt", "no_ready"):
                     self._seq = frame.seq
                     self._send(0x80, bytes([frame.type]))
                     self._answer(frame.type, frame.payload)

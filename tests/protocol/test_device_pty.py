@@ -51,6 +51,17 @@ def test_silent_device_times_out_with_last_bytes():
         assert info.value.last_bytes == b"Hard fault!\n"
 
 
+def test_a_lost_boot_line_is_probed_with_identify():
+    """The ready line never came through (a noisy link took it), but the device is up: after
+    ready_probe_s of quiet, IDENTIFY is asked, and the session goes on."""
+    with FakeDevice("no_ready", boot_noise=b"TINY\x00") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        started = time.monotonic()
+        dev = Device(target, timeout=5, link=LinkConfig(ready_probe_s=0.5))
+        assert dev.identify().board == "netduinoplus2"
+        assert time.monotonic() - started < 4 and fake.received[:2] == [(0x01, b""), (0x01, b"")]
+
+
 def test_mute_device_times_out_after_bounded_retries():
     with FakeDevice("mute") as fake, SerialTarget(fake.slave_name) as target:
         fake.boot()
