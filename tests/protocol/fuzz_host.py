@@ -88,10 +88,12 @@ def check_payload(frame_type: int, payload: bytes) -> None:
 
 # -- the MLPerf runner protocol's host side (harness.protocol.mlperf) ------------------------------
 class ScriptedTarget:
-    """A Target answering each write with the next canned reply (bytes)."""
+    """A Target answering each write with the next canned reply (bytes). `end_is_timeout`: once
+    everything is read, a read raises DeviceTimeoutError at once (no waiting out the deadline)."""
 
-    def __init__(self, replies: list[bytes]) -> None:
+    def __init__(self, replies: list[bytes], end_is_timeout: bool = False) -> None:
         self.replies, self.written, self.ready = list(replies), [], b""
+        self.end_is_timeout = end_is_timeout
 
     def write(self, data: bytes) -> None:
         self.written.append(data)
@@ -99,6 +101,10 @@ class ScriptedTarget:
             self.ready += self.replies.pop(0)
 
     def read(self, max_bytes: int, timeout: float) -> bytes:
+        if not self.ready and self.end_is_timeout:
+            from harness.errors import DeviceTimeoutError
+
+            raise DeviceTimeoutError("the scripted answer ended")
         out, self.ready = self.ready[:max_bytes], self.ready[max_bytes:]
         return out
 
@@ -132,6 +138,6 @@ def check_mlperf_answer(data: bytes) -> None:
     from harness.protocol.mlperf import MlperfDevice
 
     try:
-        MlperfDevice(ScriptedTarget([data]), timeout=0.01).infer(1, 0)
+        MlperfDevice(ScriptedTarget([data], end_is_timeout=True), timeout=1.0).infer(1, 0)
     except TinyhilError:
         pass
