@@ -8,14 +8,16 @@ bytes dropped, doubled or cut, random headers, noise) go through FrameReader and
 decoder (tests/protocol/fuzz_host.py), then `--hypothesis` examples of the same property drawn by
 hypothesis, then `--frames` mangled answers through the MLPerf protocol driver. Firmware: `--frames`
 malformed command frames (tests/link/fuzz_fw.c) and `--frames` mangled runner commands
-(tests/link/fuzz_mlperf.c). Prints counts and fails on any crash, hang (per-run timeout), sanitizer
-report or untyped exception.
+(tests/link/fuzz_mlperf.c); then each of the two for `--frames` libFuzzer inputs when clang
+with libFuzzer is installed. Prints counts and fails on any crash, hang (per-run timeout), sanitizer
+report, broken property or untyped exception.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import tempfile
 import time
@@ -24,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "protocol"), str(ROOT / "tests" / "link")]
 
-from fuzz_build import build, run  # noqa: E402
+from fuzz_build import build, build_libfuzzer, libfuzzer_compiler, run, run_libfuzzer  # noqa: E402
 from fuzz_host import check_mlperf_answer, check_stream, mangled_mlperf_answer, mangled_stream  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -94,6 +96,17 @@ def main() -> None:
             sys.exit(f"error: {label} fuzz failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
         print(f"{label} (gcc -fsanitize=address,undefined): {result.stdout.strip()}, "
               f"0 sanitizer reports, {time.monotonic() - started:.1f} s")
+        if not libfuzzer_compiler():
+            print(f"{label} (libFuzzer): skipped, clang with libFuzzer is not installed")
+            continue
+        exe = build_libfuzzer(exe.parent / f"libfuzz_{parser}", parser)
+        started = time.monotonic()
+        result = run_libfuzzer(exe, args.frames, args.seed)
+        if result.returncode != 0:
+            sys.exit(f"error: {label} libFuzzer run failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
+        cov = re.findall(r"cov: (\d+) ft: (\d+)", result.stderr)
+        print(f"{label} (clang libFuzzer + ASan + UBSan): {args.frames} inputs, coverage {cov[-1][0] if cov else '?'} "
+              f"edges, 0 crashes, 0 sanitizer reports, {time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":

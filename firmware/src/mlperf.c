@@ -27,6 +27,9 @@
 #ifndef TH_OUTPUT_MAX
 #define TH_OUTPUT_MAX 4096u
 #endif
+#ifndef TH_MLPERF_MAX_ITERATIONS
+#define TH_MLPERF_MAX_ITERATIONS 10000000u /* a 10 s window of a 1 us model; more is a typo */
+#endif
 
 #define TH_FIRMWARE_VERSION "tinyhil-fw 0.1.0 (mlperf)"
 #ifdef TH_KERNELS_REFERENCE
@@ -257,6 +260,10 @@ static void infer(const char *n_arg, const char *w_arg) {
   }
   if (w_arg && !parse_uint(w_arg, &warmup)) {
     error_line("Inference warmup must be >=0", 0);
+    return;
+  }
+  if (n > TH_MLPERF_MAX_ITERATIONS || warmup > TH_MLPERF_MAX_ITERATIONS) {
+    error_line("infer: more iterations than TH_MLPERF_MAX_ITERATIONS", 0);
     return;
   }
   if (db_pos != th_model.input_bytes) {

@@ -83,6 +83,32 @@ static uint16_t payload_len(uint8_t type) {
   return type < 7 ? usual[type] : (uint16_t)below(16);
 }
 
+/* Let the line go quiet (expire what is pending), then send an intact IDENTIFY: answered? */
+static int identify_after_quiet(uint8_t seq) {
+  static uint8_t frame[16];
+  static const uint8_t none[1] = {0};
+  while (th_parser_pending(&parser)) th_parser_expire(&parser), (void)th_parser_next(&parser);
+  const unsigned before = identities;
+  const size_t m = make_frame(frame, TH_CMD_IDENTIFY, seq, none, 0);
+  for (size_t i = 0; i < m; i++) {
+    th_parser_push(&parser, frame[i]);
+    int got;
+    while ((got = th_parser_next(&parser)) != TH_PARSE_NONE)
+      if (got == TH_PARSE_FRAME) th_handle_command(parser.type, parser.seq, parser.payload, parser.len, rx_buf);
+  }
+  return identities == before + 1;
+}
+
+#ifdef TH_LIBFUZZER
+/* libFuzzer (clang -fsanitize=fuzzer): its inputs are raw byte streams into the parser. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static int started;
+  if (!started) th_parser_init(&parser, rx_buf, RX_CAP, th_command_max_payload), started = 1;
+  feed(data, size);
+  if (!identify_after_quiet(size ? data[0] : 0)) abort();
+  return 0;
+}
+#else
 int main(int argc, char **argv) {
   const unsigned long count = argc > 1 ? strtoul(argv[1], 0, 10) : 1000;
   rng_state = (argc > 2 ? strtoull(argv[2], 0, 10) : 1) * 0x9E3779B97F4A7C15ull + 1;
@@ -116,16 +142,7 @@ int main(int argc, char **argv) {
       feed(noise, m);
     }
     if (below(16) == 0) { /* the property: after silence, an intact IDENTIFY is answered */
-      while (th_parser_pending(&parser)) th_parser_expire(&parser), (void)th_parser_next(&parser);
-      const unsigned before = identities;
-      size_t m = make_frame(frame, TH_CMD_IDENTIFY, (uint8_t)rnd(), payload, 0);
-      for (size_t i = 0; i < m; i++) {
-        th_parser_push(&parser, frame[i]);
-        int got;
-        while ((got = th_parser_next(&parser)) != TH_PARSE_NONE)
-          if (got == TH_PARSE_FRAME) th_handle_command(parser.type, parser.seq, parser.payload, parser.len, rx_buf);
-      }
-      if (identities != before + 1) {
+      if (!identify_after_quiet((uint8_t)rnd())) {
         fprintf(stderr, "frame %lu: an intact IDENTIFY after a quiet line was not answered\n", f);
         return 1;
       }
@@ -135,3 +152,4 @@ int main(int argc, char **argv) {
   printf("frames=%lu commands=%lu reply_bytes=%zu resyncs=%lu\n", count, commands, tx_bytes, resyncs);
   return 0;
 }
+#endif

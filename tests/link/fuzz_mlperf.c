@@ -99,6 +99,23 @@ static size_t command(char *out, size_t cap) {
   return n;
 }
 
+/* After a '%' ends whatever came before, an intact name% is answered, last. (The first '%' may end
+ * an unterminated `name` too, so the end of the output is what counts.) */
+static int name_answered(void) {
+  push("%name%", 6);
+  return ends_with("m-name-dut-[tinyhil host-fuzz]\r\nm-ready\r\n");
+}
+
+#ifdef TH_LIBFUZZER
+/* libFuzzer (clang -fsanitize=fuzzer): its inputs are raw bytes received by the parser. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static int started;
+  if (!started) th_mlperf_start(), started = 1;
+  push((const char *)data, size);
+  if (readies != percents + 1 || !name_answered() || readies != percents + 1) abort();
+  return 0;
+}
+#else
 int main(int argc, char **argv) {
   const unsigned long count = argc > 1 ? strtoul(argv[1], 0, 10) : 1000;
   rng_state = (argc > 2 ? strtoull(argv[2], 0, 10) : 1) * 0x9E3779B97F4A7C15ull + 1;
@@ -115,8 +132,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     if (below(16) == 0) { /* the property: after a '%' ends whatever came before, name% is answered */
-      push("%name%", 6); /* (the first '%' may end an unterminated `name` too: look at the end) */
-      if (!ends_with("m-name-dut-[tinyhil host-fuzz]\r\nm-ready\r\n")) {
+      if (!name_answered()) {
         fprintf(stderr, "command %lu: an intact name%% was not answered\n", f);
         show("the command before it", buf, n);
         show("the firmware's last output", last, sizeof(last));
@@ -128,3 +144,4 @@ int main(int argc, char **argv) {
   printf("commands=%lu readies=%lu names=%lu errors=%lu probes=%lu\n", count, readies, names, errors, probes);
   return 0;
 }
+#endif
