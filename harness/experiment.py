@@ -12,6 +12,7 @@ engines = ["builtin"]
 kernels = ["optimized", "reference"]
 samples = 10
 # data = "test.npz"; per_layer = false; protocol = "tinyhil"; timeout = 300; results = "results"; seed = 0
+# place = "lab-board-3"; coordinator = "lab.example.org:20408"   # for targets = ["labgrid"]
 
 [compress]            # optional: run a compression recipe first and add its variants to the models
 recipe = "all"
@@ -30,7 +31,7 @@ from harness.build.platformio import PROTOCOLS
 from harness.errors import DataError, TinyhilError
 
 EXPERIMENT_KEYS = {"name", "models", "boards", "targets", "engines", "kernels", "samples", "data", "per_layer",
-                   "protocol", "timeout", "results", "seed"}
+                   "protocol", "timeout", "results", "seed", "place", "coordinator"}
 COMPRESS_KEYS = {"recipe", "method", "model", "data", "out", "seed"}
 LIST_KEYS = ("models", "boards", "targets", "engines", "kernels")
 
@@ -58,6 +59,8 @@ class Experiment:
     data: Path | None
     per_layer: bool
     protocol: str
+    place: str | None  # labgrid (else LG_PLACE / LG_COORDINATOR)
+    coordinator: str | None
     timeout_s: float
     results: Path
     seed: int
@@ -125,11 +128,15 @@ def load_experiment(path: Path) -> Experiment:
     protocol = exp.get("protocol", "tinyhil")
     if protocol not in PROTOCOLS:
         raise fail("protocol", f"must be one of {', '.join(PROTOCOLS)}, got {protocol!r}", protocol)
+    labgrid = {key: exp.get(key) for key in ("place", "coordinator")}
+    for key, value in labgrid.items():
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise fail(key, f"must be a non-empty string, got {value!r}", value)
     return Experiment(
         path=path, name=str(exp.get("name", path.stem)), models=models, boards=tuple(lists["boards"] or ["mps2_an386"]),
         targets=tuple(lists["targets"] or ["qemu"]), engines=tuple(lists["engines"] or ["builtin"]),
         kernels=tuple(lists["kernels"] or ["optimized"]), samples=samples,
-        data=base / data if data else None, per_layer=per_layer, protocol=protocol, timeout_s=float(timeout),
+        data=base / data if data else None, per_layer=per_layer, protocol=protocol, **labgrid, timeout_s=float(timeout),
         results=base / exp.get("results", "results"), seed=int(exp.get("seed", 0)), compress=compress,
     )  # fmt: skip
 
@@ -202,6 +209,7 @@ def configurations(exp: Experiment, template) -> list:
     if exp.compress is not None:
         models.append(exp.compress.out)
     base = replace(template, samples=exp.samples, data=exp.data, per_layer=exp.per_layer, protocol=exp.protocol,
+                   place=exp.place or template.place, coordinator=exp.coordinator or template.coordinator,
                    timeout_s=exp.timeout_s, results_dir=exp.results, seed=exp.seed)
     data_for = {}
     if exp.compress is not None and exp.data is None and (exp.compress.out / "test_data.npz").is_file():

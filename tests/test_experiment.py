@@ -79,3 +79,11 @@ def test_the_protocol_is_an_entry(tmp_path):
     assert {c.protocol for c in configurations(exp, BenchConfig(model=Path("."), board="x"))} == {"mlperf"}
     with pytest.raises(ExperimentError, match=r":7: protocol: must be one of tinyhil, mlperf, got 'ascii'"):
         load_experiment(_write(tmp_path, GOOD + 'protocol = "ascii"\n'))
+
+
+def test_a_labgrid_place_and_coordinator_are_entries(tmp_path):
+    text = GOOD + 'targets = ["labgrid"]\nplace = "bench-3"\ncoordinator = "127.0.0.1:20408"\n'
+    configs = configurations(load_experiment(_write(tmp_path, text)), BenchConfig(model=Path("."), board="x"))
+    assert {(c.target, c.place, c.coordinator) for c in configs} == {("labgrid", "bench-3", "127.0.0.1:20408")}
+    with pytest.raises(ExperimentError, match=r":7: place: must be a non-empty string, got 3"):
+        load_experiment(_write(tmp_path, GOOD + "place = 3\n"))
