@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "build_info.h"
 #include "memory_probe.h"
 #include "protocol.h"
 #include "timer.h"
@@ -14,17 +15,6 @@
 #define TH_MAX_LAYERS 256u
 #endif
 
-#define TH_FIRMWARE_VERSION "tinyhil-fw 0.1.0"
-#ifdef TH_KERNELS_REFERENCE
-#define TH_KERNELS_NAME "reference"
-#else
-#define TH_KERNELS_NAME "optimized"
-#endif
-#ifdef TH_ENGINE_TFLM
-#define TH_ENGINE_NAME "tflm"
-#else
-#define TH_ENGINE_NAME "builtin"
-#endif
 
 static uint8_t output_buf[TH_OUTPUT_MAX] __attribute__((aligned(16)));
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "build_info.h"
 #include "memory_probe.h"
 #include "timer.h"
 #include "tinyhil_model.h"
@@ -31,17 +32,7 @@
 #define TH_MLPERF_MAX_ITERATIONS 10000000u /* a 10 s window of a 1 us model; more is a typo */
 #endif
 
-#define TH_FIRMWARE_VERSION "tinyhil-fw 0.1.0 (mlperf)"
-#ifdef TH_KERNELS_REFERENCE
-#define TH_KERNELS_NAME "reference"
-#else
-#define TH_KERNELS_NAME "optimized"
-#endif
-#ifdef TH_ENGINE_TFLM
-#define TH_ENGINE_NAME "tflm"
-#else
-#define TH_ENGINE_NAME "builtin"
-#endif
+#define TH_MLPERF_VERSION TH_FIRMWARE_VERSION " (mlperf)"
 
 static uint8_t db_buf[TH_MLPERF_DB_MAX] __attribute__((aligned(16)));
 static uint32_t db_size, db_pos;
@@ -293,7 +284,7 @@ static void infer(const char *n_arg, const char *w_arg) {
 }
 
 static void tinyhil_info(void) {
-  put("m-tinyhil-identity-[firmware=" TH_FIRMWARE_VERSION ",board=");
+  put("m-tinyhil-identity-[firmware=" TH_MLPERF_VERSION ",board=");
   put(th_board_name());
   put(",engine=" TH_ENGINE_NAME ",kernels=" TH_KERNELS_NAME ",timer=");
   put(th_timer_name());
@@ -344,13 +335,13 @@ static void execute(char *line) {
     put(th_board_name());
     put("]\r\n");
   } else if (strcmp(words[0], "profile") == 0) {
-    put("m-profile-[" TH_FIRMWARE_VERSION "]\r\nm-model-[");
+    put("m-profile-[" TH_MLPERF_VERSION "]\r\nm-model-[");
     put(th_model.name);
     put("]\r\n");
   } else if (strcmp(words[0], "timestamp") == 0) {
     timestamp(now_us());
   } else if (strcmp(words[0], "help") == 0) {
-    put(TH_FIRMWARE_VERSION "\r\nname, profile, timestamp, help, db load N, db HH.., db print, "
+    put(TH_MLPERF_VERSION "\r\nname, profile, timestamp, help, db load N, db HH.., db print, "
                             "infer N [W=10], results, tinyhil-info\r\n");
   } else if (strcmp(words[0], "db") == 0) {
     db_command(words[1], words[2]);
