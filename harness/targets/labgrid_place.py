@@ -44,7 +44,7 @@ import yaml
 from harness.boards import Board
 from harness.errors import DeviceError, TinyhilError, ToolMissingError
 from harness.targets.base import CountScale, Target
-from harness.targets.byte_port import read_waiting
+from harness.targets.byte_port import append_log, read_waiting
 
 LABGRID_CLIENT = "labgrid-client"
 PLACE_KINDS = ("silicon", "qemu")  # values of the tinyhil_target tag
@@ -300,9 +300,7 @@ class LabgridTarget(Target):
             data = read_waiting(self._serial(), max_bytes, timeout)
         except (serial.SerialException, OSError) as e:
             raise DeviceError(f"reading {self._where()} failed: {e}") from e
-        if data and self.log_path:
-            with open(self.log_path, "ab") as log:
-                log.write(data)
+        append_log(self.log_path, data)
         return data
 
     def write(self, data: bytes) -> None:

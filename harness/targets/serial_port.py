@@ -15,6 +15,7 @@ from serial.tools import list_ports
 from harness.boards import Board
 from harness.errors import DeviceError
 from harness.targets.base import CountScale, Target
+from harness.targets.byte_port import append_log, read_waiting
 
 
 def _ids(vid_pid: tuple[int, int]) -> str:
@@ -82,17 +83,11 @@ class SerialTarget(Target):
         return self._serial
 
     def read(self, max_bytes: int, timeout: float) -> bytes:
-        port = self._port()
-        port.timeout = timeout
         try:
-            data = port.read(1)
-            if data and max_bytes > 1:
-                data += port.read(min(port.in_waiting, max_bytes - 1))
+            data = read_waiting(self._port(), max_bytes, timeout)
         except serial.SerialException as e:
             raise DeviceError(f"reading {self.port} failed: {e}") from e
-        if data and self.log_path:
-            with open(self.log_path, "ab") as log:
-                log.write(data)
+        append_log(self.log_path, data)
         return data
 
     def write(self, data: bytes) -> None:
