@@ -33,14 +33,7 @@ void th_uart_write(const void *data, size_t n) {
 int th_uart_read_byte(void) { return -1; }
 
 /* ---- generator ------------------------------------------------------------------------------ */
-static uint64_t rng_state;
-static uint32_t rnd(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-static uint32_t below(uint32_t n) { return n ? rnd() % n : 0; }
+#include "fuzz_rng.h"
 
 #define RX_CAP 512u /* small, so oversized frames and skip mode are exercised */
 static uint8_t rx_buf[RX_CAP] __attribute__((aligned(16)));
@@ -111,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #else
 int main(int argc, char **argv) {
   const unsigned long count = argc > 1 ? strtoul(argv[1], 0, 10) : 1000;
-  rng_state = (argc > 2 ? strtoull(argv[2], 0, 10) : 1) * 0x9E3779B97F4A7C15ull + 1;
+  seed_rng(argc > 2 ? strtoull(argv[2], 0, 10) : 1);
   th_parser_init(&parser, rx_buf, RX_CAP, th_command_max_payload);
   static uint8_t frame[4096], payload[2048];
   unsigned long resyncs = 0;

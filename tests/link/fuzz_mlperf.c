@@ -37,14 +37,7 @@ void th_uart_write(const void *data, size_t n) {
 int th_uart_read_byte(void) { return -1; }
 
 /* ---- generator ------------------------------------------------------------------------------ */
-static uint64_t rng_state;
-static uint32_t rnd(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-static uint32_t below(uint32_t n) { return n ? rnd() % n : 0; }
+#include "fuzz_rng.h"
 
 static void show(const char *what, const char *s, size_t n) {
   fprintf(stderr, "%s: \"", what);
@@ -118,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #else
 int main(int argc, char **argv) {
   const unsigned long count = argc > 1 ? strtoul(argv[1], 0, 10) : 1000;
-  rng_state = (argc > 2 ? strtoull(argv[2], 0, 10) : 1) * 0x9E3779B97F4A7C15ull + 1;
+  seed_rng(argc > 2 ? strtoull(argv[2], 0, 10) : 1);
   th_mlperf_start();
   if (readies != 1) return fprintf(stderr, "no m-ready at start\n"), 1;
   static char buf[512];
