@@ -6,30 +6,29 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
               python3-venv git)
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+apt_updated=""
+not_installed() {  # the packages among "$@" that dpkg does not have
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"
+  done
+}
+apt_install() {  # apt-get install "$@", updating the lists once first
+  [ -n "$apt_updated" ] || { $sudo apt-get update -qq && apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+mapfile -t missing < <(not_installed "${apt_packages[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "[tinyhil] apt-get install ${missing[*]}"
-  $sudo apt-get update -qq
-  apt_updated=1
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt_install "${missing[@]}"
 fi
 # Optional: clang with libFuzzer (Debian 12's names) for the coverage-guided fuzz tests of the firmware's
 # parsers; without them those tests skip, naming what is missing, and nothing else changes.
 fuzz_packages=(clang libfuzzer-14-dev libclang-rt-14-dev)
-fuzz_missing=()
-for p in "${fuzz_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || fuzz_missing+=("$p")
-done
+mapfile -t fuzz_missing < <(not_installed "${fuzz_packages[@]}")
 if [ ${#fuzz_missing[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "[tinyhil] apt-get install ${fuzz_missing[*]} (optional: libFuzzer)"
-  [ -n "${apt_updated:-}" ] || $sudo apt-get update -qq || true
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${fuzz_missing[@]}" \
-    || echo "[tinyhil] note: ${fuzz_missing[*]} not installed; the libFuzzer tests will skip"
+  apt_install "${fuzz_missing[@]}" || echo "[tinyhil] note: ${fuzz_missing[*]} not installed; the libFuzzer tests will skip"
 fi
 
 python=${PYTHON:-python3}
