@@ -264,29 +264,13 @@ def test_bench_through_a_labgrid_place_is_bit_exact(lab, tmp_path):
     """The same benchmark, first straight on QEMU, then through the place exporting that QEMU's
     UART: bit-exact, the same instruction counts, the place released after."""
     from harness.bench import run_bench
-    from harness.targets import QemuTarget
 
-    for tool in ("qemu-system-arm", "arm-none-eabi-gcc"):
-        if not __import__("shutil").which(tool):
-            pytest.skip(f"{tool} is not installed")
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codegen"))
-    from tiny_models import convert
-
-    model = convert("fc_softmax", tmp_path)
+    model = _tiny_model(tmp_path)
     common = dict(model=model, board=BOARD.name, samples=3, work_dir=tmp_path / "build",
                   results_dir=tmp_path / "results", progress=False)
     direct = run_bench(BenchConfig(target="qemu", **common))
     assert direct["status"] == "ok" and direct["host_mismatches"] == 0
-    elf = json.loads((tmp_path / "build" / "builds" / direct["build_id"] / "build.json").read_text())["elf"]
-
-    # the board of the place: QEMU as QemuTarget runs it, its UART a socket server, QMP for the switch
-    qemu = QemuTarget(BOARD, Path(elf))
-    qemu._qmp_path = str(tmp_path / "qmp.sock")
-    uart = _free_port()
-    lab.spawn("qemu", qemu.command(uart), tmp_path / "qemu")
-    _wait_for_text(tmp_path / "qemu" / "log", "waiting for connection")  # no probing: the first one boots it
+    uart = _lab_board(lab, tmp_path, direct["build_id"])
     switch = PowerSwitch(str(tmp_path / "qmp.sock"))
     threading.Thread(target=switch.serve_forever, daemon=True).start()
     try:
@@ -322,27 +306,13 @@ def test_a_boards_own_firmware_through_a_place_over_the_mlperf_protocol(lab, tmp
     started by the lab), measured with --external-firmware: nothing built, no size claimed, outputs
     bit-exact with the host, the same window as driving that firmware directly."""
     from harness.bench import run_bench
-    from harness.targets import QemuTarget
 
-    for tool in ("qemu-system-arm", "arm-none-eabi-gcc"):
-        if not __import__("shutil").which(tool):
-            pytest.skip(f"{tool} is not installed")
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codegen"))
-    from tiny_models import convert
-
-    model = convert("fc_softmax", tmp_path)
+    model = _tiny_model(tmp_path)
     common = dict(model=model, board=BOARD.name, samples=3, work_dir=tmp_path / "build", protocol="mlperf",
                   results_dir=tmp_path / "results", progress=False)
     direct = run_bench(BenchConfig(target="qemu", **common))
     assert direct["status"] == "ok" and direct["host_mismatches"] == 0
-    elf = json.loads((tmp_path / "build" / "builds" / direct["build_id"] / "build.json").read_text())["elf"]
-    qemu = QemuTarget(BOARD, Path(elf))
-    qemu._qmp_path = str(tmp_path / "qmp.sock")
-    uart = _free_port()
-    lab.spawn("qemu-mlperf", qemu.command(uart), tmp_path / "qemu")
-    _wait_for_text(tmp_path / "qemu" / "log", "waiting for connection")
+    uart = _lab_board(lab, tmp_path, direct["build_id"])
     lab.export("own", f"  NetworkSerialPort:\n    host: 127.0.0.1\n    port: {uart}\n    protocol: raw\n")
     lab.place("own", "*/own/NetworkSerialPort", tags=("tinyhil_target=qemu",))
     row = run_bench(BenchConfig(target="labgrid", place="own", coordinator=lab.address, external_firmware=True,
@@ -352,6 +322,34 @@ def test_a_boards_own_firmware_through_a_place_over_the_mlperf_protocol(lab, tmp
     assert row["latency_median"] == direct["latency_median"] and row["unit"] == "instructions"
     assert row["mlperf_profile"] == direct["mlperf_profile"] and row["run_id"] != direct["run_id"]
     assert lab.holder("own") is None
+
+
+def _tiny_model(tmp_path: Path) -> Path:
+    """A one-layer int8 model for the end-to-end runs (skips without the toolchain or QEMU)."""
+    for tool in ("qemu-system-arm", "arm-none-eabi-gcc"):
+        if not __import__("shutil").which(tool):
+            pytest.skip(f"{tool} is not installed")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codegen"))
+    from tiny_models import convert
+
+    return convert("fc_softmax", tmp_path)
+
+
+def _lab_board(lab, tmp_path: Path, build_id: str) -> int:
+    """The board of a place: QEMU running that build as QemuTarget runs it, its UART a socket server
+    (the port, returned), QMP at tmp_path/qmp.sock for a power switch. Not probed: the first
+    connection boots it."""
+    from harness.targets import QemuTarget
+
+    elf = json.loads((tmp_path / "build" / "builds" / build_id / "build.json").read_text())["elf"]
+    qemu = QemuTarget(BOARD, Path(elf))
+    qemu._qmp_path = str(tmp_path / "qmp.sock")
+    uart = _free_port()
+    lab.spawn(f"qemu-{build_id}", qemu.command(uart), tmp_path / "qemu")
+    _wait_for_text(tmp_path / "qemu" / "log", "waiting for connection")
+    return uart
 
 
 def _wait_for_text(path: Path, text: str, timeout: float = 10.0) -> None:
