@@ -248,14 +248,14 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     row["tflm_arena_bytes"], row["tflm_arena_head_bytes"] = arena.total_bytes, arena.head_bytes
 
     generated = cfg.work_dir / "generated" / row["attempt_id"]
-    console.log(f"generating C for the {cfg.engine_label} engine")
-    if cfg.external_firmware:
-        gen = None
-    elif cfg.engine == "tflm":
-        gen = generate_tflm(model, generated / "model", samples.x, name=model.name, arena=arena)
-        row["tflm_persistent_bytes"] = gen.persistent_bytes
-    else:
-        gen = generate(model, generated / "model", samples.x, name=model.name)
+    gen = None  # with --external-firmware, the device's own: nothing to generate
+    if not cfg.external_firmware:
+        console.log(f"generating C for the {cfg.engine} engine")
+        if cfg.engine == "tflm":
+            gen = generate_tflm(model, generated / "model", samples.x, name=model.name, arena=arena)
+            row["tflm_persistent_bytes"] = gen.persistent_bytes
+        else:
+            gen = generate(model, generated / "model", samples.x, name=model.name)
     row["arena_plan_bytes"] = gen.arena_bytes if gen else None
     try:
         device = run_on_device(cfg, board, gen, cfg.work_dir / "builds", cfg.work_dir / "runs" / row["attempt_id"],
