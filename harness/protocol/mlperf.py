@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from harness.errors import DeviceError, DeviceTimeoutError, ProtocolError
@@ -73,7 +74,7 @@ class MlperfDevice:
         self.timeout = timeout
         self.chunk_bytes = chunk_bytes
         self._pending = b""
-        self.transcript: list[str] = []  # every line received, for error messages and logs
+        self.transcript: deque[str] = deque(maxlen=64)  # the latest lines received, for error messages
 
     # ---- lines ----------------------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ class MlperfDevice:
                 raise ProtocolError(f"{len(self._pending)} bytes without a line end while waiting for {waiting_for}")
             left = deadline - time.monotonic()
             if left <= 0:
-                tail = " | ".join(self.transcript[-5:]) or "nothing"
+                tail = " | ".join(list(self.transcript)[-5:]) or "nothing"
                 raise DeviceTimeoutError(f"no reply to {waiting_for} (last lines: {tail})")
             self._pending += self.target.read(4096, min(left, 0.5))
         raw, _, self._pending = self._pending.partition(b"\n")
