@@ -79,6 +79,10 @@ class BenchConfig:
             raise TinyhilError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
         if self.engine not in ENGINES:
             raise TinyhilError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+        if self.results_dir is not None:
+            from harness.report.store import check_writable
+
+            check_writable(self.results_dir)  # before anything is built: a run nowhere to go is refused now
         engine_kernels(self.engine, self.kernels)
         check_protocol(self.protocol)
         if self.protocol == "mlperf":
@@ -374,8 +378,18 @@ def _keep_raw(out: Path, inputs: np.ndarray, outputs: np.ndarray, row: dict) -> 
 
 
 def _record(cfg: BenchConfig, row: dict, state: RunState | None = None) -> None:
+    """Store the row; if that fails, keep it and its samples in a fallback file the error names."""
     if cfg.results_dir is None:
         return
     from harness.report import append_results
+    from harness.report.fallback import StoreWriteError, save_fallback
 
-    append_results([row], cfg.results_dir, samples=samples_frame(row, state) if state else None)
+    samples = samples_frame(row, state) if state else None
+    try:
+        append_results([row], cfg.results_dir, samples=samples)
+    except Exception as e:  # a full disk, a folder gone read-only, a row the schema refuses: keep it anyway
+        path = save_fallback(row, samples, cfg.results_dir, e)
+        kept = (f"its row and samples are saved in {path} (`tinyhil export --recover {path}` stores them)"
+                if path else "and no fallback file could be written either")
+        raise StoreWriteError(f"the run was measured but could not be stored in {cfg.results_dir} "
+                              f"({type(e).__name__}: {e}); {kept}", path) from e

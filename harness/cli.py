@@ -271,9 +271,9 @@ def report(
     """Paper figures and tables from the results: Pareto, memory split, per-layer, comparison (.tex + .csv)."""
     from harness.boards import load_board
     from harness.errors import DataError, UnknownBoardError
-    from harness.report import append_results, load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
+    from harness.report import load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
     from harness.report.paper import merge_tables, plot_memory_split, write_comparison
-    from harness.report.store import load_samples_table
+    from harness.report.store import export_tables, load_samples_table, write_tables
 
     dirs = [*(results or []), *(results_option or [])] or [Path("results")]
     missing = [d for d in dirs if not d.is_dir()]
@@ -284,14 +284,13 @@ def report(
     if table.empty:
         raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
     out = out or dirs[0]
-    if len(dirs) > 1:  # the merged table, as one full run would have written it
-        samples = pd_concat([load_samples_table(d) for d in dirs], key="attempt_id")
-        append_results([], out)  # creates the store
-        merged = merge_tables([load_results(out), table])
-        from harness.report.store import write_tables
-
-        write_tables(merged, out, samples)
-        Console().print(f"merged {len(dirs)} tables: {len(merged)} rows in {out}")
+    if len(dirs) > 1 or out != dirs[0]:  # the merged table, as one full run would have written it
+        write_tables(table, out, pd_concat([load_samples_table(d) for d in dirs], key="attempt_id"))
+        if len(dirs) > 1:
+            Console().print(f"merged {len(dirs)} tables: {len(load_results(out))} rows in {out}")
+    else:
+        export_tables(out)
+    Console().print(f"table: {out / 'results.csv'} and {out / 'results.parquet'} (exports of {out / 'store'})")
     from harness.report.transforms import unperturbed
 
     Console().print(summary_table(unperturbed(table)))  # perturbed runs: the robustness table
@@ -321,6 +320,25 @@ def report(
         joined = robustness_table(table)
         png, pdf = plot_robustness(joined, perturbation_columns(joined), out / "robustness")
         Console().print(f"robustness: {png} and {pdf}")
+
+
+@app.command()
+def export(
+    results: Path | None = typer.Option(None, help="results table directory (default: results, or where the "
+                                        "recovered run was meant to go)"),
+    recover: list[Path] = typer.Option(None, "--recover", help="first store a run kept in a fallback file "
+                                       "(named by the error of a run that could not be stored; repeat)"),
+) -> None:
+    """Write results.csv, results.parquet and samples.parquet from the results store (its exports)."""
+    from harness.report.fallback import recover as recover_run
+    from harness.report.store import export_tables
+
+    folder = results
+    for path in recover or []:
+        folder = recover_run(path, results)
+        Console().print(f"stored the run of {path} in {folder}")
+    for kind, path in export_tables(folder or Path("results")).items():
+        Console().print(f"{kind}: {path}")
 
 
 def pd_concat(frames, key: str):
@@ -541,7 +559,7 @@ def main() -> None:
     except TinyhilError as e:
         # Plain text, unwrapped: scripts and users grep these lines.
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(getattr(e, "exit_code", 2))  # 2: bad input; a measured run that could not be stored: 1
     except (Interrupted, KeyboardInterrupt) as e:
         print(f"error: interrupted{f' ({e})' if str(e) else ''}; what was measured is in the results table",
               file=sys.stderr)

@@ -33,6 +33,9 @@ def run_demo(console: Console, results_dir: Path = Path("results"), work_dir: Pa
     table = load_results(results_dir)
     png, pdf = plot_per_layer(table[table["model"] == row["model"]], results_dir / "demo_per_layer")
     console.print(_summary(row))
+    from harness.report.store import export_tables
+
+    export_tables(results_dir)
     console.print(f"results table: {results_dir / 'results.csv'} (and results.parquet)")
     console.print(f"plot: {png} and {pdf}")
     return row

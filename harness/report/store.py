@@ -1,19 +1,33 @@
-"""The results store: `results.csv` (for people and diff) and `results.parquet` (typed), kept in step.
+"""The results store: append-only Parquet fragments, one per run attempt, read as one table.
 
-Rows are appended: each run adds a row, earlier runs stay (history; `latest_runs` picks the newest
-per configuration). The Parquet file is the typed source when both exist.
+Layout of a results folder (`results/README.md` has the full story):
+  store/runs/<attempt_id>.parquet     the attempt's row, written once (fsync, then link: never overwritten)
+  store/samples/<attempt_id>.parquet  its per-sample series, written just before the row
+  store/*/seg-*.parquet               compacted fragments (many attempts each)
+  results.csv, results.parquet, samples.parquet   exports (`export_tables`, `tinyhil report`)
+
+Why Parquet fragments rather than an embedded database (DuckDB, SQLite): every writer — a process, a
+thread, a Dask worker on another machine sharing the folder — creates its own file with no lock and
+no server, which a rename/link makes atomic on local and network file systems alike; a database file
+needs one writer at a time, and its locks do not hold over NFS. A crash leaves whole files or none,
+and pyarrow (already a dependency) reads them. Appending costs one small file whatever the table's
+size; reading unions the fragments, and compaction keeps their number bounded.
 """
 
 from __future__ import annotations
 
-import fcntl
 import socket
+import time
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
+from harness.errors import TinyhilError
+from harness.report import fragments, legacy
 from harness.report.provenance import git_sha, utc_timestamp
 from harness.report.schema import COLUMN_KINDS, COLUMNS, ResultRow
 from harness.report.transforms import add_derived
@@ -21,8 +35,24 @@ from harness.report.transforms import add_derived
 CSV_NAME = "results.csv"
 PARQUET_NAME = "results.parquet"
 SAMPLES_NAME = "samples.parquet"  # the raw per-sample series, keyed by (run_id, attempt_id, sample)
+STORE_DIR = "store"
+ORDER = "_store_ns"  # when a row was appended (ns): the table's order, dropped when read
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
+_ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype(),
+                    pa.large_string(): pd.StringDtype()}
+
+
+class ResultsLocationError(TinyhilError):
+    """The results folder cannot be written (a file of that name, read-only, full)."""
+
+
+def runs_folder(results_dir: Path) -> Path:
+    return Path(results_dir) / STORE_DIR / "runs"
+
+
+def samples_folder(results_dir: Path) -> Path:
+    return Path(results_dir) / STORE_DIR / "samples"
 
 
 def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame:
@@ -36,93 +66,201 @@ def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame
 def normalize(df: pd.DataFrame) -> pd.DataFrame:
     """Schema columns first, in order, with their dtypes; extra columns after, as they are."""
     df = df.copy()
-    for column in COLUMNS:
-        if column not in df.columns:
-            df[column] = pd.NA
+    missing = {column: pd.NA for column in COLUMNS if column not in df.columns}
+    if missing:
+        df = df.assign(**missing)
     for column, kind in COLUMN_KINDS.items():
         df[column] = _cast(df[column], kind)
     extras = [c for c in df.columns if c not in COLUMN_KINDS]
     return df[[*COLUMNS, *extras]].reset_index(drop=True)
 
 
-def load_results(results_dir: str | Path) -> pd.DataFrame:
-    """The stored table (empty, with the schema columns, when nothing is stored yet)."""
+# -- writing -------------------------------------------------------------------------------------
+_checked: set[Path] = set()
+
+
+def check_writable(results_dir: str | Path) -> None:
+    """Fail now, in words, when runs could not be stored here (before anything is built or run);
+    a folder of the old single-table format is migrated here, once, keeping a backup. (Checked once
+    per folder and process: a sweep validates every configuration.)"""
     results_dir = Path(results_dir)
-    parquet, csv = results_dir / PARQUET_NAME, results_dir / CSV_NAME
-    if parquet.is_file():
-        return normalize(pd.read_parquet(parquet))
-    if csv.is_file():
-        return normalize(pd.read_csv(csv))
-    return normalize(pd.DataFrame())
+    if results_dir.resolve() in _checked:
+        return
+    if results_dir.exists() and not results_dir.is_dir():
+        raise ResultsLocationError(f"the results location {results_dir} is a file, not a folder: "
+                                   "pass another --results folder or move the file")
+    try:
+        for folder in (runs_folder(results_dir), samples_folder(results_dir)):
+            folder.mkdir(parents=True, exist_ok=True)
+        probe = runs_folder(results_dir) / f".probe-{uuid.uuid4().hex[:8]}.partial"
+        fragments.write_once(probe, lambda p: p.write_bytes(b"tinyhil write probe\n" * 64))
+        probe.unlink()
+        legacy.migrate(results_dir, append_frames)
+        _checked.add(results_dir.resolve())
+    except OSError as e:
+        raise ResultsLocationError(f"the results location {results_dir} is not writable: "
+                                   f"{e.strerror or e} ({type(e).__name__})") from e
 
 
 def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: str | Path,
                    samples: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Add rows to the store (derived columns filled in), rewrite CSV and Parquet, return the table.
-    `samples` (the runs' per-sample series) goes to the companion table in the same locked step."""
+    """Store rows (one run attempt each; derived columns and provenance filled in) and their
+    per-sample series as new fragments; return the rows as stored. The cost does not depend on
+    the table's size. An attempt already stored (same `attempt_id`) is not stored again."""
     results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    new = fill_provenance(rows_to_frame(rows))
-    # Sharded sweeps append from several processes: read-modify-write under one lock.
-    with open(results_dir / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if samples is not None and len(samples):
-            old_samples = load_samples_table(results_dir)
-            merged = pd.concat([f for f in (old_samples, samples) if len(f)], ignore_index=True)
-            _write_atomically(merged, results_dir / SAMPLES_NAME, lambda df, p: df.to_parquet(p, index=False))
-        old = load_results(results_dir)
-        frames = [f for f in (old, new) if len(f)]
-        table = normalize(pd.concat(frames, ignore_index=True)) if frames else new
-        table = add_derived(table)
-        _write_atomically(table, results_dir / CSV_NAME, lambda df, p: df.to_csv(p, index=False))
-        _write_atomically(table, results_dir / PARQUET_NAME, lambda df, p: df.to_parquet(p, index=False))
-    return table
+    new = add_derived(fill_provenance(rows_to_frame(rows)))
+    if new.empty:
+        check_writable(results_dir)
+        return new
+    legacy.migrate(results_dir, append_frames)
+    append_frames(results_dir, new, samples)
+    return new
 
 
-def write_tables(table: pd.DataFrame, results_dir: str | Path, samples: pd.DataFrame | None = None) -> None:
-    """Replace the stored table (and the per-sample table) with these, e.g. merged shards."""
-    results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    with open(results_dir / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        table = add_derived(normalize(table))
-        _write_atomically(table, results_dir / CSV_NAME, lambda df, p: df.to_csv(p, index=False))
-        _write_atomically(table, results_dir / PARQUET_NAME, lambda df, p: df.to_parquet(p, index=False))
-        if samples is not None and len(samples):
-            _write_atomically(samples, results_dir / SAMPLES_NAME, lambda df, p: df.to_parquet(p, index=False))
+def append_frames(results_dir: Path, table: pd.DataFrame, samples: pd.DataFrame | None, key: str | None = None,
+                  order: pd.Series | None = None) -> bool:
+    """The write itself: samples first, then the rows (a row is what makes an attempt count: samples
+    without their row are not read). False when a fragment of that key existed already."""
+    ids = table["attempt_id"].dropna().unique()
+    key = key or (str(ids[0]) if len(table) == 1 and len(ids) == 1 else f"batch-{uuid.uuid4().hex[:16]}")
+    runs, per_sample = runs_folder(results_dir), samples_folder(results_dir)
+    runs.mkdir(parents=True, exist_ok=True)
+    if samples is not None and len(samples):
+        per_sample.mkdir(parents=True, exist_ok=True)
+        fragments.write_table_once(_to_arrow(samples), per_sample / f"{key}.parquet")
+    stamped = table.assign(**{ORDER: order if order is not None else time.time_ns()})
+    written = fragments.write_table_once(_to_arrow(stamped), runs / f"{key}.parquet")
+    from harness.report import compaction
 
-
-def load_samples_table(results_dir: str | Path) -> pd.DataFrame:
-    """The per-sample companion table (empty when no run stored one)."""
-    path = Path(results_dir) / SAMPLES_NAME
-    return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+    compaction.maybe_compact(results_dir)
+    return written
 
 
 def fill_provenance(new: pd.DataFrame) -> pd.DataFrame:
     """Fill what describes the storing itself, from this machine now (rows are stored right after
-    their run): time, host and harness commit. Tool versions come only from the run that used the
-    tool (the ELF's compiler, the emulator that ran): a run that built nothing claims no toolchain."""
+    their run): time, host and harness commit, and an `attempt_id` for rows given none. Tool versions
+    come only from the run that used the tool: a run that built nothing claims no toolchain."""
     new = new.copy()
     now = {"timestamp": utc_timestamp(), "host": socket.gethostname(), "git_sha": git_sha()}
     for column, value in now.items():
         if value is not None:
             new[column] = new[column].fillna(value)
+    missing = new["attempt_id"].isna()
+    if missing.any():
+        new.loc[missing, "attempt_id"] = [uuid.uuid4().hex[:16] for _ in range(int(missing.sum()))]
     return new
 
 
-def _write_atomically(df: pd.DataFrame, path: Path, writer) -> None:
-    # A reader (or a crash) never sees half a file.
-    partial = path.with_name(path.name + ".partial")
-    writer(df, partial)
-    partial.replace(path)
+# -- reading -------------------------------------------------------------------------------------
+def load_results(results_dir: str | Path) -> pd.DataFrame:
+    """The stored table: every attempt once, in the order stored (empty, with the schema columns,
+    when nothing is stored). An unreadable fragment is named in a warning and skipped."""
+    results_dir = Path(results_dir)
+    tables = fragments.read_folder(runs_folder(results_dir))
+    old = legacy.read_table(results_dir)  # a folder not migrated yet (e.g. read-only)
+    frames = ([old.assign(**{ORDER: range(-len(old), 0)})] if old is not None and len(old) else [])
+    table = fragments.concat(tables)
+    if table is not None:
+        frames.append(_to_pandas(table))
+    if not frames:
+        return normalize(pd.DataFrame())
+    return _ordered_unique(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
+
+
+def _ordered_unique(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.sort_values(ORDER, kind="stable") if ORDER in df.columns else df
+    with_id = df["attempt_id"].notna() if "attempt_id" in df.columns else pd.Series(False, index=df.index)
+    df = df[~(with_id & df["attempt_id"].duplicated())]  # a compaction cut short leaves copies
+    return normalize(df.drop(columns=[ORDER], errors="ignore"))
+
+
+def load_samples_table(results_dir: str | Path) -> pd.DataFrame:
+    """The per-sample series of every stored attempt (empty when no run stored one); series whose
+    row was never stored (a writer killed between the two files) are left out."""
+    results_dir = Path(results_dir)
+    tables = fragments.read_folder(samples_folder(results_dir))
+    old = legacy.read_samples(results_dir)
+    frames = [old] if old is not None and len(old) else []
+    table = fragments.concat(tables)
+    if table is not None:
+        frames.append(_to_pandas(table))
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df = df[df["attempt_id"].isin(_stored_attempts(results_dir))]
+    return df.drop_duplicates(["attempt_id", "sample"]).reset_index(drop=True)
+
+
+def _stored_attempts(results_dir: Path) -> set[str]:
+    ids = {str(a) for t in fragments.read_folder(runs_folder(results_dir), ["attempt_id"])
+           for a in t.column("attempt_id").to_pylist() if a is not None}
+    old = legacy.read_table(results_dir)
+    if old is not None and "attempt_id" in old.columns:
+        ids |= set(old["attempt_id"].dropna().astype(str))
+    return ids
+
+
+# -- exports -------------------------------------------------------------------------------------
+def export_tables(results_dir: str | Path) -> dict[str, Path]:
+    """Write `results.csv`, `results.parquet` and `samples.parquet` from the store (each replaced
+    atomically): files for people and other tools, never read back by tinyhil."""
+    from harness.report.compaction import compact
+
+    results_dir = Path(results_dir)
+    check_writable(results_dir)
+    compact(results_dir, full=True)
+    table, samples = load_results(results_dir), load_samples_table(results_dir)
+    out = {"csv": results_dir / CSV_NAME, "parquet": results_dir / PARQUET_NAME}
+    _replace(results_dir / CSV_NAME, lambda p: table.to_csv(p, index=False))
+    _replace(results_dir / PARQUET_NAME, lambda p: table.to_parquet(p, index=False))
+    if len(samples):
+        _replace(results_dir / SAMPLES_NAME, lambda p: samples.to_parquet(p, index=False))
+        out["samples"] = results_dir / SAMPLES_NAME
+    return out
+
+
+def write_tables(table: pd.DataFrame, results_dir: str | Path, samples: pd.DataFrame | None = None) -> None:
+    """Add to this store the attempts of `table` it does not hold yet (e.g. shards merged by
+    `tinyhil report`), with their samples, and refresh the exports."""
+    results_dir = Path(results_dir)
+    check_writable(results_dir)
+    held = set(load_results(results_dir)["attempt_id"].dropna())
+    new = normalize(table)
+    new = new[~new["attempt_id"].isin(held)]
+    if len(new):
+        mine = samples[samples["attempt_id"].isin(set(new["attempt_id"]))] if samples is not None else None
+        append_frames(results_dir, add_derived(new), mine)
+    export_tables(results_dir)
+
+
+def _replace(path: Path, write) -> None:
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        write(partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+# -- types ---------------------------------------------------------------------------------------
+def _to_arrow(df: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
 
 def _cast(series: pd.Series, kind: str) -> pd.Series:
     if kind == "bool":
+        if str(series.dtype) == "boolean":
+            return series
         return series.map(_to_bool, na_action="ignore").astype("boolean")
     if kind == "float":
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind == "int":
+        if str(series.dtype) == "Int64":
+            return series
         return pd.to_numeric(series, errors="coerce").round().astype("Int64")
     return series.astype("string")
 

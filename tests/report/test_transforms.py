@@ -5,6 +5,7 @@ import pandas as pd
 from harness.report import (
     append_results,
     latest_runs,
+    load_results,
     memory_long,
     pareto_front,
     per_layer_long,
@@ -25,7 +26,8 @@ def test_transforms_do_not_modify_their_input(rows):
 def test_latest_runs_keeps_the_newest_per_configuration(rows, tmp_path):
     append_results(rows, tmp_path)
     newer = {**rows[3], "latency_median": 48_000, "timestamp": "2026-01-02T00:00:00+00:00"}
-    table = append_results([newer], tmp_path)
+    append_results([newer], tmp_path)
+    table = load_results(tmp_path)
     latest = latest_runs(table)
     assert len(table) == 5 and len(latest) == 3  # the failed run has no successful row
     assert len(latest_runs(table, include_failed=True)) == 4
@@ -37,7 +39,8 @@ def test_a_later_failure_does_not_hide_the_good_run(rows, tmp_path):
     append_results(rows, tmp_path)
     failed_again = {**rows[3], "latency_median": None, "error": "DeviceTimeoutError: no answer",
                     "timestamp": "2026-01-03T00:00:00+00:00"}
-    latest = latest_runs(append_results([failed_again], tmp_path))
+    append_results([failed_again], tmp_path)
+    latest = latest_runs(load_results(tmp_path))
     assert latest.set_index("run_id").loc["run-demo-ref", "latency_median"] == 50_000
 
 

@@ -1,0 +1,102 @@
+"""Compaction: many small fragments merged into one segment, so reading stays fast.
+
+An append merges the loose fragments once there are `COMPACT_AT` of them (a cost bounded by that
+number, not by the table); `compact(full=True)` (exports, `tinyhil report`) merges everything. The
+segment is written (durably) before the fragments it holds are removed, so a compaction cut short
+leaves copies, never gaps — readers keep one row per `attempt_id`. Unreadable fragments are left
+where they are. A local lock keeps two compactions of one folder from doing the same work twice;
+across machines nothing is lost without it, only duplicated until the next compaction.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+import uuid
+from pathlib import Path
+
+from harness.report import fragments
+
+COMPACT_AT = 256  # loose fragments per folder that trigger a compaction on append
+STALE_PARTIAL_S = 3600.0  # a `.partial` this old belongs to a writer that died
+
+
+def maybe_compact(results_dir: Path) -> None:
+    from harness.report.store import runs_folder, samples_folder
+
+    for folder in (runs_folder(results_dir), samples_folder(results_dir)):
+        if len(fragments.list_fragments(folder, segments=False)) >= COMPACT_AT:
+            compact(results_dir, wait=False)
+            return
+
+
+def compact(results_dir: Path, *, full: bool = False, wait: bool = True) -> int:
+    """Merge fragments (loose ones; with `full`, segments too) into one segment per folder.
+    Returns how many files were merged; 0 when another compaction holds the lock and `wait` is off."""
+    from harness.report.store import runs_folder, samples_folder
+
+    lock_path = Path(results_dir) / "store" / ".compact.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return 0
+        merged = 0
+        for folder, key in ((samples_folder(results_dir), ["attempt_id", "sample"]),
+                            (runs_folder(results_dir), ["attempt_id"])):
+            merged += _compact_folder(folder, key, full)
+            _remove_stale_partials(folder)
+        return merged
+
+
+def _compact_folder(folder: Path, key: list[str], full: bool) -> int:
+    paths = fragments.list_fragments(folder, segments=full)
+    if len(paths) < 2:
+        return 0
+    read, vanished = fragments.read_fragments(paths)
+    if vanished:  # another machine compacts this folder now: leave it to it
+        return 0
+    readable = [path for path, _ in read]
+    if len(readable) < 2 and not full:
+        return 0
+    table = fragments.concat([t for _, t in read])
+    if table is None:
+        return 0
+    table = _unique(table, key)
+    name = f"{fragments.SEGMENT_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+    fragments.write_table_once(table, folder / name)
+    for path in readable:
+        path.unlink(missing_ok=True)
+    fragments.fsync_folder(folder)
+    return len(readable)
+
+
+def _unique(table, key: list[str]):
+    if not set(key) <= set(table.column_names):
+        return table
+    df = table.to_pandas(types_mapper=_keep_types)
+    with_id = df["attempt_id"].notna()
+    df = df[~(with_id & df.duplicated(key))]
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def _keep_types(arrow_type):
+    import pandas as pd
+    import pyarrow as pa
+
+    return {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}.get(arrow_type)
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    now = time.time()
+    for partial in folder.glob(f".*{fragments.PARTIAL_SUFFIX}"):
+        try:
+            if now - partial.stat().st_mtime > STALE_PARTIAL_S:
+                partial.unlink()
+        except OSError:
+            pass
