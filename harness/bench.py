@@ -378,18 +378,9 @@ def _keep_raw(out: Path, inputs: np.ndarray, outputs: np.ndarray, row: dict) -> 
 
 
 def _record(cfg: BenchConfig, row: dict, state: RunState | None = None) -> None:
-    """Store the row; if that fails, keep it and its samples in a fallback file the error names."""
+    """Store the row; if that fails, it and its samples are kept in a fallback file the error names."""
     if cfg.results_dir is None:
         return
-    from harness.report import append_results
-    from harness.report.fallback import StoreWriteError, save_fallback
+    from harness.report.fallback import store_or_keep
 
-    samples = samples_frame(row, state) if state else None
-    try:
-        append_results([row], cfg.results_dir, samples=samples)
-    except Exception as e:  # a full disk, a folder gone read-only, a row the schema refuses: keep it anyway
-        path = save_fallback(row, samples, cfg.results_dir, e)
-        kept = (f"its row and samples are saved in {path} (`tinyhil export --recover {path}` stores them)"
-                if path else "and no fallback file could be written either")
-        raise StoreWriteError(f"the run was measured but could not be stored in {cfg.results_dir} "
-                              f"({type(e).__name__}: {e}); {kept}", path) from e
+    store_or_keep(row, samples_frame(row, state) if state else None, cfg.results_dir)

@@ -136,6 +136,9 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
 ) -> None:
     """Build firmware for the model, run it on the target, measure, compare with host TFLM."""
+    from harness.report.store import check_writable
+
+    check_writable(results)  # first, before the heavy imports: a run with nowhere to go is refused at once
     from harness.bench import BenchConfig, run_bench
     from harness.report.console import print_rows
 

@@ -1,23 +1,38 @@
-"""Results: the row schema, the CSV/Parquet store with provenance, report transforms, plots."""
+"""Results: the row schema, the fragment store with provenance, report transforms, plots.
 
-from harness.report.console import print_rows, summary_table
-from harness.report.plots import plot_memory, plot_pareto, plot_per_layer, save_figure
-from harness.report.provenance import git_sha, provenance, qemu_version, toolchain_version
-from harness.report.schema import COLUMNS, RUN_KEYS, ResultRow
-from harness.report.store import append_results, load_results, normalize, rows_to_frame
-from harness.report.transforms import (
-    add_derived,
-    failed,
-    latest_runs,
-    memory_long,
-    pareto_front,
-    per_layer_long,
-    successful,
-)
+Names are imported on first use (PEP 562), so the store can be used — e.g. to check the results
+folder before a run — without loading matplotlib.
+"""
 
-__all__ = [
-    "COLUMNS", "RUN_KEYS", "ResultRow", "add_derived", "append_results", "failed", "git_sha",
-    "latest_runs", "load_results", "memory_long", "normalize", "pareto_front", "per_layer_long",
-    "plot_memory", "plot_pareto", "plot_per_layer", "print_rows", "provenance", "qemu_version", "rows_to_frame",
-    "save_figure", "successful", "summary_table", "toolchain_version",
-]
+from __future__ import annotations
+
+import importlib
+
+# Also a submodule's name: bound now, or importing the submodule would shadow the function.
+from harness.report.provenance import provenance
+
+_WHERE = {
+    "print_rows": "console", "summary_table": "console",
+    "plot_memory": "plots", "plot_pareto": "plots", "plot_per_layer": "plots", "save_figure": "plots",
+    "git_sha": "provenance", "qemu_version": "provenance",
+    "toolchain_version": "provenance",
+    "COLUMNS": "schema", "RUN_KEYS": "schema", "ResultRow": "schema",
+    "append_results": "store", "load_results": "store", "normalize": "store", "rows_to_frame": "store",
+    "export_tables": "store", "load_samples_table": "store",
+    "add_derived": "transforms", "failed": "transforms", "latest_runs": "transforms", "memory_long": "transforms",
+    "pareto_front": "transforms", "per_layer_long": "transforms", "successful": "transforms",
+}
+
+__all__ = sorted([*_WHERE, "provenance"])
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -71,6 +71,21 @@ def save_fallback(row: dict, samples: pd.DataFrame | None, results_dir: Path, re
     return None
 
 
+def store_or_keep(row: dict, samples: pd.DataFrame | None, results_dir: Path) -> None:
+    """Append the run to the store; when that fails for any reason (a full disk, a folder gone
+    read-only, a row the schema refuses), write the fallback file and raise StoreWriteError naming it."""
+    from harness.report.store import append_results
+
+    try:
+        append_results([row], results_dir, samples=samples)
+    except Exception as e:
+        path = save_fallback(row, samples, results_dir, e)
+        kept = (f"its row and samples are saved in {path} (`tinyhil export --recover {path}` stores them)"
+                if path else "and no fallback file could be written either")
+        raise StoreWriteError(f"the run was measured but could not be stored in {results_dir} "
+                              f"({type(e).__name__}: {e}); {kept}", path) from e
+
+
 def load_fallback(path: Path) -> tuple[dict, pd.DataFrame, Path]:
     """(row, samples, the results folder it was meant for) of a fallback file."""
     try:

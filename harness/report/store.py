@@ -29,7 +29,7 @@ import pyarrow as pa
 from harness.errors import TinyhilError
 from harness.report import fragments, legacy
 from harness.report.provenance import git_sha, utc_timestamp
-from harness.report.schema import COLUMN_KINDS, COLUMNS, ResultRow
+from harness.report.schema import COLUMN_KINDS, ResultRow
 from harness.report.transforms import add_derived
 
 CSV_NAME = "results.csv"
@@ -65,14 +65,12 @@ def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame
 
 def normalize(df: pd.DataFrame) -> pd.DataFrame:
     """Schema columns first, in order, with their dtypes; extra columns after, as they are."""
-    df = df.copy()
-    missing = {column: pd.NA for column in COLUMNS if column not in df.columns}
-    if missing:
-        df = df.assign(**missing)
-    for column, kind in COLUMN_KINDS.items():
-        df[column] = _cast(df[column], kind)
-    extras = [c for c in df.columns if c not in COLUMN_KINDS]
-    return df[[*COLUMNS, *extras]].reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    absent = pd.Series(pd.NA, index=df.index, dtype="object")
+    columns = {column: _cast(df[column] if column in df.columns else absent, kind)
+               for column, kind in COLUMN_KINDS.items()}
+    columns.update({c: df[c] for c in df.columns if c not in COLUMN_KINDS})
+    return pd.DataFrame(columns, index=df.index)
 
 
 # -- writing -------------------------------------------------------------------------------------
