@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 # Also a submodule's name: bound now, or importing the submodule would shadow the function.
-from harness.report.provenance import provenance
+from harness.report.provenance import provenance as provenance
 
 _WHERE = {
     "print_rows": "console", "summary_table": "console",
