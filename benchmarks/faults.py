@@ -50,6 +50,8 @@ def _profiles() -> list[FaultProfile]:
         f = Faults(**{kind: 0.01})
         out += [FaultProfile(f"1% {kind} to device", to_device=f), FaultProfile(f"1% {kind} to host", to_host=f),
                 FaultProfile(f"1% {kind} both", to_device=f, to_host=f)]
+    every = Faults(drop=0.01, duplicate=0.01, flip=0.01)
+    out.append(FaultProfile("1% drop+dup+flip both", to_device=every, to_host=every))
     slow = Faults(delay=0.02, delay_s=0.05)
     out.append(FaultProfile("2% of bytes delayed 50 ms, both", to_device=slow, to_host=slow))
     jitter = Faults(delay=0.2, delay_s=0.005)

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 
 from harness.errors import DeviceError, DeviceResetError, ProtocolError
-from harness.protocol.framing import Frame
+from harness.protocol.framing import CorruptFrameError, Frame
 from harness.protocol.link import Link, LinkConfig
 from harness.protocol.messages import (
     HOST_INPUT_INDEX,
@@ -74,11 +74,19 @@ class Device:
             raise self.link.error(DeviceError(f"the device rebooted {self.link.stats.resets} times in one session"))
 
     def _request(self, command: Command, payload: bytes, expect: Reply, timeout: float | None) -> bytes:
+        """A query (IDENTIFY, MODEL_INFO, LAYER_INFO, MEASURE_MEMORY): its replies changing nothing on the
+        device, one whose replies kept arriving corrupt is asked again as a new request — the reply
+        built afresh, as missing samples are — before the run fails."""
+        rounds = 0
         while True:
             try:
                 return self.link.request(command, payload, expect, timeout)
             except DeviceResetError:
                 self._reset_seen()  # the request was lost with the reboot: ask again
+            except CorruptFrameError:
+                rounds += 1
+                if rounds >= self.link.config.query_rounds:
+                    raise
 
     # -- commands ----------------------------------------------------------------------------
     def identify(self, timeout: float | None = None) -> Identity:

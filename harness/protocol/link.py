@@ -42,6 +42,8 @@ FAULT_MARK = b"TINYHIL FAULT"  # the firmware's fault handler prints this line, 
 class LinkConfig:
     retries: int = 20  # resends of one request (same seq) before it fails
     ack_timeout_s: float = 0.3  # wait for the ACK, on top of the request's transfer time
+    ack_timeout_max_s: float = 1.0  # each resend in a row without an ACK waits 1.5x longer, up to this
+    query_rounds: int = 3  # a query whose replies kept arriving corrupt is asked afresh (new seq) this often
     inter_byte_timeout_s: float = 0.2  # a frame whose next byte is this late is broken
     rx_bytes_per_s: float = 4000.0  # the slowest device input rate assumed (QEMU takes ~9 KB/s)
     sample_rounds: int = 20  # requests of one missing sample before the run fails
@@ -191,15 +193,16 @@ class Link:
             self.wait_ready()
         self.target.write(frame)
 
-    def _gave_up(self, command: Command, acked: bool, ack_wait: float, timeout: float) -> DeviceError:
+    def _gave_up(self, command: Command, acked: bool, ack_wait: float, timeout: float,
+                 corrupt_before: int) -> DeviceError:
         attempts = self.config.retries + 1
-        if self.reader.corrupt:
+        if self.reader.corrupt > corrupt_before:  # this request's replies came broken (not only earlier ones)
             return self.error(CorruptFrameError(
                 f"{command.name}: no intact reply after {attempts} attempts; {self.reader.corrupt} corrupt "
                 f"frames so far, the last: {self.reader.last_problem}{self._log_hint()}"))
         waited, each = ("reply", timeout) if acked else ("acknowledgement", ack_wait)
         return self.error(DeviceTimeoutError(
-            f"no {waited} to {command.name} after {attempts} attempts, {each:g} s each, from the "
+            f"no {waited} to {command.name} after {attempts} attempts (the last waited {each:.2g} s) from the "
             f"{self.target.name} target; last bytes received: {self.last_bytes[-64:]!r}{self._log_hint()}"))
 
     def exchange(self, command: Command, payload: bytes, on_frame: Callable[[Frame], bool],
@@ -214,10 +217,12 @@ class Link:
         frame = encode_frame(command, seq, payload)
         ack_wait = cfg.ack_timeout_s + len(frame) / cfg.rx_bytes_per_s
         self.stats.requests += 1
-        attempts, acked = 0, False
+        attempts, acked, unacked = 0, False, 0
+        corrupt_before = self.reader.corrupt
         self._write(frame)
         trouble_before = self.trouble()
-        deadline = time.monotonic() + ack_wait
+        wait = ack_wait
+        deadline = time.monotonic() + wait
         while True:
             got = self.poll(min(deadline, time.monotonic() + cfg.inter_byte_timeout_s))
             now = time.monotonic()
@@ -225,11 +230,14 @@ class Link:
                 if now >= deadline or self.quiet_after_trouble(trouble_before):
                     attempts += 1
                     if attempts > cfg.retries:
-                        raise self._gave_up(command, acked, ack_wait, timeout)
+                        raise self._gave_up(command, acked, wait, timeout, corrupt_before)
+                    # No ACK again: the device (or the host running an emulator) may be starved; wait longer.
+                    unacked = 0 if acked else unacked + 1
+                    wait = min(max(cfg.ack_timeout_max_s, ack_wait), ack_wait * 1.5**unacked)
                     self.stats.retransmissions += 1
                     self._write(frame)
                     trouble_before = self.trouble()
-                    deadline = now + ack_wait  # every copy of a request is acknowledged
+                    deadline = now + wait  # every copy of a request is acknowledged
                     acked = False
                 continue
             if got.seq != seq:

@@ -10,6 +10,7 @@ import os
 import select
 import struct
 import threading
+import time
 import tty
 
 from harness.protocol.framing import FrameReader, encode_frame
@@ -28,7 +29,10 @@ class FakeDevice:
 
     mode: "ok"; "silent" (never says anything); "mute" (ready line, then never answers);
     "no_ready" (its boot line lost on the way: answers, but never says it is ready);
-    "corrupt" (flips a payload byte of every reply). `version`: the protocol version it claims."""
+    "corrupt" (flips a payload byte of every reply); "stale_layer" (every reply to the first request
+    of each LAYER_INFO — all its resends, same seq — arrives corrupt, as a broken kept frame would; a
+    new request is answered intact); "starved" (ignores what it receives for its first 1.5 s, as an
+    emulator starved of CPU would). `version`: the protocol version it claims."""
 
     def __init__(self, mode: str = "ok", boot_noise: bytes = b"", version: int = PROTOCOL_VERSION) -> None:
         self.mode = mode
@@ -42,6 +46,8 @@ class FakeDevice:
         self.received: list[tuple[int, bytes]] = []
         self._boot = boot_noise + (b"TINYHIL READY\n" if mode not in ("silent", "no_ready") else b"")
         self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._first_layer_seq: dict[bytes, int] = {}  # "stale_layer": the seq whose replies are broken
+        self._corrupt_now = False
 
     def __enter__(self) -> FakeDevice:
         return self
@@ -59,11 +65,12 @@ class FakeDevice:
 
     def _send(self, frame_type: int, payload: bytes) -> None:
         frame = bytearray(encode_frame(frame_type, self._seq, payload))
-        if self.mode == "corrupt" and frame_type != 0x80:
+        if (self.mode == "corrupt" or self._corrupt_now) and frame_type != 0x80:
             frame[6] ^= 0xFF
         os.write(self.master, bytes(frame))
 
     def _serve(self) -> None:
+        self._booted = time.monotonic()
         os.write(self.master, self._boot)
         reader = FrameReader(types=COMMAND_TYPES)
         while not self._stop.is_set():
@@ -73,10 +80,16 @@ class FakeDevice:
             reader.feed(os.read(self.master, 4096))
             while (frame := reader.next_frame()) is not None:
                 self.received.append((frame.type, frame.payload))
-                if self.mode in ("ok", "corrupt", "no_ready"):
+                if self.mode == "starved" and time.monotonic() - self._booted < 1.5:
+                    continue
+                if self.mode in ("ok", "corrupt", "no_ready", "stale_layer", "starved"):
                     self._seq = frame.seq
+                    if self.mode == "stale_layer" and frame.type == 0x06:
+                        first = self._first_layer_seq.setdefault(frame.payload, frame.seq)
+                        self._corrupt_now = frame.seq == first
                     self._send(0x80, bytes([frame.type]))
                     self._answer(frame.type, frame.payload)
+                    self._corrupt_now = False
 
     def _answer(self, command: int, payload: bytes) -> None:
         if command == 0x01:

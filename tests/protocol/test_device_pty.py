@@ -7,6 +7,7 @@ from fake_device import OUTPUT, FakeDevice
 
 from harness.errors import DeviceError, DeviceTimeoutError, ProtocolVersionError
 from harness.protocol import PROTOCOL_VERSION, CorruptFrameError, Device, LinkConfig
+from harness.protocol.messages import layer_info_payload
 from harness.targets import SerialTarget
 
 
@@ -73,6 +74,16 @@ def test_mute_device_times_out_after_bounded_retries():
         assert fake.received == [(0x01, b"")] * 3  # the command arrived, three times
 
 
+def test_a_starved_device_gets_longer_waits_for_its_ack():
+    """Five copies of a request wait 0.2, 0.3, 0.45, 0.68 and 1.0 s for an ACK (not 5 x 0.2 s), so a
+    device that hears nothing for 1.5 s (an emulator starved of CPU) still answers in time."""
+    with FakeDevice("starved") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        dev = Device(target, timeout=2, link=LinkConfig(retries=4, ack_timeout_s=0.2))
+        assert dev.identify().board == "netduinoplus2"
+        assert 2 <= len(fake.received) <= 5
+
+
 def test_version_mismatch_is_refused_naming_both():
     with FakeDevice(version=7) as fake, SerialTarget(fake.slave_name) as target:
         fake.boot()
@@ -85,9 +96,19 @@ def test_corrupt_reply_is_detected():
     with FakeDevice("corrupt") as fake, SerialTarget(fake.slave_name) as target:
         fake.boot()
         with pytest.raises(CorruptFrameError, match="IDENTIFY: no intact reply after 3 attempts.*CRC") as info:
-            Device(target, timeout=2, link=LinkConfig(retries=2)).identify()
+            Device(target, timeout=2, link=LinkConfig(retries=2, query_rounds=2)).identify()
         assert b"\xa5\x5a\x81" in info.value.last_bytes
-        assert fake.received == [(0x01, b"")] * 3
+        assert fake.received == [(0x01, b"")] * 6  # 3 copies of a request, asked afresh once
+
+
+def test_a_layer_info_whose_replies_stay_corrupt_is_asked_again_as_a_new_request():
+    with FakeDevice("stale_layer") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        dev = Device(target, timeout=2, link=LinkConfig(retries=2))
+        info = dev.model_info()
+        assert [layer.op for layer in info.layers] == ["FULLY_CONNECTED", "RELU"]
+        layer_requests = [payload for kind, payload in fake.received if kind == 0x06]
+        assert layer_requests == [layer_info_payload(0)] * 4 + [layer_info_payload(1)] * 4  # 3 copies, then anew
 
 
 def test_serial_target_resets_after_opening_and_keeps_a_transcript(tmp_path):
