@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from rich.console import Console
 
@@ -21,6 +20,7 @@ from harness.errors import DataError
 from harness.inputs import load_samples
 from harness.model import load_tflite
 from harness.output import OutputConsole
+from harness.report import load_results
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,7 +101,7 @@ def test_bad_data_files_end_in_one_error_line_and_a_row(tmp_path, ic_model, monk
                                   "--data", str(path), "--results", str(tmp_path / "results"))
         assert_one_error_line(code, err, *fragments)
         assert out == ""
-    rows = pd.read_csv(tmp_path / "results" / "results.csv")  # the refusals are kept, with their reasons
+    rows = load_results(tmp_path / "results")  # the refusals are kept, with their reasons
     assert list(rows["status"]) == ["failed"] * 3 and rows["error"].str.startswith("DataError: ").all()
     assert not (tmp_path / "build").exists()  # refused before building anything
 

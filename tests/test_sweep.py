@@ -4,11 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from harness.bench import BenchConfig
 from harness.errors import DataError
+from harness.report import load_results
 from harness.sweep import Shard, expand_models, plan
 
 
@@ -69,7 +69,7 @@ def test_sweep_records_failures_goes_on_and_resumes(tmp_path, kws_model):
     assert sweep() == []
     # ...unless asked
     assert [r["model"] for r in sweep("--retry-failed")] == ["broken"]
-    table = pd.read_csv(tmp_path / "results" / "results.csv")
+    table = load_results(tmp_path / "results")
     assert list(table["model"]) == ["broken", "kws", "broken"]
     shown = subprocess.run([sys.executable, "-m", "harness.cli", "sweep", str(models)], capture_output=True,
                            text=True, cwd=tmp_path, timeout=600)  # the table view of a failed row

@@ -13,6 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.report import load_results
+from harness.report.fragments import list_fragments
+from harness.report.store import runs_folder
+
 from .conftest import REPO, keras_to_int8_tflite, last_json, run_cli
 
 pytestmark = pytest.mark.slow
@@ -37,7 +41,7 @@ def twins(tmp_path_factory):
 
 
 def _table(cwd):
-    return pd.read_parquet(cwd / "results" / "results.parquet")
+    return load_results(cwd / "results")
 
 
 def test_same_file_name_two_models_both_get_rows_and_a_repeat_is_skipped(tmp_path, twins):
@@ -74,9 +78,9 @@ def test_killed_sweep_resumes_and_every_run_is_measured_exactly_once(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     command = [sys.executable, "-m", "harness.cli", "sweep", str(models), "--samples", "2"]
     sweep = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    results = tmp_path / "results" / "results.parquet"
+    runs = runs_folder(tmp_path / "results")
     deadline = time.monotonic() + 300
-    while not results.is_file() and time.monotonic() < deadline and sweep.poll() is None:
+    while not list_fragments(runs) and time.monotonic() < deadline and sweep.poll() is None:
         time.sleep(0.2)
     sweep.send_signal(signal.SIGTERM)  # a real signal, mid-way: the first run is stored, others are not
     _, stderr = sweep.communicate(timeout=120)

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.report import load_results
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,7 +63,7 @@ def test_fit_then_robustness_on_the_device(variants):
     by_variant = {r["variant"]: r for r in decision["table"]}
     assert "UnsupportedOpsError" in by_variant["int16x8_ptq"]["excluded_because"]
     assert "int16 activations" in by_variant["int16x8_ptq"]["excluded_because"]
-    table = pd.read_parquet(results / "results.parquet")
+    table = load_results(results)
     row = table[(table["model"] == "int8_ptq") & (table["status"] == "ok")].iloc[-1]
     assert row["deploy_flash_bytes"] <= 256 * 1024 and row["deploy_ram_bytes"] <= 64 * 1024
     assert by_variant["int8_ptq"]["flash_bytes_budgeted"] == row["deploy_flash_bytes"]
@@ -74,12 +76,12 @@ def test_fit_then_robustness_on_the_device(variants):
     errors = [line for line in tight.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "no variant" in errors[0] and "RAM ≤ 1 KiB" in errors[0]
     assert "RAM" in tight.stderr and "> 1 KiB" in tight.stderr  # the exclusion table says why
-    assert len(pd.read_parquet(results / "results.parquet")) == len(table)  # measured once, not again
+    assert len(load_results(results)) == len(table)  # measured once, not again
 
     robust = _cli("robustness", str(variants), "--snr", "10", "--epsilon", "0.1", "--results", str(results),
                   cwd=cwd)
     assert robust.returncode == 0, robust.stderr[-3000:]
-    after = pd.read_parquet(results / "results.parquet")
+    after = load_results(results)
     assert (after["run_id"] == row["run_id"]).sum() == 1  # the clean run was reused
     perturbed = after[after["perturb_clean_run_id"] == row["run_id"]]
     assert sorted(perturbed["perturb_name"]) == ["fgsm_0.1", "noise_10db"]

@@ -19,6 +19,7 @@ import pytest
 from harness.bench import BenchConfig
 from harness.boards import load_board
 from harness.errors import DataError, DeviceError, TinyhilError, ToolMissingError
+from harness.report import load_results
 from harness.targets.labgrid_place import (
     LabgridPlaceBusyError,
     LabgridTarget,
@@ -294,9 +295,8 @@ def test_bench_through_a_labgrid_place_is_bit_exact(lab, tmp_path):
     assert switch.switched == ["0", "1"]
     assert lab.holder("board") is None  # released
 
-    import pandas as pd
 
-    stored = pd.read_csv(tmp_path / "results" / "results.csv")
+    stored = load_results(tmp_path / "results")
     assert list(stored["target"]) == ["qemu", "labgrid"] and stored["labgrid_place"].iloc[1] == "board"
 
 
