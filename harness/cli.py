@@ -173,6 +173,10 @@ def sweep(
                                            "default: env LG_COORDINATOR)"),
     shard: str = typer.Option("1/1", help="run only this share of the sweep, e.g. 2/4"),
     jobs: int = typer.Option(1, "--jobs", "-j", help="runs (builds and emulators) in parallel"),
+    executor: str = typer.Option("local", help="local (--jobs threads on this machine) | dask (one task per run "
+                                 "on a Dask cluster; needs `pip install 'tinyhil[dask]'`)"),
+    scheduler: str | None = typer.Option(None, help="--executor dask: the scheduler, tcp://HOST:PORT (default: a "
+                                         "LocalCluster of --jobs worker processes, or one per core)"),
     resume: bool = typer.Option(True, help="skip runs already measured in the results table (by run_id)"),
     retry_failed: bool = typer.Option(False, "--retry-failed",
                                       help="run again runs that failed for a reason that cannot change"),
@@ -204,7 +208,8 @@ def sweep(
         configs = plan(expand_models(models), board, kernels, template)
     for cfg in configs:
         cfg.validate()
-    rows = run_sweep(configs, shard_spec, resume, console, retry_failed=retry_failed, jobs=jobs)
+    rows = run_sweep(configs, shard_spec, resume, console, retry_failed=retry_failed, jobs=jobs, executor=executor,
+                     scheduler=scheduler)
     if as_json:
         _print_json(rows)
     elif rows:

@@ -78,14 +78,26 @@ def _history(results_dir: Path | None) -> tuple[set[str], set[str]]:
     return ok, permanent - ok
 
 
+EXECUTORS = ("local", "dask")  # local: a thread pool of --jobs; dask: harness.sweep_dask
+
+
 def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: Console,
-              retry_failed: bool = False, jobs: int = 1) -> list[dict]:
-    """Run this shard's configurations, `jobs` at a time, under one progress bar over the sweep.
-    A failing run is recorded (any exception: run_bench stores its row) and the sweep goes on; an
-    interruption stops it after the rows of the runs in progress are stored."""
+              retry_failed: bool = False, jobs: int = 1, executor: str = "local",
+              scheduler: str | None = None) -> list[dict]:
+    """Run this shard's configurations, `jobs` at a time (or as tasks of a Dask cluster), under one
+    progress bar over the sweep. A failing run is recorded (any exception: run_bench stores its row)
+    and the sweep goes on; an interruption stops it after the rows of the runs in progress are stored."""
     if jobs < 1:
         raise DataError(f"--jobs must be >= 1, got {jobs}")
-    if jobs > 1 and any(cfg.target == "labgrid" for cfg in configs):
+    if executor not in EXECUTORS:
+        raise DataError(f"unknown --executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    if scheduler and executor != "dask":
+        raise DataError("--scheduler is the address of a Dask scheduler: use it with --executor dask")
+    if executor == "dask":
+        from harness.sweep_dask import require_dask
+
+        require_dask()
+    elif jobs > 1 and any(cfg.target == "labgrid" for cfg in configs):
         raise DataError("--target labgrid runs one at a time on its place: use --jobs 1")
     mine = shard.take(configs)
     done, permanent = _history(configs[0].results_dir) if resume and configs else (set(), set())
@@ -103,6 +115,10 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
     columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("sweep", total=len(todo))
+        if executor == "dask":
+            from harness.sweep_dask import run_on_dask
+
+            return run_on_dask(todo, console, lambda: progress.advance(task), scheduler=scheduler, jobs=jobs)
 
         def one(item: tuple[str, BenchConfig]) -> dict:
             label, cfg = item

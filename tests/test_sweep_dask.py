@@ -1,0 +1,101 @@
+"""Sweeps on Dask: one task per run; a worker killed mid-run loses nothing and doubles nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.bench import BenchConfig
+from harness.errors import DataError
+from harness.report import load_results
+from harness.sweep import Shard, run_sweep
+from harness.sweep_dask import INSTALL_HINT, board_resource
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_without_dask_the_option_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if not installed
+    from rich.console import Console
+
+    cfg = BenchConfig(model=Path("m.tflite"), board="mps2_an386", results_dir=None)
+    with pytest.raises(DataError, match=r"pip install 'tinyhil\[dask\]'"):
+        run_sweep([cfg], Shard(1, 1), False, Console(quiet=True), executor="dask")
+    assert "tinyhil[dask]" in INSTALL_HINT
+
+
+def test_boards_are_resources_and_emulators_go_anywhere():
+    assert board_resource(BenchConfig(model=Path("m"), board="nucleo_l4r5zi", target="serial")) == {
+        "board:nucleo_l4r5zi": 1}
+    assert board_resource(BenchConfig(model=Path("m"), board="mps2_an386", target="qemu")) is None
+
+
+def test_a_scheduler_needs_the_dask_executor():
+    from rich.console import Console
+
+    cfg = BenchConfig(model=Path("m.tflite"), board="mps2_an386", results_dir=None)
+    with pytest.raises(DataError, match="--executor dask"):
+        run_sweep([cfg], Shard(1, 1), False, Console(quiet=True), scheduler="tcp://127.0.0.1:8786")
+
+
+def _workers_busy(sweep_pid: int):
+    """Worker processes of the sweep's LocalCluster that are running something (a build, QEMU)."""
+    import psutil
+
+    workers = [p for p in psutil.Process(sweep_pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    return workers, [w for w in workers if any(c.name() == "qemu-system-arm" for c in w.children(recursive=True))]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(tmp_path):
+    pytest.importorskip("dask.distributed")
+    if not shutil.which("qemu-system-arm"):
+        pytest.skip("qemu-system-arm is not installed")
+    from tests.e2e.test_run_record import _dense_model
+
+    models = tmp_path / "models"
+    for seed in range(4):
+        _dense_model(models / f"m{seed}.tflite", seed=seed, width=8 + seed)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    sweep = [sys.executable, "-m", "harness.cli", "sweep", str(models), "--samples", "2", "--json"]
+    serial = subprocess.run([*sweep, "--results", "serial"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=900)
+    assert serial.returncode == 0, serial.stderr[-2000:]
+
+    on_dask = subprocess.Popen([*sweep, "--results", "dask", "--executor", "dask", "--jobs", "2"], cwd=tmp_path,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import psutil
+
+    killed, deadline = None, time.monotonic() + 600
+    while killed is None and on_dask.poll() is None and time.monotonic() < deadline:
+        workers, busy = _workers_busy(on_dask.pid)
+        if busy and len(workers) == 2:
+            victim = busy[0]
+            family = [victim, *victim.children(recursive=True)]
+            for proc in family:
+                proc.kill()  # SIGKILL: the worker and the QEMU it was running vanish mid-run
+            psutil.wait_procs(family, timeout=10)
+            killed = victim.pid
+        time.sleep(0.05)
+    out, err = on_dask.communicate(timeout=900)
+    assert killed is not None, "no worker was caught mid-run"
+    assert on_dask.returncode == 0, err[-3000:]
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert len(rows) == 4 and all(r.get("status") == "ok" for r in rows), err[-3000:]
+
+    reference, table = load_results(tmp_path / "serial"), load_results(tmp_path / "dask")
+    assert sorted(table["run_id"]) == sorted(reference["run_id"])  # every run, exactly once
+    assert table["run_id"].is_unique and (table["status"] == "ok").all()
+    figures = ["latency_median", "latency_raw_median", "arena_bytes", "flash_bytes", "ram_bytes", "host_mismatches"]
+    by_run = table.set_index("run_id")[figures].sort_index()
+    assert by_run.equals(reference.set_index("run_id")[figures].sort_index())  # emulator counts repeat exactly
+    resumed = subprocess.run([*sweep, "--results", "dask", "--executor", "dask", "--jobs", "2"], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0 and json.loads(resumed.stdout.strip().splitlines()[-1]) == []  # all done
