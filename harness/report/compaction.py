@@ -1,8 +1,12 @@
-"""Compaction: many small fragments merged into one segment, so reading stays fast.
+"""Compaction: many small fragments merged into segments, so reading stays fast.
 
-An append merges the loose fragments once there are `COMPACT_AT` of them (a cost bounded by that
-number, not by the table); `compact(full=True)` (exports, `tinyhil report`) merges everything. The
-segment is written (durably) before the fragments it holds are removed, so a compaction cut short
+Size-tiered, as log-structured stores do: an append that finds `COMPACT_AT` loose fragments in a
+folder merges them into a level-0 segment, and `FANOUT` segments of one level are merged into one of
+the next level. Each row is thus rewritten about log_FANOUT(rows / COMPACT_AT) times over its life,
+and a table of N rows is read from at most ~FANOUT segments per level plus COMPACT_AT loose files.
+`compact(full=True)` (exports, `tinyhil report`) merges everything into one segment.
+
+A segment is written (durably) before the files it holds are removed, so a compaction cut short
 leaves copies, never gaps — readers keep one row per `attempt_id`. Unreadable fragments are left
 where they are. A local lock keeps two compactions of one folder from doing the same work twice;
 across machines nothing is lost without it, only duplicated until the next compaction.
@@ -11,14 +15,23 @@ across machines nothing is lost without it, only duplicated until the next compa
 from __future__ import annotations
 
 import fcntl
+import re
 import time
 import uuid
 from pathlib import Path
 
 from harness.report import fragments
 
-COMPACT_AT = 256  # loose fragments per folder that trigger a compaction on append
+COMPACT_AT = 64  # loose fragments per folder that make an append compact them
+FANOUT = 8  # segments of one level merged into one of the next
+TOP_LEVEL = 9  # full compactions and migrated old tables: merged again only by a full compaction
 STALE_PARTIAL_S = 3600.0  # a `.partial` this old belongs to a writer that died
+_LEVEL = re.compile(rf"^{fragments.SEGMENT_PREFIX}L(\d)-")
+
+
+def level(path: Path) -> int:
+    found = _LEVEL.match(path.name)
+    return int(found.group(1)) if found else TOP_LEVEL
 
 
 def maybe_compact(results_dir: Path) -> None:
@@ -31,8 +44,9 @@ def maybe_compact(results_dir: Path) -> None:
 
 
 def compact(results_dir: Path, *, full: bool = False, wait: bool = True) -> int:
-    """Merge fragments (loose ones; with `full`, segments too) into one segment per folder.
-    Returns how many files were merged; 0 when another compaction holds the lock and `wait` is off."""
+    """Merge loose fragments into a level-0 segment and full levels into the next (with `full`:
+    everything into one). Returns how many files were merged; 0 when another compaction holds the
+    lock and `wait` is off."""
     from harness.report.store import runs_folder, samples_folder
 
     lock_path = Path(results_dir) / "store" / ".compact.lock"
@@ -45,26 +59,30 @@ def compact(results_dir: Path, *, full: bool = False, wait: bool = True) -> int:
         merged = 0
         for folder, key in ((samples_folder(results_dir), ["attempt_id", "sample"]),
                             (runs_folder(results_dir), ["attempt_id"])):
-            merged += _compact_folder(folder, key, full)
+            if full:
+                merged += _merge(folder, fragments.list_fragments(folder), key, TOP_LEVEL)
+            else:
+                merged += _merge(folder, fragments.list_fragments(folder, segments=False), key, 0)
+                for lvl in range(TOP_LEVEL - 1):
+                    same = [p for p in fragments.list_fragments(folder, loose=False) if level(p) == lvl]
+                    if len(same) >= FANOUT:
+                        merged += _merge(folder, same, key, lvl + 1)
             _remove_stale_partials(folder)
         return merged
 
 
-def _compact_folder(folder: Path, key: list[str], full: bool) -> int:
-    paths = fragments.list_fragments(folder, segments=full)
+def _merge(folder: Path, paths: list[Path], key: list[str], into_level: int) -> int:
     if len(paths) < 2:
         return 0
     read, vanished = fragments.read_fragments(paths)
     if vanished:  # another machine compacts this folder now: leave it to it
         return 0
     readable = [path for path, _ in read]
-    if len(readable) < 2 and not full:
-        return 0
     table = fragments.concat([t for _, t in read])
-    if table is None:
+    if table is None or len(readable) < 2:
         return 0
     table = _unique(table, key)
-    name = f"{fragments.SEGMENT_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+    name = f"{fragments.SEGMENT_PREFIX}L{into_level}-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
     fragments.write_table_once(table, folder / name)
     for path in readable:
         path.unlink(missing_ok=True)

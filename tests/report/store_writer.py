@@ -19,7 +19,7 @@ from harness.report import compaction
 from harness.report.fallback import store_or_keep
 from harness.report.store import load_results
 
-compaction.COMPACT_AT = 5  # compactions run too, so kills land inside them as well
+compaction.COMPACT_AT, compaction.FANOUT = 3, 3  # compactions at every level, so kills land in them too
 
 
 def figures(i: int) -> dict:

@@ -218,3 +218,18 @@ def test_sigkill_at_random_points_of_50_runs_loses_and_doubles_nothing(tmp_path)
     assert samples.groupby("attempt_id").size().eq(500).all() and samples["attempt_id"].nunique() == 50
     assert all(p.name.startswith(".") for p in runs_folder(results).glob("*.partial"))  # never read as fragments
     assert len(list_fragments(runs_folder(results))) < 50  # compactions happened on the way
+
+
+def test_compaction_keeps_the_files_few_and_every_row_once(tmp_path, monkeypatch):
+    from harness.report import compaction
+
+    monkeypatch.setattr(compaction, "COMPACT_AT", 3)
+    monkeypatch.setattr(compaction, "FANOUT", 2)
+    for i in range(40):
+        append_results([_row(i)], tmp_path, samples=_samples(i))
+    files = list_fragments(runs_folder(tmp_path))
+    assert len(files) <= 3 + 2 * 4  # loose ones below COMPACT_AT, fewer than FANOUT segments per level
+    assert max(compaction.level(p) for p in files if p.name.startswith("seg-")) >= 1  # merged up the levels
+    table = load_results(tmp_path)
+    assert list(table["run_id"]) == [f"run-{i}" for i in range(40)]  # in the order stored, each once
+    assert len(load_samples_table(tmp_path)) == 40 * 5
