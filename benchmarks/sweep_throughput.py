@@ -1,0 +1,76 @@
+"""Sweep throughput on one machine: `--jobs 2` against Dask's LocalCluster (two worker processes).
+
+Usage: python benchmarks/sweep_throughput.py [--models ic kws vww ad] [--samples 5] [--workers 2]
+
+Sweeps the MLPerf Tiny models (from the zoo cache: `tinyhil zoo fetch mlperf-tiny`; or
+../shared/models) over both QEMU boards (mps2_an386, netduinoplus2) with the builtin engine, as a
+user would (`tinyhil sweep` in a subprocess). A first, untimed sweep fills the build cache, so the
+timed ones measure runs (host reference, QEMU, storing), not compiles; each timed sweep writes to a
+fresh results folder, so nothing is skipped. Printed per executor: runs, how many ended ok, wall
+seconds (for Dask including the cluster's start), and runs per minute. A run the board cannot hold
+(e.g. VWW's arena on netduinoplus2's 128 KB) is refused before building and still counts as a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BOARDS = ("mps2_an386", "netduinoplus2")
+
+
+def models(names: list[str]) -> list[Path]:
+    from harness import zoo
+
+    found = []
+    for name in names:
+        try:
+            found.append(zoo.model_path(name))
+        except Exception as e:  # not cached (and no network): say so, go on with the others
+            print(f"skipping {name}: {e}", file=sys.stderr)
+    return found
+
+
+def sweep(paths: list[Path], results: Path, samples: int, cwd: Path, *extra: str) -> tuple[list[dict], float]:
+    command = [sys.executable, "-m", "harness.cli", "sweep", *map(str, paths), *[f"--board={b}" for b in BOARDS],
+               "--samples", str(samples), "--results", str(results), "--json", *extra]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        sys.exit(f"error: {' '.join(extra) or 'sweep'} failed (exit {done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["ic", "kws", "vww", "ad"])
+    ap.add_argument("--samples", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=2, help="--jobs N, and the LocalCluster's worker processes")
+    args = ap.parse_args()
+    paths = models(args.models)
+    if not paths:
+        sys.exit("error: no MLPerf Tiny model cached: run `tinyhil zoo fetch mlperf-tiny`")
+    work = Path(tempfile.mkdtemp(prefix="tinyhil-throughput-"))
+    rows, seconds = sweep(paths, work / "warm", args.samples, work, "--jobs", str(args.workers))
+    print(f"{len(paths)} models x {len(BOARDS)} boards, {args.samples} samples per run; untimed warm-up sweep "
+          f"(fills the build cache): {seconds:.0f} s, {os.cpu_count()} cores")
+    print(f"{'executor':34} {'runs':>5} {'ok':>4} {'seconds':>8} {'runs/min':>9}")
+    for name, extra in ((f"--jobs {args.workers}", ("--jobs", str(args.workers))),
+                        (f"--executor dask (LocalCluster, {args.workers} workers)",
+                         ("--executor", "dask", "--jobs", str(args.workers)))):
+        rows, seconds = sweep(paths, work / name.split()[0].strip("-"), args.samples, work, *extra)
+        ok = sum(1 for r in rows if r.get("status") == "ok")
+        print(f"{name:34} {len(rows):5} {ok:4} {seconds:8.1f} {len(rows) / seconds * 60:9.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
