@@ -99,3 +99,16 @@ def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(tmp_path):
     resumed = subprocess.run([*sweep, "--results", "dask", "--executor", "dask", "--jobs", "2"], cwd=tmp_path,
                              env=env, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0 and json.loads(resumed.stdout.strip().splitlines()[-1]) == []  # all done
+
+
+def test_a_board_run_needs_a_worker_offering_the_board():
+    distributed = pytest.importorskip("dask.distributed")
+    from rich.console import Console
+
+    cfg = BenchConfig(model=Path("m.tflite"), board="nucleo_l4r5zi", target="serial", results_dir=None)
+    with pytest.raises(DataError, match="LocalCluster would give every worker the board"):
+        run_sweep([cfg], Shard(1, 1), False, Console(quiet=True), executor="dask")
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(DataError, match=r"no worker of .* offers board:nucleo_l4r5zi.*--resources"):
+            run_sweep([cfg], Shard(1, 1), False, Console(quiet=True), executor="dask",
+                      scheduler=cluster.scheduler_address)
