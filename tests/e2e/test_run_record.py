@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.report import load_results
+from harness.report import load_results, load_samples_table
 from harness.report.fragments import list_fragments
 from harness.report.store import runs_folder
 
@@ -130,7 +130,7 @@ def test_kws_latency_is_the_same_with_and_without_per_layer(tmp_path, kws_model)
     assert plain["deploy_flash_bytes"] == (plain["flash_weights_bytes"] + plain["flash_model_code_bytes"]
                                            + plain["flash_kernels_bytes"])
     assert plain["deploy_ram_bytes"] == plain["arena_bytes"] + plain["ram_engine_state_bytes"] + plain["stack_bytes"]
-    samples = pd.read_parquet(tmp_path / "results" / "samples.parquet")
+    samples = load_samples_table(tmp_path / "results")
     mine = samples[samples["attempt_id"] == hooked["attempt_id"]]
     assert len(mine) == 2 and mine["host_match"].all()
     assert float(np.median(mine["latency"])) == hooked["latency_median"]
@@ -182,6 +182,6 @@ def test_samples_that_arrived_before_a_failure_are_kept(tmp_path, twins, monkeyp
         bench.run_bench(cfg)
     row = _table(tmp_path).iloc[-1]
     assert row["status"] == "failed" and row["samples"] == 4 and row["latency_median"] > 0
-    samples = pd.read_parquet(tmp_path / "results" / "samples.parquet")
+    samples = load_samples_table(tmp_path / "results")
     mine = samples[samples["attempt_id"] == row["attempt_id"]]
     assert list(mine["sample"]) == [0, 1] and mine["host_match"].all()
