@@ -60,7 +60,8 @@ def caption(shared_facts: dict[str, str]) -> str:
 
 def labels(runs: pd.DataFrame, facts: list[str]) -> pd.Series:
     """Each run named by `facts` only (joined with ' / '); a run alike in all of them gets its model."""
-    facts = facts or ["model"]
+    facts = [f for f in facts if not (f == "method" and "model" in facts)  # a variant's name says its method
+             and not (f == "target" and "board" in facts)] or ["model"]  # a board runs on one target
     parts = runs[facts].astype("string").fillna("?")
     return parts.apply(lambda r: " / ".join(v for v in r if v), axis=1).astype(str)
 

@@ -28,7 +28,8 @@ DOUBLE_COLUMN_IN = 7.0  # the whole text width
 FONT = "DejaVu Sans"  # ships with matplotlib: present on every install, embeddable
 # Paul Tol's palettes (colour-blind safe); the pale grey each ends with is left out (it is for 'no data').
 METHOD_COLOURS = tuple(f"#{c}" for c in palettes.paultol_muted[:-1])
-ENGINE_COLOURS = tuple(f"#{c}" for c in palettes.paultol_vibrant[:-1])
+# Vibrant, reordered so the first three (builtin, TFLM + CMSIS-NN, TFLM reference) are far apart.
+ENGINE_COLOURS = tuple(f"#{palettes.paultol_vibrant[i]}" for i in (0, 3, 2, 5, 1, 4))
 PART_COLOURS = METHOD_COLOURS
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "p", "h", "*")
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++", "**", "||")
@@ -88,6 +89,13 @@ def title(fig: Figure, text: str, **kwargs) -> None:
     while chars > 20 and artist.get_window_extent(canvas.get_renderer()).width > 0.97 * fig.bbox.width:
         chars = int(chars * 0.9)
         artist.set_text(textwrap.fill(text, chars))
+
+
+def height_for(rows: int, row_in: float, *, legend_rows: int = 0, title_lines: int = 2) -> float:
+    """Inches for a figure of `rows` bars or runs (at least a readable axes), its ticks and axis label,
+    a legend of `legend_rows` lines under it and a title."""
+    axes = max(0.45, rows * row_in + 0.1)
+    return axes + 0.42 + legend_rows * 0.115 + title_lines * 0.16 + 0.08
 
 
 def width_for(panels: int) -> float:
