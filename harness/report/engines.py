@@ -48,8 +48,8 @@ def build_engines(df: pd.DataFrame, styles: SeriesStyles | None = None):
     boards = sorted(frame["board"].astype(str).unique())
     models = sorted(frame["model"].astype(str).unique())
     bar = 0.075  # inches per bar
-    panel_height = len(models) * len(series) * bar + 0.25 * len(models) ** 0 + 0.3
-    fig = new_figure(7.0, 0.9 + panel_height * len(boards))
+    panel_height = max(0.9, len(models) * len(series) * bar + 0.1 * len(models)) + 0.45  # + ticks, axis label
+    fig = new_figure(7.0, 0.55 + panel_height * len(boards))
     axes = fig.subplots(len(boards), len(PANELS), squeeze=False, sharey="row")
     height = 0.8 / len(series)
     for row, board in enumerate(boards):

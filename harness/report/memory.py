@@ -29,13 +29,13 @@ KINDS = (("flash_bytes", "flash, whole firmware (ELF)"), ("ram_bytes", "RAM, who
          ("tflm_arena_head_bytes", "its activation part (host)"))
 # Stacked memory parts: (column, label, belongs to the model?)
 FLASH_STACK = (("flash_weights_bytes", "weights", True), ("flash_model_code_bytes", "model code", True),
-               ("flash_kernels_bytes", "kernels", True), ("flash_harness_bytes", "harness", False),
+               ("flash_kernels_bytes", "kernels", True), ("flash_harness_bytes", "harness code", False),
                ("flash_runtime_bytes", "C runtime", False), ("flash_test_data_bytes", "test data", False),
                ("flash_other_bytes", "unattributed", False))
 RAM_STACK = (("ram_arena_bytes", "arena", True), ("ram_engine_state_bytes", "engine state", True),
              ("ram_stack_bytes", "stack (reserved)", False), ("ram_harness_bytes", "harness buffers", False),
              ("ram_other_bytes", "unattributed", False))
-ROW_IN = 0.1  # inches per run: 7 pt, the tick labels' line
+ROW_IN = 0.12  # inches per run: the tick labels' line (6 pt type) and a gap
 
 
 def _runs(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, str]:
@@ -107,10 +107,11 @@ def build_memory_split(df: pd.DataFrame, boards: dict[str, tuple[int, int]] | No
     axes[1].tick_params(axis="y", labelleft=False)
     axes[0].set_yticks(np.arange(len(runs)), names)
     axes[0].set_ylim(len(runs) - 0.5, -0.5)
-    capacity = "black tick: the board's capacity" + (
-        f" (off the scale: {'; '.join(dict.fromkeys(off_scale))})" if off_scale else "")
-    set_title(fig, f"What the model costs (solid) vs what the harness costs (hatched){': ' + common if common else ''}"
-                   f"; {capacity}")
+    limits = sorted({str(b) for b in runs["board"]} & set(boards or {}))
+    off = "; ".join(f"{b} {boards[b][0] / 1024:,.0f} / {boards[b][1] / 1024:,.0f} KiB" for b in limits
+                    if any(o.startswith(f"{b} ") for o in off_scale))
+    set_title(fig, "Flash and RAM per run: model (solid) vs harness (hatched)" + (f", {common}" if common else "")
+              + "\nblack tick: the board's capacity" + (f"; off the scale (flash / RAM): {off}" if off else ""))
     return fig
 
 

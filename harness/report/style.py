@@ -84,11 +84,11 @@ def title(fig: Figure, text: str, **kwargs) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    chars = len(text)
+    chars = max(len(line) for line in text.splitlines())
     artist = fig.suptitle(text, **kwargs)
     while chars > 20 and artist.get_window_extent(canvas.get_renderer()).width > 0.97 * fig.bbox.width:
         chars = int(chars * 0.9)
-        artist.set_text(textwrap.fill(text, chars))
+        artist.set_text("\n".join(textwrap.fill(line, chars) for line in text.splitlines()))
 
 
 def height_for(rows: int, row_in: float, *, legend_rows: int = 0, title_lines: int = 2) -> float:
