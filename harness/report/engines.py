@@ -26,7 +26,9 @@ def engine_frame(df: pd.DataFrame) -> pd.DataFrame:
     if "cycles_per_mac" in runs:
         per_mac = per_mac.fillna(runs["cycles_per_mac"])
     cycles = (runs["unit"] == "cycles") & (pd.to_numeric(runs["macs"], errors="coerce") > 0)
-    per_mac = per_mac.fillna((runs["latency_median"] / runs["macs"]).where(cycles))
+    derived = pd.to_numeric(runs["latency_median"], errors="coerce").astype(float) / pd.to_numeric(
+        runs["macs"], errors="coerce").astype(float)
+    per_mac = per_mac.astype(float).fillna(derived.where(cycles))
     out = pd.DataFrame({
         "model": runs["model"], "board": runs["board"], "target": runs["target"], "unit": runs["unit"],
         "series": runs["engine_set"], "method": runs["method"],
