@@ -15,6 +15,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from harness.cli_project import boards_dir_option, use_boards_dirs
+from harness.cli_project import register as register_project_commands
 from harness.errors import Interrupted, TinyhilError
 from harness.output import OutputConsole as Console  # rich's, but nothing cut to 80 columns in a pipe
 
@@ -55,8 +57,10 @@ def analyze(
     board: str | None = typer.Option(None, help="also check the model fits this board (exit 2 if not)"),
     engine: str = typer.Option("builtin", help="builtin | tflm: the engine whose ops --board checks"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
+    use_boards_dirs(boards_dir)
     from harness.model import load_tflite
     from harness.model.analyze import analyze as analyze_model
     from harness.model.analyze import estimate_fit
@@ -134,8 +138,10 @@ def bench(
     out: Path | None = typer.Option(None, help="keep inputs.npy, outputs.npy and the result row here"),
     results: Path = typer.Option(Path("results"), help="results table directory"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Build firmware for the model, run it on the target, measure, compare with host TFLM."""
+    use_boards_dirs(boards_dir)
     from harness.bench import BenchConfig, run_bench
     from harness.report.console import print_rows
 
@@ -177,8 +183,10 @@ def sweep(
     results: Path | None = typer.Option(None, help="results table directory (default: results, or the "
                                         "experiment file's `results`)"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as one JSON list on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Bench models x boards x kernels, or an experiment file; resumable (by run_id), shardable, parallel."""
+    use_boards_dirs(boards_dir)
     from harness.bench import BenchConfig
     from harness.report.console import print_rows
     from harness.sweep import Shard, expand_models, plan, run_sweep
@@ -334,11 +342,12 @@ def check(
     results: Path = typer.Option(Path("results"), help="results table directory"),
     tolerance: float = typer.Option(0.0, help="allowed growth of latency, arena and flash, in percent"),
     update: bool = typer.Option(False, "--update", help="write the newest successful runs as the baseline"),
+    summary: Path | None = typer.Option(None, help="append a Markdown summary here (CI: \"$GITHUB_STEP_SUMMARY\")"),
 ) -> None:
     """Regression gate: compare the newest runs with a baseline by run_id; exit 1 on any regression."""
     from harness.errors import DataError
     from harness.report import latest_runs, load_results
-    from harness.report.check import compare, findings_frame, load_baseline
+    from harness.report.check import compare, findings_frame, load_baseline, markdown_summary
 
     table = load_results(results)
     if table.empty:
@@ -353,6 +362,9 @@ def check(
         with pd_display():
             print(findings_frame(findings).to_string(index=False))
     runs = len(latest_runs(load_baseline(baseline)))
+    if summary is not None:
+        with open(summary, "a") as f:
+            f.write(markdown_summary(findings, table, runs, tolerance))
     print(f"{len(failing)} regression(s) in {runs} baseline run(s) at tolerance {tolerance:g} %"
           if failing else f"ok: {runs} baseline run(s), no regression at tolerance {tolerance:g} %")
     raise typer.Exit(1 if failing else 0)
@@ -460,6 +472,7 @@ def fit(
 
 ci_app = typer.Typer(no_args_is_help=True, help="Continuous integration: workflow files for your repository.")
 app.add_typer(ci_app, name="ci")
+register_project_commands(app, ci_app)  # boards, init, ci github
 
 
 @app.command()
@@ -487,26 +500,6 @@ def robot(
         if done.returncode:
             raise TinyhilError(f"renode-test failed the suite {suite} (exit {done.returncode}); "
                                f"see {out / 'results' / 'renode-test.log'}")
-
-
-@ci_app.command("github")
-def ci_github(
-    model: list[str] = typer.Option(..., "--model", help=".tflite path in your repository (repeat for several)"),
-    board: list[str] = typer.Option(..., "--board", help="board to bench on every emulator that models it (repeat)"),
-    baseline: str = typer.Option("results/baseline.parquet", help="committed baseline for tinyhil check"),
-    samples: int = typer.Option(10, help="samples per run"),
-    tolerance: float = typer.Option(0.0, help="allowed growth in percent (0: emulator counts are deterministic)"),
-    tinyhil: str = typer.Option("tinyhil", help="pip requirement that installs tinyhil (name, path or git URL)"),
-    out: Path = typer.Option(Path(".github/workflows/tinyhil.yml"), help="workflow file to write"),
-) -> None:
-    """Write a GitHub Actions workflow: bench on QEMU and Renode, Robot tests, artifacts, regression gate."""
-    from harness.ci.github import WorkflowSpec, workflow
-
-    text = workflow(WorkflowSpec(models=tuple(model), boards=tuple(board), baseline=baseline, samples=samples,
-                                 tolerance=tolerance, tinyhil=tinyhil))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    Console().print(f"wrote {out}")
 
 
 @zoo_app.command("fetch")
