@@ -61,7 +61,7 @@ def plot_sensitivity(result, out_stem: str | Path) -> tuple[Path, Path]:
 
 def build_robustness(table: pd.DataFrame, perturbations: list[str]) -> Figure:
     """Clean vs perturbed top-1 (%) per variant, measured on the device, as grouped bars (report style)."""
-    from harness.report.style import DOUBLE_COLUMN_IN, METHOD_COLOURS, NoFigure, new_figure
+    from harness.report.style import DOUBLE_COLUMN_IN, METHOD_COLOURS, NoFigure, height_for, new_figure
     from harness.report.style import title as set_title
 
     variants = list(table["variant"])
@@ -69,20 +69,21 @@ def build_robustness(table: pd.DataFrame, perturbations: list[str]) -> Figure:
         raise NoFigure("no device-measured variant has perturbed runs")
     series = ["accuracy_device", *[f"accuracy_{p}" for p in perturbations]]
     names = ["clean", *[_perturbation_label(p) for p in perturbations]]
-    fig = new_figure(DOUBLE_COLUMN_IN, 3.0)
+    fig = new_figure(DOUBLE_COLUMN_IN, height_for(len(variants) * len(series), 0.07, legend_rows=1))
     ax = fig.subplots()
-    width = 0.8 / len(series)
-    x = np.arange(len(variants))
+    height = 0.8 / len(series)
+    y = np.arange(len(variants))
     for k, (column, name) in enumerate(zip(series, names, strict=True)):
-        values = pd.to_numeric(table[column], errors="coerce") * 100 if column in table else np.full(len(x), np.nan)
-        ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width=width, label=name,
-               color=METHOD_COLOURS[k % len(METHOD_COLOURS)], hatch=("", "//", "..", "xx", "\\\\")[k % 5],
-               edgecolor="white", linewidth=0.3)
-    ax.set_xticks(x, variants, rotation=35, ha="right")
-    ax.set_ylabel("top-1 accuracy on the device (%)")
-    ax.set_ylim(0, 100)
-    fig.legend(loc="outside right center", title="test set")
-    ax.grid(axis="x", visible=False)
+        values = pd.to_numeric(table[column], errors="coerce") * 100 if column in table else np.full(len(y), np.nan)
+        ax.barh(y + (k - (len(series) - 1) / 2) * height, values, height=height, label=name,
+                color=METHOD_COLOURS[k % len(METHOD_COLOURS)], hatch=("", "//", "..", "xx", "\\\\")[k % 5],
+                edgecolor="white", linewidth=0.3)
+    ax.set_yticks(y, variants)
+    ax.set_ylim(len(variants) - 0.5, -0.5)
+    ax.set_xlabel("top-1 accuracy on the device (%)")
+    ax.set_xlim(0, 100)
+    fig.legend(loc="outside lower center", ncols=len(series), title="test set")
+    ax.grid(axis="y", visible=False)
     boards = ", ".join(sorted(set(table["board"].astype(str))))
     set_title(fig, f"Clean vs perturbed accuracy per variant (device: {boards}; FGSM made on the float model)")
     return fig

@@ -16,7 +16,8 @@ from harness.report.style import ENGINE_COLOURS, NoFigure, SeriesStyles, fit_tic
 from harness.report.style import title as set_title
 from harness.report.transforms import add_derived, latest_runs, successful, unperturbed
 
-PANELS = (("per_mac", "{unit} per MAC"), ("arena_kib", "arena used (KiB)"), ("kernels_kib", "kernel code in flash (KiB)"))
+PANELS = (("per_mac", "{unit} per MAC"), ("arena_kib", "arena used (KiB)"),
+          ("kernels_kib", "kernel code in flash (KiB)"))
 
 
 def engine_frame(df: pd.DataFrame) -> pd.DataFrame:

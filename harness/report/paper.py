@@ -9,8 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 from harness.report.facts import ESTIMATE_COLUMN, caption, shared, with_facts
-from harness.report.memory import FLASH_STACK, RAM_STACK  # noqa: F401 - kept importable from here
-from harness.report.memory import plot_memory_split  # noqa: F401 - kept importable from here
+from harness.report.memory import (  # noqa: F401 - kept importable from here
+    FLASH_STACK,
+    RAM_STACK,
+    plot_memory_split,  # noqa: F401 - kept importable from here
+)
 from harness.report.transforms import add_derived, latest_runs, successful
 
 LABEL = "tab:tinyhil-comparison"

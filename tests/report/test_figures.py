@@ -5,6 +5,7 @@ apart in colour and marker, fonts embedded in the PDF."""
 from __future__ import annotations
 
 import pytest
+from figure_tables import VARIANTS as TABLE_VARIANTS
 from figure_tables import tables
 
 from harness.report.engines import build_engines
@@ -116,3 +117,19 @@ def test_estimated_latency_needs_the_column_and_the_board():
         Latency("ms-est", "nucleo_l4r5zi").check(TABLES["full"])
     with pytest.raises(DataError, match="--board"):
         Latency("ms-est")
+
+
+def test_robustness_figure_in_the_report_style(tmp_path):
+    import pandas as pd
+
+    from harness.questions.plots import build_robustness
+
+    joined = pd.DataFrame({"variant": [v for v, *_ in TABLE_VARIANTS], "board": "mps2_an386",
+                           "accuracy_device": 0.97, "accuracy_noise_20db": 0.91, "accuracy_fgsm_0.05": 0.42})
+    with styled():
+        fig = build_robustness(joined, ["noise_20db", "fgsm_0.05"])
+        assert layout_problems(fig) == []
+        _, pdf = save_figure(fig, tmp_path / "robustness")
+    assert pdf_font_problems(pdf) == []
+    with styled(), pytest.raises(NoFigure):
+        build_robustness(joined.iloc[0:0], ["noise_20db"])

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from rich.console import Console
-
 import pytest
+from rich.console import Console
 
 from harness.report import NoFigure, plot_memory, plot_pareto, plot_per_layer, rows_to_frame, summary_table
 from harness.report.facts import Latency
