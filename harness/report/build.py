@@ -15,7 +15,7 @@ from harness.report.engines import build_engines
 from harness.report.facts import Latency, with_facts
 from harness.report.layout_check import layout_problems
 from harness.report.memory import build_memory, build_memory_split
-from harness.report.paper import comparison_table, write_comparison
+from harness.report.paper import comparison_styler, comparison_table, write_comparison
 from harness.report.pareto import build_pareto
 from harness.report.per_layer import build_per_layer
 from harness.report.style import ENGINE_COLOURS, NoFigure, SeriesStyles, pdf_font_problems, save_figure, styled
@@ -90,7 +90,7 @@ def _robustness(table: pd.DataFrame):
 def write_index(out: Path, written: list[Written], table: pd.DataFrame) -> Path:
     """`index.html`: every figure written (PNG, linking its PDF), what was not and why, and the table."""
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>tinyhil report</title>",
-             "<style>body{font-family:sans-serif;max-width:60em;margin:auto}img{max-width:100%}"
+             "<style>body{font-family:sans-serif;max-width:80em;margin:auto}img{max-width:100%}"
              "table{border-collapse:collapse;font-size:80%}td,th{padding:2px 6px;border-bottom:1px solid #ccc}"
              "td{text-align:right}</style></head><body><h1>tinyhil report</h1>"]
     for item in written:
@@ -103,7 +103,7 @@ def write_index(out: Path, written: list[Written], table: pd.DataFrame) -> Path:
                          "</figcaption></figure>")
     if not successful(table).empty:
         parts.append("<h2>comparison</h2><p><a href='comparison.csv'>CSV</a> · <a href='comparison.tex'>LaTeX</a></p>")
-        parts.append(comparison_table(table).to_html(index=False, na_rep="–", float_format=lambda v: f"{v:,.2f}"))
+        parts.append(comparison_styler(comparison_table(table), "html").to_html())
     parts.append("</body></html>")
     path = out / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -66,15 +66,7 @@ def comparison_latex(table: pd.DataFrame) -> str:
     drop = [c for c in _IDENTITY if (c == "engine" and "engine_set" in common) or c in common
             or (c == "kernels" and "engine_set" in common) or (c == "target" and "board" in common)]
     shown = table.drop(columns=[c for c in drop if c in table])
-    integer = [c for c in shown if c.startswith("latency (") and c != "latency (ms)" or c.endswith("(B)")
-               or c == "host mismatches"]
-    decimals = {c: 2 for c in shown if c.endswith("/ MAC") or c.endswith("(%)")}
-    decimals |= {c: 3 for c in ("latency (ms)", "estimated latency (ms)") if c in shown}
-    styler = shown.style.hide(axis="index").format(na_rep="--", escape="latex")
-    styler = styler.format("{:,.0f}", subset=[c for c in integer if c in shown], na_rep="--")
-    for column, places in decimals.items():
-        styler = styler.format(f"{{:,.{places}f}}", subset=[column], na_rep="--")
-    styler = styler.format_index(escape="latex", axis=1)
+    styler = comparison_styler(shown, "latex").format_index(escape="latex", axis=1)
     text = [c for c in shown if c in _IDENTITY]
     what = caption(common)
     note = "Measured with tinyhil" + (f": {what}" if what else "") + "; -- where a run has no such figure."
@@ -82,6 +74,22 @@ def comparison_latex(table: pd.DataFrame) -> str:
         hrules=True, caption=_latex_escape(note), label=LABEL, position="tbp", position_float="centering",
         column_format="l" * len(text) + "r" * (len(shown.columns) - len(text)),
     )
+
+
+def comparison_styler(shown: pd.DataFrame, escape: str):
+    """Numbers as a paper prints them: counts and bytes with thousands separators and no decimals, ms to
+    3 places, per-MAC and accuracy to 2; `--` where a run has no such figure."""
+    integer = [c for c in shown if c.startswith("latency (") and c != "latency (ms)" or c.endswith("(B)")
+               or c == "host mismatches"]
+    decimals = {c: 2 for c in shown if c.endswith("/ MAC") or c.endswith("(%)")}
+    decimals |= {c: 3 for c in ("latency (ms)", "estimated latency (ms)") if c in shown}
+    styler = shown.style.hide(axis="index").format(na_rep="--", escape=escape)
+    styler = styler.format("{:,.0f}", subset=integer, na_rep="--")
+    for column, places in decimals.items():
+        styler = styler.format(f"{{:,.{places}f}}", subset=[column], na_rep="--")
+    if escape != "html":
+        return styler
+    return styler.set_properties(subset=[c for c in shown if c in _IDENTITY], **{"text-align": "left"})
 
 
 def _engine_sets(table: pd.DataFrame) -> pd.Series:
