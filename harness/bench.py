@@ -28,6 +28,7 @@ from harness.identity import file_sha256, run_id, samples_sha256
 from harness.inputs import Samples, load_samples
 from harness.measure import DeviceRun, Received, run_on_device
 from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
+from harness.report.provenance import code_provenance
 
 TARGETS = ("qemu", "serial", "renode", "labgrid")
 ENGINES = ("builtin", "tflm")
@@ -157,6 +158,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "per_layer": cfg.per_layer,
         "protocol": cfg.protocol,
         "attempt_id": uuid.uuid4().hex[:16],
+        **code_provenance(),  # tinyhil's version/commit and the user's repository, known before anything runs
         **compression_columns(Path(cfg.model)),
         **cfg.extra,
     }

@@ -299,7 +299,7 @@ def report(
         raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
     choice.check(table)
     out = out or dirs[0]
-    if len(dirs) > 1:  # the merged table, as one full run would have written it
+    if len(dirs) > 1 or out.resolve() != dirs[0].resolve():  # the merged table, as one full run would have written it
         samples = pd_concat([load_samples_table(d) for d in dirs], key="attempt_id")
         append_results([], out)  # creates the store
         merged = merge_tables([load_results(out), table])
