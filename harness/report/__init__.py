@@ -13,9 +13,9 @@ from harness.report.provenance import provenance as provenance
 
 _WHERE = {
     "print_rows": "console", "summary_table": "console",
-    "plot_memory": "plots", "plot_pareto": "plots", "plot_per_layer": "plots", "save_figure": "plots",
-    "git_sha": "provenance", "qemu_version": "provenance",
-    "toolchain_version": "provenance",
+    "NoFigure": "plots", "plot_memory": "plots", "plot_pareto": "plots", "plot_per_layer": "plots",
+    "save_figure": "plots",
+    "code_provenance": "provenance", "qemu_version": "provenance", "toolchain_version": "provenance",
     "COLUMNS": "schema", "RUN_KEYS": "schema", "ResultRow": "schema",
     "append_results": "store", "load_results": "store", "normalize": "store", "rows_to_frame": "store",
     "export_tables": "store", "load_samples_table": "store",

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from harness.errors import TinyhilError
 from harness.report import fragments, legacy
-from harness.report.provenance import git_sha, utc_timestamp
+from harness.report.provenance import code_provenance, utc_timestamp
 from harness.report.schema import COLUMN_KINDS, ResultRow
 from harness.report.transforms import add_derived
 
@@ -66,6 +66,8 @@ def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame
 def normalize(df: pd.DataFrame) -> pd.DataFrame:
     """Schema columns first, in order, with their dtypes; extra columns after, as they are."""
     df = df.reset_index(drop=True)
+    if "git_sha" in df.columns and "tinyhil_commit" not in df.columns:  # tables stored before 0.2
+        df = df.rename(columns={"git_sha": "tinyhil_commit"})
     absent = pd.Series(pd.NA, index=df.index, dtype="object")
     columns = {column: _cast(df[column] if column in df.columns else absent, kind)
                for column, kind in COLUMN_KINDS.items()}
@@ -136,10 +138,11 @@ def append_frames(results_dir: Path, table: pd.DataFrame, samples: pd.DataFrame 
 
 def fill_provenance(new: pd.DataFrame) -> pd.DataFrame:
     """Fill what describes the storing itself, from this machine now (rows are stored right after
-    their run): time, host and harness commit, and an `attempt_id` for rows given none. Tool versions
-    come only from the run that used the tool: a run that built nothing claims no toolchain."""
+    their run): time, host, tinyhil's version and commit, the user's repository commit, and an
+    `attempt_id` for rows given none. Tool versions come only from the run that used the tool (the
+    ELF's compiler, the emulator that ran): a run that built nothing claims no toolchain."""
     new = new.copy()
-    now = {"timestamp": utc_timestamp(), "host": socket.gethostname(), "git_sha": git_sha()}
+    now = {"timestamp": utc_timestamp(), "host": socket.gethostname(), **code_provenance()}
     for column, value in now.items():
         if value is not None:
             new[column] = new[column].fillna(value)
