@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harness.errors import TinyhilError
 from harness.report import fragments, legacy
@@ -41,6 +42,11 @@ ORDER = "_store_ns"  # when a row was appended (ns): the table's order, dropped 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 _ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype(),
                     pa.large_string(): pd.StringDtype()}
+
+
+# Strings stay in Arrow memory (millions of samples): no Python object per value.
+_SAMPLE_TYPES = {**_ARROW_TO_PANDAS, pa.string(): pd.StringDtype("pyarrow"),
+                 pa.large_string(): pd.StringDtype("pyarrow")}
 
 
 class ResultsLocationError(TinyhilError):
@@ -177,19 +183,26 @@ def _ordered_unique(df: pd.DataFrame) -> pd.DataFrame:
 
 def load_samples_table(results_dir: str | Path) -> pd.DataFrame:
     """The per-sample series of every stored attempt (empty when no run stored one); series whose
-    row was never stored (a writer killed between the two files) are left out."""
+    row was never stored (a writer killed between the two files) are left out, and an attempt found
+    in two files (a compaction cut short) is taken from the first. Filtered in Arrow, before pandas:
+    this table has a row per sample."""
     results_dir = Path(results_dir)
-    tables = fragments.read_folder(samples_folder(results_dir))
+    stored = pa.array(sorted(_stored_attempts(results_dir)), pa.string())
+    seen = pa.array([], pa.string())
+    kept = []
+    for table in fragments.read_folder(samples_folder(results_dir)):
+        ids = table.column("attempt_id").cast(pa.string())
+        table = table.filter(pc.and_(pc.is_in(ids, value_set=stored), pc.invert(pc.is_in(ids, value_set=seen))))
+        seen = pa.concat_arrays([seen, pc.unique(table.column("attempt_id").cast(pa.string()))])
+        kept.append(table)
     old = legacy.read_samples(results_dir)
     frames = [old] if old is not None and len(old) else []
-    table = fragments.concat(tables)
-    if table is not None:
-        frames.append(_to_pandas(table))
+    table = fragments.concat(kept)
+    if table is not None and table.num_rows:
+        frames.append(table.to_pandas(types_mapper=_SAMPLE_TYPES.get))
     if not frames:
         return pd.DataFrame()
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    df = df[df["attempt_id"].isin(_stored_attempts(results_dir))]
-    return df.drop_duplicates(["attempt_id", "sample"]).reset_index(drop=True)
+    return (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]).reset_index(drop=True)
 
 
 def _stored_attempts(results_dir: Path) -> set[str]:
