@@ -117,3 +117,20 @@ def test_provenance_keeps_tinyhil_apart_from_the_users_repository(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     table = append_results([ResultRow(model="m", board="b", target="qemu", engine="builtin")], tmp_path / "r")
     assert table["repo_commit"].iloc[0] == head and bool(table["repo_dirty"].iloc[0]) is True
+
+
+def test_export_command_writes_the_tables_and_stores_a_kept_run(rows, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from harness.report.fallback import save_fallback
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    append_results(rows[:2], tmp_path / "results")
+    kept = save_fallback({**rows[2], "attempt_id": "kept-1"}, None, tmp_path / "results", OSError("disk full"))
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "export", "--recover", str(kept)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    exported = pd.read_csv(tmp_path / "results" / "results.csv")
+    assert len(exported) == 3 and "kept-1" in set(exported["attempt_id"])
+    assert len(pd.read_parquet(tmp_path / "results" / "results.parquet")) == 3
