@@ -9,7 +9,7 @@ id and is never overwritten; readers keep one row per id).
 Physical boards are worker resources: a run with `--target serial|labgrid` asks for
 `board:<name>=1`, which only the worker that owns the board offers (`dask worker ... --resources
 "board:nucleo_l4r5zi=1"`), so a board serves one run at a time; emulator runs go to any worker.
-Build caches stay per worker, keyed by content (a relative `build/` is the worker's own folder).
+Build caches stay per worker (the worker's `$TINYHIL_CACHE` or user cache), keyed by content.
 """
 
 from __future__ import annotations
@@ -43,9 +43,12 @@ def board_resource(cfg: BenchConfig) -> dict[str, int] | None:
 
 
 def run_task(cfg: BenchConfig) -> dict:
-    """On a worker: one run, stored by the worker; its row (a failed run's too, with `error`)."""
+    """On a worker: one run, stored by the worker; its row (a failed run's too, with `error`). Builds
+    go to the worker's own cache (its $TINYHIL_CACHE or user cache), not the client's path."""
+    from harness import places
     from harness.bench import run_bench
 
+    cfg = replace(cfg, work_dir=places.cache_dir())
     try:
         return run_bench(cfg)
     except Exception as e:  # run_bench stored the failed row; the sweep goes on
