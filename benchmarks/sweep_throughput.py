@@ -63,13 +63,13 @@ def main() -> None:
     rows, seconds = sweep(paths, work / "warm", args.samples, work, "--jobs", str(args.workers))
     print(f"{len(paths)} models x {len(BOARDS)} boards, {args.samples} samples per run; untimed warm-up sweep "
           f"(fills the build cache): {seconds:.0f} s, {os.cpu_count()} cores")
-    print(f"{'executor':34} {'runs':>5} {'ok':>4} {'seconds':>8} {'runs/min':>9}")
+    print(f"{"executor":44} {'runs':>5} {'ok':>4} {'seconds':>8} {'runs/min':>9}")
     for name, extra in ((f"--jobs {args.workers}", ("--jobs", str(args.workers))),
                         (f"--executor dask (LocalCluster, {args.workers} workers)",
                          ("--executor", "dask", "--jobs", str(args.workers)))):
         rows, seconds = sweep(paths, work / name.split()[0].strip("-"), args.samples, work, *extra)
         ok = sum(1 for r in rows if r.get("status") == "ok")
-        print(f"{name:34} {len(rows):5} {ok:4} {seconds:8.1f} {len(rows) / seconds * 60:9.2f}", flush=True)
+        print(f"{name:44} {len(rows):5} {ok:4} {seconds:8.1f} {len(rows) / seconds * 60:9.2f}", flush=True)
 
 
 if __name__ == "__main__":
