@@ -63,7 +63,7 @@ def main() -> None:
     rows, seconds = sweep(paths, work / "warm", args.samples, work, "--jobs", str(args.workers))
     print(f"{len(paths)} models x {len(BOARDS)} boards, {args.samples} samples per run; untimed warm-up sweep "
           f"(fills the build cache): {seconds:.0f} s, {os.cpu_count()} cores")
-    print(f"{"executor":44} {'runs':>5} {'ok':>4} {'seconds':>8} {'runs/min':>9}")
+    print(f"{'executor':44} {'runs':>5} {'ok':>4} {'seconds':>8} {'runs/min':>9}")
     for name, extra in ((f"--jobs {args.workers}", ("--jobs", str(args.workers))),
                         (f"--executor dask (LocalCluster, {args.workers} workers)",
                          ("--executor", "dask", "--jobs", str(args.workers)))):
