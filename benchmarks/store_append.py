@@ -9,14 +9,18 @@ runs are appended one by one the way `tinyhil bench` stores a run (`append_resul
 its `--run-samples` samples, each fsync'ed). Printed: every append's wall time (the series), their
 median and its ratio to the first size's; then the time to read the whole table (`load_results`)
 and its samples (`load_samples_table`), twice (the first read of a process warms caches), and to
-compact `COMPACT_AT` loose fragments (what an append pays every COMPACT_AT appends).
-Wall-clock seconds on this machine, local disk.
+compact `COMPACT_AT` loose fragments (what an append pays every COMPACT_AT appends); and how long
+`tinyhil bench` takes to refuse a results path that is a file. Wall-clock seconds on this machine,
+local disk.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -106,6 +110,23 @@ def main() -> None:
         merged = compact(folder)
         print(f"compaction of {merged} loose fragments (rows and samples, {COMPACT_AT - 1} runs): "
               f"{time.perf_counter() - started:.2f} s, paid by one append in {COMPACT_AT}")
+        refusal(Path(tmp))
+
+
+def refusal(tmp: Path) -> None:
+    """How long `tinyhil bench` takes to refuse a results path that is a file (a whole process)."""
+    (tmp / "results-file").write_text("not a folder")
+    command = [sys.executable, "-m", "harness.cli", "bench", "m.tflite", "--board", "mps2_an386", "--results",
+               str(tmp / "results-file")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        times.append(time.perf_counter() - started)
+    print(f"`tinyhil bench --results FILE` refused (exit {done.returncode}, {done.stderr.strip()[:60]}...) in "
+          f"{min(times):.2f}-{max(times):.2f} s (whole process, 3 tries)")
 
 
 if __name__ == "__main__":

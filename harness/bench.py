@@ -82,7 +82,7 @@ class BenchConfig:
         if self.engine not in ENGINES:
             raise TinyhilError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
         if self.results_dir is not None:
-            from harness.report.store import check_writable
+            from harness.report.location import check_writable
 
             check_writable(self.results_dir)  # before anything is built: a run nowhere to go is refused now
         engine_kernels(self.engine, self.kernels)

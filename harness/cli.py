@@ -141,7 +141,7 @@ def bench(
     boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Build firmware for the model, run it on the target, measure, compare with host TFLM."""
-    from harness.report.store import check_writable
+    from harness.report.location import check_writable
 
     check_writable(results)  # first, before the heavy imports: a run with nowhere to go is refused at once
     use_boards_dirs(boards_dir)

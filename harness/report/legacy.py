@@ -14,10 +14,12 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from harness.report import durable
 
-from harness.report import fragments
+if TYPE_CHECKING:
+    import pandas as pd
 
 MARKER = Path("store") / "legacy.json"
 FILES = ("results.parquet", "results.csv", "samples.parquet")
@@ -32,28 +34,31 @@ def _old_files(results_dir: Path) -> list[Path]:
 def read_table(results_dir: Path) -> pd.DataFrame | None:
     """The old-format table of a folder not migrated yet (None otherwise). A damaged Parquet file
     is named in a warning and the CSV kept beside it is read instead."""
+    import pandas as pd
     files = {p.name: p for p in _old_files(results_dir)}
     if "results.parquet" in files:
         try:
             return pd.read_parquet(files["results.parquet"])
         except Exception as e:  # pyarrow raises several kinds for a damaged file
-            fragments.warn_unreadable(files["results.parquet"], e)
+            durable.warn_unreadable(files["results.parquet"], e)
     if "results.csv" in files:
         try:
             return pd.read_csv(files["results.csv"])
         except Exception as e:
-            fragments.warn_unreadable(files["results.csv"], e)
+            durable.warn_unreadable(files["results.csv"], e)
     return None
 
 
 def read_samples(results_dir: Path) -> pd.DataFrame | None:
+    import pandas as pd
+
     files = {p.name: p for p in _old_files(results_dir)}
     if "samples.parquet" not in files:
         return None
     try:
         return pd.read_parquet(files["samples.parquet"])
     except Exception as e:
-        fragments.warn_unreadable(files["samples.parquet"], e)
+        durable.warn_unreadable(files["samples.parquet"], e)
         return None
 
 
@@ -74,6 +79,8 @@ def migrate(results_dir: Path, append: Callable) -> Path | None:
         key = digest.hexdigest()[:16]
         backup = results_dir / f"backup-before-store-{key}"
         _back_up(old, backup)
+        import pandas as pd
+
         from harness.report.store import normalize
 
         table, samples = read_table(results_dir), read_samples(results_dir)
@@ -82,11 +89,11 @@ def migrate(results_dir: Path, append: Callable) -> Path | None:
             if table["attempt_id"].isna().any():  # rows older than attempt ids: stable ids from the content
                 table.loc[table["attempt_id"].isna(), "attempt_id"] = [
                     f"legacy-{key[:8]}-{i}" for i in table.index[table["attempt_id"].isna()]]
-            append(results_dir, table, samples, key=f"{fragments.SEGMENT_PREFIX}legacy-{key}",
+            append(results_dir, table, samples, key=f"{durable.SEGMENT_PREFIX}legacy-{key}",
                    order=pd.Series(range(-len(table), 0), index=table.index))
     marker.parent.mkdir(parents=True, exist_ok=True)
     note = {"backup": backup.name if backup else None, "files": [p.name for p in old]}
-    fragments.write_once(marker, lambda p: p.write_text(json.dumps(note) + "\n"))
+    durable.write_once(marker, lambda p: p.write_text(json.dumps(note) + "\n"))
     return backup
 
 
@@ -96,5 +103,5 @@ def _back_up(files: list[Path], backup: Path) -> None:
         copy = backup / path.name
         if copy.exists():
             continue
-        fragments.write_once(copy, lambda tmp, src=path: shutil.copyfile(src, tmp))
+        durable.write_once(copy, lambda tmp, src=path: shutil.copyfile(src, tmp))
         os.utime(copy, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns))

@@ -27,8 +27,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harness.errors import TinyhilError
 from harness.report import fragments, legacy
+from harness.report.location import (  # noqa: F401  (the store's API: check_writable, ResultsLocationError)
+    STORE_DIR,
+    ResultsLocationError,
+    check_writable,
+    runs_folder,
+    samples_folder,
+)
 from harness.report.provenance import code_provenance, utc_timestamp
 from harness.report.schema import COLUMN_KINDS, ResultRow
 from harness.report.transforms import add_derived
@@ -36,7 +42,6 @@ from harness.report.transforms import add_derived
 CSV_NAME = "results.csv"
 PARQUET_NAME = "results.parquet"
 SAMPLES_NAME = "samples.parquet"  # the raw per-sample series, keyed by (run_id, attempt_id, sample)
-STORE_DIR = "store"
 ORDER = "_store_ns"  # when a row was appended (ns): the table's order, dropped when read
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
@@ -47,18 +52,6 @@ _ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), 
 # Strings stay in Arrow memory (millions of samples): no Python object per value.
 _SAMPLE_TYPES = {**_ARROW_TO_PANDAS, pa.string(): pd.StringDtype("pyarrow"),
                  pa.large_string(): pd.StringDtype("pyarrow")}
-
-
-class ResultsLocationError(TinyhilError):
-    """The results folder cannot be written (a file of that name, read-only, full)."""
-
-
-def runs_folder(results_dir: Path) -> Path:
-    return Path(results_dir) / STORE_DIR / "runs"
-
-
-def samples_folder(results_dir: Path) -> Path:
-    return Path(results_dir) / STORE_DIR / "samples"
 
 
 def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame:
@@ -82,32 +75,6 @@ def normalize(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- writing -------------------------------------------------------------------------------------
-_checked: set[Path] = set()
-
-
-def check_writable(results_dir: str | Path) -> None:
-    """Fail now, in words, when runs could not be stored here (before anything is built or run);
-    a folder of the old single-table format is migrated here, once, keeping a backup. (Checked once
-    per folder and process: a sweep validates every configuration.)"""
-    results_dir = Path(results_dir)
-    if results_dir.resolve() in _checked:
-        return
-    if results_dir.exists() and not results_dir.is_dir():
-        raise ResultsLocationError(f"the results location {results_dir} is a file, not a folder: "
-                                   "pass another --results folder or move the file")
-    try:
-        for folder in (runs_folder(results_dir), samples_folder(results_dir)):
-            folder.mkdir(parents=True, exist_ok=True)
-        probe = runs_folder(results_dir) / f".probe-{uuid.uuid4().hex[:8]}.partial"
-        fragments.write_once(probe, lambda p: p.write_bytes(b"tinyhil write probe\n" * 64))
-        probe.unlink()
-        legacy.migrate(results_dir, append_frames)
-        _checked.add(results_dir.resolve())
-    except OSError as e:
-        raise ResultsLocationError(f"the results location {results_dir} is not writable: "
-                                   f"{e.strerror or e} ({type(e).__name__})") from e
-
-
 def append_results(rows: Iterable[ResultRow | Mapping[str, Any]], results_dir: str | Path,
                    samples: pd.DataFrame | None = None) -> pd.DataFrame:
     """Store rows (one run attempt each; derived columns and provenance filled in) and their
