@@ -71,7 +71,8 @@ def _gate_row(**changes) -> dict:
            "samples": 5, "per_layer": False, "protocol": "tinyhil", "status": "ok", "unit": "instructions",
            "run_id": "run-a", "attempt_id": "a1", "model_sha256": "a" * 64, "latency_median": 1000.0,
            "arena_bytes": 100, "flash_bytes": 5000, "host_mismatches": 0,
-           "toolchain_version": "arm-none-eabi-gcc 12.2.1", "qemu_version": "qemu-system-arm 7.2.22", "timestamp": "2026-01-01T00:00:00+00:00"}
+           "toolchain_version": "arm-none-eabi-gcc 12.2.1", "qemu_version": "qemu-system-arm 7.2.22",
+           "timestamp": "2026-01-01T00:00:00+00:00"}
     return {**row, **changes}
 
 
