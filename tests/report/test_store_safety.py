@@ -233,3 +233,24 @@ def test_compaction_keeps_the_files_few_and_every_row_once(tmp_path, monkeypatch
     table = load_results(tmp_path)
     assert list(table["run_id"]) == [f"run-{i}" for i in range(40)]  # in the order stored, each once
     assert len(load_samples_table(tmp_path)) == 40 * 5
+
+
+def _append_many(results: str, writer: int) -> None:
+    from harness.report import compaction
+
+    compaction.COMPACT_AT, compaction.FANOUT = 4, 2  # compactions race each other too
+    for k in range(10):
+        i = writer * 100 + k
+        append_results([_row(i)], Path(results), samples=_samples(i))
+
+
+def test_concurrent_writers_keep_every_row_once(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.starmap(_append_many, [(str(tmp_path), w) for w in range(4)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table, samples = load_results(tmp_path), load_samples_table(tmp_path)
+    assert sorted(table["run_id"]) == sorted(f"run-{w * 100 + k}" for w in range(4) for k in range(10))
+    assert table["attempt_id"].is_unique and len(samples) == 40 * 5
