@@ -44,7 +44,6 @@ PARQUET_NAME = "results.parquet"
 SAMPLES_NAME = "samples.parquet"  # the raw per-sample series, keyed by (run_id, attempt_id, sample)
 ORDER = "_store_ns"  # when a row was appended (ns): the table's order, dropped when read
 
-_PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 _ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype(),
                     pa.large_string(): pd.StringDtype()}
 
