@@ -119,10 +119,15 @@ static int32_t conv_cases(int32_t n) {
     c.output = out_opt;
     c.scratch = rnd(pointwise ? 2 : 8) ? scratch : NULL; /* contract: 2 * K int16 */
     const int32_t words = th_conv_packed_words(&c);
-    if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && rnd(2)) {
-      /* the code generator's layout (conv_pack.c), with no int8 filter */
+    const uint32_t layout = rnd(3); /* 0: int8 filter, 1: packed int16, 2: packed int8 */
+    if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && layout == 1) {
+      /* the code generator's layouts (conv_pack.c), with no int8 filter */
       th_conv_pack(&c, packed);
       c.packed = packed;
+      c.filter = NULL;
+    } else if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && layout == 2) {
+      th_conv_pack8(&c, packed);
+      c.packed8 = packed;
       c.filter = NULL;
     }
     th_opt_conv2d_s8(&c);
@@ -186,6 +191,14 @@ static int32_t fc_cases(int32_t n) {
     th_fc_pack_s16(w_buf, f.out_n, f.in_n, f.weights_offset, packed);
     f.packed = packed;
     f.weights = NULL;
+    memset(out_opt, 0x5A, (size_t)(f.batches * f.out_n));
+    th_opt_fc_s8(&f);
+    bad += memcmp(out_ref, out_opt, (size_t)(f.batches * f.out_n)) != 0;
+    /* The int8 layout (--optimize size). */
+    static int8_t packed8[12 * 70] __attribute__((aligned(4)));
+    th_fc_pack_s8(w_buf, f.out_n, f.in_n, packed8);
+    f.packed = NULL;
+    f.packed8 = packed8;
     memset(out_opt, 0x5A, (size_t)(f.batches * f.out_n));
     th_opt_fc_s8(&f);
     bad += memcmp(out_ref, out_opt, (size_t)(f.batches * f.out_n)) != 0;

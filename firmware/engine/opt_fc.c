@@ -247,12 +247,12 @@ TH_INLINE int8_t requant_row(int32_t acc, const th_fc_params *p, int32_t row) {
   return (int8_t)th_dsp_clamp(v + p->output_offset, p->act_min, p->act_max);
 }
 
-/* Rows from row_begin (a multiple of 4) on, in C, from either packed layout: weight `i` of a
- * group of four is at lane position i (int8) or LANE[i] (int16: w0 w2 w1 w3). */
+/* Rows from row_begin (a multiple of 4) on, in C, from either packed layout. */
 static void fc_packed(const th_fc_params *p, int32_t row_begin) {
-  static const int8_t lane[4] = {0, 2, 1, 3};
   const int32_t n = p->in_n, n4 = n & ~3, tail = n - n4, wide = p->packed != NULL;
+  const uint32_t off2 = th_pack16(p->input_offset, p->input_offset);
   const int32_t w_off = wide ? 0 : p->weights_offset; /* the int16 layout has it folded in */
+  const uint32_t w_off2 = th_pack16(w_off, w_off);
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = p->input + (size_t)b * n;
     int8_t *out = p->output + (size_t)b * p->out_n;
@@ -260,12 +260,22 @@ static void fc_packed(const th_fc_params *p, int32_t row_begin) {
     for (int32_t row = row_begin; row < p->out_n; row += 4) {
       int32_t acc[4];
       for (int32_t r = 0; r < 4; ++r) acc[r] = p->bias && row + r < p->out_n ? p->bias[row + r] : 0;
-      for (int32_t i = 0; i < n4; i += 4, at += 16)
-        for (int32_t r = 0; r < 4; ++r)
-          for (int32_t l = 0; l < 4; ++l) {
-            const size_t k = at + 4 * r + (wide ? lane[l] : l);
-            acc[r] += ((wide ? p->packed[k] : p->packed8[k]) + w_off) * (in[i + l] + p->input_offset);
+      for (int32_t i = 0; i < n4; i += 4, at += 16) {
+        const uint32_t x = th_read_u32(in + i);
+        const uint32_t x02 = th_sxtab16(off2, x), x13 = th_sxtab16_ror8(off2, x);
+        for (int32_t r = 0; r < 4; ++r) {
+          uint32_t w02, w13; /* row r's weights in lanes (0,2) and (1,3) */
+          if (wide) {
+            w02 = th_read_u32(p->packed + at + 4 * r);
+            w13 = th_read_u32(p->packed + at + 4 * r + 2);
+          } else {
+            const uint32_t w = th_read_u32(p->packed8 + at + 4 * r);
+            w02 = th_sxtab16(w_off2, w);
+            w13 = th_sxtab16_ror8(w_off2, w);
           }
+          acc[r] = th_smlad(w13, x13, th_smlad(w02, x02, acc[r]));
+        }
+      }
       for (int32_t r = 0; r < 4; ++r, at += tail)
         for (int32_t i = 0; i < tail; ++i)
           acc[r] += ((wide ? p->packed[at + i] : p->packed8[at + i]) + w_off) * (in[n4 + i] + p->input_offset);
