@@ -45,10 +45,17 @@ class LayerCode:
     overlap: dict[int, int] = field(default_factory=dict)
 
 
+# What the optimized kernels' weight layouts trade for (`--optimize`): "speed" widens conv and FC
+# weights to int16 offline (fewer instructions, twice the weight bytes); "size" keeps every weight
+# int8 (no widened copy: the smallest flash, a few more instructions per MAC).
+OPTIMIZE_MODES = ("speed", "size")
+
+
 @dataclass
 class LowerContext:
     model: TfliteModel
     values: dict[int, np.ndarray]
+    optimize: str = "speed"
     layer: int = 0
     consts: list[ConstArray] = field(default_factory=list)
     _const_of_tensor: dict[int, str] = field(default_factory=dict)
