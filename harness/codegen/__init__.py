@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.codegen.context import OPTIMIZE_MODES
+from harness.codegen.context import OPTIMIZE_MODES, check_optimize
 from harness.codegen.emit import write_sources
 from harness.codegen.program import SUPPORTED_OPS, build_program, check_ops
-from harness.errors import DataError, TinyhilError
+from harness.errors import DataError
 from harness.model import TfliteModel, layer_macs
 
 __all__ = ["OPTIMIZE_MODES", "SUPPORTED_OPS", "GeneratedModel", "LayerInfo", "check_optimize", "check_supported",
@@ -68,12 +68,6 @@ class GeneratedModel:
     @property
     def data_c(self) -> Path:
         return self.dir / "data.c"
-
-
-def check_optimize(optimize: str) -> None:
-    """Raise a TinyhilError naming the choices when `optimize` is no mode."""
-    if optimize not in OPTIMIZE_MODES:
-        raise TinyhilError(f"unknown --optimize {optimize!r}; choose one of {', '.join(OPTIMIZE_MODES)}")
 
 
 def check_supported(model: TfliteModel) -> None:

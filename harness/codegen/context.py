@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.errors import UnsupportedOpsError
+from harness.errors import TinyhilError, UnsupportedOpsError
 from harness.model import Operator, Tensor, TfliteModel
 
 C_TYPES = {
@@ -49,6 +49,12 @@ class LayerCode:
 # weights to int16 offline (fewer instructions, twice the weight bytes); "size" keeps every weight
 # int8 (no widened copy: the smallest flash, a few more instructions per MAC).
 OPTIMIZE_MODES = ("speed", "size")
+
+
+def check_optimize(optimize: str) -> None:
+    """Raise a TinyhilError naming the choices when `optimize` is no mode."""
+    if optimize not in OPTIMIZE_MODES:
+        raise TinyhilError(f"unknown --optimize {optimize!r}; choose one of {', '.join(OPTIMIZE_MODES)}")
 
 
 @dataclass

@@ -46,9 +46,12 @@ class ResultRow:
                       "firmware, spoken to over the MLPerf protocol: nothing built, no size columns)", ID)
     kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
                               "(tflm)", ID)
+    optimize: str | None = col("str", "", "builtin engine: the weight layouts it was built with, `speed` (conv / FC "
+                               "weights widened to int16 offline) or `size` (int8 weights only); empty for other "
+                               "engines", ID)
     run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, target, engine, "
-                             "kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`; "
-                             "16 hex digits)", ID)
+                             "kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`, "
+                             "+ optimize when `size`; 16 hex digits)", ID)
     attempt_id: str | None = col("str", "", "unique per row: one attempt of `run_id`", ID)
     model_path: str | None = col("str", "", "the .tflite path given", ID)
     model_sha256: str | None = col("str", "", "sha256 of the .tflite file", ID)
