@@ -59,7 +59,7 @@ class GeneratedModel:
     data_bytes: int  # bundled test inputs in flash (data.c)
     n_inputs: int  # rows in data.c
     folded_ops: tuple[str, ...]  # shape/constant ops evaluated at generation time
-    optimize: str = "speed"  # the optimized kernels' weight layouts: speed (int16) or size (int8)
+    optimize: str | None  # the optimized kernels' weight layouts: speed (int16) or size (int8); None: TFLM
 
     @property
     def model_c(self) -> Path:
