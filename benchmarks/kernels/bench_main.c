@@ -60,6 +60,8 @@ static const layer LAYERS[] = {
     {"demo_alt", "conv3x3_1to8_8x8", CONV, 8, 8, 1, 8, 3, 3, 1, 1, 1, 0},
     {"vww_alt", "dw3x3_32_24x24", DWCONV, 24, 24, 32, 32, 3, 3, 1, 1, 1, 0},
     {"vww_alt", "dw3x3_64_12x12", DWCONV, 12, 12, 64, 64, 3, 3, 1, 1, 1, 0},
+    {"vww_alt", "dw3x3s2_32_24x24", DWCONV, 24, 24, 32, 32, 3, 3, 2, 2, 1, 0},
+    {"vww_alt", "dw3x3_128_6x6", DWCONV, 6, 6, 128, 128, 3, 3, 1, 1, 1, 0},
     {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
     {"fc_alt", "fc_256to128", FC, 1, 1, 256, 128, 1, 1, 1, 1, 0, 0},
     /* AD (FC autoencoder), model order */
@@ -83,8 +85,9 @@ static int16_t fc_packed[640 * 128] __attribute__((aligned(4)));
 static int8_t out_ref[24 * 24 * 32], out_opt[24 * 24 * 32];
 static int32_t bias[640], mult[640], shift[640]; /* per channel, up to AD's 640 outputs */
 /* Big enough for the optimized kernels' scratch contract on every shape above (see the top of
- * opt_conv.c / opt_dwconv.c): conv 2*k_h*k_w*in_c int16, depthwise k_h*k_w*out_c int16. */
-static int16_t scratch[2 * 3 * 3 * 64] __attribute__((aligned(8)));
+ * opt_conv.c / opt_dwconv.c / dwconv3x3.c): conv 2*k_h*k_w*in_c int16, depthwise 3x3 its planes. */
+static int16_t scratch[TH_DW3_SCRATCH_BYTES / 2 > 2 * 3 * 3 * 64 ? TH_DW3_SCRATCH_BYTES / 2 : 2 * 3 * 3 * 64]
+    __attribute__((aligned(8)));
 /* Conv filters as the code generator lays them out for the optimized kernel (th_conv_pack). */
 static uint32_t conv_packed[32 * (8 + 4 * 144)];
 

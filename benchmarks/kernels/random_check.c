@@ -57,15 +57,16 @@ static void fill_quant(int32_t n, int32_t depth) {
   }
 }
 
-static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w) {
+/* `wide`: rows of 16 to 40 (at most 3 rows): dwconv3x3.c's layers. */
+static void fill_common_shape(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w, int wide) {
   memset(c, 0, sizeof *c);
-  int32_t in_h = rnd_range(1, 12), in_w = rnd_range(1, 12);
+  int32_t in_h = wide ? rnd_range(1, 3) : rnd_range(1, 12), in_w = wide ? rnd_range(16, 40) : rnd_range(1, 12);
   c->k_h = k_h;
   c->k_w = k_w;
   c->stride_h = rnd_range(1, 3);
   c->stride_w = rnd_range(1, 3);
-  c->dilation_h = rnd_range(1, 2);
-  c->dilation_w = rnd_range(1, 2);
+  c->dilation_h = wide ? 1 : rnd_range(1, 2);
+  c->dilation_w = wide ? 1 : rnd_range(1, 2);
   int same = (int)rnd(2);
   for (;;) {
     c->out_h = out_size(in_h, k_h, c->stride_h, c->dilation_h, same, &c->pad_top);
@@ -91,6 +92,10 @@ static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t 
     c->act_max = rnd_range(1, 127);
   }
   for (int32_t i = 0; i < in_h * in_w * in_c; ++i) in_buf[i] = (int8_t)rnd_range(-128, 127);
+}
+
+static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w) {
+  fill_common_shape(c, in_c, out_c, k_h, k_w, 0);
 }
 
 static void report(const char *kind, int32_t cases, int32_t bad) {
@@ -140,10 +145,15 @@ static int32_t dwconv_cases(int32_t n) {
   int32_t bad = 0;
   for (int32_t i = 0; i < n; ++i) {
     th_dwconv_params d;
-    const int32_t in_c = rnd_range(1, 20), dm = rnd(4) ? 1 : rnd_range(2, 3);
+    int32_t in_c = rnd_range(1, 20), dm = rnd(4) ? 1 : rnd_range(2, 3);
     int32_t k_h = rnd_range(1, 4), k_w = rnd_range(1, 4);
-    if (rnd(2)) k_h = k_w = 3; /* the assembly 3x3 path */
-    fill_common(&d.conv, in_c, in_c * dm, k_h, k_w);
+    if (rnd(2)) k_h = k_w = 3; /* the assembly 3x3 paths */
+    const int wide = k_h == 3 && k_w == 3 && rnd(2); /* dwconv3x3.c's channel planes */
+    if (wide) {
+      in_c = 4 * rnd_range(1, 5);
+      dm = 1;
+    }
+    fill_common_shape(&d.conv, in_c, in_c * dm, k_h, k_w, wide);
     d.depth_multiplier = dm;
     const int32_t taps = d.conv.k_h * d.conv.k_w;
     for (int32_t j = 0; j < taps * in_c * dm; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);

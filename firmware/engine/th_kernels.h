@@ -73,6 +73,12 @@ typedef struct {
 int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p);
 int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p);
 
+/* The 3x3 depthwise kernel (dwconv3x3.c, called by th_opt_dwconv_s8): whether a layer takes it
+ * (depth multiplier 1, 3x3, dilation 1, out_c % 4 == 0, stride_w 1, 8 <= out_w < 62), and its scratch: four int16 channel planes of six 128-byte rows. */
+#define TH_DW3_SCRATCH_BYTES 3072
+int th_dw3_applies(const th_dwconv_params *p);
+void th_dw3_run(const th_dwconv_params *p);
+
 /* FC weight layout of the optimized kernel (fc_pack.c; harness/codegen/pack.py mirrors it):
  * rows in blocks of four (rows past out_n are zero), each block the in_n & ~3 inputs in groups of
  * four as 8 words [r0 (w0,w2)] [r0 (w1,w3)] [r1 ...] [r2 ...] [r3 ...], then the in_n % 4 leftover

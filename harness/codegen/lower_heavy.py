@@ -114,7 +114,8 @@ def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
     if out_c % in_c:
         raise ctx.refuse(op, "output channels not a multiple of input channels")
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
-    scratch = dwconv_scratch_bytes(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_w"], out_c // in_c)
+    scratch = dwconv_scratch_bytes(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_w"], out_c // in_c,
+                                   dilation_h=f["dilation_h"])
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = (f"const th_dwconv_params p = {{.conv = {{{c_init(f)}}}, .depth_multiplier = {out_c // in_c}}};\n"
             "th_dwconv_s8(&p);")

@@ -96,8 +96,11 @@ def conv_scratch_contract(p: ConvParams) -> int:
 
 
 def dwconv_scratch_contract(d: DwParams) -> int:
-    """Scratch bytes opt_dwconv.c asks for (its header) to take its fast path."""
+    """Scratch bytes opt_dwconv.c / dwconv3x3.c ask for (their headers) to take their fast paths."""
     c = d.conv
+    if (d.depth_multiplier == 1 and (c.k_h, c.k_w, c.dilation_h, c.dilation_w) == (3, 3, 1, 1) and c.out_c % 4 == 0
+            and c.stride_w == 1 and 8 <= c.out_w < 62):
+        return 3072
     if d.depth_multiplier != 1 or c.out_c % 4 or c.k_h > 16:
         return 0
     width = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dilation_w + 1
@@ -230,6 +233,32 @@ def test_depthwise_matches_reference(lib):
         for scratch_bytes in {dwconv_scratch_contract(dw), lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))}:
             ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
             assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} dm={multiplier} scratch={scratch_bytes}"
+
+
+def test_depthwise_3x3_planes_match_reference(lib):
+    """dwconv3x3.c (3x3, rows of 8+ outputs, stride_w 1; stride 2 takes the ring): SAME/VALID, odd and even widths,
+    stride_h 1-2, narrow activation ranges, large biases (its exact-requantization fallback)."""
+    rng = np.random.default_rng(33)
+    taken = 0
+    for case in range(400):
+        in_w, in_h = int(rng.integers(8, 62)), int(rng.integers(1, 9))
+        stride_w, stride_h = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=stride_h, stride_w=stride_w, dilation_h=1,
+                 dilation_w=1)
+        g["out_h"], g["pad_top"] = _out_size(in_h, 3, stride_h, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        out_c = 4 * int(rng.integers(1, 4))
+        params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
+                                     depthwise=True)
+        dw = DwParams(conv=params, depth_multiplier=1)
+        taken += bool(lib.th_dw3_applies(ctypes.byref(dw)))
+        scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
+        assert scratch_bytes == dwconv_scratch_contract(dw)
+        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
+        assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
+    assert taken > 150
 
 
 def test_fully_connected_matches_reference(lib):
