@@ -1,0 +1,313 @@
+/* tinyhil's Cortex-M4 timing plugin for QEMU (TCG plugin API version 1, QEMU 7.2).
+ *
+ * At translation every block gets its static core cost (thumb_cost.c plus the TRM's pairing rules
+ * between neighbouring instructions), precomputed once. At run time one callback per executed block
+ * adds that cost, resolves the previous block's branch (taken: + the pipeline refill P) and looks the
+ * block's code lines up in the flash accelerator's instruction cache; one callback per memory access
+ * attributes it by address (flash: the data cache; SRAM: zero wait) and counts unaligned accesses.
+ * The plugin counts events; wait states are applied in Python (harness/timing/model.py) so the
+ * counts stay checkable. Snapshots of all counters are written at marker addresses:
+ *   start=ADDR  opens a window (the engine's invoke entry), written as a line "S ..."
+ *   mark=ADDR   a timer read inside an open window (the firmware's th_timer_now), "M ..."
+ *   close=ADDR  closes the window (up to 4 addresses: sending a frame, resyncing the timer)
+ * Other arguments: out=PATH, flash=LO:HI (the emulated machine's flash), line=BYTES (flash read
+ * width / cache line), icache=LINES, dcache=LINES, unified=0|1 (one cache for both). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qemu_plugin_api.h"
+#include "thumb_cost.h"
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
+
+enum { C_INSNS, C_CORE, C_TAKEN, C_EXC, C_IF_LOOKUP, C_IF_MISS, C_IF_MISS_SEQ, C_DF_READ, C_DF_MISS, C_DSRAM,
+       C_DOTHER, C_UNALIGNED, C_N };
+static const char *counter_names[C_N] = {"insns", "core", "taken", "exceptions", "ifetch_lines", "ifetch_miss",
+                                         "ifetch_miss_seq", "dflash_reads", "dflash_miss", "dsram", "dother",
+                                         "unaligned"};
+static uint64_t counters[C_N];
+
+/* A fully associative LRU cache of `n` lines (the manuals give sizes, not organisations). */
+typedef struct {
+  int n;
+  uint64_t tags[256];
+  uint64_t stamp[256];
+  uint64_t tick;
+} cache;
+
+static cache icache, dcache_own;
+static cache *dcache = &dcache_own;
+static uint64_t flash_lo = 1, flash_hi = 0; /* empty: no flash, all zero wait */
+static unsigned line_shift = 4;
+static uint64_t last_fetch_line = ~0ull;
+static FILE *out;
+
+static int cache_access(cache *c, uint64_t line, int *slot_hint) {
+  c->tick++;
+  if (c->n == 0) return 0;
+  if (slot_hint && *slot_hint >= 0 && c->tags[*slot_hint] == line) {
+    c->stamp[*slot_hint] = c->tick;
+    return 1;
+  }
+  int victim = 0;
+  for (int i = 0; i < c->n; i++) {
+    if (c->tags[i] == line) {
+      c->stamp[i] = c->tick;
+      if (slot_hint) *slot_hint = i;
+      return 1;
+    }
+    if (c->stamp[i] < c->stamp[victim]) victim = i;
+  }
+  c->tags[victim] = line;
+  c->stamp[victim] = c->tick;
+  if (slot_hint) *slot_hint = victim;
+  return 0;
+}
+
+#define MAX_LINES 16
+typedef struct {
+  uint64_t start, end; /* code bytes [start, end) */
+  uint32_t cost, n_insns;
+  uint8_t branch;        /* the last instruction may write the PC: enum th_branch */
+  uint8_t first_p;       /* refill when a taken branch lands here: 1, or 2 for an unaligned 32-bit target */
+  uint8_t in_flash, n_lines;
+  uint64_t first_line;
+  int hint[MAX_LINES];
+} block;
+
+typedef struct {
+  char kind;     /* 'S', 'M', 'C' */
+  uint32_t rest_cost, rest_insns; /* of the marker instruction and those after it in its block */
+} marker;
+
+static uint64_t starts[8], marks[8], closes[8];
+static int n_starts, n_marks, n_closes;
+static int window_open;
+static const block *prev_block;
+
+static int in_flash(uint64_t a) { return a >= flash_lo && a < flash_hi; }
+
+static void write_snapshot(char kind, const marker *m) {
+  fprintf(out, "%c", kind);
+  for (int i = 0; i < C_N; i++) {
+    uint64_t v = counters[i];
+    if (i == C_CORE) v -= m->rest_cost;
+    if (i == C_INSNS) v -= m->rest_insns;
+    fprintf(out, " %llu", (unsigned long long)v);
+  }
+  fputc('\n', out);
+  fflush(out); /* QEMU is killed, not asked to exit: every line must be on disk when written */
+}
+
+static void on_marker(unsigned int vcpu, void *udata) {
+  (void)vcpu;
+  const marker *m = udata;
+  if (m->kind == 'S') {
+    window_open = 1;
+    write_snapshot('S', m);
+  } else if (window_open && m->kind == 'M') {
+    write_snapshot('M', m);
+  } else if (window_open && m->kind == 'C') {
+    window_open = 0;
+    write_snapshot('C', m);
+  }
+}
+
+static void on_block(unsigned int vcpu, void *udata) {
+  (void)vcpu;
+  block *b = udata;
+  const block *p = prev_block;
+  if (p && b->start != p->end) { /* control did not fall through */
+    if (p->branch == TH_BR_DIRECT) counters[C_CORE] += b->first_p, counters[C_TAKEN]++;
+    else if (p->branch == TH_BR_INDIRECT) counters[C_CORE] += TH_P_INDIRECT, counters[C_TAKEN]++;
+    else counters[C_CORE] += TH_EXCEPTION_ENTRY, counters[C_EXC]++; /* no branch: an exception entered */
+  }
+  prev_block = b;
+  counters[C_CORE] += b->cost;
+  counters[C_INSNS] += b->n_insns;
+  if (!b->in_flash) {
+    last_fetch_line = ~0ull;
+    return;
+  }
+  for (unsigned i = 0; i < b->n_lines; i++) {
+    const uint64_t line = b->first_line + i;
+    counters[C_IF_LOOKUP]++;
+    if (!cache_access(&icache, line, &b->hint[i])) {
+      counters[line == last_fetch_line + 1 ? C_IF_MISS_SEQ : C_IF_MISS]++;
+    }
+    last_fetch_line = line;
+  }
+}
+
+static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata) {
+  (void)vcpu;
+  (void)udata;
+  const unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+  if (vaddr & (size - 1)) counters[C_UNALIGNED]++;
+  if (in_flash(vaddr)) {
+    if (qemu_plugin_mem_is_store(info)) return;
+    counters[C_DF_READ]++;
+    if (!cache_access(dcache, vaddr >> line_shift, NULL)) counters[C_DF_MISS]++;
+  } else if (vaddr >= 0x20000000u && vaddr < 0x40000000u) {
+    counters[C_DSRAM]++;
+  } else {
+    counters[C_DOTHER]++;
+  }
+}
+
+static int uses(const th_insn *d, int reg) { return reg >= 0 && (d->rn == reg || d->rm == reg); }
+
+/* Pairing rules of TRM §3.3.2 between an instruction and the one before it in the block. */
+static unsigned paired_cost(const th_insn *d, const th_insn *prev) {
+  unsigned c = d->cycles;
+  if (!prev) return c;
+  if (d->cls == TH_LS_SINGLE || d->cls == TH_LS_OTHER || (d->cls == TH_BRANCH && d->rn >= 0)) {
+    /* "Any load or store that generates an address dependent on the result of a preceding data
+     * processing operation stalls the pipeline for an additional cycle" */
+    if (prev->cls == TH_ALU && uses(d, prev->rd)) c += 1;
+  }
+  if (d->cls == TH_LS_SINGLE && !d->imm_store && prev->cls == TH_LS_SINGLE && prev->load && !prev->writeback) {
+    /* "LDR [any] are pipelined when possible ... if the next instruction is an LDR or STR, and the
+     * destination of the first LDR is not used to compute the address ... one cycle is removed" */
+    if (!uses(d, prev->rt) && c > 1) c -= 1;
+  }
+  return c;
+}
+
+static block *find_or_add_block(uint64_t start, uint32_t n_insns, int *fresh);
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+  (void)id;
+  const size_t n = qemu_plugin_tb_n_insns(tb);
+  const uint64_t start = qemu_plugin_tb_vaddr(tb);
+  int fresh;
+  block *b = find_or_add_block(start, (uint32_t)n, &fresh);
+  th_insn prev = {0}, cur;
+  unsigned costs[512];
+  int have_prev = 0;
+  uint64_t end = start;
+  for (size_t i = 0; i < n; i++) {
+    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    const uint8_t *bytes = qemu_plugin_insn_data(insn);
+    const size_t size = qemu_plugin_insn_size(insn);
+    const uint16_t hw1 = (uint16_t)(bytes[0] | bytes[1] << 8);
+    const uint16_t hw2 = size >= 4 ? (uint16_t)(bytes[2] | bytes[3] << 8) : 0;
+    cur = th_decode(hw1, hw2, size >= 4);
+    costs[i < 512 ? i : 511] = paired_cost(&cur, have_prev ? &prev : NULL);
+    if (i == 0) b->first_p = (uint8_t)(TH_P_DIRECT + (size >= 4 && (start & 2)));
+    end = qemu_plugin_insn_vaddr(insn) + size;
+    prev = cur;
+    have_prev = 1;
+    /* QEMU calls it only for the instruction's actual accesses (LDM, TBB and LDR PC included) */
+    qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
+  }
+  if (fresh) {
+    uint32_t cost = 0;
+    for (size_t i = 0; i < n && i < 512; i++) cost += costs[i];
+    b->cost = cost;
+    b->n_insns = (uint32_t)n;
+    b->end = end;
+    b->branch = have_prev ? prev.branch : TH_BR_NONE;
+    b->in_flash = in_flash(start);
+    b->first_line = start >> line_shift;
+    const uint64_t last = end > start ? (end - 1) >> line_shift : b->first_line;
+    b->n_lines = (uint8_t)(last - b->first_line + 1 > MAX_LINES ? MAX_LINES : last - b->first_line + 1);
+  }
+  qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block, QEMU_PLUGIN_CB_NO_REGS, b);
+  /* markers: the suffix cost says how much of this block lies at or after the marker */
+  uint32_t suffix = 0;
+  for (size_t j = n; j-- > 0;) {
+    suffix += costs[j < 512 ? j : 511];
+    const uint64_t pc = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, j));
+    char kind = 0;
+    for (int k = 0; k < n_starts; k++) kind = pc == starts[k] ? 'S' : kind;
+    for (int k = 0; k < n_marks; k++) kind = pc == marks[k] ? 'M' : kind;
+    for (int k = 0; k < n_closes; k++) kind = pc == closes[k] ? 'C' : kind;
+    if (!kind) continue;
+    marker *m = malloc(sizeof *m); /* lives as long as the translated code may */
+    m->kind = kind;
+    m->rest_cost = suffix;
+    m->rest_insns = (uint32_t)(n - j);
+    qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_tb_get_insn(tb, j), on_marker, QEMU_PLUGIN_CB_NO_REGS, m);
+  }
+}
+
+/* Blocks are kept by (start, length): a retranslated block reuses its record and its cache hints. */
+#define TABLE_BITS 16
+static block *table[1u << TABLE_BITS];
+static uint32_t table_n[1u << TABLE_BITS];
+
+static block *find_or_add_block(uint64_t start, uint32_t n_insns, int *fresh) {
+  uint32_t h = (uint32_t)((start >> 1) * 2654435761u + n_insns) & ((1u << TABLE_BITS) - 1);
+  for (uint32_t probe = 0; probe < (1u << TABLE_BITS); probe++, h = (h + 1) & ((1u << TABLE_BITS) - 1)) {
+    if (!table[h]) {
+      block *b = calloc(1, sizeof *b);
+      b->start = start;
+      for (int i = 0; i < MAX_LINES; i++) b->hint[i] = -1;
+      table[h] = b;
+      table_n[h] = n_insns;
+      *fresh = 1;
+      return b;
+    }
+    if (table[h]->start == start && table_n[h] == n_insns) {
+      *fresh = 0;
+      return table[h];
+    }
+  }
+  abort(); /* more than 65536 distinct blocks: far beyond any firmware tinyhil builds */
+}
+
+static void on_exit_cb(qemu_plugin_id_t id, void *udata) {
+  (void)id;
+  (void)udata;
+  marker end = {'E', 0, 0};
+  write_snapshot('E', &end);
+  fclose(out);
+}
+
+static int parse_list(const char *v, uint64_t *dst, int *n) {
+  char *copy = strdup(v), *save = NULL;
+  for (char *tok = strtok_r(copy, ":", &save); tok && *n < 8; tok = strtok_r(NULL, ":", &save))
+    dst[(*n)++] = strtoull(tok, NULL, 0) & ~1ull; /* a Thumb function symbol has bit 0 set */
+  free(copy);
+  return 0;
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
+  (void)info;
+  const char *path = NULL;
+  int line_bytes = 16, unified = 0;
+  for (int i = 0; i < argc; i++) {
+    char *eq = strchr(argv[i], '=');
+    if (!eq) return -1;
+    const char *v = eq + 1;
+    const size_t k = (size_t)(eq - argv[i]);
+#define KEY(name) (k == strlen(name) && !strncmp(argv[i], name, k))
+    if (KEY("out")) path = v;
+    else if (KEY("start")) parse_list(v, starts, &n_starts);
+    else if (KEY("mark")) parse_list(v, marks, &n_marks);
+    else if (KEY("close")) parse_list(v, closes, &n_closes);
+    else if (KEY("flash")) flash_lo = strtoull(v, NULL, 0), flash_hi = strtoull(strchr(v, ':') + 1, NULL, 0);
+    else if (KEY("line")) line_bytes = atoi(v);
+    else if (KEY("icache")) icache.n = atoi(v);
+    else if (KEY("dcache")) dcache_own.n = atoi(v);
+    else if (KEY("unified")) unified = atoi(v);
+    else return -1;
+#undef KEY
+  }
+  if (!path || icache.n < 0 || icache.n > 256 || dcache_own.n < 0 || dcache_own.n > 256 || line_bytes < 4 ||
+      (line_bytes & (line_bytes - 1)))
+    return -1;
+  line_shift = (unsigned)__builtin_ctz((unsigned)line_bytes);
+  if (unified) dcache = &icache;
+  out = fopen(path, "w");
+  if (!out) return -1;
+  fprintf(out, "# tinyhil-timing 1 counters");
+  for (int i = 0; i < C_N; i++) fprintf(out, " %s", counter_names[i]);
+  fputc('\n', out);
+  fflush(out);
+  qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+  qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
+  return 0;
+}
