@@ -31,6 +31,8 @@ class PluginArgs:
     icache_lines: int = 0
     dcache_lines: int = 0
     unified: bool = False
+    wait_states: int = 0  # flash wait states: the plugin times instruction fetches with them
+    prefetch: bool = False
 
     def option(self, plugin: Path) -> str:
         """The value of QEMU's `-plugin` option."""
@@ -38,7 +40,8 @@ class PluginArgs:
             return ":".join(hex(v) for v in values)
 
         parts = [str(plugin), f"out={self.out}", f"start={addrs(self.start)}", f"line={self.line_bytes}",
-                 f"icache={self.icache_lines}", f"dcache={self.dcache_lines}", f"unified={int(self.unified)}"]
+                 f"icache={self.icache_lines}", f"dcache={self.dcache_lines}", f"unified={int(self.unified)}",
+                 f"ws={self.wait_states}", f"prefetch={int(self.prefetch)}"]
         if self.mark:
             parts.append(f"mark={addrs(self.mark)}")
         if self.close:

@@ -22,10 +22,10 @@
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 enum { C_INSNS, C_CORE, C_TAKEN, C_EXC, C_IF_LOOKUP, C_IF_MISS, C_IF_MISS_SEQ, C_DF_READ, C_DF_MISS, C_DSRAM,
-       C_DOTHER, C_UNALIGNED, C_N };
+       C_DOTHER, C_UNALIGNED, C_IF_STALL, C_N };
 static const char *counter_names[C_N] = {"insns", "core", "taken", "exceptions", "ifetch_lines", "ifetch_miss",
                                          "ifetch_miss_seq", "dflash_reads", "dflash_miss", "dsram", "dother",
-                                         "unaligned"};
+                                         "unaligned", "ifetch_stall"};
 static uint64_t counters[C_N];
 
 /* A fully associative LRU cache of `n` lines (the manuals give sizes, not organisations). */
@@ -40,7 +40,8 @@ static cache icache, dcache_own;
 static cache *dcache = &dcache_own;
 static uint64_t flash_lo = 1, flash_hi = 0; /* empty: no flash, all zero wait */
 static unsigned line_shift = 4;
-static uint64_t last_fetch_line = ~0ull;
+static uint64_t last_fetch_line = ~0ull, last_fetch_time;
+static unsigned wait_states, prefetch;
 static FILE *out;
 
 static int cache_access(cache *c, uint64_t line, int *slot_hint) {
@@ -130,13 +131,28 @@ static void on_block(unsigned int vcpu, void *udata) {
     last_fetch_line = ~0ull;
     return;
   }
+  /* The block's cycles are spread evenly over its lines to time each fetch. A miss after a jump
+   * waits the full wait states; a sequential miss with the prefetch buffer on waits only for what
+   * is left of the line read the buffer started when the previous line was fetched. */
+  const uint64_t core_start = counters[C_CORE] - b->cost; /* time = core cycles + fetch stalls so far */
   for (unsigned i = 0; i < b->n_lines; i++) {
-    const uint64_t line = b->first_line + i;
+    const uint64_t line = b->first_line + i, offset = (uint64_t)b->cost * i / b->n_lines;
     counters[C_IF_LOOKUP]++;
     if (!cache_access(&icache, line, &b->hint[i])) {
-      counters[line == last_fetch_line + 1 ? C_IF_MISS_SEQ : C_IF_MISS]++;
+      if (line == last_fetch_line + 1) {
+        counters[C_IF_MISS_SEQ]++;
+        /* the prefetch read began when the previous line arrived and takes the wait states on top of
+         * the one cycle every fetch has (RM0090 §3.5.2 "instruction prefetch") */
+        const uint64_t now = core_start + offset + counters[C_IF_STALL];
+        const uint64_t elapsed = now > last_fetch_time ? now - last_fetch_time : 0;
+        counters[C_IF_STALL] += prefetch ? (elapsed >= wait_states ? 0 : wait_states - elapsed) : wait_states;
+      } else {
+        counters[C_IF_MISS]++;
+        counters[C_IF_STALL] += wait_states;
+      }
     }
     last_fetch_line = line;
+    last_fetch_time = core_start + offset + counters[C_IF_STALL];
   }
 }
 
@@ -293,6 +309,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     else if (KEY("icache")) icache.n = atoi(v);
     else if (KEY("dcache")) dcache_own.n = atoi(v);
     else if (KEY("unified")) unified = atoi(v);
+    else if (KEY("ws")) wait_states = (unsigned)atoi(v);
+    else if (KEY("prefetch")) prefetch = (unsigned)atoi(v);
     else return -1;
 #undef KEY
   }
