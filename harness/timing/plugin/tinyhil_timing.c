@@ -76,7 +76,7 @@ typedef struct block {
   uint64_t first_line;
   int hint[MAX_LINES];
   /* learnt while every block calls on_block: executions and the dynamic counters they added */
-  uint64_t execs, learnt[C_N];
+  uint64_t execs, learnt[C_N], learnt_entry[C_N]; /* entry: the refill of the branch that jumped here */
   uint64_t replayed; /* executions counted inline since */
   struct block *next_replayed;
 } block;
@@ -84,7 +84,11 @@ typedef struct block {
 typedef struct {
   char kind;     /* 'S', 'M', 'C' */
   uint32_t rest_cost, rest_insns; /* of the marker instruction and those after it in its block */
+  const block *blk; /* a marker on a block's first instruction: the whole block comes after it */
+  int replay;       /* that block is counted inline (its learnt averages) rather than by on_block */
 } marker;
+
+static uint64_t last_delta[C_N], last_entry[C_N]; /* what the latest on_block call added; of it, at entry */
 
 /* What one memory instruction did while the plugin was learning: until the first timed window
  * closes (the firmware's memory probe runs one whole inference first) every memory instruction
@@ -145,10 +149,18 @@ static int in_flash(uint64_t a) { return a >= flash_lo && a < flash_hi; }
 static void write_snapshot(char kind, const marker *m) {
   fprintf(out, "%c", kind);
   for (int i = 0; i < C_N; i++) {
-    uint64_t v = counters[i];
-    if (i == C_CORE) v -= m->rest_cost;
-    if (i == C_INSNS) v -= m->rest_insns;
-    v += replayed(i);
+    uint64_t v = counters[i] + replayed(i);
+    /* a marker on a block's first instruction: the block's own costs come after it, the refill of
+     * the branch that jumped to it (charged on entry) before it */
+    if (m->blk && m->replay) {
+      const double own = (double)(m->blk->learnt[i] - m->blk->learnt_entry[i]) / (double)m->blk->execs;
+      v -= (uint64_t)(own + 0.5);
+    } else if (m->blk) {
+      v -= last_delta[i] - last_entry[i];
+    } else {
+      if (i == C_CORE) v -= m->rest_cost;
+      if (i == C_INSNS) v -= m->rest_insns;
+    }
     fprintf(out, " %llu", (unsigned long long)v);
   }
   fputc('\n', out);
@@ -190,18 +202,20 @@ static void on_block(unsigned int vcpu, void *udata) {
   block *b = udata;
   uint64_t before[C_N];
   memcpy(before, counters, sizeof before);
+  memset(last_entry, 0, sizeof last_entry);
+  const block *p = prev_block;
+  if (p && b->start != p->end) { /* control did not fall through */
+    if (p->branch == TH_BR_DIRECT) last_entry[C_CORE] = b->first_p, last_entry[C_TAKEN] = 1;
+    else if (p->branch == TH_BR_INDIRECT) last_entry[C_CORE] = TH_P_INDIRECT, last_entry[C_TAKEN] = 1;
+    else last_entry[C_CORE] = TH_EXCEPTION_ENTRY, last_entry[C_EXC] = 1; /* no branch: an exception entered */
+    for (int i = 0; i < C_N; i++) counters[i] += last_entry[i], b->learnt_entry[i] += last_entry[i];
+  }
   on_block_counts(b);
   b->execs++;
-  for (int i = 0; i < C_N; i++) b->learnt[i] += counters[i] - before[i];
+  for (int i = 0; i < C_N; i++) b->learnt[i] += last_delta[i] = counters[i] - before[i];
 }
 
 static void on_block_counts(block *b) {
-  const block *p = prev_block;
-  if (p && b->start != p->end) { /* control did not fall through */
-    if (p->branch == TH_BR_DIRECT) counters[C_CORE] += b->first_p, counters[C_TAKEN]++;
-    else if (p->branch == TH_BR_INDIRECT) counters[C_CORE] += TH_P_INDIRECT, counters[C_TAKEN]++;
-    else counters[C_CORE] += TH_EXCEPTION_ENTRY, counters[C_EXC]++; /* no branch: an exception entered */
-  }
   prev_block = b;
   counters[C_CORE] += b->cost;
   counters[C_INSNS] += b->n_insns;
@@ -317,7 +331,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     const uint64_t last = end > start ? (end - 1) >> line_shift : b->first_line;
     b->n_lines = (uint8_t)(last - b->first_line + 1 > MAX_LINES ? MAX_LINES : last - b->first_line + 1);
   }
-  if (!learning && b->execs) { /* replay: one inline counter; the learnt figures do the rest */
+  const int replaying = !learning && b->execs;
+  if (replaying) { /* replay: one inline counter; the learnt figures do the rest */
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->replayed, 1);
     if (!b->next_replayed && block_replay_list != b) b->next_replayed = block_replay_list, block_replay_list = b;
   } else {
@@ -337,6 +352,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     m->kind = kind;
     m->rest_cost = suffix;
     m->rest_insns = (uint32_t)(n - j);
+    m->blk = j == 0 ? b : NULL;
+    m->replay = replaying;
     qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_tb_get_insn(tb, j), on_marker, QEMU_PLUGIN_CB_NO_REGS, m);
   }
 }
@@ -369,7 +386,7 @@ static block *find_or_add_block(uint64_t start, uint32_t n_insns, int *fresh) {
 static void on_exit_cb(qemu_plugin_id_t id, void *udata) {
   (void)id;
   (void)udata;
-  marker end = {'E', 0, 0};
+  marker end = {'E', 0, 0, NULL, 0};
   write_snapshot('E', &end);
   fclose(out);
 }
