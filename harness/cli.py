@@ -58,9 +58,29 @@ def analyze(
     engine: str = typer.Option("builtin", help="builtin | tflm: the engine whose ops --board checks"),
     optimize: str = typer.Option("speed", help="builtin: the weight layouts --board's fit check counts, speed "
                                  "(int16 copies) | size (int8 only); both modes' flash are shown"),
+    estimate: bool = typer.Option(False, "--estimate", help="with --board: run the model once in QEMU and print "
+                                  "the timing model's per-layer cycles and ms on that board (an estimate)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
+    if estimate:  # -- timing model (harness/timing/layers.py)
+        if not board:
+            raise TinyhilError("--estimate needs --board: the estimate is for a named board's clock and memory")
+        from harness.timing.layers import estimate_layers
+
+        row, layers = estimate_layers(model, board, engine)
+        if as_json:
+            _print_json({k: row.get(k) for k in ("model", "board", "engine", "cycles_est", "latency_ms_est",
+                                                 "energy_uj_est", "timing_model", "emulated_on")}
+                        | {"layers": layers.to_dict(orient="records")})
+            return
+        with pd_display():
+            print(layers.to_string(index=False))
+        print(f"{row['model']} on {board} ({row['engine']} engine): {row['cycles_est']:,.0f} cycles, "
+              f"{row['latency_ms_est']:.2f} ms" + (f", {row['energy_uj_est']:.0f} µJ" if row.get("energy_uj_est")
+                                                  else "") + f" — an estimate by {row['timing_model']}"
+              + (f", run on {row['emulated_on']}'s machine" if row.get("emulated_on") else ""))
+        return
     from harness.model import load_tflite
     from harness.model.analyze import analyze as analyze_model
     from harness.model.analyze import estimate_fit

@@ -97,7 +97,16 @@ class ResultRow:
     cycles_per_mac: float | None = col("float", "cycles/MAC", "`latency_median / macs`, only when `unit` is "
                                        "`cycles`", LAT)
     per_layer_json: Any = col("str", "`unit`", "JSON list of `{index, name, op, macs, count, unit}` from the "
-                              "hooked pass", LAT)
+                              "hooked pass (+ `cycles_est`, the timing model's cycles, on a timed QEMU run)", LAT)
+    # -- estimates of the timing model (harness/timing): never measured figures, never in `unit`
+    cycles_est: float | None = col("float", "cycles (estimate)", "per inference on the named board, by the timing "
+                                   "model `timing_model` from a QEMU run (median over samples)", LAT)
+    latency_ms_est: float | None = col("float", "ms (estimate)", "`cycles_est / clock_hz`", LAT)
+    energy_uj_est: float | None = col("float", "µJ (estimate)", "`latency_ms_est` x the board file's datasheet "
+                                      "run-mode current x supply voltage", LAT)
+    timing_model: str | None = col("str", "", "name and version of the model behind the `*_est` columns", LAT)
+    emulated_on: str | None = col("str", "", "the QEMU-modelled board whose machine ran the engine for a board "
+                                  "QEMU does not model (empty: the board itself)", LAT)
     # -- memory, measured on the device
     arena_bytes: int | None = col("int", "bytes", "arena the engine used: persistent + non-persistent (painted "
                                   "high-water mark on the device)", MEM)
