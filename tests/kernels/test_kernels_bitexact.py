@@ -13,6 +13,7 @@ import pytest
 from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
 
 from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
+from harness.codegen.scratch import dwconv_scratch_bytes
 
 HERE = Path(__file__).resolve().parent
 
@@ -255,7 +256,8 @@ def test_depthwise_3x3_planes_match_reference(lib):
         dw = DwParams(conv=params, depth_multiplier=1)
         taken += bool(lib.th_dw3_applies(ctypes.byref(dw)))
         scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
-        assert scratch_bytes == dwconv_scratch_contract(dw)
+        assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
+            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1), "C, the code generator and the contract disagree"
         ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
         assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
     assert taken > 150
