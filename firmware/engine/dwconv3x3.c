@@ -38,8 +38,9 @@
 #define PLANE (SLOTS * SLOT)
 #define MAX_COLS (SLOT / 2)
 /* Narrower rows stay on opt_dwconv.c's four-channel ring: this kernel's per-row costs (widening
- * into planes, per-channel setup) outweigh its cheaper taps there (KWS 25x5: 4.29 instructions/MAC
- * here, 3.86 on the ring; VWW 24x24: 2.73 here, 3.19 there). */
+ * into planes, per-channel setup) outweigh its cheaper taps there. KWS 25x5 here: 4.18
+ * instructions/MAC, 6.11 estimated cycles/MAC on nucleo_l4r5zi (timing model cm4-trm 1); on the
+ * ring 3.86 and 6.43. VWW 24x24x32 here: 2.71 and 3.82 (ring: 3.19 instructions/MAC). */
 #define MIN_OUT_W 8
 
 int th_dw3_applies(const th_dwconv_params *p) {
