@@ -29,6 +29,8 @@ from harness.bench import BenchConfig, run_bench
 from harness.build.tflm_lib import TflmTreeError, configured_trees
 from harness.errors import TinyhilError
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"  # the project's copies, when present
+
 MODELS = ("ic", "kws", "vww", "ad")
 # Each column: the engine, its kernel set, the builtin engine's --optimize mode, a label.
 ENGINES = (("builtin", "optimized", "speed", "builtin speed"), ("builtin", "optimized", "size", "builtin size"),
@@ -122,7 +124,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         for board in boards:
             for name in args.models:
-                model = zoo.reference_model(name)
+                model = zoo.reference_model(name, prefer=[SHARED])
                 for engine, kernels, optimize, label in ENGINES:
                     if engine == "builtin" or kernels in have:
                         runs[(board, name, label)] = run_one(model, board, engine, kernels, optimize, args.samples,
@@ -151,7 +153,7 @@ def main() -> None:
               "cycles_est where the run has it, else in emulator instructions, as each line says):")
         for name in args.models:
             row = runs.get((board, name, "builtin speed"))
-            missing = layers_missing_goals(row, zoo.reference_model(name)) if row else []
+            missing = layers_missing_goals(row, zoo.reference_model(name, prefer=[SHARED])) if row else []
             print(f" {name}: " + ("none" if not missing else f"{len(missing)} layers"))
             for line in missing:
                 print(line)

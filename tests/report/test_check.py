@@ -7,13 +7,13 @@ import sys
 
 import pandas as pd
 
-from harness.boards import PROJECT_DIR
+from harness.places import PACKAGE_DIR
 from harness.report import append_results
 
 
 def _check(cwd, *args):
     return subprocess.run([sys.executable, "-m", "harness.cli", "check", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120, env={"PYTHONPATH": str(PROJECT_DIR), "PATH": "/usr/bin:/bin"})
+                          cwd=cwd, timeout=120, env={"PYTHONPATH": str(PACKAGE_DIR.parent), "PATH": "/usr/bin:/bin"})
 
 
 def test_check_passes_against_its_own_baseline_and_names_a_lowered_figure(rows, tmp_path):
@@ -70,7 +70,8 @@ def test_check_gates_on_the_timing_models_estimate_of_the_same_model_version():
     from harness.report.check import compare
 
     base = pd.DataFrame([{"run_id": "r1", "model": "kws", "board": "nucleo_l4r5zi", "target": "qemu",
-                          "engine": "builtin", "kernels": "optimized", "status": "ok", "error": None, "unit": "instructions",
+                          "engine": "builtin", "kernels": "optimized", "status": "ok", "error": None,
+                          "unit": "instructions",
                           "latency_median": 100.0, "cycles_est": 1000.0, "timing_model": "cm4-trm 1",
                           "timestamp": "2026-01-01T10:00:00+00:00"}])
     slower = base.assign(cycles_est=1010.0, timestamp="2026-01-02T10:00:00+00:00")
