@@ -1,0 +1,104 @@
+"""A QEMU run with the timing plugin: which firmware runs on which machine, the plugin's option,
+and the estimate columns read back from its trace.
+
+A board QEMU models runs its own build. Any other Cortex-M4 board (its `timing.emulated_on`) runs
+the same engine and model built for a QEMU machine with the same core: the instruction stream of the
+engine does not depend on the board, and the named board's clock and memory system time it. Its
+flash/RAM figures stay those of its own build (the caller's firmware).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harness.boards import Board, load_board
+from harness.errors import DeviceError, TinyhilError
+from harness.timing.build import plugin_path
+from harness.timing.memory import MemoryTiming, load_memory_timing
+from harness.timing.model import CortexM4Model
+from harness.timing.trace import PluginArgs, Window, read_trace, symbol_addresses, windows
+
+INVOKE = "th_model_invoke"  # opens a window
+TIMER_READ = "th_timer_now"  # a timer read inside it: the end of the inference, or a layer stamp
+CLOSERS = ("th_frame_begin", "th_timer_sync")  # the firmware is answering or starts another pass
+
+
+@dataclass
+class TimedRun:
+    board: Board  # the board named: its clock and memory time the run
+    run_board: Board  # the board QEMU emulates
+    timing: MemoryTiming
+    model: CortexM4Model
+    elf: Path  # what QEMU runs
+    plugin: PluginArgs
+
+    @property
+    def emulated_on(self) -> str | None:
+        return self.run_board.name if self.run_board.name != self.board.name else None
+
+    def qemu_args(self) -> tuple[str, ...]:
+        return ("-plugin", self.plugin.option(plugin_path()))
+
+    def cycles(self, a, b) -> float:
+        return self.model.cycles(b - a, self.timing).cycles
+
+    def inferences(self) -> tuple[list[float], list[list[float]]]:
+        """Cycles per unhooked inference, and per layer for each hooked one, from the trace."""
+        whole, layered = [], []
+        for w in self._windows():
+            if len(w.marks) == 1:  # invoke ... th_timer_now: one whole inference
+                whole.append(self.cycles(w.start, w.marks[0]))
+            elif len(w.marks) >= 3:  # stamps before each layer and after the last, then the end read
+                stamps = w.marks[:-1]
+                layered.append([self.cycles(a, b) for a, b in zip(stamps, stamps[1:], strict=False)])
+        return whole, layered
+
+    def _windows(self) -> list[Window]:
+        try:
+            return windows(read_trace(self.plugin.out))
+        except OSError as e:
+            raise DeviceError(f"the QEMU timing plugin wrote no trace ({e})") from e
+
+    def columns(self, per_layer_json: str | None) -> dict:
+        whole, layered = self.inferences()
+        if not whole:
+            raise DeviceError(f"the timing trace {self.plugin.out} holds no timed inference")
+        cols = self.model.columns(float(np.median(whole)), self.board, self.timing)
+        cols["emulated_on"] = self.emulated_on
+        if per_layer_json and layered:
+            layers = json.loads(per_layer_json)
+            medians = np.median(np.array([row for row in layered if len(row) == len(layers)]), axis=0)
+            for layer, est in zip(layers, medians, strict=False):
+                layer["cycles_est"] = float(est)
+            cols["per_layer_json"] = json.dumps(layers)
+        return cols
+
+
+def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path,
+            model: CortexM4Model | None = None) -> TimedRun:
+    """The timed run for `board`: its own ELF if QEMU models it, else a build for the machine its
+    board file names (`build_for(run_board)` builds the same engine and model for it)."""
+    timing = load_memory_timing(board)
+    if board.qemu_machine:
+        run_board, elf = board, own_elf
+    elif timing.emulated_on:
+        run_board = load_board(timing.emulated_on, board.boards_dir)
+        if not run_board.qemu_machine:
+            raise TinyhilError(f"board {board.name}: timing.emulated_on names {run_board.name}, which QEMU "
+                               "does not model")
+        elf = build_for(run_board)
+    else:
+        raise TinyhilError(f"QEMU does not model board {board.name!r} and its timing section names no "
+                           "emulated_on board with the same core")
+    found = symbol_addresses(elf, (INVOKE, TIMER_READ, *CLOSERS))
+    if INVOKE not in found or TIMER_READ not in found:
+        raise TinyhilError(f"{elf} has no {INVOKE} / {TIMER_READ} symbol: not a tinyhil firmware")
+    model = model or CortexM4Model()
+    args = model.plugin_args(Path(run_dir) / "timing_trace.txt", run_board, timing, start=(found[INVOKE],),
+                             mark=(found[TIMER_READ],), close=tuple(found[c] for c in CLOSERS if c in found))
+    return TimedRun(board=board, run_board=run_board, timing=timing, model=model, elf=elf, plugin=args)

@@ -1,0 +1,33 @@
+"""`tinyhil bench --target qemu` with the timing model: estimates for a board QEMU does not model,
+run on a machine with the same core and timed with the board's own clock and memory system."""
+
+import json
+
+import pytest
+
+from .conftest import last_json, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_estimate_for_a_board_qemu_does_not_model(tmp_path, kws_model):
+    named = last_json(run_cli("bench", str(kws_model), "--board", "nucleo_l4r5zi", "--target", "qemu", "--samples",
+                              "2", "--per-layer", "--json", cwd=tmp_path))
+    plain = last_json(run_cli("bench", str(kws_model), "--board", "mps2_an386", "--target", "qemu", "--samples", "2",
+                              "--json", cwd=tmp_path))
+    assert named["board"] == "nucleo_l4r5zi" and named["emulated_on"] == "mps2_an386"
+    assert plain["emulated_on"] is None and plain["energy_uj_est"] is None  # an FPGA board: no current figure
+    assert named["timing_model"] == plain["timing_model"] == "cm4-trm 1"
+    # the same engine ran: the same instructions; the measured unit stays instructions
+    assert named["unit"] == plain["unit"] == "instructions" and named["latency_ms"] is None
+    assert named["latency_median"] == pytest.approx(plain["latency_median"], rel=1e-3)
+    # sizes come from the named board's own build, not the emulated machine's
+    assert named["flash_bytes"] != plain["flash_bytes"]
+    # 5 flash wait states at 120 MHz cost cycles the zero-wait machine does not have
+    assert named["cycles_est"] > plain["cycles_est"] > named["latency_median"]
+    assert named["latency_ms_est"] == pytest.approx(named["cycles_est"] / 120e6 * 1e3)
+    assert named["energy_uj_est"] > 0
+    layers = json.loads(named["per_layer_json"])
+    assert all(layer["cycles_est"] > 0 for layer in layers)
+    # the hooked pass adds only the hooks' few cycles per layer
+    assert sum(layer["cycles_est"] for layer in layers) == pytest.approx(named["cycles_est"], rel=0.01)
