@@ -27,7 +27,7 @@ GROWTH_FIGURES = ("latency_median", "arena_bytes", "flash_bytes", "deploy_flash_
 # What makes counts comparable: the same compiler and the same emulator.
 TOOL_COLUMNS = ("toolchain_version", "qemu_version", "renode_version")
 # A run's configuration without its content hashes: finds the run a changed model file became.
-CONFIG_KEYS = ("model", "board", "target", "engine", "kernels", "samples", "per_layer", "protocol")
+CONFIG_KEYS = ("model", "board", "target", "engine", "kernels", "optimize", "samples", "per_layer", "protocol")
 CONTENT_KEYS = ("model_sha256", "input_sha256", "board_sha256")
 
 
