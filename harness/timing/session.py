@@ -102,3 +102,24 @@ def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run
     args = model.plugin_args(Path(run_dir) / "timing_trace.txt", run_board, timing, start=(found[INVOKE],),
                              mark=(found[TIMER_READ],), close=tuple(found[c] for c in CLOSERS if c in found))
     return TimedRun(board=board, run_board=run_board, timing=timing, model=model, elf=elf, plugin=args)
+
+
+def estimate_beside(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path, n: int,
+                    per_layer: bool, per_layer_json: str | None, timeout_s: float = 600.0) -> dict:
+    """The estimate columns for a run measured on silicon: the same samples run once more in QEMU
+    with the plugin, so the row holds the board's DWT cycles and the model's estimate side by side
+    (benchmarks/timing_vs_silicon.py turns such rows into the model-vs-silicon table)."""
+    from harness.protocol import Device
+    from harness.targets import QemuTarget
+
+    timed = prepare(board, own_elf, build_for, Path(run_dir) / "estimate")
+    Path(run_dir, "estimate").mkdir(parents=True, exist_ok=True)
+    with QemuTarget(timed.run_board, timed.elf, log_dir=Path(run_dir) / "estimate", max_seconds=timeout_s,
+                    extra_args=timed.qemu_args()) as target:
+        device = Device(target, timeout=timeout_s)
+        device.wait_ready(30)
+        device.identify()
+        device.measure_memory()  # the one inference the plugin learns the memory behaviour from
+        device.run_flash(0, n, per_layer, timeout=timeout_s, on_sample=lambda _s: None)
+    cols = timed.columns(per_layer_json)
+    return cols

@@ -31,3 +31,24 @@ def test_estimate_for_a_board_qemu_does_not_model(tmp_path, kws_model):
     assert all(layer["cycles_est"] > 0 for layer in layers)
     # the hooked pass adds only the hooks' few cycles per layer
     assert sum(layer["cycles_est"] for layer in layers) == pytest.approx(named["cycles_est"], rel=0.01)
+
+
+def test_estimate_beside_a_silicon_run(tmp_path, kws_model):
+    """What `bench --target serial` adds to a row measured on a board: the same samples, estimated."""
+    from harness.boards import load_board
+    from harness.build.cache import cached_build
+    from harness.codegen import generate
+    from harness.inputs import load_samples
+    from harness.model import load_tflite
+    from harness.timing.session import estimate_beside
+
+    model = load_tflite(kws_model)
+    gen = generate(model, tmp_path / "gen", load_samples(model, None, 2, 0).x, name=model.name)
+    board = load_board("nucleo_l4r5zi")
+
+    def build(b):
+        return cached_build(b, gen.dir, tmp_path / "builds", kernels="optimized", engine="builtin").elf
+
+    cols = estimate_beside(board, build(board), build, tmp_path / "run", 2, False, None)
+    assert cols["emulated_on"] == "mps2_an386" and cols["timing_model"] == "cm4-trm 1"
+    assert cols["cycles_est"] > 1e6 and cols["latency_ms_est"] == pytest.approx(cols["cycles_est"] / 120e3)
