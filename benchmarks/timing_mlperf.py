@@ -26,16 +26,13 @@ MODELS = {"ic": "mlperf_tiny_ic_resnet8_int8.tflite", "kws": "mlperf_tiny_kws_ds
           "vww": "mlperf_tiny_vww_mobilenet.tflite", "ad": "mlperf_tiny_ad_fc_autoencoder.tflite"}
 _REF = "MLPerf Tiny v0.5 closed, reference submission (TFLM v2.3.1, CMSIS-NN), mlcommons/tiny_results_v0.5 " \
        "closed/reference/results/Nucleo-L4R5ZI/{task}/performance/results.txt"
-# (model, board) -> (published ms, engine that ran, source). Latency = 1000 / median throughput (inf./s).
-PUBLISHED = {
-    ("ic", "nucleo_l4r5zi"): [(1000 / 1.420, "tflm+cmsis-nn", _REF.format(task="ic")),
-                              (1000 / 4.407, "x-cube-ai", "MLPerf Tiny v1.0 closed, STMicroelectronics, "
-                               "mlcommons/tiny_results_v1.0 closed/STMicroelectronics/results/NUCLEO_L4R5ZI/ic/"
-                               "performance/results.txt")],
-    ("kws", "nucleo_l4r5zi"): [(1000 / 5.497, "tflm+cmsis-nn", _REF.format(task="kws"))],
-    ("vww", "nucleo_l4r5zi"): [(1000 / 1.665, "tflm+cmsis-nn", _REF.format(task="vww"))],
-    ("ad", "nucleo_l4r5zi"): [(1000 / 99.487, "tflm+cmsis-nn", _REF.format(task="ad"))],
-}
+_ST = "MLPerf Tiny v1.0 closed, STMicroelectronics (X-CUBE-AI), mlcommons/tiny_results_v1.0 " \
+      "closed/STMicroelectronics/results/NUCLEO_L4R5ZI/{task}/performance/results.txt"
+# (model, board) -> [(published ms, engine that ran, source)]. Latency = 1000 / median throughput (inf./s).
+_THROUGHPUT = {"ic": (1.420, 4.407), "kws": (5.497, 13.323), "vww": (1.665, 4.339), "ad": (99.487, 131.950)}
+PUBLISHED = {(task, "nucleo_l4r5zi"): [(1000 / ref, "tflm+cmsis-nn", _REF.format(task=task)),
+                                      (1000 / st, "x-cube-ai", _ST.format(task=task))]
+             for task, (ref, st) in _THROUGHPUT.items()}
 
 
 def estimate(model: str, board: str, engine: str, work: Path) -> dict:
