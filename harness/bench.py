@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from harness import places
 from harness.build.baseline import harness_baseline
 from harness.build.platformio import check_protocol, engine_kernels
 from harness.build.tflm_lib import find_tree
@@ -27,6 +28,7 @@ from harness.identity import file_sha256, run_id, samples_sha256
 from harness.inputs import Samples, load_samples
 from harness.measure import DeviceRun, Received, run_on_device
 from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
+from harness.report.provenance import code_provenance
 
 TARGETS = ("qemu", "serial", "renode", "labgrid")
 ENGINES = ("builtin", "tflm")
@@ -56,7 +58,7 @@ class BenchConfig:
     seed: int = 0
     out: Path | None = None
     results_dir: Path | None = Path("results")
-    work_dir: Path = Path("build")
+    work_dir: Path = field(default_factory=places.cache_dir)  # builds, generated C, run files
     labels: np.ndarray | None = field(default=None, compare=False)  # for callers with data in memory
     x: np.ndarray | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False)  # extra columns (e.g. compression sidecar)
@@ -156,6 +158,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "per_layer": cfg.per_layer,
         "protocol": cfg.protocol,
         "attempt_id": uuid.uuid4().hex[:16],
+        **code_provenance(),  # tinyhil's version/commit and the user's repository, known before anything runs
         **compression_columns(Path(cfg.model)),
         **cfg.extra,
     }
@@ -211,8 +214,17 @@ def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
         input_sha, n, source = samples_sha256(samples.x), int(samples.x.shape[0]), samples.source
     except TinyhilError:
         samples, input_sha, n, source = None, "unavailable", int(cfg.samples or 0), None
-    identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source)
-    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, target=cfg.target, engine=cfg.engine_label,
+    from harness.boards import load_board
+
+    try:  # the board file by content: an edited board is a different run
+        board = load_board(cfg.board)
+        board_sha, board_file = board.sha256, f"{board.manifest} ({board.source})"
+    except TinyhilError:
+        board_sha, board_file = "unknown", None
+    identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source,
+                    board_sha256=board_sha, board_file=board_file)
+    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, board_sha256=board_sha,
+                                target=cfg.target, engine=cfg.engine_label,
                                 kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer,
                                 protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup))
     return identity, samples
@@ -227,6 +239,7 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     identity, samples = run_identity(cfg)
     row.update(identity)  # known before anything can refuse, so even a refusal has its run_id
     board = load_board(cfg.board)
+    console.log(f"board {board.name}: {board.manifest} ({board.source})")
     row["clock_hz"] = board.clock_hz
     model = load_tflite(cfg.model)
     if samples is None:

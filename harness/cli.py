@@ -15,6 +15,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from harness.cli_project import boards_dir_option, use_boards_dirs
+from harness.cli_project import register as register_project_commands
 from harness.errors import Interrupted, TinyhilError
 from harness.output import OutputConsole as Console  # rich's, but nothing cut to 80 columns in a pipe
 
@@ -57,8 +59,10 @@ def analyze(
     estimate: bool = typer.Option(False, "--estimate", help="with --board: run the model once in QEMU and print "
                                   "the timing model's per-layer cycles and ms on that board (an estimate)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
+    use_boards_dirs(boards_dir)
     if estimate:  # -- timing model (harness/timing/layers.py)
         if not board:
             raise TinyhilError("--estimate needs --board: the estimate is for a named board's clock and memory")
@@ -154,8 +158,10 @@ def bench(
     out: Path | None = typer.Option(None, help="keep inputs.npy, outputs.npy and the result row here"),
     results: Path = typer.Option(Path("results"), help="results table directory"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Build firmware for the model, run it on the target, measure, compare with host TFLM."""
+    use_boards_dirs(boards_dir)
     from harness.bench import BenchConfig, run_bench
     from harness.report.console import print_rows
 
@@ -197,8 +203,10 @@ def sweep(
     results: Path | None = typer.Option(None, help="results table directory (default: results, or the "
                                         "experiment file's `results`)"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as one JSON list on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Bench models x boards x kernels, or an experiment file; resumable (by run_id), shardable, parallel."""
+    use_boards_dirs(boards_dir)
     from harness.bench import BenchConfig
     from harness.report.console import print_rows
     from harness.sweep import Shard, expand_models, plan, run_sweep
@@ -287,14 +295,20 @@ def report(
                                          "table); default: results"),
     out: Path | None = typer.Option(None, help="where the table and figures go (default: the results directory)"),
     results_option: list[Path] = typer.Option(None, "--results", help="a results directory (same as the arguments)"),
+    latency: str = typer.Option("measured", help="latency axis: `measured` (cycles as ms, or emulator instructions) "
+                                "or `ms-est` (the timing model's latency_ms_est on --board)"),
+    board: str | None = typer.Option(None, help="with --latency ms-est: the board whose estimate to draw"),
 ) -> None:
-    """Paper figures and tables from the results: Pareto, memory split, per-layer, comparison (.tex + .csv)."""
-    from harness.boards import load_board
-    from harness.errors import DataError, UnknownBoardError
-    from harness.report import append_results, load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
-    from harness.report.paper import merge_tables, plot_memory_split, write_comparison
+    """Paper figures and tables from the results: Pareto, memory, memory split, per-layer, engines, comparison
+    (.tex + .csv), and index.html showing them all."""
+    from harness.errors import DataError
+    from harness.report import append_results, load_results, summary_table
+    from harness.report.build import write_report
+    from harness.report.facts import Latency
+    from harness.report.paper import merge_tables
     from harness.report.store import load_samples_table
 
+    choice = Latency(latency, board)
     dirs = [*(results or []), *(results_option or [])] or [Path("results")]
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
@@ -303,8 +317,9 @@ def report(
     table = merge_tables([load_results(d) for d in dirs])
     if table.empty:
         raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
+    choice.check(table)
     out = out or dirs[0]
-    if len(dirs) > 1:  # the merged table, as one full run would have written it
+    if len(dirs) > 1 or out.resolve() != dirs[0].resolve():  # the merged table, as one full run would have written it
         samples = pd_concat([load_samples_table(d) for d in dirs], key="attempt_id")
         append_results([], out)  # creates the store
         merged = merge_tables([load_results(out), table])
@@ -315,32 +330,23 @@ def report(
     from harness.report.transforms import unperturbed
 
     Console().print(summary_table(unperturbed(table)))  # perturbed runs: the robustness table
+    for item in write_report(table, out, latency=choice, boards=_board_limits(table)):
+        Console().print(item.line(), highlight=False, soft_wrap=True)
+
+
+def _board_limits(table) -> dict[str, tuple[int, int]]:
+    """Flash and RAM of each board in the table whose board file is known (no limit line otherwise)."""
+    from harness.boards import load_board
+    from harness.errors import UnknownBoardError
+
     limits = {}
-    for board in table["board"].dropna().unique():
+    for name in table["board"].dropna().unique():
         try:
-            b = load_board(str(board))
-            limits[str(board)] = (b.flash_bytes, b.ram_bytes)
+            b = load_board(str(name))
+            limits[str(name)] = (b.flash_bytes, b.ram_bytes)
         except UnknownBoardError:
-            pass  # a board file not in this checkout: no limit line
-    for name, plot in (("pareto", plot_pareto), ("memory", plot_memory), ("per_layer", plot_per_layer)):
-        png, pdf = plot(table, out / name)
-        Console().print(f"{name}: {png} and {pdf}")
-    # A robustness study's perturbed runs are drawn in their own figure, not as variants here.
-    png, pdf = plot_memory_split(unperturbed(table), out / "memory_split", limits)
-    Console().print(f"memory_split: {png} and {pdf}")
-    from harness.report.engines import plot_engines
-
-    png, pdf = plot_engines(unperturbed(table), out / "engines")
-    Console().print(f"engines: {png} and {pdf}")
-    csv, tex = write_comparison(unperturbed(table), out / "comparison")
-    Console().print(f"comparison: {csv} and {tex}")
-    if "perturb_clean_run_id" in table.columns and table["perturb_clean_run_id"].notna().any():
-        from harness.questions.plots import plot_robustness
-        from harness.questions.robustness import perturbation_columns, robustness_table
-
-        joined = robustness_table(table)
-        png, pdf = plot_robustness(joined, perturbation_columns(joined), out / "robustness")
-        Console().print(f"robustness: {png} and {pdf}")
+            pass
+    return limits
 
 
 def pd_concat(frames, key: str):
@@ -356,11 +362,12 @@ def check(
     results: Path = typer.Option(Path("results"), help="results table directory"),
     tolerance: float = typer.Option(0.0, help="allowed growth of latency, arena and flash, in percent"),
     update: bool = typer.Option(False, "--update", help="write the newest successful runs as the baseline"),
+    summary: Path | None = typer.Option(None, help="append a Markdown summary here (CI: \"$GITHUB_STEP_SUMMARY\")"),
 ) -> None:
     """Regression gate: compare the newest runs with a baseline by run_id; exit 1 on any regression."""
     from harness.errors import DataError
     from harness.report import latest_runs, load_results
-    from harness.report.check import compare, findings_frame, load_baseline
+    from harness.report.check import compare, findings_frame, load_baseline, markdown_summary
 
     table = load_results(results)
     if table.empty:
@@ -375,6 +382,9 @@ def check(
         with pd_display():
             print(findings_frame(findings).to_string(index=False))
     runs = len(latest_runs(load_baseline(baseline)))
+    if summary is not None:
+        with open(summary, "a") as f:
+            f.write(markdown_summary(findings, table, runs, tolerance))
     print(f"{len(failing)} regression(s) in {runs} baseline run(s) at tolerance {tolerance:g} %"
           if failing else f"ok: {runs} baseline run(s), no regression at tolerance {tolerance:g} %")
     raise typer.Exit(1 if failing else 0)
@@ -482,6 +492,7 @@ def fit(
 
 ci_app = typer.Typer(no_args_is_help=True, help="Continuous integration: workflow files for your repository.")
 app.add_typer(ci_app, name="ci")
+register_project_commands(app, ci_app)  # boards, init, ci github
 
 
 @app.command()
@@ -509,26 +520,6 @@ def robot(
         if done.returncode:
             raise TinyhilError(f"renode-test failed the suite {suite} (exit {done.returncode}); "
                                f"see {out / 'results' / 'renode-test.log'}")
-
-
-@ci_app.command("github")
-def ci_github(
-    model: list[str] = typer.Option(..., "--model", help=".tflite path in your repository (repeat for several)"),
-    board: list[str] = typer.Option(..., "--board", help="board to bench on every emulator that models it (repeat)"),
-    baseline: str = typer.Option("results/baseline.parquet", help="committed baseline for tinyhil check"),
-    samples: int = typer.Option(10, help="samples per run"),
-    tolerance: float = typer.Option(0.0, help="allowed growth in percent (0: emulator counts are deterministic)"),
-    tinyhil: str = typer.Option("tinyhil", help="pip requirement that installs tinyhil (name, path or git URL)"),
-    out: Path = typer.Option(Path(".github/workflows/tinyhil.yml"), help="workflow file to write"),
-) -> None:
-    """Write a GitHub Actions workflow: bench on QEMU and Renode, Robot tests, artifacts, regression gate."""
-    from harness.ci.github import WorkflowSpec, workflow
-
-    text = workflow(WorkflowSpec(models=tuple(model), boards=tuple(board), baseline=baseline, samples=samples,
-                                 tolerance=tolerance, tinyhil=tinyhil))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    Console().print(f"wrote {out}")
 
 
 @zoo_app.command("fetch")

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -32,12 +31,6 @@ def _first_line(cmd: list[str]) -> str | None:
         return None
     text = (out.stdout or out.stderr).strip().splitlines()
     return text[0].strip() if text else None
-
-
-def pio_executable() -> str | None:
-    """PlatformIO from this Python's environment first, so a venv install is found without activation."""
-    beside = Path(sys.executable).with_name("pio")
-    return str(beside) if beside.exists() else shutil.which("pio")
 
 
 def _binary(name: str, version_flag: str = "--version") -> str | None:
@@ -81,10 +74,11 @@ def _labgrid() -> str | None:
 
 
 def check_tools() -> list[ToolStatus]:
-    pio = pio_executable()
     return [
         ToolStatus("arm-none-eabi-gcc", "building firmware", True, _binary("arm-none-eabi-gcc")),
-        ToolStatus("platformio", "building firmware", True, _first_line([pio, "--version"]) if pio else None),
+        # the way the build runs it (`python -m platformio`), so what doctor finds is what builds
+        ToolStatus("platformio", "building firmware", True, _first_line([sys.executable, "-m", "platformio",
+                                                                          "--version"])),
         ToolStatus("qemu-system-arm", "--target qemu", True, _binary("qemu-system-arm")),
         ToolStatus("tflite-micro", "host TFLM reference outputs", True, _package("tflite-micro")),
         ToolStatus("tensorflow", "demo, compress", True, _package("tensorflow")),
@@ -98,7 +92,6 @@ def check_tools() -> list[ToolStatus]:
 def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
     """One line per TFLM kernel set: the tree named for it (path, TFLM commit, whether CMSIS-NN is in
     it) and whether its library is built, or which variable to set."""
-    from harness.boards import BOARDS_DIR
     from harness.build.tflm_lib import (
         KERNEL_SETS,
         TREE_VARIABLES,
@@ -108,6 +101,7 @@ def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
         find_tree,
         library_key,
     )
+    from harness.places import shipped_boards_dir
 
     out = []
     for kernels in KERNEL_SETS:
@@ -118,7 +112,8 @@ def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
             missing = f"none: set {TREE_VARIABLES[kernels]}" if "no TFLM tree" in str(e) else str(e)
             out.append(ToolStatus(name, needed, False, None, missing))
             continue
-        key = library_key(tree, board_cpu_flags(BOARDS_DIR / "mps2_an386.json"))  # every board: the same CPU flags
+        # every board has the same CPU flags
+        key = library_key(tree, board_cpu_flags(shipped_boards_dir() / "mps2_an386.json"))
         built = (cache_root() / key / "lib.json").is_file()
         out.append(ToolStatus(name, needed, False, f"{tree.path}, TFLM {tree.commit or 'commit unknown'}, CMSIS-NN "
                               f"{'in it' if tree.has_cmsis_nn else 'not in it'}, kernels {tree.kernels}, library "
