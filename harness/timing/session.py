@@ -87,7 +87,7 @@ def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run
     if board.qemu_machine:
         run_board, elf = board, own_elf
     elif timing.emulated_on:
-        run_board = load_board(timing.emulated_on, board.boards_dir)
+        run_board = load_board(timing.emulated_on)  # the search path: the project's boards, then the shipped ones
         if not run_board.qemu_machine:
             raise TinyhilError(f"board {board.name}: timing.emulated_on names {run_board.name}, which QEMU "
                                "does not model")

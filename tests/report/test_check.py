@@ -70,8 +70,9 @@ def test_check_gates_on_the_timing_models_estimate_of_the_same_model_version():
     from harness.report.check import compare
 
     base = pd.DataFrame([{"run_id": "r1", "model": "kws", "board": "nucleo_l4r5zi", "target": "qemu",
-                          "engine": "builtin", "kernels": "optimized", "status": "ok", "error": None, "unit": "instructions",
-                          "latency_median": 100.0, "cycles_est": 1000.0, "timing_model": "cm4-trm 1",
+                          "engine": "builtin", "kernels": "optimized", "status": "ok", "error": None,
+                          "unit": "instructions", "latency_median": 100.0, "cycles_est": 1000.0,
+                          "timing_model": "cm4-trm 1",
                           "timestamp": "2026-01-01T10:00:00+00:00"}])
     slower = base.assign(cycles_est=1010.0, timestamp="2026-01-02T10:00:00+00:00")
     (finding,) = compare(slower, base)
