@@ -52,3 +52,15 @@ def test_estimate_beside_a_silicon_run(tmp_path, kws_model):
     cols = estimate_beside(board, build(board), build, tmp_path / "run", 2, False, None)
     assert cols["emulated_on"] == "mps2_an386" and cols["timing_model"] == "cm4-trm 1"
     assert cols["cycles_est"] > 1e6 and cols["latency_ms_est"] == pytest.approx(cols["cycles_est"] / 120e3)
+
+
+def test_an_emulated_board_gets_the_estimate_its_twin_gets_on_its_own_machine(tmp_path, kws_model):
+    """stm32f4_discovery (STM32F407, run on mps2-an386) and netduinoplus2 (STM32F405, run on QEMU's own
+    STM32F405 machine) share the core, the clock and the memory system: the same engine must come out
+    the same, though one ran at 0x0 and the other at 0x08000000 with its own build."""
+    own = last_json(run_cli("bench", str(kws_model), "--board", "netduinoplus2", "--samples", "1", "--json",
+                            cwd=tmp_path))
+    emulated = last_json(run_cli("bench", str(kws_model), "--board", "stm32f4_discovery", "--samples", "1",
+                                 "--json", cwd=tmp_path))
+    assert own["emulated_on"] is None and emulated["emulated_on"] == "mps2_an386"
+    assert emulated["cycles_est"] == pytest.approx(own["cycles_est"], rel=1e-3)
