@@ -207,7 +207,10 @@ static void on_block(unsigned int vcpu, void *udata) {
   if (p && b->start != p->end) { /* control did not fall through */
     if (p->branch == TH_BR_DIRECT) last_entry[C_CORE] = b->first_p, last_entry[C_TAKEN] = 1;
     else if (p->branch == TH_BR_INDIRECT) last_entry[C_CORE] = TH_P_INDIRECT, last_entry[C_TAKEN] = 1;
-    else last_entry[C_CORE] = TH_EXCEPTION_ENTRY, last_entry[C_EXC] = 1; /* no branch: an exception entered */
+    /* no branch: an exception entered. Once blocks are replayed the previous block seen here may not be
+     * the one that ran last, so a jump is then taken to be a branch to this block */
+    else if (learning) last_entry[C_CORE] = TH_EXCEPTION_ENTRY, last_entry[C_EXC] = 1;
+    else last_entry[C_CORE] = b->first_p, last_entry[C_TAKEN] = 1;
     for (int i = 0; i < C_N; i++) counters[i] += last_entry[i], b->learnt_entry[i] += last_entry[i];
   }
   on_block_counts(b);
