@@ -64,6 +64,14 @@ class TimedRun:
         except OSError as e:
             raise DeviceError(f"the QEMU timing plugin wrote no trace ({e})") from e
 
+    def estimate_columns(self, per_layer_json: str | None, log: Callable[[str], None]) -> dict:
+        """`columns`, or none when the trace cannot give them: the run's measured figures stand alone."""
+        try:
+            return self.columns(per_layer_json)
+        except (TinyhilError, OSError, ValueError) as e:
+            log(f"no timing estimate for this run: {e}")
+            return {}
+
     def columns(self, per_layer_json: str | None) -> dict:
         whole, layered = self.inferences()
         if not whole:
@@ -98,6 +106,7 @@ def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run
     found = symbol_addresses(elf, (INVOKE, TIMER_READ, *CLOSERS))
     if INVOKE not in found or TIMER_READ not in found:
         raise TinyhilError(f"{elf} has no {INVOKE} / {TIMER_READ} symbol: not a tinyhil firmware")
+    plugin_path()  # built now (or an error naming why not), before anything runs
     model = model or CortexM4Model()
     args = model.plugin_args(Path(run_dir) / "timing_trace.txt", run_board, timing, start=(found[INVOKE],),
                              mark=(found[TIMER_READ],), close=tuple(found[c] for c in CLOSERS if c in found))

@@ -64,3 +64,23 @@ def test_an_emulated_board_gets_the_estimate_its_twin_gets_on_its_own_machine(tm
                                  "--json", cwd=tmp_path))
     assert own["emulated_on"] is None and emulated["emulated_on"] == "mps2_an386"
     assert emulated["cycles_est"] == pytest.approx(own["cycles_est"], rel=1e-3)
+
+
+def test_without_the_plugin_a_qemu_board_still_runs_and_another_board_says_why(tmp_path, kws_model):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    env = dict(os.environ, PYTHONPATH=str(REPO), CC="/bin/false", XDG_CACHE_HOME=str(tmp_path / "cache"))
+
+    def bench(board):
+        return subprocess.run([sys.executable, "-m", "harness.cli", "bench", str(kws_model), "--board", board,
+                               "--samples", "1", "--json"], capture_output=True, text=True, cwd=tmp_path, env=env,
+                              timeout=600)
+
+    plain = last_json(bench("mps2_an386"))
+    assert plain["status"] == "ok" and plain["latency_median"] > 0 and plain.get("cycles_est") is None
+    refused = bench("nucleo_l4r5zi")
+    assert refused.returncode == 2 and "building the QEMU timing plugin failed" in refused.stderr
