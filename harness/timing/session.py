@@ -9,19 +9,16 @@ flash/RAM figures stay those of its own build (the caller's firmware).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from harness.boards import Board, load_board
-from harness.errors import DeviceError, TinyhilError
+from harness.errors import TinyhilError
 from harness.timing.build import plugin_path
 from harness.timing.memory import MemoryTiming, load_memory_timing
 from harness.timing.model import CortexM4Model
-from harness.timing.trace import PluginArgs, Window, read_trace, symbol_addresses, windows
+from harness.timing.trace import PluginArgs, symbol_addresses
 
 INVOKE = "th_model_invoke"  # opens a window
 TIMER_READ = "th_timer_now"  # a timer read inside it: the end of the inference, or a layer stamp
@@ -44,25 +41,8 @@ class TimedRun:
     def qemu_args(self) -> tuple[str, ...]:
         return ("-plugin", self.plugin.option(plugin_path()))
 
-    def cycles(self, a, b) -> float:
-        return self.model.cycles(b - a, self.timing).cycles
-
     def inferences(self) -> tuple[list[float], list[list[float]]]:
-        """Cycles per unhooked inference, and per layer for each hooked one, from the trace."""
-        whole, layered = [], []
-        for w in self._windows():
-            if len(w.marks) == 1:  # invoke ... th_timer_now: one whole inference
-                whole.append(self.cycles(w.start, w.marks[0]))
-            elif len(w.marks) >= 3:  # stamps before each layer and after the last, then the end read
-                stamps = w.marks[:-1]
-                layered.append([self.cycles(a, b) for a, b in zip(stamps, stamps[1:], strict=False)])
-        return whole, layered
-
-    def _windows(self) -> list[Window]:
-        try:
-            return windows(read_trace(self.plugin.out))
-        except OSError as e:
-            raise DeviceError(f"the QEMU timing plugin wrote no trace ({e})") from e
+        return self.model.inferences(self.plugin.out, self.timing)
 
     def estimate_columns(self, per_layer_json: str | None, log: Callable[[str], None]) -> dict:
         """`columns`, or none when the trace cannot give them: the run's measured figures stand alone."""
@@ -73,19 +53,8 @@ class TimedRun:
             return {}
 
     def columns(self, per_layer_json: str | None) -> dict:
-        whole, layered = self.inferences()
-        if not whole:
-            raise DeviceError(f"the timing trace {self.plugin.out} holds no timed inference")
-        cols = self.model.columns(float(np.median(whole)), self.board, self.timing)
-        cols["emulated_on"] = self.emulated_on
-        if per_layer_json and layered:
-            layers = json.loads(per_layer_json)
-            medians = np.median(np.array([row for row in layered if len(row) == len(layers)]), axis=0)
-            for layer, est in zip(layers, medians, strict=False):
-                layer["cycles_est"] = float(est)
-            cols["per_layer_json"] = json.dumps(layers)
-        return cols
-
+        return {**self.model.estimate(self.plugin.out, self.board, per_layer_json, self.timing),
+                "emulated_on": self.emulated_on}
 
 def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path,
             model: CortexM4Model | None = None) -> TimedRun:
