@@ -131,11 +131,7 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
     if cfg.target == "qemu":
         row["qemu_version"] = qemu_version()
         if protocol == "tinyhil":  # -- timing model (harness/timing): estimates beside the instruction counts
-            from harness.timing.session import prepare
-
-            timed = prepare(board, fw.elf, lambda run_board: cached_build(
-                run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
-                timeout=getattr(cfg, "build_timeout_s", 900.0), protocol=protocol).elf, run_dir)
+            timed = _prepare_timing(cfg, board, fw, gen, builds, run_dir, console)
     if protocol == "mlperf":
         return _run_mlperf(cfg, board, fw, run_dir, console, row, received, inputs, output_tensor)
     with make_target(cfg.target, board, fw, run_dir, cfg, timed) as target:
@@ -166,11 +162,47 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
     if cfg.per_layer:
         columns["per_layer_json"] = _per_layer(info, samples, scale)
     if timed is not None:  # -- timing model: cycles_est, latency_ms_est, energy_uj_est, per-layer cycles_est
-        columns.update(timed.columns(columns.get("per_layer_json")))
+        columns.update(timed.estimate_columns(columns.get("per_layer_json"), console.log))
+    elif cfg.target in ("serial", "labgrid") and scale.unit == "cycles":  # -- and beside silicon's DWT cycles
+        columns.update(_estimate_beside(cfg, board, fw, gen, builds, run_dir, n, columns, console))
     raw = [scale.convert(s.count) for s in samples]
     overhead = scale.convert(ident.timer_overhead)
     return DeviceRun(outputs=outputs, latency=[r - overhead for r in raw], unit=scale.unit, columns=columns,
                      raw_latency=raw, profiled=[scale.convert(s.profiled_count) for s in samples])
+
+
+def _prepare_timing(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir: Path, console: Console):
+    """The timed QEMU run (harness/timing). Without it (no C compiler for the plugin, no timing section)
+    a board QEMU models still runs, without estimates; any other board cannot run in QEMU at all."""
+    from harness.errors import TinyhilError
+    from harness.timing.session import prepare
+
+    try:
+        return prepare(board, fw.elf, lambda run_board: cached_build(
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
+            timeout=getattr(cfg, "build_timeout_s", 900.0), protocol="tinyhil").elf, run_dir)
+    except TinyhilError as e:
+        if not board.qemu_machine:
+            raise
+        console.log(f"no timing estimate for this run: {e}")
+        return None
+
+
+def _estimate_beside(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir: Path, n: int, columns: dict,
+                     console: Console) -> dict:
+    """The timing model's estimate of the run just measured on silicon (harness/timing); a failure
+    to estimate loses nothing measured: it is logged and the estimate columns stay empty."""
+    from harness.errors import TinyhilError
+    from harness.timing.session import estimate_beside
+
+    console.log("estimating the same run with the timing model in QEMU (beside the measured cycles)")
+    try:
+        return estimate_beside(board, fw.elf, lambda run_board: cached_build(
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine, protocol="tinyhil").elf,
+            run_dir, n, cfg.per_layer, columns.get("per_layer_json"), timeout_s=cfg.timeout_s + READY_TIMEOUT_S)
+    except (TinyhilError, OSError) as e:
+        console.log(f"no estimate beside the measurement: {e}")
+        return {}
 
 
 def _run_mlperf(cfg, board: Board, fw: Firmware | None, run_dir: Path, console: Console, row: dict,

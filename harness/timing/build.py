@@ -20,8 +20,8 @@ import platformdirs
 
 from harness.errors import BuildError, ToolMissingError
 
-SOURCES = ("tinyhil_timing.c", "thumb_cost.c")
-HEADERS = ("qemu_plugin_api.h", "thumb_cost.h")
+SOURCES = ("tinyhil_timing.c", "thumb_cost.c", "tables.c")
+HEADERS = ("qemu_plugin_api.h", "thumb_cost.h", "timing_state.h")
 CFLAGS = ("-shared", "-fPIC", "-O2", "-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden", "-D_POSIX_C_SOURCE=200809L")
 
 

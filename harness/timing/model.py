@@ -13,12 +13,16 @@ describe (organisation, replacement: modelled fully associative LRU), data-depen
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from harness.boards import Board
-from harness.timing.memory import MemoryTiming
-from harness.timing.trace import PluginArgs
+from harness.errors import DeviceError
+from harness.timing.memory import MemoryTiming, load_memory_timing
+from harness.timing.trace import PluginArgs, read_trace, windows
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,41 @@ class CortexM4Model:
     name = "cm4-trm"
     version = "1"
     estimates = ("cycles_est", "latency_ms_est", "energy_uj_est", "timing_model", "emulated_on")
+
+    def estimate(self, trace: Path, board: Board, per_layer_json: str | None = None,
+                 timing: MemoryTiming | None = None) -> dict:
+        """The plugin's trace + the board -> the row's estimate columns (the per-layer JSON gets
+        `cycles_est` per layer when the run had a hooked pass). The median over the timed inferences."""
+        timing = timing or load_memory_timing(board)
+        whole, layered = self.inferences(trace, timing)
+        if not whole:
+            raise DeviceError(f"the timing trace {trace} holds no timed inference")
+        cols = self.columns(float(np.median(whole)), board, timing)
+        if per_layer_json and layered:
+            layers = json.loads(per_layer_json)
+            complete = [row for row in layered if len(row) == len(layers)]
+            if complete:
+                for layer, est in zip(layers, np.median(np.array(complete), axis=0), strict=True):
+                    layer["cycles_est"] = float(est)
+                cols["per_layer_json"] = json.dumps(layers)
+        return cols
+
+    def inferences(self, trace: Path, timing: MemoryTiming) -> tuple[list[float], list[list[float]]]:
+        """Cycles per unhooked inference, and per layer for each hooked one. A window opens at the
+        engine's invoke; one timer read ends a whole inference; a hooked pass reads the timer before
+        each layer, after the last, and once more at its end."""
+        try:
+            found = windows(read_trace(trace))
+        except OSError as e:
+            raise DeviceError(f"the QEMU timing plugin wrote no trace ({e})") from e
+        whole, layered = [], []
+        for w in found:
+            if len(w.marks) == 1:
+                whole.append(self.cycles(w.marks[0] - w.start, timing).cycles)
+            elif len(w.marks) >= 3:
+                stamps = w.marks[:-1]
+                layered.append([self.cycles(b - a, timing).cycles for a, b in zip(stamps, stamps[1:], strict=False)])
+        return whole, layered
 
     @property
     def label(self) -> str:

@@ -9,19 +9,16 @@ flash/RAM figures stay those of its own build (the caller's firmware).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from harness.boards import Board, load_board
-from harness.errors import DeviceError, TinyhilError
+from harness.errors import TinyhilError
 from harness.timing.build import plugin_path
 from harness.timing.memory import MemoryTiming, load_memory_timing
 from harness.timing.model import CortexM4Model
-from harness.timing.trace import PluginArgs, Window, read_trace, symbol_addresses, windows
+from harness.timing.trace import PluginArgs, symbol_addresses
 
 INVOKE = "th_model_invoke"  # opens a window
 TIMER_READ = "th_timer_now"  # a timer read inside it: the end of the inference, or a layer stamp
@@ -44,40 +41,20 @@ class TimedRun:
     def qemu_args(self) -> tuple[str, ...]:
         return ("-plugin", self.plugin.option(plugin_path()))
 
-    def cycles(self, a, b) -> float:
-        return self.model.cycles(b - a, self.timing).cycles
-
     def inferences(self) -> tuple[list[float], list[list[float]]]:
-        """Cycles per unhooked inference, and per layer for each hooked one, from the trace."""
-        whole, layered = [], []
-        for w in self._windows():
-            if len(w.marks) == 1:  # invoke ... th_timer_now: one whole inference
-                whole.append(self.cycles(w.start, w.marks[0]))
-            elif len(w.marks) >= 3:  # stamps before each layer and after the last, then the end read
-                stamps = w.marks[:-1]
-                layered.append([self.cycles(a, b) for a, b in zip(stamps, stamps[1:], strict=False)])
-        return whole, layered
+        return self.model.inferences(self.plugin.out, self.timing)
 
-    def _windows(self) -> list[Window]:
+    def estimate_columns(self, per_layer_json: str | None, log: Callable[[str], None]) -> dict:
+        """`columns`, or none when the trace cannot give them: the run's measured figures stand alone."""
         try:
-            return windows(read_trace(self.plugin.out))
-        except OSError as e:
-            raise DeviceError(f"the QEMU timing plugin wrote no trace ({e})") from e
+            return self.columns(per_layer_json)
+        except (TinyhilError, OSError, ValueError) as e:
+            log(f"no timing estimate for this run: {e}")
+            return {}
 
     def columns(self, per_layer_json: str | None) -> dict:
-        whole, layered = self.inferences()
-        if not whole:
-            raise DeviceError(f"the timing trace {self.plugin.out} holds no timed inference")
-        cols = self.model.columns(float(np.median(whole)), self.board, self.timing)
-        cols["emulated_on"] = self.emulated_on
-        if per_layer_json and layered:
-            layers = json.loads(per_layer_json)
-            medians = np.median(np.array([row for row in layered if len(row) == len(layers)]), axis=0)
-            for layer, est in zip(layers, medians, strict=False):
-                layer["cycles_est"] = float(est)
-            cols["per_layer_json"] = json.dumps(layers)
-        return cols
-
+        return {**self.model.estimate(self.plugin.out, self.board, per_layer_json, self.timing),
+                "emulated_on": self.emulated_on}
 
 def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path,
             model: CortexM4Model | None = None) -> TimedRun:
@@ -87,7 +64,7 @@ def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run
     if board.qemu_machine:
         run_board, elf = board, own_elf
     elif timing.emulated_on:
-        run_board = load_board(timing.emulated_on, board.boards_dir)
+        run_board = load_board(timing.emulated_on)  # the search path: the project's boards, then the shipped ones
         if not run_board.qemu_machine:
             raise TinyhilError(f"board {board.name}: timing.emulated_on names {run_board.name}, which QEMU "
                                "does not model")
@@ -98,7 +75,29 @@ def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run
     found = symbol_addresses(elf, (INVOKE, TIMER_READ, *CLOSERS))
     if INVOKE not in found or TIMER_READ not in found:
         raise TinyhilError(f"{elf} has no {INVOKE} / {TIMER_READ} symbol: not a tinyhil firmware")
+    plugin_path()  # built now (or an error naming why not), before anything runs
     model = model or CortexM4Model()
     args = model.plugin_args(Path(run_dir) / "timing_trace.txt", run_board, timing, start=(found[INVOKE],),
                              mark=(found[TIMER_READ],), close=tuple(found[c] for c in CLOSERS if c in found))
     return TimedRun(board=board, run_board=run_board, timing=timing, model=model, elf=elf, plugin=args)
+
+
+def estimate_beside(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path, n: int,
+                    per_layer: bool, per_layer_json: str | None, timeout_s: float = 600.0) -> dict:
+    """The estimate columns for a run measured on silicon: the same samples run once more in QEMU
+    with the plugin, so the row holds the board's DWT cycles and the model's estimate side by side
+    (benchmarks/timing_vs_silicon.py turns such rows into the model-vs-silicon table)."""
+    from harness.protocol import Device
+    from harness.targets import QemuTarget
+
+    timed = prepare(board, own_elf, build_for, Path(run_dir) / "estimate")
+    Path(run_dir, "estimate").mkdir(parents=True, exist_ok=True)
+    with QemuTarget(timed.run_board, timed.elf, log_dir=Path(run_dir) / "estimate", max_seconds=timeout_s,
+                    extra_args=timed.qemu_args()) as target:
+        device = Device(target, timeout=timeout_s)
+        device.wait_ready(30)
+        device.identify()
+        device.measure_memory()  # the one inference the plugin learns the memory behaviour from
+        device.run_flash(0, n, per_layer, timeout=timeout_s, on_sample=lambda _s: None)
+    cols = timed.columns(per_layer_json)
+    return cols

@@ -1,40 +1,32 @@
 /* tinyhil's Cortex-M4 timing plugin for QEMU (TCG plugin API version 1, QEMU 7.2).
  *
  * At translation every block gets its static core cost (thumb_cost.c plus the TRM's pairing rules
- * between neighbouring instructions), precomputed once. At run time one callback per executed block
- * adds that cost, resolves the previous block's branch (taken: + the pipeline refill P) and looks the
- * block's code lines up in the flash accelerator's instruction cache; one callback per memory access
- * attributes it by address (flash: the data cache; SRAM: zero wait) and counts unaligned accesses.
- * The plugin counts events; wait states are applied in Python (harness/timing/model.py) so the
- * counts stay checkable. Snapshots of all counters are written at marker addresses:
+ * between neighbouring instructions), precomputed once. While learning (until the first timed window
+ * closes), one callback per executed block adds that cost, resolves the previous block's branch
+ * (taken: + the pipeline refill P) and looks the block's code lines up in the flash accelerator's
+ * instruction cache; one callback per memory access attributes it by address (flash: the data cache;
+ * SRAM: zero wait) and counts unaligned accesses; each block and memory instruction learns what it
+ * added. Then the code is retranslated and replayed: one inline counter per block and per flash or
+ * unaligned access, times what it added per execution while learning.
+ * The plugin counts events; data-side wait states are applied in Python (harness/timing/model.py) so
+ * the counts stay checkable. Snapshots of all counters are written at marker addresses:
  *   start=ADDR  opens a window (the engine's invoke entry), written as a line "S ..."
  *   mark=ADDR   a timer read inside an open window (the firmware's th_timer_now), "M ..."
- *   close=ADDR  closes the window (up to 4 addresses: sending a frame, resyncing the timer)
+ *   close=ADDR  closes the window (up to 8 addresses: sending a frame, resyncing the timer)
  * Other arguments: out=PATH, flash=LO:HI (the emulated machine's flash), line=BYTES (flash read
- * width / cache line), icache=LINES, dcache=LINES, unified=0|1 (one cache for both). */
+ * width / cache line), icache=LINES, dcache=LINES, unified=0|1 (one cache for both), ws=N (flash
+ * wait states), prefetch=0|1, mem=2 (never stop learning: every callback kept, to check the replay). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qemu_plugin_api.h"
 #include "thumb_cost.h"
+#include "timing_state.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
-enum { C_INSNS, C_CORE, C_TAKEN, C_EXC, C_IF_LOOKUP, C_IF_MISS, C_IF_MISS_SEQ, C_DF_READ, C_DF_MISS, C_DSRAM,
-       C_DOTHER, C_UNALIGNED, C_IF_STALL, C_N };
-static const char *counter_names[C_N] = {"insns", "core", "taken", "exceptions", "ifetch_lines", "ifetch_miss",
-                                         "ifetch_miss_seq", "dflash_reads", "dflash_miss", "dsram", "dother",
-                                         "unaligned", "ifetch_stall"};
-static uint64_t counters[C_N];
-
-/* A fully associative LRU cache of `n` lines (the manuals give sizes, not organisations). */
-typedef struct {
-  int n;
-  uint64_t tags[256];
-  uint64_t stamp[256];
-  uint64_t tick;
-} cache;
+uint64_t counters[C_N];
 
 static cache icache, dcache_own;
 static cache *dcache = &dcache_own;
@@ -43,43 +35,6 @@ static unsigned line_shift = 4;
 static uint64_t last_fetch_line = ~0ull, last_fetch_time;
 static unsigned wait_states, prefetch, mem_cbs = 1;
 static FILE *out;
-
-static int cache_access(cache *c, uint64_t line, int *slot_hint) {
-  c->tick++;
-  if (c->n == 0) return 0;
-  if (slot_hint && *slot_hint >= 0 && c->tags[*slot_hint] == line) {
-    c->stamp[*slot_hint] = c->tick;
-    return 1;
-  }
-  int victim = 0;
-  for (int i = 0; i < c->n; i++) {
-    if (c->tags[i] == line) {
-      c->stamp[i] = c->tick;
-      if (slot_hint) *slot_hint = i;
-      return 1;
-    }
-    if (c->stamp[i] < c->stamp[victim]) victim = i;
-  }
-  c->tags[victim] = line;
-  c->stamp[victim] = c->tick;
-  if (slot_hint) *slot_hint = victim;
-  return 0;
-}
-
-#define MAX_LINES 16
-typedef struct block {
-  uint64_t start, end; /* code bytes [start, end) */
-  uint32_t cost, n_insns;
-  uint8_t branch;        /* the last instruction may write the PC: enum th_branch */
-  uint8_t first_p;       /* refill when a taken branch lands here: 1, or 2 for an unaligned 32-bit target */
-  uint8_t in_flash, n_lines;
-  uint64_t first_line;
-  int hint[MAX_LINES];
-  /* learnt while every block calls on_block: executions and the dynamic counters they added */
-  uint64_t execs, learnt[C_N], learnt_entry[C_N]; /* entry: the refill of the branch that jumped here */
-  uint64_t replayed; /* executions counted inline since */
-  struct block *next_replayed;
-} block;
 
 typedef struct {
   char kind;     /* 'S', 'M', 'C' */
@@ -90,41 +45,10 @@ typedef struct {
 
 static uint64_t last_delta[C_N], last_entry[C_N]; /* what the latest on_block call added; of it, at entry */
 
-/* What one memory instruction did while the plugin was learning: until the first timed window
- * closes (the firmware's memory probe runs one whole inference first) every memory instruction
- * calls on_mem. Then the code is retranslated: an instruction that only touched SRAM, aligned, needs
- * nothing more (zero wait: its core timing is all); one that touched flash or was unaligned gets an
- * inline access counter, and its flash reads, data-cache misses and unaligned accesses are that count
- * times the rates it showed while learning. The engine's inference is the same access pattern every
- * time (data-independent loops), so the rates carry over; instructions that had not run keep the
- * exact callback. This keeps the plugin near the cost of its block callbacks (benchmarks/timing_overhead.py). */
-typedef struct mem_insn {
-  uint64_t vaddr;
-  uint64_t accesses, flash, miss, unaligned; /* while learning */
-  uint64_t replayed;                         /* accesses counted inline since */
-  struct mem_insn *next_replayed;
-} mem_insn;
-
-#define MEM_BITS 16
-static mem_insn *mem_table[1u << MEM_BITS];
 static mem_insn *replay_list;
 static int learning = 1, reset_requested, keep_all;
 static struct block *block_replay_list;
 static qemu_plugin_id_t plugin_id;
-
-static mem_insn *mem_info(uint64_t vaddr) {
-  uint32_t h = (uint32_t)((vaddr >> 1) * 2654435761u) & ((1u << MEM_BITS) - 1);
-  for (uint32_t probe = 0; probe < (1u << MEM_BITS); probe++, h = (h + 1) & ((1u << MEM_BITS) - 1)) {
-    if (!mem_table[h]) {
-      mem_table[h] = calloc(1, sizeof(mem_insn));
-      mem_table[h]->vaddr = vaddr;
-      return mem_table[h];
-    }
-    if (mem_table[h]->vaddr == vaddr) return mem_table[h];
-  }
-  abort();
-}
-
 
 /* The replayed share of a counter: inline counts times the learnt rate per access or execution. */
 static uint64_t replayed(int counter) {
@@ -207,7 +131,10 @@ static void on_block(unsigned int vcpu, void *udata) {
   if (p && b->start != p->end) { /* control did not fall through */
     if (p->branch == TH_BR_DIRECT) last_entry[C_CORE] = b->first_p, last_entry[C_TAKEN] = 1;
     else if (p->branch == TH_BR_INDIRECT) last_entry[C_CORE] = TH_P_INDIRECT, last_entry[C_TAKEN] = 1;
-    else last_entry[C_CORE] = TH_EXCEPTION_ENTRY, last_entry[C_EXC] = 1; /* no branch: an exception entered */
+    /* no branch: an exception entered. Once blocks are replayed the previous block seen here may not be
+     * the one that ran last, so a jump is then taken to be a branch to this block */
+    else if (learning) last_entry[C_CORE] = TH_EXCEPTION_ENTRY, last_entry[C_EXC] = 1;
+    else last_entry[C_CORE] = b->first_p, last_entry[C_TAKEN] = 1;
     for (int i = 0; i < C_N; i++) counters[i] += last_entry[i], b->learnt_entry[i] += last_entry[i];
   }
   on_block_counts(b);
@@ -258,10 +185,6 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr
     if (qemu_plugin_mem_is_store(info)) return;
     counters[C_DF_READ]++, m->flash++;
     if (!cache_access(dcache, vaddr >> line_shift, NULL)) counters[C_DF_MISS]++, m->miss++;
-  } else if (vaddr >= 0x20000000u && vaddr < 0x40000000u) {
-    counters[C_DSRAM]++;
-  } else {
-    counters[C_DOTHER]++;
   }
 }
 
@@ -283,8 +206,6 @@ static unsigned paired_cost(const th_insn *d, const th_insn *prev) {
   }
   return c;
 }
-
-static block *find_or_add_block(uint64_t start, uint32_t n_insns, int *fresh);
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
@@ -358,31 +279,6 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
 }
 
-/* Blocks are kept by (start, length): a retranslated block reuses its record and its cache hints. */
-#define TABLE_BITS 16
-static block *table[1u << TABLE_BITS];
-static uint32_t table_n[1u << TABLE_BITS];
-
-static block *find_or_add_block(uint64_t start, uint32_t n_insns, int *fresh) {
-  uint32_t h = (uint32_t)((start >> 1) * 2654435761u + n_insns) & ((1u << TABLE_BITS) - 1);
-  for (uint32_t probe = 0; probe < (1u << TABLE_BITS); probe++, h = (h + 1) & ((1u << TABLE_BITS) - 1)) {
-    if (!table[h]) {
-      block *b = calloc(1, sizeof *b);
-      b->start = start;
-      for (int i = 0; i < MAX_LINES; i++) b->hint[i] = -1;
-      table[h] = b;
-      table_n[h] = n_insns;
-      *fresh = 1;
-      return b;
-    }
-    if (table[h]->start == start && table_n[h] == n_insns) {
-      *fresh = 0;
-      return table[h];
-    }
-  }
-  abort(); /* more than 65536 distinct blocks: far beyond any firmware tinyhil builds */
-}
-
 static void on_exit_cb(qemu_plugin_id_t id, void *udata) {
   (void)id;
   (void)udata;
@@ -432,7 +328,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
   out = fopen(path, "w");
   if (!out) return -1;
   fprintf(out, "# tinyhil-timing 1 counters");
-  for (int i = 0; i < C_N; i++) fprintf(out, " %s", counter_names[i]);
+  static const char *names[C_N] = COUNTER_NAMES;
+  for (int i = 0; i < C_N; i++) fprintf(out, " %s", names[i]);
   fputc('\n', out);
   fflush(out);
   plugin_id = id;
