@@ -44,6 +44,7 @@ class BenchConfig:
     samples: int | None = None
     kernels: str = "optimized"
     engine: str = "builtin"
+    optimize: str = "speed"  # the builtin engine's weight layouts: speed (int16 copies) | size (int8 only)
     per_layer: bool = False
     protocol: str = "tinyhil"  # the framed protocol, or "mlperf": the MLPerf Tiny runner's ASCII protocol
     mlperf_iterations: int = 1  # `infer N W`: inferences per timed window, and warmups before it
@@ -68,6 +69,11 @@ class BenchConfig:
             object.__setattr__(self, "kernels", "cmsis-nn")
 
     @property
+    def optimize_label(self) -> str | None:
+        """The weight layouts the run's firmware holds: only the builtin engine builds them."""
+        return self.optimize if self.engine == "builtin" and not self.external_firmware else None
+
+    @property
     def engine_label(self) -> str:
         """What runs the model: the engine tinyhil builds, or `external` for a device's own firmware."""
         return "external" if self.external_firmware else self.engine
@@ -85,7 +91,10 @@ class BenchConfig:
             from harness.report.location import check_writable
 
             check_writable(self.results_dir)  # before anything is built: a run nowhere to go is refused now
+        from harness.codegen.context import check_optimize
+
         engine_kernels(self.engine, self.kernels)
+        check_optimize(self.optimize)
         check_protocol(self.protocol)
         if self.protocol == "mlperf":
             if self.per_layer:
@@ -159,6 +168,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "target": cfg.target,
         "engine": cfg.engine_label,
         "kernels": None if cfg.external_firmware else cfg.kernels,
+        "optimize": cfg.optimize_label,
         "per_layer": cfg.per_layer,
         "protocol": cfg.protocol,
         "attempt_id": uuid.uuid4().hex[:16],
@@ -230,7 +240,8 @@ def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
     identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, board_sha256=board_sha,
                                 target=cfg.target, engine=cfg.engine_label,
                                 kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer,
-                                protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup))
+                                protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup),
+                                optimize=cfg.optimize_label)
     return identity, samples
 
 
@@ -272,7 +283,7 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
             gen = generate_tflm(model, generated / "model", samples.x, name=model.name, arena=arena)
             row["tflm_persistent_bytes"] = gen.persistent_bytes
         else:
-            gen = generate(model, generated / "model", samples.x, name=model.name)
+            gen = generate(model, generated / "model", samples.x, name=model.name, optimize=cfg.optimize)
     row["arena_plan_bytes"] = gen.arena_bytes if gen else None
     try:
         device = run_on_device(cfg, board, gen, cfg.work_dir / "builds", cfg.work_dir / "runs" / row["attempt_id"],

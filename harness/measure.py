@@ -52,8 +52,11 @@ class Received:
     output_dtype: np.dtype | None = None
 
 
-def make_target(target: str, board: Board, firmware: Firmware | None, work: Path, cfg) -> Target:
+def make_target(target: str, board: Board, firmware: Firmware | None, work: Path, cfg, timed=None) -> Target:
     if target == "qemu":
+        if timed is not None:  # the timing model's run (harness/timing): maybe another machine, with the plugin
+            return QemuTarget(timed.run_board, timed.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S,
+                              extra_args=timed.qemu_args())
         return QemuTarget(board, firmware.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S)
     if target == "renode":
         return RenodeTarget(board, firmware.elf, work, max_seconds=cfg.timeout_s + RENODE_STARTUP_S)
@@ -124,11 +127,14 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
     row.update(_firmware_columns(fw, gen, engine_dirs))
     console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
                 f"{fw.ram_bytes:,} B RAM; starting {cfg.target}")
+    timed = None
     if cfg.target == "qemu":
         row["qemu_version"] = qemu_version()
+        if protocol == "tinyhil":  # -- timing model (harness/timing): estimates beside the instruction counts
+            timed = _prepare_timing(cfg, board, fw, gen, builds, run_dir, console)
     if protocol == "mlperf":
         return _run_mlperf(cfg, board, fw, run_dir, console, row, received, inputs, output_tensor)
-    with make_target(cfg.target, board, fw, run_dir, cfg) as target:
+    with make_target(cfg.target, board, fw, run_dir, cfg, timed) as target:
         row.update(target.provenance())
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
         device.wait_ready(READY_TIMEOUT_S)
@@ -155,10 +161,48 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
     columns = {}
     if cfg.per_layer:
         columns["per_layer_json"] = _per_layer(info, samples, scale)
+    if timed is not None:  # -- timing model: cycles_est, latency_ms_est, energy_uj_est, per-layer cycles_est
+        columns.update(timed.estimate_columns(columns.get("per_layer_json"), console.log))
+    elif cfg.target in ("serial", "labgrid") and scale.unit == "cycles":  # -- and beside silicon's DWT cycles
+        columns.update(_estimate_beside(cfg, board, fw, gen, builds, run_dir, n, columns, console))
     raw = [scale.convert(s.count) for s in samples]
     overhead = scale.convert(ident.timer_overhead)
     return DeviceRun(outputs=outputs, latency=[r - overhead for r in raw], unit=scale.unit, columns=columns,
                      raw_latency=raw, profiled=[scale.convert(s.profiled_count) for s in samples])
+
+
+def _prepare_timing(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir: Path, console: Console):
+    """The timed QEMU run (harness/timing). Without it (no C compiler for the plugin, no timing section)
+    a board QEMU models still runs, without estimates; any other board cannot run in QEMU at all."""
+    from harness.errors import TinyhilError
+    from harness.timing.session import prepare
+
+    try:
+        return prepare(board, fw.elf, lambda run_board: cached_build(
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
+            timeout=getattr(cfg, "build_timeout_s", 900.0), protocol="tinyhil").elf, run_dir)
+    except TinyhilError as e:
+        if not board.qemu_machine:
+            raise
+        console.log(f"no timing estimate for this run: {e}")
+        return None
+
+
+def _estimate_beside(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir: Path, n: int, columns: dict,
+                     console: Console) -> dict:
+    """The timing model's estimate of the run just measured on silicon (harness/timing); a failure
+    to estimate loses nothing measured: it is logged and the estimate columns stay empty."""
+    from harness.errors import TinyhilError
+    from harness.timing.session import estimate_beside
+
+    console.log("estimating the same run with the timing model in QEMU (beside the measured cycles)")
+    try:
+        return estimate_beside(board, fw.elf, lambda run_board: cached_build(
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine, protocol="tinyhil").elf,
+            run_dir, n, cfg.per_layer, columns.get("per_layer_json"), timeout_s=cfg.timeout_s + READY_TIMEOUT_S)
+    except (TinyhilError, OSError) as e:
+        console.log(f"no estimate beside the measurement: {e}")
+        return {}
 
 
 def _run_mlperf(cfg, board: Board, fw: Firmware | None, run_dir: Path, console: Console, row: dict,
