@@ -45,11 +45,11 @@ if [ ! -x .venv/bin/python ]; then
   echo "[tinyhil] creating .venv with $($python --version)"
   "$python" -m venv .venv
 fi
-if ! .venv/bin/python -c "import harness, tensorflow, tflite_micro, platformio, hypothesis" 2>/dev/null \
+if ! .venv/bin/python -c "import harness, tensorflow, tflite_micro, platformio, hypothesis, distributed" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.tinyhil-installed ]; then
-  echo "[tinyhil] pip install -e .[dev] (first time: ~2-3 min, ~2.5 GB with TensorFlow)"
+  echo "[tinyhil] pip install -e .[dev,dask] (first time: ~2-3 min, ~2.5 GB with TensorFlow)"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[dev]"
+  .venv/bin/pip install -q -e ".[dev,dask]"
   touch .venv/.tinyhil-installed
 fi
 
