@@ -23,9 +23,9 @@ from pathlib import Path
 from rich.console import Console
 
 from harness import zoo
-from harness.bench import BenchConfig, run_bench
 from harness.build.tflm_lib import TflmTreeError, configured_trees
 from harness.errors import TinyhilError
+from harness.pipeline import BenchConfig, run_bench
 
 MODELS = ("ic", "kws", "vww", "ad")
 ENGINES = (("builtin", "optimized", "builtin"), ("tflm", "cmsis-nn", "TFLM+CMSIS-NN"),

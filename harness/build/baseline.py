@@ -42,7 +42,7 @@ def harness_baseline(board: Board, builds_root: Path = DEFAULT_BUILDS) -> Harnes
         facts = json.loads(cache.read_text())
         if facts.get("build_id") == fw.build_id:
             return HarnessBaseline(**facts)
-    split = split_memory(fw.elf, fw.model_dir, arena_plan_bytes=16)
+    split = split_memory(fw.elf, fw.model_dir, fw.engine_build.source_dirs, arena_plan_bytes=16)
     baseline = HarnessBaseline(board.name, split.harness_flash_bytes, split.harness_ram_bytes, fw.build_id)
     cache.write_text(json.dumps(baseline.__dict__))
     return baseline

@@ -11,6 +11,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from harness.boards import Board
+from harness.engines.base import EngineBuild
 from harness.errors import BuildError, DoesNotFitError
 
 
@@ -60,7 +61,7 @@ class Firmware:
     elf: Path
     board: Board
     model_dir: Path
-    kernels: str  # the engine's kernel set: builtin optimized | reference, tflm cmsis-nn | reference
+    kernels: str  # the engine's kernel set (its own name: builtin optimized | reference, tflm cmsis-nn | reference)
     build_dir: Path
     log_path: Path
     sizes: ElfSizes
@@ -69,9 +70,9 @@ class Firmware:
     platformio: str = field(default="")
     build_id: str = ""  # hash of the build's inputs (harness.build.cache)
     cached: bool = False  # reused from an identical earlier build
-    engine: str = "builtin"  # the engine it was built with (flashing rebuilds the same)
+    engine: str = "builtin"  # the registered engine it was built with (flashing rebuilds the same)
     pio_env: str = "tinyhil"  # the platformio.ini env it was built with
-    tflm: object = None  # the TFLM library linked in (harness.build.tflm_lib.TflmLibrary), engine tflm only
+    engine_build: EngineBuild = field(default_factory=EngineBuild)  # what the engine added (e.g. the TFLM library)
     protocol: str = "tinyhil"  # what the firmware speaks: the framed protocol, or "mlperf" (MLPerf Tiny runner)
 
     @property

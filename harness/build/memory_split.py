@@ -3,10 +3,11 @@
 Read from the ELF alone (pyelftools): every sized function and object in the symbol table is
 attributed to the compile unit DWARF places it in (code through `.debug_aranges`, variables
 through their `DW_AT_location` address), and the compile unit's source path says which part of
-the firmware it belongs to — the generated model directory, the engine (`firmware/engine*`, a
-TFLM tree), the harness (`firmware/src`) or the C runtime (newlib, libgcc). Nothing is inferred
-by subtracting estimates; what no symbol covers (alignment, string literals) is reported as
-`other`, so the parts always add up to the ELF's totals.
+the firmware it belongs to — the generated model directory, the engine (the folders the engine
+names as its own: `firmware/engine`, `firmware/engine_tflm` and a TFLM tree), the harness
+(`firmware/src`) or the C runtime (newlib, libgcc). Nothing is inferred by subtracting estimates;
+what no symbol covers (alignment, string literals) is reported as `other`, so the parts always add
+up to the ELF's totals.
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ class _Classifier:
 
     def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...]) -> None:
         self.model_dir = model_dir.resolve() if model_dir else None
-        self.engine_dirs = tuple(p.resolve() for p in engine_dirs) + (
-            PROJECT_DIR / "firmware" / "engine", PROJECT_DIR / "firmware" / "engine_tflm")
+        self.engine_dirs = tuple(p.resolve() for p in engine_dirs)  # the engine's own (Engine.prepare_build)
         self.harness_dir = PROJECT_DIR / "firmware"
 
     def origin(self, path: Path | None) -> str:

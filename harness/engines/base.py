@@ -67,7 +67,7 @@ class Engine(abc.ABC):
                                f"{', '.join(self.kernel_sets)}")
         return kernels
 
-    def check_ready(self, kernels: str) -> None:
+    def check_ready(self, kernels: str) -> None:  # noqa: B027 - an optional hook: most engines need nothing
         """Raise (ToolMissingError...) when what this kernel set needs is not on this machine."""
 
     @abc.abstractmethod

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.bench import BenchConfig, run_identity
 from harness.errors import DataError, DoesNotFitError
+from harness.pipeline import BenchConfig, run_identity
 
 KIB = 1024
 FOOTPRINTS = {"deploy": ("deploy_flash_bytes", "deploy_ram_bytes"), "firmware": ("flash_bytes", "ram_bytes")}
@@ -140,8 +140,8 @@ def fit_variants(variants_dir: Path, template: BenchConfig, flash_kb: float | No
     """Benchmark what is not measured yet, then rank. Raises DoesNotFitError when nothing fits
     (its `table` attribute holds the ranked exclusions)."""
     from harness.boards import load_board
+    from harness.pipeline.sweep import Shard, expand_models, plan, run_sweep
     from harness.report import load_results
-    from harness.sweep import Shard, expand_models, plan, run_sweep
 
     variants_dir = Path(variants_dir)
     if not variants_dir.is_dir():

@@ -30,7 +30,7 @@ def engine_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_engines(df: pd.DataFrame, out_stem: str | Path):
-    from harness.report.plots import save_figure
+    from harness.report.figure_files import save_figure
 
     frame = engine_frame(df)
     groups = sorted({(m, b) for m, b in zip(frame["model"], frame["board"], strict=True)})

@@ -82,7 +82,7 @@ def write_comparison(df: pd.DataFrame, out_stem: str | Path) -> tuple[Path, Path
 def plot_memory_split(df: pd.DataFrame, out_stem: str | Path, boards: dict[str, tuple[int, int]] | None = None):
     """Flash and RAM per run as stacked bars, model parts first (solid) then harness parts (hatched),
     with each board's flash/RAM as a limit line. `boards`: name -> (flash bytes, RAM bytes)."""
-    from harness.report.plots import save_figure
+    from harness.report.figure_files import save_figure
 
     runs = successful(latest_runs(df)).dropna(subset=["flash_weights_bytes"])
     labels = list(run_label(runs)) or ["(no memory split)"]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from harness.report.figure_files import save_figure  # noqa: F401 - re-exported: harness.report.save_figure
 from harness.report.paper import THOUSANDS, series_colour, series_name
 from harness.report.transforms import (
     add_derived,
@@ -29,16 +30,6 @@ _MEMORY_LABELS = {
     "flash": "flash (ELF)", "ram": "RAM (ELF)", "arena": "engine arena (measured)",
     "tflm_arena": "TFLM arena, total", "tflm_arena_head": "TFLM arena, head (activation plan)",
 }
-
-
-def save_figure(fig: Figure, out_stem: str | Path) -> tuple[Path, Path]:
-    """Write `<out_stem>.png` and `<out_stem>.pdf`; return both paths."""
-    out_stem = Path(out_stem)
-    out_stem.parent.mkdir(parents=True, exist_ok=True)
-    png, pdf = out_stem.with_suffix(".png"), out_stem.with_suffix(".pdf")
-    fig.savefig(png, dpi=150, bbox_inches="tight")
-    fig.savefig(pdf, bbox_inches="tight")
-    return png, pdf
 
 
 def latency_axis(group: pd.DataFrame, unit: str) -> tuple[pd.Series, str]:

@@ -91,7 +91,7 @@ class TargetKind(abc.ABC):
         filled in; called once, at the edge, before validation."""
         return cfg
 
-    def check(self, cfg, board: Board) -> None:
+    def check(self, cfg) -> None:  # noqa: B027 - an optional hook: emulators need nothing
         """Refuse a run that cannot start (no port, no place, no tool), before anything is built."""
 
     def columns(self) -> dict:

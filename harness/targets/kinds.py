@@ -44,11 +44,12 @@ class SerialKind(TargetKind):
     external_firmware = True
     needs = ("port",)  # optional: found by the board's USB ids
 
-    def check(self, cfg, board) -> None:
+    def check(self, cfg) -> None:
+        from harness.boards import load_board
         from harness.targets.serial_port import find_port
 
         if not cfg.port:
-            find_port(board)  # found by the board's USB ids, or an error saying why not
+            find_port(load_board(cfg.board))  # found by the board's USB ids, or an error saying why not
 
     def make(self, cfg, board, firmware, run_dir):
         from harness.build import upload_firmware
@@ -74,7 +75,7 @@ class LabgridKind(TargetKind):
         place, coordinator = place_and_coordinator(cfg.place, cfg.coordinator)  # else LG_PLACE / LG_COORDINATOR
         return replace(cfg, place=place, coordinator=coordinator)
 
-    def check(self, cfg, board) -> None:
+    def check(self, cfg) -> None:
         from harness.targets.labgrid_place import check_labgrid_config
 
         check_labgrid_config(cfg.place, cfg.coordinator)

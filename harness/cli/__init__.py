@@ -1,0 +1,63 @@
+"""The `tinyhil` command line: one module per command group, each a thin layer over one stage or
+the Python API. Heavy imports (TensorFlow, PlatformIO) happen inside the commands, so `tinyhil
+doctor` and `tinyhil analyze` start fast. Progress goes to stderr; with --json, stdout carries one
+JSON object.
+
+    info.py       doctor, analyze          run.py        bench, sweep, demo
+    compress.py   compress                 report.py     report, check
+    questions.py  sensitivity, robustness, fit
+    ci.py         robot, ci github, zoo fetch/list
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import warnings
+
+from harness.cli import ci, compress, info, questions, report, run
+from harness.cli.app import app, ci_app, zoo_app
+from harness.errors import Interrupted, TinyhilError
+from harness.plugins import PluginLoadWarning
+
+__all__ = ["app", "main"]
+
+# In the order `tinyhil --help` lists them.
+for _command in (info.doctor, info.analyze, run.bench, run.sweep, run.demo, compress.compress, report.report,
+                 report.check, questions.sensitivity, questions.robustness, questions.fit, ci.robot):
+    app.command()(_command)
+ci_app.command("github")(ci.ci_github)
+zoo_app.command("fetch")(ci.zoo_fetch)
+zoo_app.command("list")(ci.zoo_list)
+
+
+def _interrupt(signum, _frame) -> None:
+    # SIGTERM (a CI job cancelled, `kill`) ends a run the way Ctrl-C does: the run in progress is
+    # stored as `interrupted` with what it measured, then the command stops.
+    raise Interrupted(f"signal {signal.Signals(signum).name}")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, PluginLoadWarning):  # one plain line naming the plugin
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _default_show(message, category, filename, lineno, file, line)
+
+
+_default_show = warnings.showwarning
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    warnings.showwarning = _show_warning
+    try:
+        app()
+    except TinyhilError as e:
+        # Plain text, unwrapped: scripts and users grep these lines.
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except (Interrupted, KeyboardInterrupt) as e:
+        print(f"error: interrupted{f' ({e})' if str(e) else ''}; what was measured is in the results table",
+              file=sys.stderr)
+        sys.exit(130)

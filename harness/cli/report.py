@@ -1,0 +1,114 @@
+"""`tinyhil report` and `tinyhil check`: figures and tables from the results, and the regression gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli.app import Console
+
+
+def report(
+    results: list[Path] = typer.Argument(None, help="results directories (shards of one sweep merge into one "
+                                         "table); default: results"),
+    out: Path | None = typer.Option(None, help="where the table and figures go (default: the results directory)"),
+    results_option: list[Path] = typer.Option(None, "--results", help="a results directory (same as the arguments)"),
+) -> None:
+    """Paper figures and tables from the results: Pareto, memory split, per-layer, comparison (.tex + .csv)."""
+    from harness.boards import load_board
+    from harness.errors import DataError, UnknownBoardError
+    from harness.report import append_results, load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
+    from harness.report.paper import merge_tables, plot_memory_split, write_comparison
+    from harness.report.store import load_samples_table
+
+    dirs = [*(results or []), *(results_option or [])] or [Path("results")]
+    missing = [d for d in dirs if not d.is_dir()]
+    if missing:
+        raise DataError(f"no results in {missing[0]} (no such directory): run `tinyhil bench` or `tinyhil sweep` "
+                        "first")
+    table = merge_tables([load_results(d) for d in dirs])
+    if table.empty:
+        raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
+    out = out or dirs[0]
+    if len(dirs) > 1:  # the merged table, as one full run would have written it
+        samples = pd_concat([load_samples_table(d) for d in dirs], key="attempt_id")
+        append_results([], out)  # creates the store
+        merged = merge_tables([load_results(out), table])
+        from harness.report.store import write_tables
+
+        write_tables(merged, out, samples)
+        Console().print(f"merged {len(dirs)} tables: {len(merged)} rows in {out}")
+    from harness.report.transforms import unperturbed
+
+    Console().print(summary_table(unperturbed(table)))  # perturbed runs: the robustness table
+    limits = {}
+    for board in table["board"].dropna().unique():
+        try:
+            b = load_board(str(board))
+            limits[str(board)] = (b.flash_bytes, b.ram_bytes)
+        except UnknownBoardError:
+            pass  # a board file not in this checkout: no limit line
+    for name, plot in (("pareto", plot_pareto), ("memory", plot_memory), ("per_layer", plot_per_layer)):
+        png, pdf = plot(table, out / name)
+        Console().print(f"{name}: {png} and {pdf}")
+    # A robustness study's perturbed runs are drawn in their own figure, not as variants here.
+    png, pdf = plot_memory_split(unperturbed(table), out / "memory_split", limits)
+    Console().print(f"memory_split: {png} and {pdf}")
+    from harness.report.engines import plot_engines
+
+    png, pdf = plot_engines(unperturbed(table), out / "engines")
+    Console().print(f"engines: {png} and {pdf}")
+    csv, tex = write_comparison(unperturbed(table), out / "comparison")
+    Console().print(f"comparison: {csv} and {tex}")
+    if "perturb_clean_run_id" in table.columns and table["perturb_clean_run_id"].notna().any():
+        from harness.questions.plots import plot_robustness
+        from harness.questions.robustness import perturbation_columns, robustness_table
+
+        joined = robustness_table(table)
+        png, pdf = plot_robustness(joined, perturbation_columns(joined), out / "robustness")
+        Console().print(f"robustness: {png} and {pdf}")
+
+
+def pd_concat(frames, key: str):
+    import pandas as pd
+
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True).drop_duplicates([key, "sample"]) if frames else pd.DataFrame()
+
+
+def check(
+    baseline: Path = typer.Option(..., help="committed baseline table (.parquet or .csv)"),
+    results: Path = typer.Option(Path("results"), help="results table directory"),
+    tolerance: float = typer.Option(0.0, help="allowed growth of latency, arena and flash, in percent"),
+    update: bool = typer.Option(False, "--update", help="write the newest successful runs as the baseline"),
+) -> None:
+    """Regression gate: compare the newest runs with a baseline by run_id; exit 1 on any regression."""
+    from harness.errors import DataError
+    from harness.report import latest_runs, load_results
+    from harness.report.check import compare, findings_frame, load_baseline
+
+    table = load_results(results)
+    if table.empty:
+        raise DataError(f"no results in {results}: nothing to check")
+    if update:
+        latest_runs(table).to_parquet(baseline, index=False)
+        print(f"baseline written: {baseline} ({len(latest_runs(table))} runs)")
+        return
+    findings = compare(table, load_baseline(baseline), tolerance)
+    failing = [f for f in findings if f.fails]
+    if findings:
+        with pd_display():
+            print(findings_frame(findings).to_string(index=False))
+    runs = len(latest_runs(load_baseline(baseline)))
+    print(f"{len(failing)} regression(s) in {runs} baseline run(s) at tolerance {tolerance:g} %"
+          if failing else f"ok: {runs} baseline run(s), no regression at tolerance {tolerance:g} %")
+    raise typer.Exit(1 if failing else 0)
+
+
+def pd_display():
+    import pandas as pd
+
+    return pd.option_context("display.width", 10_000, "display.max_columns", None, "display.max_colwidth", 80)
+
+
