@@ -27,6 +27,8 @@ from harness.build.tflm_lib import TflmTreeError, configured_trees
 from harness.errors import TinyhilError
 from harness.pipeline import BenchConfig, run_bench
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"  # the project's copies, when present
+
 MODELS = ("ic", "kws", "vww", "ad")
 ENGINES = (("builtin", "optimized", "builtin"), ("tflm", "cmsis-nn", "TFLM+CMSIS-NN"),
            ("tflm", "reference", "TFLM ref"))
@@ -73,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         for board in boards:
             for name in args.models:
-                model = zoo.reference_model(name)
+                model = zoo.reference_model(name, prefer=[SHARED])
                 for engine, kernels, _ in ENGINES:
                     if engine == "builtin" or kernels in have:
                         runs[(board, name, kernels)] = run_one(model, board, engine, kernels, args.samples, Path(work))

@@ -10,14 +10,17 @@ linker MEMORY. Nothing here names a board.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import places
 from harness.errors import UnknownBoardError
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-BOARDS_DIR = PROJECT_DIR / "boards"
+BOARDS_ENV = "TINYHIL_BOARDS_DIR"  # folders of the user's board files (os.pathsep-separated)
 SOCS = ("cmsdk", "stm32f4", "stm32l4", "nrf52", "kinetis_k")  # firmware/src/soc_<name>.c
 CYCLE_COUNTERS = ("dwt", "systick")  # "systick": never try DWT CYCCNT
 
@@ -59,6 +62,8 @@ class Board:
     rx_max: int  # largest command frame the firmware accepts (bytes)
     clock: dict  # SoC-specific clock inputs, e.g. {"source": "hse", "hse_hz": 8000000}
     manifest: Path
+    source: str = "given"  # where the file was found: --boards-dir, $TINYHIL_BOARDS_DIR, ./boards, shipped
+    sha256: str = ""  # of the board file: a changed board is a different run
 
     @property
     def flash_bytes(self) -> int:
@@ -92,64 +97,136 @@ def _renode_platform(value: str | None, board_file: Path) -> str | None:
     if not value or value.startswith("platforms/"):
         return value
     path = Path(value)
-    return str(path if path.is_absolute() else (board_file.parent.parent / path).resolve())
+    if path.is_absolute():
+        return str(path)
+    beside = (board_file.parent.parent / path).resolve()
+    shipped = places.source_root() / path  # a user's board may name one of the shipped platforms
+    return str(beside if beside.exists() or not shipped.exists() else shipped)
 
 
-def _parse(path: Path) -> Board:
+class _Fields:
+    """Reads a board file's fields by dotted name, so a missing or bad one is reported by that name."""
+
+    def __init__(self, path: Path, data: dict) -> None:
+        self.path, self.data = path, data
+
+    def get(self, dotted: str, default=KeyError, convert=None):
+        value = self.data
+        for part in dotted.split("."):
+            if not isinstance(value, dict) or part not in value:
+                if default is KeyError:
+                    raise UnknownBoardError(f"board file {self.path}: field {dotted} is missing")
+                return default
+            value = value[part]
+        if convert is None or value is None:
+            return value
+        try:
+            return convert(value)
+        except (TypeError, ValueError, KeyError, AttributeError) as e:
+            raise UnknownBoardError(f"board file {self.path}: field {dotted} = {value!r} is not valid "
+                                    f"({type(e).__name__}: {e})") from e
+
+
+def _parse(path: Path, source: str = "given") -> Board:
     try:
-        data = json.loads(path.read_text())
-        th = data["tinyhil"]
-        uart = th["uart"]
-        memory = th["memory"]
-        qemu = th.get("qemu") or {}
-        renode = th.get("renode") or {}
-        upload = data.get("upload", {})
-        protocol = upload.get("protocol") or None
-        board = Board(
-            name=path.stem,
-            title=data.get("name", path.stem),
-            cpu=data["build"]["cpu"],
-            soc=th["soc"],
-            clock_hz=_int(th["clock_hz"]),
-            flash=_region(memory["flash"]),
-            ram=_region(memory["ram"]),
-            uart=Uart(name=uart["name"], base=_int(uart["base"]), baud=_int(uart.get("baud", 115200)),
-                      tx=uart.get("tx"), rx=uart.get("rx"),
-                      af=_int(uart["af"]) if uart.get("af") is not None else None,
-                      vcp=bool(uart.get("vcp", False))),
-            cycle_counter=th.get("cycle_counter", "dwt"),
-            qemu_machine=qemu.get("machine"),
-            qemu_systick_hz=_int(qemu["systick_hz"]) if qemu.get("systick_hz") else None,
-            renode_platform=_renode_platform(renode.get("platform"), path),
-            renode_uart=renode.get("uart"),
-            upload_protocol=protocol,
-            usb_ids=tuple((_int(vid), _int(pid)) for vid, pid in data["build"].get("hwids", [])),
-            rx_max=_int(th.get("rx_max", 4096)),
-            clock=dict(th.get("clock", {})),
-            manifest=path,
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise UnknownBoardError(f"board file {path} is not a valid tinyhil board manifest: {e!r}") from e
+        raw = path.read_bytes()
+        data = json.loads(raw)
+    except (OSError, ValueError) as e:
+        raise UnknownBoardError(f"board file {path} is not a valid tinyhil board manifest: {e}") from e
+    if not isinstance(data, dict):
+        raise UnknownBoardError(f"board file {path} is not a valid tinyhil board manifest: not a JSON object")
+    f = _Fields(path, data)
+    f.get("tinyhil")
+    upload = f.get("upload", {}) or {}
+    protocol = upload.get("protocol") or None
+    af = f.get("tinyhil.uart.af", None, _int)
+    board = Board(
+        name=path.stem,
+        title=data.get("name", path.stem),
+        cpu=f.get("build.cpu"),
+        soc=f.get("tinyhil.soc"),
+        clock_hz=f.get("tinyhil.clock_hz", convert=_int),
+        flash=f.get("tinyhil.memory.flash", convert=_region),
+        ram=f.get("tinyhil.memory.ram", convert=_region),
+        uart=Uart(name=f.get("tinyhil.uart.name"), base=f.get("tinyhil.uart.base", convert=_int),
+                  baud=f.get("tinyhil.uart.baud", 115200, _int), tx=f.get("tinyhil.uart.tx", None),
+                  rx=f.get("tinyhil.uart.rx", None), af=af, vcp=bool(f.get("tinyhil.uart.vcp", False))),
+        cycle_counter=f.get("tinyhil.cycle_counter", "dwt"),
+        qemu_machine=f.get("tinyhil.qemu.machine", None),
+        qemu_systick_hz=f.get("tinyhil.qemu.systick_hz", None, _int),
+        renode_platform=_renode_platform(f.get("tinyhil.renode.platform", None), path),
+        renode_uart=f.get("tinyhil.renode.uart", None),
+        upload_protocol=protocol,
+        usb_ids=f.get("build.hwids", (), lambda ids: tuple((_int(vid), _int(pid)) for vid, pid in ids)),
+        rx_max=f.get("tinyhil.rx_max", 4096, _int),
+        clock=dict(f.get("tinyhil.clock", {}, dict)),
+        manifest=path,
+        source=source,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
     problems = []
     if board.soc not in SOCS:
-        problems.append(f"soc {board.soc!r} is none of {', '.join(SOCS)}")
+        problems.append(f"field tinyhil.soc = {board.soc!r} is none of {', '.join(SOCS)}")
     if board.cycle_counter not in CYCLE_COUNTERS:
-        problems.append(f"cycle_counter {board.cycle_counter!r} is none of {', '.join(CYCLE_COUNTERS)}")
+        problems.append(f"field tinyhil.cycle_counter = {board.cycle_counter!r} is none of {', '.join(CYCLE_COUNTERS)}")
     if board.upload_protocol and board.upload_protocol not in upload.get("protocols", [board.upload_protocol]):
-        problems.append(f"upload.protocol {board.upload_protocol!r} is not in upload.protocols")
+        problems.append(f"field upload.protocol = {board.upload_protocol!r} is not in upload.protocols")
     if problems:
         raise UnknownBoardError(f"board file {path}: {'; '.join(problems)}")
     return board
 
 
-def list_boards(boards_dir: Path = BOARDS_DIR) -> list[str]:
-    """Names of the boards with a manifest, sorted."""
-    return sorted(p.stem for p in Path(boards_dir).glob("*.json"))
+_extra_dirs: list[Path] = []
 
 
-def load_board(name: str, boards_dir: Path = BOARDS_DIR) -> Board:
-    path = Path(boards_dir) / f"{name}.json"
-    if not path.is_file():
-        known = ", ".join(list_boards(boards_dir)) or "none"
-        raise UnknownBoardError(f"unknown board {name!r}; known boards: {known}")
-    return _parse(path)
+def use_boards_dirs(dirs: Iterable[Path]) -> None:
+    """Folders named with --boards-dir (set once, at the CLI or API edge); they come before all others."""
+    _extra_dirs[:] = [Path(d).expanduser().resolve() for d in dirs]
+
+
+def board_dirs() -> list[tuple[Path, str]]:
+    """Where board files are looked up, first match wins: --boards-dir, $TINYHIL_BOARDS_DIR, ./boards of
+    the working folder, then the boards shipped with tinyhil."""
+    found: list[tuple[Path, str]] = [(d, "--boards-dir") for d in _extra_dirs]
+    for d in filter(None, os.environ.get(BOARDS_ENV, "").split(os.pathsep)):
+        found.append((Path(d).expanduser().resolve(), f"${BOARDS_ENV}"))
+    local = Path("boards").resolve()
+    if local.is_dir():
+        found.append((local, "./boards"))
+    found.append((places.shipped_boards_dir().resolve(), "shipped"))
+    seen, unique = set(), []
+    for folder, source in found:
+        if folder not in seen:
+            seen.add(folder)
+            unique.append((folder, source))
+    return unique
+
+
+def board_catalog() -> list[tuple[str, Path, str, list[Path]]]:
+    """Every board by name: the file used, where it came from, and the files it overrides."""
+    chosen: dict[str, tuple[Path, str, list[Path]]] = {}
+    for folder, source in board_dirs():
+        for path in sorted(folder.glob("*.json")):
+            if path.stem in chosen:
+                chosen[path.stem][2].append(path)
+            else:
+                chosen[path.stem] = (path, source, [])
+    return [(name, *chosen[name]) for name in sorted(chosen)]
+
+
+def list_boards(boards_dir: Path | None = None) -> list[str]:
+    """Names of the boards with a manifest, sorted (in one folder, or on the whole search path)."""
+    if boards_dir is not None:
+        return sorted(p.stem for p in Path(boards_dir).glob("*.json"))
+    return [name for name, *_ in board_catalog()]
+
+
+def load_board(name: str, boards_dir: Path | None = None) -> Board:
+    """The board `name`: from `boards_dir` alone when given, else the first file on the search path."""
+    dirs = [(Path(boards_dir), "given")] if boards_dir is not None else board_dirs()
+    for folder, source in dirs:
+        path = folder / f"{name}.json"
+        if path.is_file():
+            return _parse(path, source)
+    known = ", ".join(list_boards(boards_dir)) or "none"
+    raise UnknownBoardError(f"unknown board {name!r}; known boards: {known}")

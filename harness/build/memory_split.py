@@ -18,7 +18,7 @@ from pathlib import Path
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from harness.boards import PROJECT_DIR
+from harness import places
 
 FLASH_PARTS = ("weights", "model_code", "kernels", "harness", "test_data", "runtime", "other")
 RAM_PARTS = ("arena", "engine_state", "harness", "stack", "other")
@@ -58,7 +58,7 @@ class _Classifier:
     def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...]) -> None:
         self.model_dir = model_dir.resolve() if model_dir else None
         self.engine_dirs = tuple(p.resolve() for p in engine_dirs)  # the engine's own (Engine.prepare_build)
-        self.harness_dir = PROJECT_DIR / "firmware"
+        self.harness_dirs = tuple(root / "firmware" for root in firmware_roots())
 
     def origin(self, path: Path | None) -> str:
         if path is None:
@@ -67,9 +67,15 @@ class _Classifier:
             return "test_data" if path.name in TEST_DATA_FILES else "model"
         if any(path.is_relative_to(d) for d in self.engine_dirs):
             return "engine"
-        if path.is_relative_to(self.harness_dir):
+        if any(path.is_relative_to(d) for d in self.harness_dirs):
             return "harness"
         return "runtime"
+
+
+def firmware_roots() -> tuple[Path, ...]:
+    """The project folders a firmware may have been built in: the template, and the staged copy an
+    installed tinyhil builds in (the same sources under another path)."""
+    return tuple(dict.fromkeys([places.source_root().resolve(), places.build_project_dir().resolve()]))
 
 
 def _cu_path(cu) -> Path | None:

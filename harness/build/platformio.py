@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from harness.boards import PROJECT_DIR, Board, load_board
+from harness import places
+from harness.boards import Board, load_board
 from harness.build.boardgen import UPLOAD_TOOLS
 from harness.build.firmware import Firmware, check_fits, read_elf_sizes
 from harness.engines.base import Engine, EngineBuild
@@ -118,7 +119,7 @@ def build_firmware(
     kernels: str = "optimized",
     engine: str | Engine = "builtin",
     protocol: str = "tinyhil",
-    project_dir: Path = PROJECT_DIR,
+    project_dir: Path | None = None,
     timeout: float = 900.0,
     tflm_timeout: float | None = None,
 ) -> Firmware:
@@ -148,7 +149,8 @@ def build_firmware(
     started = time.monotonic()
     env = _build_env(board, model_dir, kernels, build_dir, engine, engine_build, protocol)
     pio_env = GENERIC_ENV
-    code = _pio(["run", "-e", pio_env], env, log_path, timeout, Path(project_dir))
+    project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
+    code = _pio(["run", "-e", pio_env], env, log_path, timeout, project_dir)
     seconds = time.monotonic() - started
     if code != 0:
         log = log_path.read_text(errors="replace")
@@ -180,7 +182,7 @@ def _pio_version() -> str:
     return f"PlatformIO {__version__}"
 
 
-def upload_firmware(firmware: Firmware, *, project_dir: Path = PROJECT_DIR, timeout: float = 300.0) -> None:
+def upload_firmware(firmware: Firmware, *, project_dir: Path | None = None, timeout: float = 300.0) -> None:
     """Flash a physical board with `pio run -e <env> -t upload`: the env, engine, kernels and model
     the firmware was built with, and the board's upload protocol (its manifest's upload.protocol)."""
     board = firmware.board
@@ -196,7 +198,8 @@ def upload_firmware(firmware: Firmware, *, project_dir: Path = PROJECT_DIR, time
                                f"with {tool} ({_INSTALL_HINT[tool]})")
     env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir, engine_for(firmware.engine),
                      firmware.engine_build, firmware.protocol)
-    code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, Path(project_dir))
+    project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
+    code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, project_dir)
     if code != 0:
         raise BuildError(f"uploading to {board.name} failed (log: {firmware.log_path}):\n"
                          f"{_tail(firmware.log_path)}")

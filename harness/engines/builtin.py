@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.boards import PROJECT_DIR
 from harness.engines.base import Engine, EngineBuild
 
 
@@ -32,8 +31,10 @@ class BuiltinEngine(Engine):
         return generate(model, out_dir, inputs, name=name)
 
     def _build(self) -> EngineBuild:
+        from harness.build.memory_split import firmware_roots
+
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine},
-                           source_dirs=(PROJECT_DIR / "firmware" / "engine",))
+                           source_dirs=tuple(root / "firmware" / "engine" for root in firmware_roots()))
 
     def prepare_build(self, board, kernels, model_dir, timeout) -> EngineBuild:
         return self._build()

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from types import MappingProxyType
 
-from harness.boards import PROJECT_DIR
 from harness.engines.base import Engine, EngineBuild
 
 
@@ -50,11 +49,14 @@ class TflmEngine(Engine):
                 "tflm_tree": [str(tree.path), tree.commit, library_key(tree, board_cpu_flags(board.manifest))]}
 
     def _build(self, library) -> EngineBuild:
+        from harness.build.memory_split import firmware_roots
+
         stamp = {"tree": str(library.tree.path), "path": str(library.path), "key": library.key,
                  "build_seconds": library.build_seconds, "cpu_flags": list(library.cpu_flags)}
         # TFLM's compile units name the tree's sources: they are the engine's
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine, "TINYHIL_TFLM_TREE": str(library.tree.path)},
-                           source_dirs=(PROJECT_DIR / "firmware" / "engine_tflm", library.tree.path),
+                           source_dirs=(*(root / "firmware" / "engine_tflm" for root in firmware_roots()),
+                                        library.tree.path),
                            columns=library.columns(), stamp=stamp)
 
     def prepare_build(self, board, kernels: str, model_dir: Path, timeout) -> EngineBuild:

@@ -106,8 +106,17 @@ def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
         input_sha, n, source = samples_sha256(samples.x), int(samples.x.shape[0]), samples.source
     except TinyhilError:
         samples, input_sha, n, source = None, "unavailable", int(cfg.samples or 0), None
-    identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source)
-    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, target=cfg.target, engine=cfg.engine_label,
+    from harness.boards import load_board
+
+    try:  # the board file by content: an edited board is a different run
+        board = load_board(cfg.board)
+        board_sha, board_file = board.sha256, f"{board.manifest} ({board.source})"
+    except TinyhilError:
+        board_sha, board_file = "unknown", None
+    identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source,
+                    board_sha256=board_sha, board_file=board_file)
+    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, board_sha256=board_sha,
+                                target=cfg.target, engine=cfg.engine_label,
                                 kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer,
                                 protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup))
     return identity, samples
@@ -123,6 +132,7 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     identity, samples = run_identity(cfg)
     row.update(identity)  # known before anything can refuse, so even a refusal has its run_id
     board = load_board(cfg.board)
+    console.log(f"board {board.name}: {board.manifest} ({board.source})")
     row["clock_hz"] = board.clock_hz
     model = load_tflite(cfg.model)
     if samples is None:

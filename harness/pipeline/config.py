@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import places
 from harness.build.platformio import PROTOCOLS, check_protocol
 from harness.errors import DataError, TinyhilError
 from harness.plugins import ENGINES, TARGETS
@@ -43,7 +44,7 @@ class BenchConfig:
     seed: int = 0
     out: Path | None = None
     results_dir: Path | None = Path("results")
-    work_dir: Path = Path("build")
+    work_dir: Path = field(default_factory=places.cache_dir)  # builds, generated C, run files
     labels: np.ndarray | None = field(default=None, compare=False)  # for callers with data in memory
     x: np.ndarray | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False)  # extra columns (e.g. compression sidecar)

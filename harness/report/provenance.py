@@ -10,7 +10,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def provenance(board: str | None = None, clock_hz: int | None = None) -> dict[str, object]:
@@ -20,7 +20,7 @@ def provenance(board: str | None = None, clock_hz: int | None = None) -> dict[st
         "clock_hz": clock_hz,
         "toolchain_version": toolchain_version(),
         "qemu_version": qemu_version(),
-        "git_sha": git_sha(),
+        **code_provenance(),
         "timestamp": utc_timestamp(),
         "host": socket.gethostname(),
     }
@@ -45,14 +45,46 @@ def qemu_version() -> str | None:
     return f"qemu-system-arm {match.group(1)}" if match else None
 
 
-def git_sha(repo: Path = _REPO_ROOT) -> str | None:
-    """Commit of the checkout, with `-dirty` when tracked files differ from it; None outside git."""
-    sha = _first_line("git", "-C", str(repo), "rev-parse", "HEAD")
+def code_provenance(workdir: Path | None = None) -> dict[str, object]:
+    """Which tinyhil ran (its version, and its commit when it runs from a checkout) and the commit of the
+    user's repository the run was made in (the git repository holding the working folder), kept apart."""
+    repo = git_state(Path(workdir) if workdir is not None else Path.cwd())
+    return {"tinyhil_version": tinyhil_version(), "tinyhil_commit": tinyhil_commit(),
+            "repo_commit": repo[0] if repo else None, "repo_dirty": repo[1] if repo else None}
+
+
+@functools.cache
+def tinyhil_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tinyhil")
+    except PackageNotFoundError:  # run from a checkout that was never pip-installed
+        return "unknown"
+
+
+@functools.cache
+def tinyhil_commit() -> str | None:
+    """The commit of tinyhil's own checkout (`-dirty` when tracked files differ), or None when tinyhil is
+    installed from a wheel (its version says which it is)."""
+    from harness import places
+
+    if not places.is_checkout():
+        return None
+    state = git_state(_PACKAGE_DIR.parent)
+    if state is None or not (_PACKAGE_DIR.parent / ".git").exists():  # a checkout inside someone else's repo
+        return None
+    return state[0] + ("-dirty" if state[1] else "")
+
+
+def git_state(folder: Path) -> tuple[str, bool] | None:
+    """(commit, dirty) of the git repository holding `folder`; None outside git. Dirty: tracked files differ."""
+    sha = _first_line("git", "-C", str(folder), "rev-parse", "HEAD")
     if not sha:
         return None
-    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+    status = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
                             capture_output=True, text=True)
-    return sha + ("-dirty" if status.stdout.strip() else "")
+    return sha, bool(status.stdout.strip())
 
 
 def _first_line(tool: str, *args: str) -> str | None:

@@ -51,13 +51,16 @@ class ResultRow:
                                     "`tinyhil 0.1.0` for tinyhil's own, else the plugin package's", ID)
     target_plugin: str | None = col("str", "", "the distribution and version that registered the target "
                                     "(as `engine_plugin`)", ID)
-    run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, target, engine, "
-                             "kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`; "
+    run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, board_sha256, target, "
+                             "engine, kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`; "
                              "16 hex digits)", ID)
     attempt_id: str | None = col("str", "", "unique per row: one attempt of `run_id`", ID)
     model_path: str | None = col("str", "", "the .tflite path given", ID)
     model_sha256: str | None = col("str", "", "sha256 of the .tflite file", ID)
     input_sha256: str | None = col("str", "", "sha256 of the samples sent (dtype, shape and bytes)", ID)
+    board_sha256: str | None = col("str", "", "sha256 of the board file used (an edited board is another run)", ID)
+    board_file: str | None = col("str", "", "the board file used and where it was found: `--boards-dir`, "
+                                 "`$TINYHIL_BOARDS_DIR`, `./boards` or `shipped`", ID)
     samples: int | None = col("int", "count", "samples run on the device", ID)
     per_layer: bool | None = col("bool", "", "whether a second, hooked pass timed each layer", ID)
     protocol: str | None = col("str", "", "what the harness spoke to the device: `tinyhil` (framed, CRC, retries) "
@@ -172,7 +175,12 @@ class ResultRow:
     labgrid_flashed: bool | None = col("bool", "", "the harness flashed the board through labgrid; always false "
                                        "so far: the board is assumed to run the built firmware (the model, io "
                                        "and host comparisons catch a wrong one)", PROV)
-    git_sha: str | None = col("str", "", "commit of the harness (`-dirty` when tracked files differ)", PROV)
+    tinyhil_version: str | None = col("str", "", "version of the tinyhil package that made the run", PROV)
+    tinyhil_commit: str | None = col("str", "", "commit of tinyhil's checkout when it ran from one (`-dirty` when "
+                                     "tracked files differ); empty for an installed wheel", PROV)
+    repo_commit: str | None = col("str", "", "commit of the user's git repository the run was made in (the one "
+                                  "holding the working folder); empty outside git", PROV)
+    repo_dirty: bool | None = col("bool", "", "that repository's tracked files differed from repo_commit", PROV)
     timestamp: str | None = col("str", "", "UTC, ISO 8601, when the row was stored", PROV)
     host: str | None = col("str", "", "machine the harness ran on", PROV)
     extra: Mapping[str, Any] = field(default_factory=dict, metadata={"kind": None})

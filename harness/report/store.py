@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report.provenance import git_sha, utc_timestamp
+from harness.report.provenance import code_provenance, utc_timestamp
 from harness.report.schema import COLUMN_KINDS, COLUMNS, ResultRow
 from harness.report.transforms import add_derived
 
@@ -36,6 +36,8 @@ def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame
 def normalize(df: pd.DataFrame) -> pd.DataFrame:
     """Schema columns first, in order, with their dtypes; extra columns after, as they are."""
     df = df.copy()
+    if "git_sha" in df.columns and "tinyhil_commit" not in df.columns:  # tables stored before 0.2
+        df = df.rename(columns={"git_sha": "tinyhil_commit"})
     for column in COLUMNS:
         if column not in df.columns:
             df[column] = pd.NA
@@ -100,10 +102,11 @@ def load_samples_table(results_dir: str | Path) -> pd.DataFrame:
 
 def fill_provenance(new: pd.DataFrame) -> pd.DataFrame:
     """Fill what describes the storing itself, from this machine now (rows are stored right after
-    their run): time, host and harness commit. Tool versions come only from the run that used the
-    tool (the ELF's compiler, the emulator that ran): a run that built nothing claims no toolchain."""
+    their run): time, host, tinyhil's version and commit, the user's repository commit. Tool versions
+    come only from the run that used the tool (the ELF's compiler, the emulator that ran): a run that
+    built nothing claims no toolchain."""
     new = new.copy()
-    now = {"timestamp": utc_timestamp(), "host": socket.gethostname(), "git_sha": git_sha()}
+    now = {"timestamp": utc_timestamp(), "host": socket.gethostname(), **code_provenance()}
     for column, value in now.items():
         if value is not None:
             new[column] = new[column].fillna(value)

@@ -8,8 +8,9 @@ import sys
 
 from fake_fw import require_build_tools
 
-from harness.boards import PROJECT_DIR, load_board
+from harness.boards import load_board
 from harness.build.baseline import harness_baseline
+from harness.places import PACKAGE_DIR
 
 
 def test_the_baseline_comes_from_a_build_and_is_cached(tmp_path):
@@ -26,7 +27,7 @@ def test_analyze_board_adds_the_measured_baseline(tmp_path, kws_model):
     require_build_tools()
     out = subprocess.run([sys.executable, "-m", "harness.cli", "analyze", str(kws_model), "--board", "netduinoplus2",
                           "--json"], capture_output=True, text=True, cwd=tmp_path, timeout=600,
-                         env={"PYTHONPATH": str(PROJECT_DIR), "PATH": "/usr/bin:/bin"})
+                         env={"PYTHONPATH": str(PACKAGE_DIR.parent), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr[-2000:]
     fit = json.loads(out.stdout.strip().splitlines()[-1])["fit"]
     baseline = harness_baseline(load_board("netduinoplus2"), tmp_path / "build" / "builds")

@@ -55,13 +55,19 @@ def test_a_board_is_a_file(tmp_path):
     assert b.uart.base == 0x40004400 and b.qemu_machine is None and b.renode_platform is None
     assert b.flash_bytes == 512 and b.ram.origin == 0x20000000 and not b.physical and b.usb_ids == ()
     assert b.boards_dir == tmp_path
-    with pytest.raises(UnknownBoardError, match="not a valid tinyhil board manifest"):
+    with pytest.raises(UnknownBoardError, match=r"broken\.json: field tinyhil is missing"):
         load_board("broken", tmp_path)
+    (tmp_path / "notjson.json").write_text("{")
+    with pytest.raises(UnknownBoardError, match=r"notjson\.json is not a valid tinyhil board manifest"):
+        load_board("notjson", tmp_path)
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("soc", "esp32", "soc 'esp32' is none of"),
-    ("cycle_counter", "rdtsc", "cycle_counter 'rdtsc' is none of"),
+    ("soc", "esp32", r"b\.json: field tinyhil\.soc = 'esp32' is none of"),
+    ("cycle_counter", "rdtsc", r"b\.json: field tinyhil\.cycle_counter = 'rdtsc' is none of"),
+    ("clock_hz", "fast", r"b\.json: field tinyhil\.clock_hz = 'fast' is not valid"),
+    ("memory", {"flash": {"origin": "0x0"}, "ram": {"origin": "0x2", "size": 1}},
+     r"b\.json: field tinyhil\.memory\.flash = .* is not valid \(KeyError"),
 ])
 def test_a_board_file_with_an_unknown_value_is_refused(tmp_path, field, value, message):
     (tmp_path / "b.json").write_text(_board_file(**{field: value}))
@@ -76,3 +82,36 @@ def test_a_project_repl_is_resolved_and_renodes_own_is_kept(tmp_path):
     (boards / "b.json").write_text(_board_file(renode={"platform": "platforms/boards/x.repl", "uart": "u"}))
     assert load_board("a", boards).renode_platform == str(tmp_path / "renode" / "a.repl")
     assert load_board("b", boards).renode_platform == "platforms/boards/x.repl"
+
+
+def test_user_boards_add_and_override_shipped_ones_in_order(tmp_path, monkeypatch):
+    """--boards-dir, then $TINYHIL_BOARDS_DIR, then ./boards of the working folder, then the shipped
+    boards: the first file of a name wins, the board says where it came from, and its sha256 is the file's."""
+    import hashlib
+
+    from harness.boards import board_catalog, use_boards_dirs
+
+    work, env_dir, cli_dir = tmp_path / "work", tmp_path / "env", tmp_path / "cli"
+    for folder in (work / "boards", env_dir, cli_dir):
+        folder.mkdir(parents=True)
+    (work / "boards" / "mine.json").write_text(_board_file(clock_hz=1_000_000))
+    (work / "boards" / "mps2_an386.json").write_text(_board_file(clock_hz=2_000_000))
+    (env_dir / "mine.json").write_text(_board_file(clock_hz=3_000_000))
+    (cli_dir / "other.json").write_text(_board_file(clock_hz=4_000_000))
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("TINYHIL_BOARDS_DIR", raising=False)
+    try:
+        local = load_board("mps2_an386")
+        assert (local.source, local.clock_hz) == ("./boards", 2_000_000)
+        assert local.sha256 == hashlib.sha256(local.manifest.read_bytes()).hexdigest()
+        assert load_board("netduinoplus2").source == "shipped"
+        monkeypatch.setenv("TINYHIL_BOARDS_DIR", str(env_dir))
+        assert (load_board("mine").source, load_board("mine").clock_hz) == ("$TINYHIL_BOARDS_DIR", 3_000_000)
+        use_boards_dirs([cli_dir])
+        assert load_board("other").source == "--boards-dir"
+        catalog = {name: (path, source, overridden) for name, path, source, overridden in board_catalog()}
+        assert catalog["mine"][1] == "$TINYHIL_BOARDS_DIR" and catalog["mine"][2] == [work / "boards" / "mine.json"]
+        assert catalog["mps2_an386"][1] == "./boards" and len(catalog["mps2_an386"][2]) == 1
+        assert {"other", "mine", "netduinoplus2", "nucleo_l4r5zi"} <= set(list_boards())
+    finally:
+        use_boards_dirs([])

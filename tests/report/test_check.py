@@ -7,13 +7,13 @@ import sys
 
 import pandas as pd
 
-from harness.boards import PROJECT_DIR
+from harness.places import PACKAGE_DIR
 from harness.report import append_results
 
 
 def _check(cwd, *args):
     return subprocess.run([sys.executable, "-m", "harness.cli", "check", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120, env={"PYTHONPATH": str(PROJECT_DIR), "PATH": "/usr/bin:/bin"})
+                          cwd=cwd, timeout=120, env={"PYTHONPATH": str(PACKAGE_DIR.parent), "PATH": "/usr/bin:/bin"})
 
 
 def test_check_passes_against_its_own_baseline_and_names_a_lowered_figure(rows, tmp_path):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.boards import PROJECT_DIR
+from harness.places import PACKAGE_DIR
 from harness.report.schema import COLUMN_KINDS, SCHEMA, render_columns_markdown, update_readme
 
 
 def test_results_readme_lists_exactly_the_schema():
-    readme = (PROJECT_DIR / "results" / "README.md").read_text()
+    readme = (PACKAGE_DIR.parent / "results" / "README.md").read_text()
     assert update_readme(readme) == readme, "results/README.md is stale: run `python -m harness.report.schema`"
     for column in COLUMN_KINDS:
         assert f"| `{column}` |" in readme

@@ -66,18 +66,18 @@ def test_provenance_names_tools_and_commit():
     info = provenance(board="mps2_an386", clock_hz=25_000_000)
     assert info["board"] == "mps2_an386" and info["clock_hz"] == 25_000_000
     assert info["timestamp"].endswith("+00:00") and info["host"]
-    assert info["git_sha"] is None or len(info["git_sha"].split("-")[0]) == 40
+    assert info["tinyhil_version"] and info["tinyhil_version"] != "unknown"
+    assert info["tinyhil_commit"] is None or len(info["tinyhil_commit"].split("-")[0]) == 40
     for tool, key in (("arm-none-eabi-gcc", "toolchain_version"), ("qemu-system-arm", "qemu_version")):
         assert info[key] is None or info[key].startswith(tool)
 
 
 def test_append_fills_missing_provenance(rows, tmp_path):
-    from harness.report.provenance import git_sha, qemu_version, toolchain_version
+    from harness.report.provenance import qemu_version, tinyhil_version, toolchain_version
 
     table = append_results(rows, tmp_path).set_index("target")
     assert table["host"].notna().all()
-    if git_sha() is not None:
-        assert table["git_sha"].notna().all()
+    assert (table["tinyhil_version"] == tinyhil_version()).all()
     if toolchain_version() is not None:
         assert (table["toolchain_version"] == toolchain_version()).all()
     if qemu_version() is not None:
@@ -89,3 +89,28 @@ def test_append_fills_missing_provenance(rows, tmp_path):
 def test_a_column_outside_the_schema_is_refused(rows, tmp_path):
     with pytest.raises(ValueError, match="heap_bytes"):
         append_results([{**rows[1], "heap_bytes": 512}], tmp_path)
+
+
+def test_provenance_keeps_tinyhil_apart_from_the_users_repository(tmp_path, monkeypatch):
+    """The run's repository is the one holding the working folder: its commit and dirty flag, never
+    tinyhil's own; outside git both are empty."""
+    import subprocess
+
+    from harness.report.provenance import code_provenance
+
+    outside = code_provenance(tmp_path)
+    assert outside["repo_commit"] is None and outside["repo_dirty"] is None
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=u@example.org", "-c", "user.name=u"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "model.txt").write_text("v1")
+    subprocess.run([*git, "add", "model.txt"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    clean = code_provenance(tmp_path)
+    assert clean["repo_commit"] == head and clean["repo_dirty"] is False
+    assert clean["tinyhil_commit"] is None or not clean["tinyhil_commit"].startswith(head)
+    (tmp_path / "model.txt").write_text("v2")
+    assert code_provenance(tmp_path)["repo_dirty"] is True
+    monkeypatch.chdir(tmp_path)
+    table = append_results([ResultRow(model="m", board="b", target="qemu", engine="builtin")], tmp_path / "r")
+    assert table["repo_commit"].iloc[0] == head and bool(table["repo_dirty"].iloc[0]) is True
