@@ -78,6 +78,7 @@ class Registry(Generic[T]):
 
     def register(self, item: T, origin: Origin | None = None) -> T:
         """Add `item` under `item.name`; a name already taken is a DuplicateNameError."""
+        self._ensure_loaded()  # tinyhil's own and the installed plugins first: a clash is always seen
         if not isinstance(item, self.interface):
             raise TinyhilError(f"{item!r} is not a {self.interface.__name__}: it cannot be registered as a {self.kind}")
         name = getattr(item, "name", None)
