@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -32,12 +31,6 @@ def _first_line(cmd: list[str]) -> str | None:
         return None
     text = (out.stdout or out.stderr).strip().splitlines()
     return text[0].strip() if text else None
-
-
-def pio_executable() -> str | None:
-    """PlatformIO from this Python's environment first, so a venv install is found without activation."""
-    beside = Path(sys.executable).with_name("pio")
-    return str(beside) if beside.exists() else shutil.which("pio")
 
 
 def _binary(name: str, version_flag: str = "--version") -> str | None:
@@ -81,10 +74,11 @@ def _labgrid() -> str | None:
 
 
 def check_tools() -> list[ToolStatus]:
-    pio = pio_executable()
     return [
         ToolStatus("arm-none-eabi-gcc", "building firmware", True, _binary("arm-none-eabi-gcc")),
-        ToolStatus("platformio", "building firmware", True, _first_line([pio, "--version"]) if pio else None),
+        # the way the build runs it (`python -m platformio`), so what doctor finds is what builds
+        ToolStatus("platformio", "building firmware", True, _first_line([sys.executable, "-m", "platformio",
+                                                                          "--version"])),
         ToolStatus("qemu-system-arm", "--target qemu", True, _binary("qemu-system-arm")),
         ToolStatus("tflite-micro", "host TFLM reference outputs", True, _package("tflite-micro")),
         ToolStatus("tensorflow", "demo, compress", True, _package("tensorflow")),

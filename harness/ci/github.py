@@ -1,126 +1,171 @@
 """`tinyhil ci github`: a GitHub Actions workflow that benchmarks a repository's models on every push.
 
-One job on ubuntu: the Arm toolchain and QEMU from apt, tinyhil from pip, Renode through
-antmicro/renode-test-action (called without tests it only installs Renode and puts `renode` and
-`renode-test` on PATH);
-then every model is benched on every emulator that models each board, the Renode boards' Robot
-suites are generated and run under renode-test (`tinyhil robot --run`), the results table and plots
-are uploaded as an artifact whatever happened, and `tinyhil check` fails the job on a regression
-against the committed baseline. Scalars are written as JSON strings, which YAML reads verbatim.
+The workflow is built as data and written with pyyaml. Every job runs in the pinned container
+`debian:bookworm` — the toolchain the README installs (GCC 12.2, QEMU 7.2) — so a baseline made on a
+Debian 12 machine matches CI's counts at `--tolerance 0`. One job per board x emulator (x shard) runs
+the sweep and uploads its results; one last job merges them, draws the report, runs the gate, writes a
+Markdown summary to `$GITHUB_STEP_SUMMARY` and uploads results and figures. Renode jobs install Renode
+with its action and run the Robot suites (`tinyhil robot --run`). Paths in the file are relative to the
+repository root and were checked to exist inside it when the file was written.
 """
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+
+import yaml
 
 from harness.boards import Board, load_board
 from harness.errors import TinyhilError
 
-APT_PACKAGES = ("gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "libstdc++-arm-none-eabi-newlib", "qemu-system-arm")
+CONTAINER = "debian:bookworm"  # GCC 12.2.1 and QEMU 7.2, as scripts/install.sh on Debian 12
+APT_BENCH = ("python3", "python3-pip", "git", "gcc-arm-none-eabi", "libnewlib-arm-none-eabi",
+             "libstdc++-arm-none-eabi-newlib", "qemu-system-arm")
+APT_REPORT = ("python3", "python3-pip", "git")
+CHECKOUT, UPLOAD, DOWNLOAD = "actions/checkout@v4", "actions/upload-artifact@v4", "actions/download-artifact@v4"
 RENODE_ACTION = "antmicro/renode-test-action@v5"
 RENODE_REVISION = "v1.15.3"  # the Renode release tinyhil's .repl files and timing were checked against
+ARTIFACT_PREFIX = "tinyhil-bench-"
+JOBS_DIR = "results/jobs"  # where the report job gathers the bench jobs' tables
+MERGED_DIR = "results/merged"
 
 
 @dataclass(frozen=True)
 class WorkflowSpec:
-    models: tuple[str, ...]  # .tflite paths in the user's repository
+    models: tuple[str, ...]  # .tflite paths relative to the repository root
     boards: tuple[str, ...]
-    baseline: str  # the committed baseline table tinyhil check compares against
+    baseline: str  # the committed baseline table, relative to the repository root
+    tinyhil: str  # the pip requirement that installs tinyhil (see requirement.py)
     samples: int = 10
     tolerance: float = 0.0  # percent; emulator counts are deterministic
-    tinyhil: str = "tinyhil"  # the pip requirement that installs tinyhil (a name, a path or a git URL)
-    python: str = "3.11"
-    renode_revision: str = RENODE_REVISION
-    results: str = "results"
+    shards: int = 1  # jobs per board x emulator
+    data: str | None = None  # an .npz of samples, relative to the repository root
+    boards_dirs: tuple[str, ...] = ()  # folders of the user's own board files, relative to the repository root
 
     def targets(self, board: Board) -> list[str]:
         found = [t for t, models in (("qemu", board.qemu_machine), ("renode", board.renode_platform)) if models]
         if not found:
-            raise TinyhilError(f"board {board.name!r} is modelled by no emulator (QEMU or Renode): it cannot run in CI")
+            raise TinyhilError(f"board {board.name!r} is modelled by no emulator (QEMU or Renode): it cannot run "
+                           "in CI")
         return found
 
 
-def _q(value: str) -> str:
-    return json.dumps(value)
+def repo_relative(path: str | Path, root: Path, what: str, must_exist: bool = True) -> str:
+    """`path` (relative to the working folder, or absolute) as a POSIX path relative to the repository root;
+    a TinyhilError when it lies outside the repository or (with must_exist) is missing."""
+    full = Path(path).expanduser().resolve()
+    root = root.resolve()
+    if not full.is_relative_to(root):
+        raise TinyhilError(f"{what} {path} is outside the repository {root}: CI checks out only the repository")
+    if must_exist and not full.exists():
+        raise TinyhilError(f"{what} {path} does not exist (the workflow would fail on it)")
+    return full.relative_to(root).as_posix()
 
 
-def _step(name: str, *, run: str | None = None, uses: str | None = None, with_: dict | None = None,
-          if_: str | None = None) -> list[str]:
-    lines = [f"      - name: {_q(name)}"]
-    if if_:
-        lines.append(f"        if: {if_}")
-    if uses:
-        lines.append(f"        uses: {uses}")
-    if with_:
-        lines.append("        with:")
-        lines += [f"          {key}: {_q(str(value))}" for key, value in with_.items()]
-    if run:
-        lines.append("        run: |")
-        lines += [f"          {line}" for line in run.splitlines()]
-    return lines
+def _apt_step(packages: tuple[str, ...]) -> dict:
+    names = " ".join(packages)
+    return {"name": "Debian 12 packages", "run": (
+        f"packages='{names}'\n"
+        "dpkg -s $packages >/dev/null 2>&1 || {\n"
+        "  apt-get update -qq\n"
+        "  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages\n"
+        "}")}
 
 
-def _bench_lines(spec: WorkflowSpec, boards: list[Board], target: str) -> list[str]:
-    return [
-        f"tinyhil bench {shlex.quote(model)} --board {board.name} --target {target} --samples {spec.samples} "
-        f"--results {shlex.quote(spec.results)}"
-        for board in boards if target in spec.targets(board) for model in spec.models
-    ]  # fmt: skip
+def _setup_steps(spec: WorkflowSpec, packages: tuple[str, ...]) -> list[dict]:
+    return [{"name": "Check out", "uses": CHECKOUT}, _apt_step(packages),
+            {"name": "Install tinyhil", "run": f"python3 -m pip install {shlex.quote(spec.tinyhil)}"}]
+
+
+def _job_name(board: Board, target: str, shard: int, shards: int) -> str:
+    suffix = f"-{shard}of{shards}" if shards > 1 else ""
+    return f"bench-{target}-{board.name}{suffix}".replace("_", "-")
+
+
+def _bench_job(spec: WorkflowSpec, board: Board, target: str, shard: int) -> tuple[str, dict]:
+    job = _job_name(board, target, shard, spec.shards)
+    results = f"results/{job}"
+    steps = _setup_steps(spec, APT_BENCH)
+    data = f" --data {shlex.quote(spec.data)}" if spec.data else ""
+    if target == "renode":
+        steps.append({"name": "Install Renode", "uses": RENODE_ACTION, "with": {"renode-revision": RENODE_REVISION}})
+        # renode-test runs python3 from PATH: Robot Framework beside tinyhil, whose keywords the suites use
+        steps.append({"name": "Robot Framework for renode-test",
+                      "run": 'python3 -m pip install -r "$RENODE_ROOT/tests/requirements.txt"'})
+        # On Renode, `tinyhil robot` is the bench: its calibration run is the row, then the suite runs.
+        mine = [m for i, m in enumerate(spec.models) if i % spec.shards == shard - 1]
+        lines = [f"tinyhil robot {shlex.quote(m)} --board {board.name} --samples {spec.samples}{data} "
+                 f"--out {shlex.quote(f'robot/{PurePosixPath(m).stem}-{board.name}')} --results {results} --run"
+                 for m in mine]
+        bench = {"name": "Benchmark on Renode and run the Robot suites", "run": "\n".join(lines) or "true"}
+    else:
+        models = " ".join(shlex.quote(m) for m in spec.models)
+        bench = {"name": "Benchmark on QEMU", "run": (
+            f"tinyhil sweep {models} --board {board.name} --target {target} --samples {spec.samples}{data} "
+            f"--shard {shard}/{spec.shards} --results {results}")}
+    steps += [{"name": "Tools", "run": "tinyhil doctor"}, bench,
+              {"name": "Upload this job's results", "if": "always()", "uses": UPLOAD,
+               "with": {"name": ARTIFACT_PREFIX + job.removeprefix("bench-"),
+                        "path": results,
+                        "if-no-files-found": "error"}}]
+    title = f"{board.name} on {target}" + (f" ({shard}/{spec.shards})" if spec.shards > 1 else "")
+    return job, {"name": title, "runs-on": "ubuntu-latest", "container": CONTAINER, "timeout-minutes": 120,
+                 "steps": steps}
+
+
+def _report_job(spec: WorkflowSpec, needs: list[str]) -> dict:
+    baseline = shlex.quote(spec.baseline)
+    steps = _setup_steps(spec, APT_REPORT) + [
+        {"name": "Gather the bench jobs' results", "uses": DOWNLOAD,
+         "with": {"pattern": ARTIFACT_PREFIX + "*", "path": JOBS_DIR}},
+        {"name": "Merge and report", "run": f"tinyhil report {JOBS_DIR}/* --out {MERGED_DIR}"},
+        {"name": "Regression gate", "run": (
+            f"tinyhil check --baseline {baseline} --results {MERGED_DIR} --tolerance {spec.tolerance:g} "
+            '--summary "$GITHUB_STEP_SUMMARY"')},
+        {"name": "Upload results and figures", "if": "always()", "uses": UPLOAD,
+         "with": {"name": "tinyhil-report", "path": MERGED_DIR, "if-no-files-found": "warn"}},
+    ]
+    # runs when a bench job failed too: its runs are then missing, and the gate says which
+    return {"name": "report and regression gate", "needs": needs, "if": "${{ !cancelled() }}",
+            "runs-on": "ubuntu-latest", "container": CONTAINER, "timeout-minutes": 60, "steps": steps}
+
+
+def workflow_data(spec: WorkflowSpec) -> dict:
+    if not spec.models or not spec.boards:
+        raise TinyhilError("a CI workflow needs at least one --model and one --board")
+    if spec.shards < 1:
+        raise TinyhilError(f"--shards must be at least 1, got {spec.shards}")
+    jobs: dict[str, dict] = {}
+    for board in (load_board(name) for name in spec.boards):
+        for target in spec.targets(board):
+            for shard in range(1, spec.shards + 1):
+                name, job = _bench_job(spec, board, target, shard)
+                jobs[name] = job
+    jobs["report"] = _report_job(spec, list(jobs))
+    # the container's Python is Debian's: the job owns it, so pip may install into it
+    env = {"PIP_BREAK_SYSTEM_PACKAGES": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    if spec.boards_dirs:
+        env["TINYHIL_BOARDS_DIR"] = ":".join(spec.boards_dirs)
+    return {"name": "tinyhil benchmarks", "on": {"push": None, "pull_request": None, "workflow_dispatch": None},
+            "permissions": {"contents": "read"}, "env": env, "jobs": jobs}
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str):  # multi-line scripts as literal blocks, readable in review
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+_Dumper.add_representer(type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", ""))
 
 
 def workflow(spec: WorkflowSpec) -> str:
-    if not spec.models or not spec.boards:
-        raise TinyhilError("a CI workflow needs at least one --model and one --board")
-    boards = [load_board(name) for name in spec.boards]
-    renode_boards = [b for b in boards if "renode" in spec.targets(b)]
-    results = shlex.quote(spec.results)
-    qemu = _bench_lines(spec, boards, "qemu")
-    # On Renode, `tinyhil robot` is the bench: its calibration run is the row, then the suite runs.
-    robot = [
-        f"tinyhil robot {shlex.quote(model)} --board {b.name} --samples {spec.samples} "
-        f"--out {shlex.quote(f'robot/{PurePosixPath(model).stem}-{b.name}')} --results {results} --run"
-        for b in renode_boards for model in spec.models
-    ]  # fmt: skip
-    steps = [
-        *_step("Check out", uses="actions/checkout@v4"),
-        *_step("Python", uses="actions/setup-python@v5", with_={"python-version": spec.python}),
-        *_step("Arm toolchain and QEMU",
-               run=f"sudo apt-get update\nsudo apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}"),
-        *_step("Install tinyhil", run=f"python -m pip install {shlex.quote(spec.tinyhil)}"),
-    ]  # fmt: skip
-    if renode_boards:
-        steps += _step("Install Renode", uses=RENODE_ACTION, with_={"renode-revision": spec.renode_revision})
-        # renode-test runs python3 from PATH: Robot Framework beside tinyhil, whose keywords the suites use
-        steps += _step("Robot Framework for renode-test",
-                       run='python -m pip install -r "$RENODE_ROOT/tests/requirements.txt"')
-    steps += _step("Tools", run="tinyhil doctor")
-    if qemu:
-        steps += _step("Benchmark on QEMU", run="\n".join(qemu))
-    if robot:
-        steps += _step("Benchmark on Renode and run the Robot suites under renode-test", run="\n".join(robot))
-    steps += _step("Plots", if_="always()", run=f"tinyhil report {results} --out {results}/report")
-    artifact = {"name": "tinyhil-results", "path": f"{spec.results}\nrobot", "if-no-files-found": "warn"}
-    steps += _step("Upload results", if_="always()", uses="actions/upload-artifact@v4", with_=artifact)
-    steps += _step("Regression gate",
-                   run=f"tinyhil check --baseline {shlex.quote(spec.baseline)} --results {results} "
-                       f"--tolerance {spec.tolerance:g}")  # fmt: skip
-    header = [
-        "# Written by `tinyhil ci github`; run it again rather than editing by hand.",
-        f"# Commit the baseline first: run the benchmarks, then `tinyhil check --baseline {spec.baseline} --update`.",
-        "name: tinyhil benchmarks",
-        "on:",
-        "  push:",
-        "  pull_request:",
-        "  workflow_dispatch:",
-        "permissions:",
-        "  contents: read",
-        "jobs:",
-        "  bench:",
-        "    runs-on: ubuntu-22.04",
-        "    timeout-minutes: 120",
-        "    steps:",
-    ]
-    return "\n".join([*header, *steps, ""])
+    header = ("# Written by `tinyhil ci github`; run it again rather than editing by hand.\n"
+              f"# Commit the baseline first: run the benchmarks, then `tinyhil check --baseline {spec.baseline} "
+              "--update`.\n")
+    return header + yaml.dump(workflow_data(spec), Dumper=_Dumper, sort_keys=False, width=120)

@@ -6,7 +6,8 @@ JSON object.
     info.py       doctor, analyze          run.py        bench, sweep, demo
     compress.py   compress                 report.py     report, check
     questions.py  sensitivity, robustness, fit
-    ci.py         robot, ci github, zoo fetch/list
+    project.py    boards, init, ci github (tinyhil in the user's repository)
+    ci.py         robot, zoo fetch/list
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import signal
 import sys
 import warnings
 
-from harness.cli import ci, compress, info, questions, report, run
+from harness.cli import ci, compress, info, project, questions, report, run
 from harness.cli.app import app, ci_app, zoo_app
 from harness.errors import Interrupted, TinyhilError
 from harness.plugins import PluginLoadWarning
@@ -24,9 +25,10 @@ __all__ = ["app", "main"]
 
 # In the order `tinyhil --help` lists them.
 for _command in (info.doctor, info.analyze, run.bench, run.sweep, run.demo, compress.compress, report.report,
-                 report.check, questions.sensitivity, questions.robustness, questions.fit, ci.robot):
+                 report.check, questions.sensitivity, questions.robustness, questions.fit):
     app.command()(_command)
-ci_app.command("github")(ci.ci_github)
+project.register(app, ci_app)  # boards, init, ci github
+app.command()(ci.robot)
 zoo_app.command("fetch")(ci.zoo_fetch)
 zoo_app.command("list")(ci.zoo_list)
 

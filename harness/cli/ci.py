@@ -36,25 +36,6 @@ def robot(
                                f"see {out / 'results' / 'renode-test.log'}")
 
 
-def ci_github(
-    model: list[str] = typer.Option(..., "--model", help=".tflite path in your repository (repeat for several)"),
-    board: list[str] = typer.Option(..., "--board", help="board to bench on every emulator that models it (repeat)"),
-    baseline: str = typer.Option("results/baseline.parquet", help="committed baseline for tinyhil check"),
-    samples: int = typer.Option(10, help="samples per run"),
-    tolerance: float = typer.Option(0.0, help="allowed growth in percent (0: emulator counts are deterministic)"),
-    tinyhil: str = typer.Option("tinyhil", help="pip requirement that installs tinyhil (name, path or git URL)"),
-    out: Path = typer.Option(Path(".github/workflows/tinyhil.yml"), help="workflow file to write"),
-) -> None:
-    """Write a GitHub Actions workflow: bench on QEMU and Renode, Robot tests, artifacts, regression gate."""
-    from harness.ci.github import WorkflowSpec, workflow
-
-    text = workflow(WorkflowSpec(models=tuple(model), boards=tuple(board), baseline=baseline, samples=samples,
-                                 tolerance=tolerance, tinyhil=tinyhil))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    Console().print(f"wrote {out}")
-
-
 def zoo_fetch(collection: str = typer.Argument("mlperf-tiny")) -> None:
     """Download, verify (sha256) and cache a collection of reference models."""
     from harness import zoo

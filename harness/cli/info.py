@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from harness.cli.app import Console, print_json
+from harness.cli.project import boards_dir_option, use_boards_dirs
 
 
 def doctor() -> None:
@@ -39,8 +40,10 @@ def analyze(
     board: str | None = typer.Option(None, help="also check the model fits this board (exit 2 if not)"),
     engine: str = typer.Option("builtin", help="builtin | tflm, or a plugin's: the engine whose ops --board checks"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
+    use_boards_dirs(boards_dir)
     from harness.model import load_tflite
     from harness.model.analyze import analyze as analyze_model
     from harness.model.analyze import estimate_fit

@@ -31,7 +31,7 @@ def report(
     if table.empty:
         raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
     out = out or dirs[0]
-    if len(dirs) > 1:  # the merged table, as one full run would have written it
+    if len(dirs) > 1 or out.resolve() != dirs[0].resolve():  # the merged table, as one full run would have written it
         samples = pd_concat([load_samples_table(d) for d in dirs], key="attempt_id")
         append_results([], out)  # creates the store
         merged = merge_tables([load_results(out), table])
@@ -82,11 +82,12 @@ def check(
     results: Path = typer.Option(Path("results"), help="results table directory"),
     tolerance: float = typer.Option(0.0, help="allowed growth of latency, arena and flash, in percent"),
     update: bool = typer.Option(False, "--update", help="write the newest successful runs as the baseline"),
+    summary: Path | None = typer.Option(None, help="append a Markdown summary here (CI: \"$GITHUB_STEP_SUMMARY\")"),
 ) -> None:
     """Regression gate: compare the newest runs with a baseline by run_id; exit 1 on any regression."""
     from harness.errors import DataError
     from harness.report import latest_runs, load_results
-    from harness.report.check import compare, findings_frame, load_baseline
+    from harness.report.check import compare, findings_frame, load_baseline, markdown_summary
 
     table = load_results(results)
     if table.empty:
@@ -101,6 +102,9 @@ def check(
         with pd_display():
             print(findings_frame(findings).to_string(index=False))
     runs = len(latest_runs(load_baseline(baseline)))
+    if summary is not None:
+        with open(summary, "a") as f:
+            f.write(markdown_summary(findings, table, runs, tolerance))
     print(f"{len(failing)} regression(s) in {runs} baseline run(s) at tolerance {tolerance:g} %"
           if failing else f"ok: {runs} baseline run(s), no regression at tolerance {tolerance:g} %")
     raise typer.Exit(1 if failing else 0)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from harness.cli.app import ENGINE_HELP, TARGET_HELP, Console, console, print_json
+from harness.cli.project import boards_dir_option, use_boards_dirs
 
 
 def bench(
@@ -36,8 +37,10 @@ def bench(
     out: Path | None = typer.Option(None, help="keep inputs.npy, outputs.npy and the result row here"),
     results: Path = typer.Option(Path("results"), help="results table directory"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Build firmware for the model, run it on the target, measure, compare with host TFLM."""
+    use_boards_dirs(boards_dir)
     from harness.api import bench as bench_model
     from harness.report.console import print_rows
 
@@ -77,8 +80,10 @@ def sweep(
     results: Path | None = typer.Option(None, help="results table directory (default: results, or the "
                                         "experiment file's `results`)"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as one JSON list on stdout"),
+    boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Bench models x boards x kernels, or an experiment file; resumable (by run_id), shardable, parallel."""
+    use_boards_dirs(boards_dir)
     from harness.api import sweep as sweep_models
     from harness.report.console import print_rows
 

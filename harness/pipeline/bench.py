@@ -31,6 +31,7 @@ from harness.pipeline.row import (
     samples_frame,
 )
 from harness.plugins import ENGINES, TARGETS
+from harness.report.provenance import code_provenance
 
 
 def _samples(cfg: BenchConfig, model: TfliteModel) -> Samples:
@@ -56,6 +57,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "engine_plugin": _plugin(ENGINES.origin(cfg.engine_label)),
         "target_plugin": _plugin(TARGETS.origin(cfg.target)),
         "attempt_id": uuid.uuid4().hex[:16],
+        **code_provenance(),  # tinyhil's version/commit and the user's repository, known before anything runs
         **compression_columns(Path(cfg.model)),
         **cfg.extra,
     }

@@ -3,7 +3,10 @@
 A run regresses when its device output stops matching host TFLM, its accuracy drops, or its
 latency, arena or flash grows beyond the tolerance (percent; emulator counts are deterministic,
 so 0 is usable). A baseline run that was not measured is a failure too: the gate cannot vouch for
-it. Pure DataFrame -> list of findings; the CLI prints them as a table and sets the exit code.
+it. A baseline run whose model file changed (same model name, board, target, engine, kernels, samples:
+another run_id) is compared with the new run, and the change of file is named. Counts made with another
+compiler or emulator version are not compared at all: that is an error (exit 2), not a regression.
+Pure DataFrame -> list of findings; the CLI prints them as a table and sets the exit code.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from harness.report.transforms import latest_runs, run_label
 
 # Figures that must not grow beyond the tolerance (a smaller figure is an improvement).
 GROWTH_FIGURES = ("latency_median", "arena_bytes", "flash_bytes", "deploy_flash_bytes", "deploy_ram_bytes")
+# What makes counts comparable: the same compiler and the same emulator.
+TOOL_COLUMNS = ("toolchain_version", "qemu_version", "renode_version")
+# A run's configuration without its content hashes: finds the run a changed model file became.
+CONFIG_KEYS = ("model", "board", "target", "engine", "kernels", "samples", "per_layer", "protocol")
+CONTENT_KEYS = ("model_sha256", "input_sha256", "board_sha256")
 
 
 @dataclass(frozen=True)
@@ -53,15 +61,47 @@ def compare(current: pd.DataFrame, baseline: pd.DataFrame, tolerance_pct: float 
         raise DataError(f"--tolerance must be >= 0 percent, got {tolerance_pct:g}")
     base = latest_runs(baseline).set_index("run_id")
     now = latest_runs(current).set_index("run_id")
-    findings: list[Finding] = []
+    pairs, findings = [], []
     for run_id, old in base.iterrows():
         label = run_label(old.to_frame().T).iloc[0]
-        if run_id not in now.index:
+        new = now.loc[run_id] if run_id in now.index else _same_configuration(old, now)
+        if new is None:
             findings.append(Finding(run_id, label, "run", "measured", "not measured", "missing"))
             continue
-        new = now.loc[run_id]
+        pairs.append((run_id, label, old, new))
+    check_same_tools(pairs)
+    for run_id, label, old, new in pairs:
+        for key in CONTENT_KEYS:  # the same configuration on another file: say which file changed
+            if _known(old.get(key)) and _known(new.get(key)) and old[key] != new[key]:
+                findings.append(Finding(run_id, label, key, str(old[key])[:12], str(new[key])[:12], "changed"))
         findings += _compare_run(run_id, label, old, new, tolerance_pct)
     return findings
+
+
+def _same_configuration(old: pd.Series, now: pd.DataFrame) -> pd.Series | None:
+    """The one current run with the baseline run's configuration (content hashes aside), if exactly one."""
+    keys = [k for k in CONFIG_KEYS if k in now.columns and _known(old.get(k))]
+    if now.empty or not keys:
+        return None
+    match = now
+    for key in keys:
+        match = match[match[key].astype("string") == str(old[key])]
+    return match.iloc[0] if len(match) == 1 else None
+
+
+def check_same_tools(pairs: list) -> None:
+    """Refuse (DataError, exit 2) to compare counts made with different compilers or emulators."""
+    differences = []
+    for _run_id, label, old, new in pairs:
+        for column in TOOL_COLUMNS:
+            a, b = old.get(column), new.get(column)
+            if _known(a) and _known(b) and a != b:
+                differences.append(f"{label}: {column} {a} in the baseline, {b} now")
+    if differences:
+        more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
+        raise DataError("the baseline's counts were made with other tools, so they cannot be compared: "
+                        + "; ".join(differences[:3]) + more + ". Make the baseline with the tools CI uses "
+                        "(Debian 12: GCC 12.2, QEMU 7.2; the workflow's container), or rewrite it with --update")
 
 
 def _compare_run(run_id: str, label: str, old: pd.Series, new: pd.Series, tolerance_pct: float) -> list[Finding]:
@@ -106,3 +146,33 @@ def _change(f: Finding) -> str:
     except (TypeError, ValueError):
         return ""
     return f"{(b - a) / a * 100:+.3f} %" if a else f"{b - a:+,.0f}"
+
+
+def markdown_summary(findings: list[Finding], current: pd.DataFrame, baseline_runs: int,
+                     tolerance_pct: float) -> str:
+    """The gate's verdict, its findings and the runs compared, as Markdown (for `$GITHUB_STEP_SUMMARY`)."""
+    failing = [f for f in findings if f.fails]
+    at = f"in {baseline_runs} baseline run(s) at tolerance {tolerance_pct:g} %"
+    verdict = f"**{len(failing)} regression(s)** {at}" if failing else f"**ok**: no regression {at}"
+    lines = ["## tinyhil regression gate", "", verdict, ""]
+    if findings:
+        lines += ["| run | figure | baseline | now | change | verdict |", "|---|---|--:|--:|--:|---|"]
+        lines += [f"| {f.run} | {f.figure} | {_cell(f.baseline)} | {_cell(f.current)} | {_change(f)} | "
+                  f"{f.verdict} |" for f in findings]
+        lines.append("")
+    runs = latest_runs(current)
+    if len(runs):
+        columns = ("model", "board", "target", "engine", "kernels", "latency_median", "unit", "arena_bytes",
+                   "flash_bytes", "host_mismatches")
+        lines += ["### Runs", "", "| model | board | target | engine | kernels | latency (median) | unit | "
+                  "arena (B) | flash (B) | host mismatches |", "|---|---|---|---|---|--:|---|--:|--:|--:|"]
+        lines += ["| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for _, r in runs.iterrows()]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    if not _known(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)

