@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,27 @@ class Firmware:
     @property
     def sections(self) -> dict[str, int]:
         return self.sizes.sections
+
+    def columns(self, arena_plan_bytes: int | None) -> dict:
+        """The row's build columns: sizes, the memory split (the engine's own folders, e.g. a TFLM
+        tree, count as kernels and engine state), toolchain, build identity, the engine's extras."""
+        from harness.build.memory_split import split_memory
+
+        split = split_memory(self.elf, self.model_dir, self.engine_build.source_dirs,
+                             arena_plan_bytes=arena_plan_bytes)
+        return {
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+            **split.columns(),
+            "deploy_flash_bytes": split.deploy_flash_bytes,
+            "sections_json": json.dumps(self.sections),
+            "toolchain_version": self.toolchain,
+            "platformio_version": self.platformio,
+            "build_seconds": self.build_seconds,
+            "build_id": self.build_id,
+            "build_cached": self.cached,
+            **self.engine_build.columns,  # e.g. the TFLM tree, commit, kernel set, library
+        }
 
 
 def check_fits(sizes: ElfSizes, board: Board) -> None:

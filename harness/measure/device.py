@@ -1,4 +1,4 @@
-"""Build the firmware for a generated model, run it on a target, and collect the measurements.
+"""Run built firmware (or a device's own) on a target, and collect the measurements.
 
 Counts leave here already converted to their unit (cycles on silicon, instructions in an emulator,
 see `Target.count_scale`); the figures go into the row as soon as they are known, and each sample
@@ -19,8 +19,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.boards import Board
 from harness.build import Firmware
-from harness.build.cache import cached_build
-from harness.build.memory_split import split_memory
 from harness.errors import DeviceError
 from harness.protocol import Device
 
@@ -48,24 +46,6 @@ class Received:
     output_dtype: np.dtype | None = None
 
 
-def _firmware_columns(fw: Firmware, gen) -> dict:
-    # the engine's compile units (its folders, e.g. a TFLM tree) count as kernels and engine state
-    split = split_memory(fw.elf, fw.model_dir, fw.engine_build.source_dirs, arena_plan_bytes=gen.arena_bytes)
-    return {
-        "flash_bytes": fw.flash_bytes,
-        "ram_bytes": fw.ram_bytes,
-        **split.columns(),
-        "deploy_flash_bytes": split.deploy_flash_bytes,
-        "sections_json": json.dumps(fw.sections),
-        "toolchain_version": fw.toolchain,
-        "platformio_version": fw.platformio,
-        "build_seconds": fw.build_seconds,
-        "build_id": fw.build_id,
-        "build_cached": fw.cached,
-        **fw.engine_build.columns,  # e.g. the TFLM tree, commit, kernel set, library
-    }
-
-
 def _check_model_matches(info, gen, n: int) -> None:
     problems = []
     if info.input_bytes != gen.input_bytes or info.output_bytes != gen.output_bytes:
@@ -86,22 +66,16 @@ def _per_layer(info, samples, scale) -> str:
     return json.dumps(layers)
 
 
-def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, console: Console, row: dict,
+def run_on_device(cfg, board: Board, fw: Firmware | None, gen, run_dir: Path, n: int, console: Console, row: dict,
                   received: Received, inputs: np.ndarray | None = None, output_tensor=None) -> DeviceRun:
-    """Build (or reuse), start the target, run the n flash samples (or, over the MLPerf protocol,
-    the n `inputs` sent as the runner sends them); fills `row` and `received` as figures arrive."""
+    """Start the target with the firmware (None: the device runs its own), run the n flash samples
+    (or, over the MLPerf protocol, the n `inputs` sent as the runner sends them); fills `row` and
+    `received` as figures arrive."""
     protocol, engine, kind = cfg.protocol, cfg.engine_impl, cfg.target_kind
     run_dir.mkdir(parents=True, exist_ok=True)  # this attempt's logs; the build folder is shared
-    if not engine.builds_firmware:  # its sizes are not ours to state: those columns stay empty
-        console.log(f"the device runs its own firmware: nothing built or flashed; starting {cfg.target}")
+    console.log(f"starting {cfg.target}")
+    if fw is None:  # its sizes are not ours to state: those columns stay empty
         return _run_mlperf(cfg, board, None, run_dir, console, row, received, inputs, output_tensor)
-    console.log(f"building firmware for {board.name} ({engine.name} engine, {cfg.kernels} kernels, {protocol} "
-                "protocol) with PlatformIO")
-    fw = cached_build(board, gen.dir, builds, kernels=cfg.kernels, engine=engine, timeout=cfg.build_timeout_s,
-                      protocol=protocol)
-    row.update(_firmware_columns(fw, gen))
-    console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
-                f"{fw.ram_bytes:,} B RAM; starting {cfg.target}")
     row.update(kind.columns())
     if protocol == "mlperf":
         return _run_mlperf(cfg, board, fw, run_dir, console, row, received, inputs, output_tensor)

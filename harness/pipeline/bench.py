@@ -15,6 +15,8 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.build.baseline import harness_baseline
+from harness.build.cache import cached_build
+from harness.build.firmware import Firmware
 from harness.errors import DataError, DoesNotFitError, Interrupted, TinyhilError
 from harness.identity import file_sha256, run_id, samples_sha256
 from harness.inputs import Samples, load_samples
@@ -163,14 +165,31 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
         row.update(engine.generated_columns(gen))
     row["arena_plan_bytes"] = gen.arena_bytes if gen else None
     try:
-        device = run_on_device(cfg, board, gen, cfg.work_dir / "builds", cfg.work_dir / "runs" / row["attempt_id"],
-                               samples.x.shape[0], console, row, state.received, inputs=samples.x,
-                               output_tensor=model.tensor(model.outputs[0]))
+        fw = _build(cfg, board, gen, console)
     finally:
         shutil.rmtree(generated, ignore_errors=True)  # the build keeps its own copy
+    if fw is not None:
+        row.update(fw.columns(gen.arena_bytes))
+    device = run_on_device(cfg, board, fw, gen, cfg.work_dir / "runs" / row["attempt_id"], samples.x.shape[0],
+                           console, row, state.received, inputs=samples.x, output_tensor=model.tensor(model.outputs[0]))
     fill_device_columns(row, device, state)
     if cfg.out:
         keep_raw(cfg.out, samples.x, device.outputs.reshape(state.host_out.shape), row)
+
+
+def _build(cfg: BenchConfig, board, gen, console: Console) -> Firmware | None:
+    """The firmware for the generated model (reused when an identical build exists); None when the
+    device runs its own (nothing generated, nothing built or flashed)."""
+    if gen is None:
+        console.log("the device runs its own firmware: nothing built or flashed")
+        return None
+    console.log(f"building firmware for {board.name} ({cfg.engine_impl.name} engine, {cfg.kernels} kernels, "
+                f"{cfg.protocol} protocol) with PlatformIO")
+    fw = cached_build(board, gen.dir, cfg.work_dir / "builds", kernels=cfg.kernels, engine=cfg.engine_impl,
+                      timeout=cfg.build_timeout_s, protocol=cfg.protocol)
+    console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
+                f"{fw.ram_bytes:,} B RAM")
+    return fw
 
 
 def _record(cfg: BenchConfig, row: dict, state: RunState | None = None) -> None:
