@@ -36,7 +36,7 @@ def harness_baseline(board: Board, builds_root: Path | None = None) -> HarnessBa
     builds_root = Path(builds_root) if builds_root is not None else places.builds_dir()
     cache = builds_root / f"baseline-{board.name}.json"
     try:
-        fw = cached_build(board, BASELINE_MODEL, builds_root, kernels="optimized", engine="builtin")
+        fw = cached_build(board, BASELINE_MODEL, builds_root, kernels="optimized")  # the builtin engine
     except TinyhilError:
         return None
     if cache.is_file():

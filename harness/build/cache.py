@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import places
 from harness.boards import Board
 from harness.build.firmware import Firmware, read_elf_sizes
-from harness.build.platformio import _pio_version, build_firmware, engine_for
+from harness.build.platformio import _pio_version, build_firmware, default_engine
 from harness.engines.base import Engine
 from harness.identity import short_hash, tree_sha256
 from harness.report.provenance import toolchain_version
@@ -25,7 +25,7 @@ FIRMWARE_INPUTS = ("firmware", "platformio.ini")  # of the project template (pla
 GENERATOR_INPUTS = ("boards.py", "build/boardgen.py")
 
 
-def build_id(board: Board, model_dir: Path, kernels: str, engine: str | Engine, protocol: str = "tinyhil") -> str:
+def build_id(board: Board, model_dir: Path, kernels: str, engine: Engine, protocol: str = "tinyhil") -> str:
     """The hash of what goes into this build (the engine says what of it enters: its name, and for
     TFLM the tree and library key)."""
     facts = {
@@ -34,18 +34,18 @@ def build_id(board: Board, model_dir: Path, kernels: str, engine: str | Engine, 
         "generators": tree_sha256([places.PACKAGE_DIR / p for p in GENERATOR_INPUTS], places.PACKAGE_DIR),
         "board_file": tree_sha256([board.manifest], board.manifest.parent),
         "board": board.name, "kernels": kernels, "compiler": toolchain_version(),
-        **engine_for(engine).cache_facts(board, kernels),
+        **engine.cache_facts(board, kernels),
     }
     if protocol != "tinyhil":  # (absent for the default, so earlier build ids stay valid)
         facts["protocol"] = protocol
     return short_hash(facts)
 
 
-def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernels: str, engine: str | Engine,
+def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernels: str, engine: Engine | None = None,
                  timeout: float = 900.0, protocol: str = "tinyhil") -> Firmware:
     """The firmware for this generated model: reused when an identical build exists, else built.
     The generated directory moves into the build's own folder, so the build's inputs stay beside it."""
-    engine = engine_for(engine)
+    engine = engine or default_engine()
     kernels = engine.resolve_kernels(kernels)
     bid = build_id(board, generated_dir, kernels, engine, protocol)
     work = Path(builds_root).resolve() / bid
@@ -80,5 +80,6 @@ def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str, engine:
     sizes = read_elf_sizes(elf)
     return Firmware(elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=elf.parent.parent,
                     log_path=work / "build.log", sizes=sizes, build_seconds=0.0, toolchain=sizes.toolchain,
-                    platformio=_pio_version(), engine=engine.name, pio_env=facts.get("pio_env", "tinyhil"),
+                    platformio=_pio_version(), engine=engine.name, firmware_engine=engine.firmware_engine,
+                    pio_env=facts.get("pio_env", "tinyhil"),
                     engine_build=engine.reuse_build(facts.get("engine_build", facts.get("tflm"))))

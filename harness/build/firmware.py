@@ -72,6 +72,7 @@ class Firmware:
     build_id: str = ""  # hash of the build's inputs (harness.build.cache)
     cached: bool = False  # reused from an identical earlier build
     engine: str = "builtin"  # the registered engine it was built with (flashing rebuilds the same)
+    firmware_engine: str | None = None  # what firmware/ compiled in (TINYHIL_ENGINE); None: the same as `engine`
     pio_env: str = "tinyhil"  # the platformio.ini env it was built with
     engine_build: EngineBuild = field(default_factory=EngineBuild)  # what the engine added (e.g. the TFLM library)
     protocol: str = "tinyhil"  # what the firmware speaks: the framed protocol, or "mlperf" (MLPerf Tiny runner)

@@ -58,7 +58,7 @@ class _Classifier:
     def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...]) -> None:
         self.model_dir = model_dir.resolve() if model_dir else None
         self.engine_dirs = tuple(p.resolve() for p in engine_dirs)  # the engine's own (Engine.prepare_build)
-        self.harness_dirs = tuple(root / "firmware" for root in firmware_roots())
+        self.harness_dirs = tuple(root / "firmware" for root in places.firmware_roots())
 
     def origin(self, path: Path | None) -> str:
         if path is None:
@@ -70,12 +70,6 @@ class _Classifier:
         if any(path.is_relative_to(d) for d in self.harness_dirs):
             return "harness"
         return "runtime"
-
-
-def firmware_roots() -> tuple[Path, ...]:
-    """The project folders a firmware may have been built in: the template, and the staged copy an
-    installed tinyhil builds in (the same sources under another path)."""
-    return tuple(dict.fromkeys([places.source_root().resolve(), places.build_project_dir().resolve()]))
 
 
 def _cu_path(cu) -> Path | None:

@@ -34,13 +34,12 @@ def check_protocol(protocol: str) -> str:
     return protocol
 
 
-def engine_for(engine: str | Engine) -> Engine:
-    """The registered engine of that name (an Engine passes through)."""
-    if isinstance(engine, Engine):
-        return engine
-    from harness.plugins import ENGINES
+def default_engine() -> Engine:
+    """tinyhil's builtin engine, what a build without an engine named builds. (The build stage takes
+    Engine objects; looking engines up by name is the registry's job, above it.)"""
+    from harness.engines.builtin import BuiltinEngine
 
-    return ENGINES.get(engine)
+    return BuiltinEngine()
 
 
 TOOLCHAIN_GCC = "arm-none-eabi-gcc"
@@ -92,10 +91,10 @@ def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, engine: Engine,
+def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, firmware_engine: str,
                engine_build: EngineBuild, protocol: str = "tinyhil") -> dict:
     env = dict(os.environ)
-    env["TINYHIL_ENGINE"] = engine.firmware_engine or ""
+    env["TINYHIL_ENGINE"] = firmware_engine
     env.update(engine_build.env)  # how the engine's sources enter the build (e.g. TINYHIL_TFLM_TREE)
     env.update(
         TINYHIL_BOARD=board.name,
@@ -117,7 +116,7 @@ def build_firmware(
     work_dir: Path,
     *,
     kernels: str = "optimized",
-    engine: str | Engine = "builtin",
+    engine: Engine | None = None,
     protocol: str = "tinyhil",
     project_dir: Path | None = None,
     timeout: float = 900.0,
@@ -129,7 +128,7 @@ def build_firmware(
     `tflm_timeout`, default TINYHIL_TFLM_BUILD_TIMEOUT or an hour, and progress on stderr), so
     `timeout` bounds the firmware build alone."""
     board = load_board(board) if isinstance(board, str) else board
-    engine = engine_for(engine)
+    engine = engine or default_engine()
     if not engine.builds_firmware:
         raise TinyhilError(f"the {engine.name} engine builds no firmware")
     kernels = engine.resolve_kernels(kernels)
@@ -147,7 +146,7 @@ def build_firmware(
 
     engine_build = engine.prepare_build(board, kernels, model_dir, tflm_timeout)
     started = time.monotonic()
-    env = _build_env(board, model_dir, kernels, build_dir, engine, engine_build, protocol)
+    env = _build_env(board, model_dir, kernels, build_dir, engine.firmware_engine, engine_build, protocol)
     pio_env = GENERIC_ENV
     project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
     code = _pio(["run", "-e", pio_env], env, log_path, timeout, project_dir)
@@ -170,7 +169,8 @@ def build_firmware(
     return Firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
         sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.toolchain, platformio=_pio_version(),
-        engine=engine.name, pio_env=pio_env, engine_build=engine_build, protocol=protocol,
+        engine=engine.name, firmware_engine=engine.firmware_engine, pio_env=pio_env, engine_build=engine_build,
+        protocol=protocol,
     )  # fmt: skip
 
 
@@ -196,8 +196,8 @@ def upload_firmware(firmware: Firmware, *, project_dir: Path | None = None, time
     if firmware.pio_env == GENERIC_ENV and not shutil.which(tool):
         raise ToolMissingError(f"{tool} not found: {board.name} is flashed over {board.upload_protocol} "
                                f"with {tool} ({_INSTALL_HINT[tool]})")
-    env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir, engine_for(firmware.engine),
-                     firmware.engine_build, firmware.protocol)
+    env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir,
+                     firmware.firmware_engine or firmware.engine, firmware.engine_build, firmware.protocol)
     project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
     code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, project_dir)
     if code != 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.engines.base import Engine, EngineBuild
+from harness.places import firmware_roots
 
 
 class BuiltinEngine(Engine):
@@ -31,8 +32,6 @@ class BuiltinEngine(Engine):
         return generate(model, out_dir, inputs, name=name)
 
     def _build(self) -> EngineBuild:
-        from harness.build.memory_split import firmware_roots
-
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine},
                            source_dirs=tuple(root / "firmware" / "engine" for root in firmware_roots()))
 

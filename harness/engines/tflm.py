@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from harness.engines.base import Engine, EngineBuild
+from harness.places import firmware_roots
 
 
 class TflmEngine(Engine):
@@ -49,8 +50,6 @@ class TflmEngine(Engine):
                 "tflm_tree": [str(tree.path), tree.commit, library_key(tree, board_cpu_flags(board.manifest))]}
 
     def _build(self, library) -> EngineBuild:
-        from harness.build.memory_split import firmware_roots
-
         stamp = {"tree": str(library.tree.path), "path": str(library.path), "key": library.key,
                  "build_seconds": library.build_seconds, "cpu_flags": list(library.cpu_flags)}
         # TFLM's compile units name the tree's sources: they are the engine's

@@ -212,10 +212,11 @@ class ResultRow:
         return cls(**{k: v for k, v in values.items() if k in known}, extra=extra)
 
     def to_series(self):
-        """The row as one typed pandas Series, as the results table holds it."""
-        from harness.report.store import rows_to_frame
+        """The row as a pandas Series: every schema column in order (None where unknown), then the
+        extras, named by its attempt."""
+        import pandas as pd
 
-        return rows_to_frame([self]).iloc[0]
+        return pd.Series(self.to_record(), dtype=object, name=self.attempt_id)
 
     def to_record(self) -> dict[str, Any]:
         """A flat dict for a DataFrame: schema columns in order, then the extras."""
