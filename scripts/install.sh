@@ -31,6 +31,15 @@ if [ ${#fuzz_missing[@]} -gt 0 ]; then
   apt_install "${fuzz_missing[@]}" || echo "[tinyhil] note: ${fuzz_missing[*]} not installed; the libFuzzer tests will skip"
 fi
 
+# Optional: pdflatex (with booktabs) and headless Chromium, for the tests that compile `report`'s comparison.tex
+# and open its index.html (install measured here: ~20 s and ~8 s); without them those tests skip, naming them.
+report_packages=(texlive-latex-base texlive-latex-recommended chromium)
+mapfile -t report_missing < <(not_installed "${report_packages[@]}")
+if [ ${#report_missing[@]} -gt 0 ]; then
+  echo "[tinyhil] apt-get install ${report_missing[*]} (optional: report checks)"
+  apt_install "${report_missing[@]}" || echo "[tinyhil] note: ${report_missing[*]} not installed; the report's pdflatex/Chromium tests will skip"
+fi
+
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "[tinyhil] creating .venv with $($python --version)"

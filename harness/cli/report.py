@@ -14,14 +14,20 @@ def report(
                                          "table); default: results"),
     out: Path | None = typer.Option(None, help="where the table and figures go (default: the results directory)"),
     results_option: list[Path] = typer.Option(None, "--results", help="a results directory (same as the arguments)"),
+    latency: str = typer.Option("measured", help="latency axis: `measured` (cycles as ms, or emulator instructions) "
+                                "or `ms-est` (the timing model's latency_ms_est on --board)"),
+    board: str | None = typer.Option(None, help="with --latency ms-est: the board whose estimate to draw"),
 ) -> None:
-    """Paper figures and tables from the results: Pareto, memory split, per-layer, comparison (.tex + .csv)."""
-    from harness.boards import load_board
-    from harness.errors import DataError, UnknownBoardError
-    from harness.report import append_results, load_results, plot_memory, plot_pareto, plot_per_layer, summary_table
-    from harness.report.paper import merge_tables, plot_memory_split, write_comparison
+    """Paper figures and tables from the results: Pareto, memory, memory split, per-layer, engines, comparison
+    (.tex + .csv), and index.html showing them all."""
+    from harness.errors import DataError
+    from harness.report import append_results, load_results, summary_table
+    from harness.report.build import write_report
+    from harness.report.facts import Latency
+    from harness.report.paper import merge_tables
     from harness.report.store import load_samples_table
 
+    choice = Latency(latency, board)
     dirs = [*(results or []), *(results_option or [])] or [Path("results")]
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
@@ -30,6 +36,7 @@ def report(
     table = merge_tables([load_results(d) for d in dirs])
     if table.empty:
         raise DataError(f"no results in {', '.join(map(str, dirs))}: run `tinyhil bench` or `tinyhil sweep` first")
+    choice.check(table)
     out = out or dirs[0]
     if len(dirs) > 1 or out.resolve() != dirs[0].resolve():  # the merged table, as one full run would have written it
         samples = pd_concat([load_samples_table(d) for d in dirs], key="attempt_id")
@@ -42,32 +49,23 @@ def report(
     from harness.report.transforms import unperturbed
 
     Console().print(summary_table(unperturbed(table)))  # perturbed runs: the robustness table
+    for item in write_report(table, out, latency=choice, boards=_board_limits(table)):
+        Console().print(item.line(), highlight=False, soft_wrap=True)
+
+
+def _board_limits(table) -> dict[str, tuple[int, int]]:
+    """Flash and RAM of each board in the table whose board file is known (no limit line otherwise)."""
+    from harness.boards import load_board
+    from harness.errors import UnknownBoardError
+
     limits = {}
-    for board in table["board"].dropna().unique():
+    for name in table["board"].dropna().unique():
         try:
-            b = load_board(str(board))
-            limits[str(board)] = (b.flash_bytes, b.ram_bytes)
+            b = load_board(str(name))
+            limits[str(name)] = (b.flash_bytes, b.ram_bytes)
         except UnknownBoardError:
-            pass  # a board file not in this checkout: no limit line
-    for name, plot in (("pareto", plot_pareto), ("memory", plot_memory), ("per_layer", plot_per_layer)):
-        png, pdf = plot(table, out / name)
-        Console().print(f"{name}: {png} and {pdf}")
-    # A robustness study's perturbed runs are drawn in their own figure, not as variants here.
-    png, pdf = plot_memory_split(unperturbed(table), out / "memory_split", limits)
-    Console().print(f"memory_split: {png} and {pdf}")
-    from harness.report.engines import plot_engines
-
-    png, pdf = plot_engines(unperturbed(table), out / "engines")
-    Console().print(f"engines: {png} and {pdf}")
-    csv, tex = write_comparison(unperturbed(table), out / "comparison")
-    Console().print(f"comparison: {csv} and {tex}")
-    if "perturb_clean_run_id" in table.columns and table["perturb_clean_run_id"].notna().any():
-        from harness.questions.plots import plot_robustness
-        from harness.questions.robustness import perturbation_columns, robustness_table
-
-        joined = robustness_table(table)
-        png, pdf = plot_robustness(joined, perturbation_columns(joined), out / "robustness")
-        Console().print(f"robustness: {png} and {pdf}")
+            pass
+    return limits
 
 
 def pd_concat(frames, key: str):

@@ -59,25 +59,38 @@ def plot_sensitivity(result, out_stem: str | Path) -> tuple[Path, Path]:
     return save_figure(fig, out_stem)
 
 
-def plot_robustness(table: pd.DataFrame, perturbations: list[str], out_stem: str | Path) -> tuple[Path, Path]:
-    """Clean vs perturbed top-1 (%) per variant, measured on the device, as grouped bars."""
+def build_robustness(table: pd.DataFrame, perturbations: list[str]) -> Figure:
+    """Clean vs perturbed top-1 (%) per variant, measured on the device, as grouped bars (report style)."""
+    from harness.report.style import DOUBLE_COLUMN_IN, METHOD_COLOURS, NoFigure, height_for, new_figure
+    from harness.report.style import title as set_title
+
     variants = list(table["variant"])
+    if not variants:
+        raise NoFigure("no device-measured variant has perturbed runs")
     series = ["accuracy_device", *[f"accuracy_{p}" for p in perturbations]]
     names = ["clean", *[_perturbation_label(p) for p in perturbations]]
-    fig = Figure(figsize=(max(7.0, 0.9 * len(variants) * len(series) / 3 + 2), 4.8), layout="constrained")
+    fig = new_figure(DOUBLE_COLUMN_IN, height_for(len(variants) * len(series), 0.07, legend_rows=1))
     ax = fig.subplots()
-    width = 0.8 / len(series)
-    x = np.arange(len(variants))
+    height = 0.8 / len(series)
+    y = np.arange(len(variants))
     for k, (column, name) in enumerate(zip(series, names, strict=True)):
-        values = pd.to_numeric(table[column], errors="coerce") * 100 if column in table else np.full(len(x), np.nan)
-        ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width=width, label=name)
-    ax.set_xticks(x, variants, rotation=35, ha="right", fontsize=8)
-    ax.set_ylabel("top-1 accuracy on the device (%)")
-    ax.set_ylim(0, 100)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), title="test set")
-    ax.grid(axis="y", alpha=0.3)
-    boards = ", ".join(sorted(set(table["board"].astype(str)))) if len(table) else "?"
-    ax.set_title(f"Clean vs perturbed accuracy per variant (device: {boards}; FGSM made on the float model)")
-    if not variants:
-        ax.text(0.5, 0.5, "no device-measured variants", ha="center", va="center", transform=ax.transAxes)
-    return save_figure(fig, out_stem)
+        values = pd.to_numeric(table[column], errors="coerce") * 100 if column in table else np.full(len(y), np.nan)
+        ax.barh(y + (k - (len(series) - 1) / 2) * height, values, height=height, label=name,
+                color=METHOD_COLOURS[k % len(METHOD_COLOURS)], hatch=("", "//", "..", "xx", "\\\\")[k % 5],
+                edgecolor="white", linewidth=0.3)
+    ax.set_yticks(y, variants)
+    ax.set_ylim(len(variants) - 0.5, -0.5)
+    ax.set_xlabel("top-1 accuracy on the device (%)")
+    ax.set_xlim(0, 100)
+    fig.legend(loc="outside lower center", ncols=len(series), title="test set")
+    ax.grid(axis="y", visible=False)
+    boards = ", ".join(sorted(set(table["board"].astype(str))))
+    set_title(fig, f"Clean vs perturbed accuracy per variant (device: {boards}; FGSM made on the float model)")
+    return fig
+
+
+def plot_robustness(table: pd.DataFrame, perturbations: list[str], out_stem: str | Path) -> tuple[Path, Path]:
+    from harness.report.style import styled
+
+    with styled():
+        return save_figure(build_robustness(table, perturbations), out_stem)

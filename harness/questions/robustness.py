@@ -199,7 +199,8 @@ def run_robustness(variants_dir: Path, template: BenchConfig, perturbations: lis
     written as `<results>/robustness.csv` with its figure."""
     from harness.pipeline.sweep import Shard, run_sweep
     from harness.questions.plots import plot_robustness
-    from harness.report import load_results
+    from harness.report import NoFigure, load_results
+    from harness.pipeline.sweep import Shard, run_sweep
 
     if template.results_dir is None:
         raise DataError("robustness needs a results directory (the perturbed runs are joined from it)")
@@ -224,5 +225,9 @@ def run_robustness(variants_dir: Path, template: BenchConfig, perturbations: lis
     names = [p.name for p in perturbations]
     out = Path(template.results_dir)
     table.to_csv(out / "robustness.csv", index=False)
-    png, pdf = plot_robustness(table, names, out / "robustness")
-    return RobustnessRun(table, names, refused, {"csv": out / "robustness.csv", "png": png, "pdf": pdf})
+    files = {"csv": out / "robustness.csv"}
+    try:
+        files["png"], files["pdf"] = plot_robustness(table, names, out / "robustness")
+    except NoFigure:  # no variant ran clean on the device: the refusals say why, no empty figure
+        pass
+    return RobustnessRun(table, names, refused, files)

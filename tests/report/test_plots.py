@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 
-from harness.report import plot_memory, plot_pareto, plot_per_layer, rows_to_frame, summary_table
-from harness.report.plots import latency_axis
+from harness.report import NoFigure, plot_memory, plot_pareto, plot_per_layer, rows_to_frame, summary_table
+from harness.report.facts import Latency
 
 
 def test_plots_write_png_and_pdf(rows, tmp_path):
@@ -14,23 +15,20 @@ def test_plots_write_png_and_pdf(rows, tmp_path):
         assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
 
 
-def test_plots_survive_an_all_failed_table(rows, tmp_path):
+def test_an_all_failed_table_gives_no_figure_and_says_why(rows, tmp_path):
     df = rows_to_frame([rows[2]])
     for plot in (plot_pareto, plot_memory, plot_per_layer):
-        png, pdf = plot(df, tmp_path / plot.__name__)
-        assert png.exists() and pdf.exists()
+        with pytest.raises(NoFigure):
+            plot(df, tmp_path / plot.__name__)
+        assert not (tmp_path / f"{plot.__name__}.png").exists()
 
 
 def test_latency_axis_names_the_unit(rows):
-    from harness.report.transforms import add_derived
-
-    df = add_derived(rows_to_frame(rows))
-    _, emulator_label = latency_axis(df[df["unit"] == "instructions"], "instructions")
-    _, board_label = latency_axis(df[df["unit"] == "cycles"], "cycles")
-    assert emulator_label == "latency per inference (instructions)"
-    assert board_label == "latency per inference (ms)"
-    _, raw_cycles = latency_axis(df[df["unit"] == "cycles"].assign(latency_ms=float("nan")), "cycles")
-    assert raw_cycles == "latency per inference (cycles)"
+    df = rows_to_frame(rows)
+    labels = {label for _, _, label in Latency().panels(df)}
+    assert labels == {"latency (instructions)", "latency (ms)"}
+    no_clock = df.assign(clock_hz=None, latency_ms=None)
+    assert {label for _, _, label in Latency().panels(no_clock)} == {"latency (instructions)", "latency (cycles)"}
 
 
 def test_summary_table_shows_units_and_errors(rows):

@@ -1,0 +1,90 @@
+"""Per-layer profile: the count of each layer (in the run's unit), one panel per model and unit, one
+bar per run that profiled it (engine and kernel set, board where they differ). With a single run in
+a panel each bar carries its count per MAC. No per-layer data: no figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch
+
+from harness.report.facts import caption, shared, varying, with_facts
+from harness.report.style import (
+    ENGINE_COLOURS,
+    NoFigure,
+    SeriesStyles,
+    fit_ticks,
+    height_for,
+    new_figure,
+    save_figure,
+    scale_for,
+    styled,
+)
+from harness.report.style import title as set_title
+from harness.report.transforms import latest_runs, per_layer_long, run_label
+
+ROW_IN = 0.1
+
+
+def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
+    runs = with_facts(latest_runs(df))
+    runs = runs[runs["per_layer_json"].notna()] if "per_layer_json" in runs else runs.iloc[0:0]
+    if runs.empty:
+        raise NoFigure("no run has a per-layer profile (bench with --per-layer)")
+    # Panels per model and board (a board has one unit); bars per engine and kernel set, coloured as in
+    # every other figure of the report.
+    runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
+    layers = per_layer_long(runs).merge(runs[["run", "series", "board"]], on="run")
+    styles = styles or SeriesStyles(runs["series"], ENGINE_COLOURS)
+    boards_vary = "board" in varying(runs)
+    panels = [(f"{model} on {board}" if boards_vary else str(model), unit, rows)
+              for (model, board, unit), rows in layers.groupby(["model", "board", "unit"], sort=True)]
+    heights = [rows["index"].nunique() * rows["series"].nunique() for _, _, rows in panels]
+    fig = new_figure(7.0 if len(panels) > 1 else 3.5,
+                     sum(height_for(h, ROW_IN, title_lines=1) - 0.3 for h in heights[::2]) + 0.6)
+    grid = fig.add_gridspec((len(panels) + 1) // 2, min(2, len(panels)))
+    for k, (model, unit, rows) in enumerate(panels):
+        ax = fig.add_subplot(grid[k // 2, k % 2])
+        _panel(ax, rows, unit, styles)
+        ax.set_title(str(model))
+    series = sorted(layers["series"].unique())
+    if len(series) > 1:
+        handles = [Patch(facecolor=styles[s].colour, hatch=styles[s].hatch, edgecolor="white", label=s)
+                   for s in series]
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(series)))
+    common = caption(shared(runs, ("engine_set", "board", "target")))
+    set_title(fig, "Per-layer profile" + (f": {common}" if common else ""))
+    return fig
+
+
+def _panel(ax, rows: pd.DataFrame, unit: str, styles: SeriesStyles) -> None:
+    series = sorted(rows["series"].unique())
+    layer_index = sorted(rows["index"].unique())
+    names = rows.drop_duplicates("index").set_index("index").reindex(layer_index)
+    height = 0.8 / len(series)
+    counts = rows["count"].astype(float)
+    scale, prefix = scale_for(float(counts.max()))
+    for k, name in enumerate(series):
+        mine = rows[rows["series"] == name].set_index("index").reindex(layer_index)
+        y = np.arange(len(layer_index)) + (k - (len(series) - 1) / 2) * height
+        ax.barh(y, mine["count"].astype(float).to_numpy(), height, color=styles[name].colour,
+                hatch=styles[name].hatch, edgecolor="white", linewidth=0.3)
+        if len(series) == 1:  # count per MAC beside each bar: compares kernels across layer sizes
+            for yi, (count, macs) in enumerate(zip(mine["count"], mine["macs"], strict=True)):
+                if pd.notna(count) and pd.notna(macs) and float(macs) > 0:
+                    ax.text(float(count), yi, f" {float(count) / float(macs):.1f}/MAC", va="center", fontsize=5.5)
+    ax.set_xlim(0, float(counts.max()) * (1.3 if len(series) == 1 else 1.05))
+    fit_ticks(ax.xaxis, [float(counts.max())], scale=scale, log=False)
+    ax.set_xlabel(f"{prefix}{unit} per inference")
+    ax.set_yticks(np.arange(len(layer_index)), [f"{i} {op}" for i, op in zip(layer_index, names["op"], strict=True)])
+    ax.set_ylim(len(layer_index) - 0.5, -0.5)
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+
+
+def plot_per_layer(df: pd.DataFrame, out_stem: str | Path, styles: SeriesStyles | None = None):
+    """Write `<out_stem>.png` and `.pdf`; raises `NoFigure` when no run has a per-layer profile."""
+    with styled():
+        return save_figure(build_per_layer(df, styles), out_stem)
