@@ -200,7 +200,6 @@ def run_robustness(variants_dir: Path, template: BenchConfig, perturbations: lis
     from harness.pipeline.sweep import Shard, run_sweep
     from harness.questions.plots import plot_robustness
     from harness.report import NoFigure, load_results
-    from harness.pipeline.sweep import Shard, run_sweep
 
     if template.results_dir is None:
         raise DataError("robustness needs a results directory (the perturbed runs are joined from it)")
