@@ -1,8 +1,10 @@
-"""The bench pipeline: analyze → check → host reference → codegen → build → run → compare → row.
+"""The bench pipeline: identity → analyze → refuse → host reference → generate (the engine) → build →
+run (the target) → compare → row.
 
-Each stage is a small function taking and returning plain data; `run_bench` strings them together
-and records the row even when a later stage fails (with the `error` column), so nothing already
-measured — host reference accuracy, arena figures, ELF sizes — is lost.
+Each stage takes and returns typed values (Samples, ModelInfo, GeneratedModel, Firmware, DeviceRun);
+`run_bench` strings them together and fills the row as they arrive, so a run that fails later still
+records everything already measured — host reference accuracy, arena figures, ELF sizes — with its
+`error`. The engine and the target are the registered ones the configuration names.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "board": cfg.board,
         "target": cfg.target,
         "engine": cfg.engine_label,
-        "kernels": None if cfg.external_firmware else cfg.kernels,
+        "kernels": cfg.kernels if cfg.engine_impl.builds_firmware else None,
         "per_layer": cfg.per_layer,
         "protocol": cfg.protocol,
         "engine_plugin": _plugin(ENGINES.origin(cfg.engine_label)),
