@@ -64,3 +64,47 @@ def test_check_refuses_bad_input_with_one_line(tmp_path):
     bad.write_text("not parquet")
     out = _check(tmp_path, "--baseline", str(bad), "--tolerance", "-1")
     assert out.returncode == 2 and out.stderr.startswith("error: baseline")
+
+
+def _gate_row(**changes) -> dict:
+    row = {"model": "kws", "board": "mps2_an386", "target": "qemu", "engine": "builtin", "kernels": "optimized",
+           "samples": 5, "per_layer": False, "protocol": "tinyhil", "status": "ok", "unit": "instructions",
+           "run_id": "run-a", "attempt_id": "a1", "model_sha256": "a" * 64, "latency_median": 1000.0,
+           "arena_bytes": 100, "flash_bytes": 5000, "host_mismatches": 0,
+           "toolchain_version": "arm-none-eabi-gcc 12.2.1", "qemu_version": "qemu-system-arm 7.2.22",
+           "timestamp": "2026-01-01T00:00:00+00:00"}
+    return {**row, **changes}
+
+
+def test_check_refuses_counts_made_with_other_tools(tmp_path):
+    """Counts from another compiler or emulator are not a regression: one error line, exit 2."""
+    append_results([_gate_row()], tmp_path / "results")
+    baseline = tmp_path / "baseline.parquet"
+    assert _check(tmp_path, "--baseline", str(baseline), "--update").returncode == 0
+    table = pd.read_parquet(baseline)
+    table["toolchain_version"] = "arm-none-eabi-gcc 10.3.1"  # a baseline made on ubuntu-22.04
+    table.to_parquet(baseline, index=False)
+    out = _check(tmp_path, "--baseline", str(baseline))
+    assert out.returncode == 2 and out.stdout == ""
+    line = out.stderr.strip()
+    assert line.startswith("error: ") and len(line.splitlines()) == 1
+    assert "arm-none-eabi-gcc 10.3.1 in the baseline, arm-none-eabi-gcc 12.2.1 now" in line and "--update" in line
+
+
+def test_check_follows_a_changed_model_file_and_writes_a_summary(tmp_path):
+    """The same configuration on another model file is compared (and the file change named) rather than
+    reported as a missing run; --summary appends the verdict as Markdown."""
+    append_results([_gate_row()], tmp_path / "base")
+    baseline = tmp_path / "baseline.parquet"
+    assert _check(tmp_path, "--baseline", str(baseline), "--results", "base", "--update").returncode == 0
+    append_results([_gate_row(run_id="run-b", attempt_id="b1", model_sha256="b" * 64, latency_median=1500.0)],
+                   tmp_path / "results")
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    out = _check(tmp_path, "--baseline", str(baseline), "--summary", str(summary))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "not measured" not in out.stdout and "model_sha256" in out.stdout
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## tinyhil regression gate")
+    assert "| kws | mps2_an386 | qemu | builtin | optimized | 1,500 | instructions |" in text
+    assert "| latency_median | 1,000 | 1,500 | +50.000 % | regression |" in text
