@@ -56,14 +56,16 @@ def test_same_file_name_two_models_both_get_rows_and_a_repeat_is_skipped(tmp_pat
 def test_a_second_bench_reuses_the_unchanged_build(tmp_path, twins):
     a, _ = twins
     args = ("bench", str(a), "--board", "mps2_an386", "--samples", "2", "--json")
-    cold = last_json(run_cli(*args, cwd=tmp_path))
-    warm = last_json(run_cli(*args, cwd=tmp_path))
+    own_cache = {"TINYHIL_CACHE": str(tmp_path / "cache")}  # cold for sure: no other test's build in it
+    cold = last_json(run_cli(*args, cwd=tmp_path, env=own_cache))
+    warm = last_json(run_cli(*args, cwd=tmp_path, env=own_cache))
     assert cold["build_cached"] is False and warm["build_cached"] is True
     assert warm["build_seconds"] == 0 and cold["build_seconds"] > 0
     assert warm["build_id"] == cold["build_id"] and warm["run_id"] == cold["run_id"]
     assert warm["latency_median"] == cold["latency_median"]  # emulator counts repeat exactly
     # other samples are another run, and other bundled test data another build
-    other = last_json(run_cli("bench", str(a), "--board", "mps2_an386", "--samples", "3", "--json", cwd=tmp_path))
+    other = last_json(run_cli("bench", str(a), "--board", "mps2_an386", "--samples", "3", "--json", cwd=tmp_path,
+                              env=own_cache))
     assert other["run_id"] != cold["run_id"] and not other["build_cached"]
 
 
@@ -149,8 +151,10 @@ samples = 2
     table = pd.read_parquet(tmp_path / "merged" / "results.parquet")
     assert len(table) == 4 and table["run_id"].nunique() == 4 and (table["status"] == "ok").all()
     assert set(table["board"]) == {"mps2_an386", "netduinoplus2"}
-    for name in ("comparison.tex", "comparison.csv", "memory_split.pdf", "pareto.png"):
+    for name in ("comparison.tex", "comparison.csv", "memory_split.pdf", "memory.png", "index.html"):
         assert (tmp_path / "merged" / name).is_file()
+    # random inputs have no labels, so no accuracy: no Pareto figure, and the report says why
+    assert not (tmp_path / "merged" / "pareto.png").exists() and "pareto" in merged.stdout + merged.stderr
     assert len(pd.read_parquet(tmp_path / "merged" / "samples.parquet")) == 8
 
 
