@@ -19,7 +19,6 @@ import warnings
 from harness.cli import ci, compress, info, project, questions, report, run
 from harness.cli.app import app, ci_app, zoo_app
 from harness.errors import Interrupted, TinyhilError
-from harness.plugins import PluginLoadWarning
 
 __all__ = ["app", "main"]
 
@@ -40,6 +39,8 @@ def _interrupt(signum, _frame) -> None:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from harness.plugins.registry import PluginLoadWarning  # (loaded already when one is shown)
+
     if issubclass(category, PluginLoadWarning):  # one plain line naming the plugin
         print(f"warning: {message}", file=sys.stderr)
     else:
