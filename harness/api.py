@@ -52,10 +52,10 @@ def bench(model: str | Path, *, board: str, target: str = "qemu", console: Conso
 
 
 def sweep_configs(models: Iterable[str | Path], *, boards: Iterable[str] = ("mps2_an386",),
-                  kernels: Iterable[str] = ("optimized",), results_dir: Path | None = None,
-                  console: Console | None = None, **options: Any) -> list[BenchConfig]:
+                  kernels: Iterable[str] = ("optimized",), optimize: Iterable[str] = ("speed",),
+                  results_dir: Path | None = None, console: Console | None = None, **options: Any) -> list[BenchConfig]:
     """Every configuration of a sweep, validated: models (files or folders of .tflite) x boards x
-    kernels, or one experiment .toml (its compression step runs first)."""
+    kernels, for each engine mode in `optimize`; or one experiment .toml (its compression step runs first)."""
     from harness.pipeline import BenchConfig
     from harness.pipeline.sweep import expand_models, plan
 
@@ -74,13 +74,15 @@ def sweep_configs(models: Iterable[str | Path], *, boards: Iterable[str] = ("mps
         boards = list(boards)
         template = BenchConfig(model=Path("."), board=boards[0], results_dir=Path(results_dir or "results"),
                                **options)
-        configs = plan(expand_models(models), boards, list(kernels), template)
+        configs = [cfg for mode in optimize
+                   for cfg in plan(expand_models(models), boards, list(kernels), replace(template, optimize=mode))]
     return [cfg.validate() for cfg in configs]
 
 
 def sweep(models: Iterable[str | Path], *, boards: Iterable[str] = ("mps2_an386",),
-          kernels: Iterable[str] = ("optimized",), shard: str = "1/1", jobs: int = 1, resume: bool = True,
-          retry_failed: bool = False, console: Console | None = None, **options: Any) -> list[ResultRow]:
+          kernels: Iterable[str] = ("optimized",), optimize: Iterable[str] = ("speed",), shard: str = "1/1",
+          jobs: int = 1, resume: bool = True, retry_failed: bool = False, console: Console | None = None,
+          **options: Any) -> list[ResultRow]:
     """Bench every configuration (see `sweep_configs`); resumable by run_id, shardable (`"2/4"`),
     `jobs` at a time. A failed run does not stop the sweep: its row is in the list with its error."""
     from harness.pipeline.sweep import Shard, run_sweep
@@ -88,7 +90,7 @@ def sweep(models: Iterable[str | Path], *, boards: Iterable[str] = ("mps2_an386"
 
     console = console or _quiet()
     shard_spec = Shard.parse(shard)
-    configs = sweep_configs(models, boards=boards, kernels=kernels, console=console, **options)
+    configs = sweep_configs(models, boards=boards, kernels=kernels, optimize=optimize, console=console, **options)
     rows = run_sweep(configs, shard_spec, resume, console, retry_failed=retry_failed, jobs=jobs)
     return [ResultRow.from_mapping(row) for row in rows if row]
 

@@ -38,13 +38,15 @@ def short_hash(facts: dict) -> str:
 
 def run_id(*, model_sha256: str, board: str, target: str, engine: str, kernels: str, input_sha256: str,
            samples: int, per_layer: bool, board_sha256: str | None = None, protocol: str = "tinyhil",
-           mlperf_window: tuple[int, int] = (1, 0)) -> str:
+           mlperf_window: tuple[int, int] = (1, 0), optimize: str | None = "speed") -> str:
     facts = dict(model=model_sha256, board=board, target=target, engine=engine, kernels=kernels,
                  inputs=input_sha256, samples=samples, per_layer=bool(per_layer))
     if board_sha256 is not None:
         facts["board_file"] = board_sha256
     if protocol != "tinyhil":  # only then, so the run ids of framed-protocol runs stay what they were
         facts.update(protocol=protocol, window=list(mlperf_window))
+    if optimize not in (None, "speed"):  # likewise: the builtin engine's default weight layouts
+        facts["optimize"] = optimize
     return short_hash(facts)
 
 

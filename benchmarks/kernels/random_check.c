@@ -57,15 +57,16 @@ static void fill_quant(int32_t n, int32_t depth) {
   }
 }
 
-static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w) {
+/* `wide`: rows of 16 to 40 (at most 3 rows): dwconv3x3.c's layers. */
+static void fill_common_shape(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w, int wide) {
   memset(c, 0, sizeof *c);
-  int32_t in_h = rnd_range(1, 12), in_w = rnd_range(1, 12);
+  int32_t in_h = wide ? rnd_range(1, 3) : rnd_range(1, 12), in_w = wide ? rnd_range(16, 40) : rnd_range(1, 12);
   c->k_h = k_h;
   c->k_w = k_w;
   c->stride_h = rnd_range(1, 3);
   c->stride_w = rnd_range(1, 3);
-  c->dilation_h = rnd_range(1, 2);
-  c->dilation_w = rnd_range(1, 2);
+  c->dilation_h = wide ? 1 : rnd_range(1, 2);
+  c->dilation_w = wide ? 1 : rnd_range(1, 2);
   int same = (int)rnd(2);
   for (;;) {
     c->out_h = out_size(in_h, k_h, c->stride_h, c->dilation_h, same, &c->pad_top);
@@ -91,6 +92,10 @@ static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t 
     c->act_max = rnd_range(1, 127);
   }
   for (int32_t i = 0; i < in_h * in_w * in_c; ++i) in_buf[i] = (int8_t)rnd_range(-128, 127);
+}
+
+static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w) {
+  fill_common_shape(c, in_c, out_c, k_h, k_w, 0);
 }
 
 static void report(const char *kind, int32_t cases, int32_t bad) {
@@ -119,10 +124,15 @@ static int32_t conv_cases(int32_t n) {
     c.output = out_opt;
     c.scratch = rnd(pointwise ? 2 : 8) ? scratch : NULL; /* contract: 2 * K int16 */
     const int32_t words = th_conv_packed_words(&c);
-    if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && rnd(2)) {
-      /* the code generator's layout (conv_pack.c), with no int8 filter */
+    const uint32_t layout = rnd(3); /* 0: int8 filter, 1: packed int16, 2: packed int8 */
+    if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && layout == 1) {
+      /* the code generator's layouts (conv_pack.c), with no int8 filter */
       th_conv_pack(&c, packed);
       c.packed = packed;
+      c.filter = NULL;
+    } else if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && layout == 2) {
+      th_conv_pack8(&c, packed);
+      c.packed8 = packed;
       c.filter = NULL;
     }
     th_opt_conv2d_s8(&c);
@@ -135,10 +145,15 @@ static int32_t dwconv_cases(int32_t n) {
   int32_t bad = 0;
   for (int32_t i = 0; i < n; ++i) {
     th_dwconv_params d;
-    const int32_t in_c = rnd_range(1, 20), dm = rnd(4) ? 1 : rnd_range(2, 3);
+    int32_t in_c = rnd_range(1, 20), dm = rnd(4) ? 1 : rnd_range(2, 3);
     int32_t k_h = rnd_range(1, 4), k_w = rnd_range(1, 4);
-    if (rnd(2)) k_h = k_w = 3; /* the assembly 3x3 path */
-    fill_common(&d.conv, in_c, in_c * dm, k_h, k_w);
+    if (rnd(2)) k_h = k_w = 3; /* the assembly 3x3 paths */
+    const int wide = k_h == 3 && k_w == 3 && rnd(2); /* dwconv3x3.c's channel planes */
+    if (wide) {
+      in_c = 4 * rnd_range(1, 5);
+      dm = 1;
+    }
+    fill_common_shape(&d.conv, in_c, in_c * dm, k_h, k_w, wide);
     d.depth_multiplier = dm;
     const int32_t taps = d.conv.k_h * d.conv.k_w;
     for (int32_t j = 0; j < taps * in_c * dm; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);
@@ -186,6 +201,14 @@ static int32_t fc_cases(int32_t n) {
     th_fc_pack_s16(w_buf, f.out_n, f.in_n, f.weights_offset, packed);
     f.packed = packed;
     f.weights = NULL;
+    memset(out_opt, 0x5A, (size_t)(f.batches * f.out_n));
+    th_opt_fc_s8(&f);
+    bad += memcmp(out_ref, out_opt, (size_t)(f.batches * f.out_n)) != 0;
+    /* The int8 layout (--optimize size). */
+    static int8_t packed8[12 * 70] __attribute__((aligned(4)));
+    th_fc_pack_s8(w_buf, f.out_n, f.in_n, packed8);
+    f.packed = NULL;
+    f.packed8 = packed8;
     memset(out_opt, 0x5A, (size_t)(f.batches * f.out_n));
     th_opt_fc_s8(&f);
     bad += memcmp(out_ref, out_opt, (size_t)(f.batches * f.out_n)) != 0;

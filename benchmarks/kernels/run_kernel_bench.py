@@ -25,8 +25,9 @@ ENGINE = HERE.parents[1] / "firmware" / "engine"
 INSTRUCTIONS_PER_TICK = 40  # 1 GHz virtual instruction clock / 25 MHz SysTick
 CFLAGS = ("-std=c11", "-Wall", "-Wextra", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
           "-mfpu=fpv4-sp-d16", "-ffunction-sections")
-ENGINE_SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "opt_dwconv.c", "opt_fc.c",
-                  "scratch.c", "fc_pack.c", "conv_pack.c")
+ENGINE_SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "conv_im2col.c",
+                  "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv_ring3.c",
+                  "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c")
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,9 @@ class LayerResult:
     name: str
     macs: int
     ref_instructions: int
-    opt_instructions: int
-    outputs_match: bool
+    opt_instructions: int  # the optimized kernel on the --optimize speed layouts
+    size_instructions: int  # on the --optimize size layouts (int8 weights)
+    outputs_match: bool  # both against the reference
 
     @property
     def ref_per_mac(self) -> float:
@@ -45,6 +47,10 @@ class LayerResult:
     @property
     def opt_per_mac(self) -> float:
         return self.opt_instructions / self.macs
+
+    @property
+    def size_per_mac(self) -> float:
+        return self.size_instructions / self.macs
 
 
 def build(out_dir: Path, opt_level: str = "-O2") -> Path:
@@ -89,35 +95,40 @@ def run(elf: Path, timeout_s: float = 300.0) -> BenchRun:
     layers, random = [], []
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) == 7 and parts[0] == "LAYER":
-            _, model, name, macs, ref_ticks, opt_ticks, match = parts
+        if len(parts) == 8 and parts[0] == "LAYER":
+            _, model, name, macs, ref_ticks, opt_ticks, size_ticks, match = parts
             layers.append(LayerResult(model, name, int(macs), int(ref_ticks) * INSTRUCTIONS_PER_TICK,
-                                      int(opt_ticks) * INSTRUCTIONS_PER_TICK, match == "1"))
+                                      int(opt_ticks) * INSTRUCTIONS_PER_TICK,
+                                      int(size_ticks) * INSTRUCTIONS_PER_TICK, match == "1"))
         elif len(parts) == 4 and parts[0] == "RANDOM":
             random.append(RandomSweep(parts[1], int(parts[2]), int(parts[3])))
     return BenchRun(layers, random)
 
 
-def model_totals(results: list[LayerResult]) -> dict[str, tuple[int, int, int]]:
-    """Per model: (MACs, reference instructions, optimized instructions) over its layers."""
+def model_totals(results: list[LayerResult], size: bool = False) -> dict[str, tuple[int, int, int]]:
+    """Per model: (MACs, reference instructions, optimized instructions) over its layers; with
+    `size`, the optimized figure is that of the --optimize size layouts."""
     totals: dict[str, tuple[int, int, int]] = {}
     for r in results:
         macs, ref, opt = totals.get(r.model, (0, 0, 0))
-        totals[r.model] = (macs + r.macs, ref + r.ref_instructions, opt + r.opt_instructions)
+        totals[r.model] = (macs + r.macs, ref + r.ref_instructions,
+                           opt + (r.size_instructions if size else r.opt_instructions))
     return totals
 
 
 def format_table(results: list[LayerResult]) -> str:
-    lines = ["| model | layer | MACs | ref instr/MAC | opt instr/MAC | speed-up | bit-exact |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| model | layer | MACs | ref instr/MAC | speed instr/MAC | size instr/MAC | speed-up | bit-exact |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for r in results:
         lines.append(f"| {r.model} | {r.name} | {r.macs:,} | {r.ref_per_mac:.2f} | {r.opt_per_mac:.2f} | "
-                     f"{r.ref_instructions / r.opt_instructions:.1f}x | {'yes' if r.outputs_match else 'NO'} |")
+                     f"{r.size_per_mac:.2f} | {r.ref_instructions / r.opt_instructions:.1f}x | "
+                     f"{'yes' if r.outputs_match else 'NO'} |")
+    sizes = model_totals(results, size=True)
     for model, (macs, ref, opt) in model_totals(results).items():
         if model.endswith("_alt"):
             continue
         lines.append(f"| {model} | **all conv/dw/fc layers** | {macs:,} | {ref / macs:.2f} | {opt / macs:.2f} | "
-                     f"{ref / opt:.1f}x | |")
+                     f"{sizes[model][2] / macs:.2f} | {ref / opt:.1f}x | |")
     return "\n".join(lines)
 
 

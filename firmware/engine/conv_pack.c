@@ -1,4 +1,4 @@
-/* The optimized CONV_2D layout (th_kernels.h): the code generator lays it out offline in Python
+/* The optimized CONV_2D layouts (th_kernels.h): the code generator lays it out offline in Python
  * (harness/codegen/pack.py); this C version serves the kernel benchmark and the tests, which check
  * that both agree. */
 #include <stddef.h>
@@ -53,6 +53,11 @@ int32_t th_conv_packed_words(const th_conv_params *p) {
   return (p->out_c / 2) * (int32_t)(8 + 4 * ((k + 3) / 4));
 }
 
+int32_t th_conv_packed8_words(const th_conv_params *p) {
+  const int32_t words = th_conv_packed_words(p);
+  return words ? (p->out_c / 2) * (8 + 2 * ((p->k_h * p->k_w * p->in_c + 3) / 4)) : 0;
+}
+
 static uint32_t pair16(int32_t lo, int32_t hi) { return ((uint32_t)hi << 16) | ((uint32_t)lo & 0xFFFFu); }
 
 void th_conv_pack(const th_conv_params *p, uint32_t *dst) {
@@ -72,6 +77,32 @@ void th_conv_pack(const th_conv_params *p, uint32_t *dst) {
         }
         *dst++ = pair16(v[0], v[1]);
         *dst++ = pair16(v[2], v[3]);
+      }
+    }
+    *dst++ = m[0];
+    *dst++ = m[1];
+    *dst++ = be[0];
+    *dst++ = be[1];
+    *dst++ = e[0];
+    *dst++ = e[1];
+  }
+}
+
+void th_conv_pack8(const th_conv_params *p, uint32_t *dst) {
+  const int32_t k = p->k_h * p->k_w * p->in_c, groups = (k + 3) / 4;
+  for (int32_t c0 = 0; c0 < p->out_c; c0 += 2) {
+    uint32_t b2[2], m[2], be[2], e[2];
+    for (int32_t i = 0; i < 2; ++i) channel_quant(p, c0 + i, k, &b2[i], &m[i], &be[i], &e[i]);
+    *dst++ = (uint32_t)((int32_t)b2[0] / 2);
+    *dst++ = (uint32_t)((int32_t)b2[1] / 2);
+    for (int32_t g = 0; g < groups; ++g) {
+      for (int32_t c = c0; c < c0 + 2; ++c) {
+        uint32_t word = 0;
+        for (int32_t l = 0; l < 4; ++l) {
+          const int32_t i = 4 * g + l;
+          word |= (uint32_t)(uint8_t)(i < k ? p->filter[(size_t)c * k + i] : 0) << (8 * l);
+        }
+        *dst++ = word;
       }
     }
     *dst++ = m[0];

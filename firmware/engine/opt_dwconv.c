@@ -1,6 +1,8 @@
 /* Optimized int8 DEPTHWISE_CONV_2D for Cortex-M4 (DSP extension), bit-exact with TFLM's reference
  * DepthwiseConvPerChannel.
  *
+ * 3x3 layers (stride_w 1, rows of 8 to 61 outputs; th_dw3_applies): dwconv3x3.c, SMLAD over
+ * pairs of taps in int16 channel planes.
  * Fast path (depth multiplier 1, channels a multiple of 4, scratch given): group by group of four
  * channels (so the group's bias and requantization constants stay hoisted), the group's filter is
  * widened into the scratch as int16 lane pairs (0,2),(1,3), and the k_h input rows an output row
@@ -8,8 +10,10 @@
  * rows kept as a ring: with stride 1 each output row widens one new input row. Each tap is then
  * two LDRD word pairs and SMLABB / SMLATT per channel, with no bounds tests. The 3x3 case with
  * bounded accumulators (the short SMMULR requantization of th_dsp.h, weights and bias doubled)
- * runs one output row per call of an assembly routine: 6 instructions per tap of 4 channels and
- * 7 per output for requantization, clamp and store (constants fetched by LDM).
+ * runs one output row per call of an assembly routine (dwconv_ring3.c): 6 instructions per tap of 4
+ * channels and 7 per output for requantization, clamp and store (constants fetched by LDM).
+ * Cycle budget per tap of four channels (TRM DDI 0439: LDRD 3, SMLAxy 1): 2 LDRD + 4 SMLAxy = 10
+ * cycles for 4 MACs, 2.5 cycles/MAC before requantization: why wider 3x3 rows go to dwconv3x3.c.
  * Other cases: per output pixel, channels in groups of four reading the int8 filter directly
  * (depth multiplier 1), and a plain per-channel loop for the rest (depth multiplier > 1 or the
  * in_c % 4 leftover).
@@ -17,12 +21,11 @@
  * before that row is written; earlier rows are never read from the input again.
  *
  * Scratch contract (firmware/engine/scratch.c implements th_dwconv_s8_scratch_bytes):
- *   depth multiplier 1, out_c % 4 == 0 and k_h <= 16:
+ *   layers dwconv3x3.c takes: TH_DW3_SCRATCH_BYTES; else depth multiplier 1, out_c % 4 == 0, k_h <= 16:
  *     8 * k_h * (k_w + W) bytes, W = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1,
  *     4-byte aligned (KWS 3x3 on 25x5: 8 * 3 * (3 + 7) = 240 bytes);
  *   otherwise 0. With scratch == NULL the slower scratch-free paths run. */
-#include "th_dsp.h"
-#include "th_kernels.h"
+#include "th_dwconv_internal.h"
 
 TH_INLINE int8_t requant_out(int32_t acc, const th_conv_params *c, int32_t ch) {
   int32_t v = th_dsp_requantize(acc, c->out_multiplier[ch], c->out_shift[ch]) + c->output_offset;
@@ -128,13 +131,6 @@ static void widen_group_row(const th_conv_params *c, int32_t iy, int32_t ch, int
   }
 }
 
-/* Requantization constants of four channels, hoisted out of the pixel loop. */
-typedef struct {
-  int32_t acc0[4];  /* accumulator start: bias, or 2 * bias in the short form */
-  int32_t mult[4], shift[4];
-  int32_t bias_e[4], e[4]; /* short form (see th_dsp_requantize_small) */
-  int small;               /* all four channels qualify for the short form */
-} group_quant;
 
 static void group_quant_of(const th_conv_params *c, int32_t ch, group_quant *q) {
   const int64_t dot_bound = (int64_t)c->k_h * c->k_w * 255 * 128;
@@ -204,118 +200,6 @@ TH_INLINE void dw_group_row(const th_conv_params *c, const uint32_t *w, const ui
   }
 }
 
-#ifdef TH_HAVE_DSP
-/* The 3x3 / short-requantization / full-range row in assembly (the KWS DS-CNN case): GCC spills
- * in the C version. Field offsets are used by the assembly: keep the order. */
-typedef struct {
-  const uint32_t *row[3]; /* 0, 4, 8: widened rows at the first output pixel */
-  const uint32_t *w;      /* 12: 9 taps x 2 words, doubled weights */
-  int8_t *out;            /* 16 */
-  int32_t out_stride;     /* 20: out_c */
-  int32_t step_bytes;     /* 24: 8 * stride_w */
-  int32_t n;              /* 28: out_w, >= 1 */
-  int32_t acc0[4];        /* 32 */
-  int32_t mult[4];        /* 48 */
-  int32_t bias_e[4];      /* 64 */
-  int32_t e[4];           /* 80 */
-  int32_t act_min;        /* 96 */
-  int32_t act_max;        /* 100 */
-  int32_t clamp;          /* 104: 0 when [act_min, act_max] is the whole int8 range */
-} dw3_row_args;
-
-#define DW3_TAP(xo, wo)                  \
-  "ldrd r4, r5, [r12, #" #xo "]\n\t"    \
-  "ldrd r6, r7, [r1, #" #wo "]\n\t"     \
-  "smlabb r8, r4, r6, r8\n\t"           \
-  "smlatt r10, r4, r6, r10\n\t"         \
-  "smlabb r9, r5, r7, r9\n\t"           \
-  "smlatt r11, r5, r7, r11\n\t"
-#define DW3_ROW(ro, wo)                                                   \
-  "ldr r12, [r0, #" #ro "]\n\t"                                           \
-  "add r12, r12, r3\n\t" DW3_TAP(0, wo) DW3_TAP(8, wo + 8) DW3_TAP(16, wo + 16)
-/* Short requantization of the four accumulators, constants fetched four at a time (LDM) from the
- * mult, bias_e and e arrays (consecutive: r12 walks them): 3 LDM + 20 instead of 12 LDR + 20. */
-#define DW3_REQ4                                   \
-  "add r12, r0, #48\n\t"                          \
-  "ldm r12!, {r4-r7}\n\t"                         \
-  "smmulr r8, r8, r4\n\t"                         \
-  "smmulr r9, r9, r5\n\t"                         \
-  "smmulr r10, r10, r6\n\t"                       \
-  "smmulr r11, r11, r7\n\t"                       \
-  "ldm r12!, {r4-r7}\n\t"                         \
-  "sub r8, r8, r8, lsr #31\n\t"                   \
-  "sub r9, r9, r9, lsr #31\n\t"                   \
-  "sub r10, r10, r10, lsr #31\n\t"                \
-  "sub r11, r11, r11, lsr #31\n\t"                \
-  "add r8, r8, r4\n\t"                            \
-  "add r9, r9, r5\n\t"                            \
-  "add r10, r10, r6\n\t"                          \
-  "add r11, r11, r7\n\t"                          \
-  "ldm r12, {r4-r7}\n\t"                          \
-  "asr r8, r8, r4\n\t"                            \
-  "asr r9, r9, r5\n\t"                            \
-  "asr r10, r10, r6\n\t"                          \
-  "asr r11, r11, r7\n\t"                          \
-  "ssat r8, #8, r8\n\t"                           \
-  "ssat r9, #8, r9\n\t"                           \
-  "ssat r10, #8, r10\n\t"                         \
-  "ssat r11, #8, r11\n\t"
-#define DW3_CLAMP(acc)                   \
-  "cmp " acc ", r4\n\t"                 \
-  "it lt\n\t"                           \
-  "movlt " acc ", r4\n\t"               \
-  "cmp " acc ", r5\n\t"                 \
-  "it gt\n\t"                           \
-  "movgt " acc ", r5\n\t"
-
-__attribute__((naked, noinline)) static void dw3_row_asm(const dw3_row_args *a __attribute__((unused))) {
-  __asm__ volatile(
-      "push {r4-r11, lr}\n\t"
-      "ldr r1, [r0, #12]\n\t"
-      "ldr r2, [r0, #16]\n\t"
-      "movs r3, #0\n\t"
-      "ldr lr, [r0, #28]\n\t"
-      "1:\n\t"
-      "add r12, r0, #32\n\t"
-      "ldm r12, {r8-r11}\n\t"
-      DW3_ROW(0, 0) DW3_ROW(4, 24) DW3_ROW(8, 48)
-      DW3_REQ4
-      "ldr r4, [r0, #104]\n\t"
-      "cbz r4, 2f\n\t"
-      "ldr r4, [r0, #96]\n\t"
-      "ldr r5, [r0, #100]\n\t"
-      DW3_CLAMP("r8") DW3_CLAMP("r9") DW3_CLAMP("r10") DW3_CLAMP("r11")
-      "2:\n\t"
-      "strb r8, [r2, #0]\n\t"
-      "strb r9, [r2, #1]\n\t"
-      "strb r10, [r2, #2]\n\t"
-      "strb r11, [r2, #3]\n\t"
-      "ldr r12, [r0, #20]\n\t"
-      "add r2, r2, r12\n\t"
-      "ldr r12, [r0, #24]\n\t"
-      "add r3, r3, r12\n\t"
-      "subs lr, lr, #1\n\t"
-      "bne 1b\n\t"
-      "pop {r4-r11, pc}\n\t");
-}
-
-/* The per-group part of the arguments; dw_fast then sets row[] and out for each output row. */
-static void dw3_group_args(const th_conv_params *c, const uint32_t *w, const group_quant *q, dw3_row_args *a) {
-  a->w = w;
-  a->out_stride = c->out_c;
-  a->step_bytes = 8 * c->stride_w;
-  a->n = c->out_w;
-  a->act_min = c->act_min;
-  a->act_max = c->act_max;
-  a->clamp = !(c->act_min == -128 && c->act_max == 127);
-  for (int32_t i = 0; i < 4; ++i) {
-    a->acc0[i] = q->acc0[i];
-    a->mult[i] = q->mult[i];
-    a->bias_e[i] = q->bias_e[i];
-    a->e[i] = q->e[i];
-  }
-}
-#endif
 
 #define DW_MAX_RING 16 /* the fast path takes kernel heights up to this */
 
@@ -346,7 +230,7 @@ static void dw_fast(const th_conv_params *c) {
     widen_group_filter(c, ch, q.small ? 2 : 1, w);
 #ifdef TH_HAVE_DSP
     dw3_row_args a3;
-    dw3_group_args(c, w, &q, &a3);
+    th_dw_ring3_args(c, w, &q, &a3);
 #endif
     int32_t slot_row[DW_MAX_RING];
     for (int32_t i = 0; i < DW_MAX_RING; ++i) slot_row[i] = INT32_MIN;
@@ -381,7 +265,7 @@ static void dw_fast(const th_conv_params *c) {
         a3.row[1] = rows[1];
         a3.row[2] = rows[2];
         a3.out = out;
-        dw3_row_asm(&a3);
+        th_dw_ring3_row_asm(&a3);
         continue;
       }
 #endif
@@ -401,6 +285,10 @@ static void dw_fast(const th_conv_params *c) {
 void th_opt_dwconv_s8(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
   const int scratch_ok = c->scratch != NULL && ((uintptr_t)c->scratch & 3) == 0; /* LDRD: word aligned */
+  if (scratch_ok && th_dw3_applies(p)) {
+    th_dw3_run(p);
+    return;
+  }
   if (p->depth_multiplier == 1 && (c->out_c & 3) == 0 && c->k_h <= DW_MAX_RING && scratch_ok) {
     dw_fast(c);
     return;

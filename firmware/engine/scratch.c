@@ -3,7 +3,8 @@
  * The budget is that of an im2col scheme: two int16 columns of one receptive field for conv
  * (1x1 convolutions included: widened columns let them use the 2x2 SMLAD loop); for
  * depthwise with multiplier 1 and channels in fours, a widened filter group and k_h widened input
- * rows (the optimized kernel's ring). The reference kernels use none of it.
+ * rows (the optimized kernel's ring), or, for the 3x3 layers dwconv3x3.c takes, its four channel
+ * planes (TH_DW3_SCRATCH_BYTES). The reference kernels use none of it.
  *
  * Layout contract the harness relies on (harness/codegen/overlap.py): the arena plan may lay a
  * layer's output over its input when the input dies at that layer. Kernels therefore write output
@@ -20,6 +21,7 @@ int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p) {
 
 int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
+  if (th_dw3_applies(p)) return TH_DW3_SCRATCH_BYTES;
   if (p->depth_multiplier != 1 || (c->out_c & 3) != 0 || c->k_h > 16) return 0;
   const int32_t padded_width = (c->out_w - 1) * c->stride_w + (c->k_w - 1) * c->dilation_w + 1;
   return 8 * c->k_h * (c->k_w + padded_width);

@@ -35,6 +35,9 @@ typedef struct {
    * requantization laid out by th_conv_pack (th_conv_packed_words() words, 4-byte aligned). When
    * given with scratch, th_opt_conv2d_s8 reads no `filter` (which may then be NULL). */
   const uint32_t *packed;
+  /* Optional, the same with int8 weights (th_conv_pack8, th_conv_packed8_words() words; the
+   * code generator's --optimize size): read when `packed` is NULL. */
+  const uint32_t *packed8;
 } th_conv_params;
 
 /* Depthwise: filter [1][k_h][k_w][out_c], out_c = in_c * depth_multiplier. */
@@ -60,11 +63,21 @@ typedef struct {
    * out by th_fc_pack_s16 (th_fc_packed_count elements, 4-byte aligned). When given, th_opt_fc_s8
    * reads no `weights` (which may then be NULL); the reference kernel always reads `weights`. */
   const int16_t *packed;
+  /* Optional, optimized kernel only, read when `packed` is NULL: the int8 weights in blocks of four
+   * rows (th_fc_pack_s8, th_fc_packed_count bytes, 4-byte aligned; --optimize size). Needs
+   * weights_offset 0 (TFLite's symmetric int8 weights); `weights` is then not read. */
+  const int8_t *packed8;
 } th_fc_params;
 
 /* Scratch bytes the chosen conv implementation needs (planned into the arena by the harness). */
 int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p);
 int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p);
+
+/* The 3x3 depthwise kernel (dwconv3x3.c, called by th_opt_dwconv_s8): whether a layer takes it
+ * (depth multiplier 1, 3x3, dilation 1, out_c % 4 == 0, stride_w 1, 8 <= out_w < 62), and its scratch: four int16 channel planes of six 128-byte rows. */
+#define TH_DW3_SCRATCH_BYTES 3072
+int th_dw3_applies(const th_dwconv_params *p);
+void th_dw3_run(const th_dwconv_params *p);
 
 /* FC weight layout of the optimized kernel (fc_pack.c; harness/codegen/pack.py mirrors it):
  * rows in blocks of four (rows past out_n are zero), each block the in_n & ~3 inputs in groups of
@@ -72,6 +85,9 @@ int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p);
  * values of r0, r1, r2, r3. Every value is the int16 w + weights_offset. */
 int32_t th_fc_packed_count(int32_t out_n, int32_t in_n);
 void th_fc_pack_s16(const int8_t *weights, int32_t out_n, int32_t in_n, int32_t weights_offset, int16_t *dst);
+/* The int8 layout: the same blocks of four rows, each group of four inputs as 4 words, one per row
+ * [r0 w0 w1 w2 w3] [r1 ...] [r2 ...] [r3 ...] (bytes as in the filter), then the leftovers of r0..r3. */
+void th_fc_pack_s8(const int8_t *weights, int32_t out_n, int32_t in_n, int8_t *dst);
 
 /* CONV_2D layout of the optimized kernel (conv_pack.c; harness/codegen/pack.py mirrors it), for
  * layers where out_c is even, |bias| < 2^29, K * 255 * 128 < 2^29 (K = k_h * k_w * in_c) and every
@@ -85,6 +101,13 @@ void th_fc_pack_s16(const int8_t *weights, int32_t out_n, int32_t in_n, int32_t 
  * - (negative) + bias_e) >> e) as th_dsp_requantize_small, acc2 = 2 * (bias + dot product). */
 int32_t th_conv_packed_words(const th_conv_params *p);
 void th_conv_pack(const th_conv_params *p, uint32_t *dst);
+/* The int8 layout (--optimize size), for the same layers: per channel pair
+ *   [bias c0] [bias c1]  G x { [c0 w0 w1 w2 w3] [c1 w0 w1 w2 w3] } (int8 bytes, 0 past K)
+ *   [mult c0] [mult c1] [bias_e c0] [bias_e c1] [e c0] [e c1]
+ * (biases and weights not doubled: the kernel doubles the sum); 0 words when the layer does not
+ * qualify, exactly when th_conv_packed_words() is 0. */
+int32_t th_conv_packed8_words(const th_conv_params *p);
+void th_conv_pack8(const th_conv_params *p, uint32_t *dst);
 
 void th_ref_conv2d_s8(const th_conv_params *p);
 void th_ref_dwconv_s8(const th_dwconv_params *p);

@@ -23,6 +23,10 @@ ENGINE_HELP = ("builtin | tflm, or a plugin's (tflm: needs a TFLM tree per kerne
                "TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)")
 
 
+OPTIMIZE_HELP = ("builtin engine's weight layouts: speed (conv / FC weights widened to int16 offline: fewest "
+                 "instructions) | size (int8 weights only: smallest flash)")
+
+
 def print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, default=str) + "\n")
     sys.stdout.flush()

@@ -72,6 +72,8 @@ def fit(
     footprint: str = typer.Option("deploy", help="deploy (model: deploy_*_bytes) | firmware (whole test ELF)"),
     target: str = typer.Option("qemu", help="qemu | serial | renode | labgrid, for variants not measured yet"),
     kernels: str = typer.Option("optimized", help="optimized | reference"),
+    optimize: list[str] = typer.Option(["speed", "size"], help="the builtin engine's modes to choose from (repeat): "
+                                       "of a variant's modes that fit, the fastest is chosen"),
     timeout: float = typer.Option(300.0, help="seconds the device may take before it counts as hung"),
     results: Path = typer.Option(Path("results"), help="results table directory"),
     as_json: bool = typer.Option(False, "--json", help="print the decision and the ranked table as JSON"),
@@ -84,7 +86,7 @@ def fit(
     template = BenchConfig(model=Path("."), board=board, target=target, kernels=kernels, timeout_s=timeout,
                            results_dir=results)
     try:
-        table, budget = fit_variants(variants, template, flash, ram, latency, footprint, console)
+        table, budget = fit_variants(variants, template, flash, ram, latency, footprint, console, tuple(optimize))
     except DoesNotFitError as e:
         if getattr(e, "table", None) is not None:
             typer.echo("\n".join(format_decision(e.table, e.budget)), err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from harness.cli.app import ENGINE_HELP, TARGET_HELP, Console, console, print_json
+from harness.cli.app import ENGINE_HELP, OPTIMIZE_HELP, TARGET_HELP, Console, console, print_json
 from harness.cli.project import boards_dir_option, use_boards_dirs
 
 
@@ -20,6 +20,7 @@ def bench(
     kernels: str = typer.Option("optimized", help="the engine's kernel set: builtin optimized | reference; "
                                 "tflm cmsis-nn (= optimized) | reference"),
     engine: str = typer.Option("builtin", help=ENGINE_HELP),
+    optimize: str = typer.Option("speed", help=OPTIMIZE_HELP),
     per_layer: bool = typer.Option(False, "--per-layer", help="also count per layer"),
     protocol: str = typer.Option("tinyhil", help="tinyhil (framed, CRC, retries) | mlperf (the MLPerf Tiny / "
                                  "EEMBC runner's ASCII protocol, performance mode)"),
@@ -45,9 +46,10 @@ def bench(
     from harness.report.console import print_rows
 
     row = bench_model(model, board=board, target=target, data=data, samples=samples, kernels=kernels, engine=engine,
-                      per_layer=per_layer, port=port, place=place, coordinator=coordinator, timeout_s=timeout,
-                      seed=seed, out=out, results_dir=results, protocol=protocol, mlperf_iterations=iterations,
-                      mlperf_warmup=warmup, external_firmware=external_firmware, console=console)
+                      optimize=optimize, per_layer=per_layer, port=port, place=place, coordinator=coordinator,
+                      timeout_s=timeout, seed=seed, out=out, results_dir=results, protocol=protocol,
+                      mlperf_iterations=iterations, mlperf_warmup=warmup, external_firmware=external_firmware,
+                      console=console)
     if as_json:
         record = row.to_record()
         # The table stores the profile as JSON text; on stdout it is a real list.
@@ -63,6 +65,7 @@ def sweep(
     kernels: list[str] = typer.Option(["optimized"], help="the engine's kernel sets (repeat): builtin optimized | "
                                       "reference; tflm cmsis-nn (= optimized) | reference"),
     engine: str = typer.Option("builtin", help=ENGINE_HELP),
+    optimize: list[str] = typer.Option(["speed"], help="builtin engine (repeat): " + OPTIMIZE_HELP),
     target: str = typer.Option("qemu", help=TARGET_HELP),
     data: Path | None = typer.Option(None, help=".npz with x (and y) for every model"),
     samples: int | None = typer.Option(None, help="samples per run"),
@@ -87,7 +90,7 @@ def sweep(
     from harness.api import sweep as sweep_models
     from harness.report.console import print_rows
 
-    rows = sweep_models(models, boards=board, kernels=kernels, shard=shard, jobs=jobs, resume=resume,
+    rows = sweep_models(models, boards=board, kernels=kernels, optimize=optimize, shard=shard, jobs=jobs, resume=resume,
                         retry_failed=retry_failed, console=console, results_dir=results, target=target, engine=engine,
                         data=data, samples=samples, per_layer=per_layer, protocol=protocol, timeout_s=timeout,
                         place=place, coordinator=coordinator)

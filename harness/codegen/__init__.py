@@ -1,7 +1,8 @@
 """Ahead-of-time code generation: a .tflite model compiled into C for the builtin int8 engine.
 
     check_supported(model)                       -> None, or raises UnsupportedOpsError
-    generate(model, out_dir, inputs, name=...)   -> GeneratedModel (out_dir/model.c, out_dir/data.c)
+    generate(model, out_dir, inputs, name=..., optimize="speed"|"size")
+                                                 -> GeneratedModel (out_dir/model.c, out_dir/data.c)
 
 model.c implements firmware/include/tinyhil_model.h: weights and requantization constants as
 flash arrays, a statically planned arena, and a straight-line th_model_invoke.
@@ -21,12 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.codegen.context import OPTIMIZE_MODES, check_optimize
 from harness.codegen.emit import write_sources
 from harness.codegen.program import SUPPORTED_OPS, build_program, check_ops
 from harness.errors import DataError
 from harness.model import TfliteModel, layer_macs
 
-__all__ = ["SUPPORTED_OPS", "GeneratedModel", "LayerInfo", "check_supported", "generate"]
+__all__ = ["OPTIMIZE_MODES", "SUPPORTED_OPS", "GeneratedModel", "LayerInfo", "check_optimize", "check_supported",
+           "generate"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class GeneratedModel:
     data_bytes: int  # bundled test inputs in flash (data.c)
     n_inputs: int  # rows in data.c
     folded_ops: tuple[str, ...]  # shape/constant ops evaluated at generation time
+    optimize: str | None  # the optimized kernels' weight layouts: speed (int16) or size (int8); None: TFLM
 
     @property
     def model_c(self) -> Path:
@@ -84,14 +88,17 @@ def _check_inputs(model: TfliteModel, inputs: np.ndarray | None) -> None:
         raise DataError(f"inputs have shape {inputs.shape}; expected [N, {', '.join(map(str, t.shape))}]")
 
 
-def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, name: str) -> GeneratedModel:
+def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, name: str,
+             optimize: str = "speed") -> GeneratedModel:
     """Write out_dir/model.c and out_dir/data.c for `model`.
 
     `inputs`: [N, *input_shape] (a leading batch of 1 may be left out) in the model's input dtype,
-    or None for no bundled test data.
+    or None for no bundled test data. `optimize`: "speed" (conv / FC weights widened to int16
+    offline) or "size" (int8 weights only); the reference kernels read the int8 weights in both.
     """
+    check_optimize(optimize)
     _check_inputs(model, inputs)
-    program = build_program(model)
+    program = build_program(model, optimize)
     out_dir = Path(out_dir)
     write_sources(out_dir, program, name, inputs)
     tin, tout = model.tensor(model.inputs[0]), model.tensor(model.outputs[0])
@@ -117,4 +124,5 @@ def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, na
         data_bytes=0 if inputs is None else int(inputs.nbytes),
         n_inputs=0 if inputs is None else int(inputs.shape[0]),
         folded_ops=program.folded_ops,
+        optimize=optimize,
     )

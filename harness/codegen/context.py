@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.errors import UnsupportedOpsError
+from harness.errors import TinyhilError, UnsupportedOpsError
 from harness.model import Operator, Tensor, TfliteModel
 
 C_TYPES = {
@@ -45,10 +45,23 @@ class LayerCode:
     overlap: dict[int, int] = field(default_factory=dict)
 
 
+# What the optimized kernels' weight layouts trade for (`--optimize`): "speed" widens conv and FC
+# weights to int16 offline (fewer instructions, twice the weight bytes); "size" keeps every weight
+# int8 (no widened copy: the smallest flash, a few more instructions per MAC).
+OPTIMIZE_MODES = ("speed", "size")
+
+
+def check_optimize(optimize: str) -> None:
+    """Raise a TinyhilError naming the choices when `optimize` is no mode."""
+    if optimize not in OPTIMIZE_MODES:
+        raise TinyhilError(f"unknown --optimize {optimize!r}; choose one of {', '.join(OPTIMIZE_MODES)}")
+
+
 @dataclass
 class LowerContext:
     model: TfliteModel
     values: dict[int, np.ndarray]
+    optimize: str = "speed"
     layer: int = 0
     consts: list[ConstArray] = field(default_factory=list)
     _const_of_tensor: dict[int, str] = field(default_factory=dict)

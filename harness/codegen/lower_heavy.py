@@ -6,7 +6,7 @@ import numpy as np
 
 from harness.codegen.context import LayerCode, LowerContext, by_kernels, c_init, quant_of
 from harness.codegen.overlap import channel_aligned_delta, windowed_delta
-from harness.codegen.pack import conv_packed, fc_packed_s16
+from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
 from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
 from harness.model import Operator
@@ -84,14 +84,17 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
     scratch = conv_scratch_bytes(k_h, k_w, f["in_c"], f["pad_top"], f["pad_left"])
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
-    # The optimized kernel reads only the packed layout (harness/codegen/pack.py) when the layer
-    # qualifies, the reference kernel only the int8 filter: each build holds one copy.
+    # The optimized kernel reads only the packed layout (harness/codegen/pack.py: int16 weights for
+    # speed, int8 for size) when the layer qualifies, the reference kernel only the int8 filter:
+    # each build holds one copy.
     consts = {c.name: c for c in ctx.consts}
     packed = None
+    field = "packed" if ctx.optimize == "speed" else "packed8"
     if scratch:
         bias = ctx.value(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
-        packed = conv_packed(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
-                             consts[f["out_shift"]].values, f["output_offset"])
+        pack = conv_packed if ctx.optimize == "speed" else conv_packed8
+        packed = pack(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
+                      consts[f["out_shift"]].values, f["output_offset"])
     if packed is None:
         code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
         return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
@@ -100,7 +103,7 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     ref = c_init(f)
     opt = c_init({**f, "filter": "NULL"})
     code = by_kernels(f"const th_conv_params p = {{{ref}, .packed = NULL}};",
-                      f"const th_conv_params p = {{{opt}, .packed = (const uint32_t *){words}}};")
+                      f"const th_conv_params p = {{{opt}, .{field} = (const uint32_t *){words}}};")
     return LayerCode(op, f"{code}\nth_conv2d_s8(&p);", scratch, _window_overlap(ctx, op, f))
 
 
@@ -111,7 +114,8 @@ def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
     if out_c % in_c:
         raise ctx.refuse(op, "output channels not a multiple of input channels")
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
-    scratch = dwconv_scratch_bytes(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_w"], out_c // in_c)
+    scratch = dwconv_scratch_bytes(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_w"], out_c // in_c,
+                                   dilation_h=f["dilation_h"])
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = (f"const th_dwconv_params p = {{.conv = {{{c_init(f)}}}, .depth_multiplier = {out_c // in_c}}};\n"
             "th_dwconv_s8(&p);")
@@ -145,11 +149,19 @@ def lower_fully_connected(ctx: LowerContext, op: Operator) -> LayerCode:
         "out_shift": ctx.const(np.array(shift), np.int32, "shift"),
         "per_channel": int(per_channel), "act_min": act_min, "act_max": act_max,
     }
-    # The reference kernel reads the int8 weights; the optimized one only its packed int16 layout
-    # (harness/codegen/pack.py), so each build holds one copy.
-    ref_w = ctx.const(weights, np.int8, "weights", kernels="reference")
-    packed = ctx.const(fc_packed_s16(weights, w_off), np.int16, "packed", kernels="optimized")
+    # The reference kernel reads the int8 weights; the optimized one only its packed layout
+    # (harness/codegen/pack.py: int16 for speed, int8 for size), so each build holds one copy.
+    # Asymmetric weights in size mode: the int8 weights as they are, shared by both kernel sets.
     init = c_init(f)
+    if ctx.optimize == "size" and w_off != 0:
+        code = f"const th_fc_params p = {{{init.replace('__W__', ctx.const(weights, np.int8, 'weights'))}}};"
+        return LayerCode(op, f"{code}\nth_fc_s8(&p);")
+    ref_w = ctx.const(weights, np.int8, "weights", kernels="reference")
+    if ctx.optimize == "speed":
+        packed = ctx.const(fc_packed_s16(weights, w_off), np.int16, "packed", kernels="optimized")
+        opt = f".packed = {packed}"
+    else:
+        opt = f".packed8 = {ctx.const(fc_packed_s8(weights), np.int8, 'packed8', kernels='optimized')}"
     code = by_kernels(f"const th_fc_params p = {{{init.replace('__W__', ref_w)}, .packed = NULL}};",
-                      f"const th_fc_params p = {{{init.replace('__W__', 'NULL')}, .packed = {packed}}};")
+                      f"const th_fc_params p = {{{init.replace('__W__', 'NULL')}, {opt}}};")
     return LayerCode(op, f"{code}\nth_fc_s8(&p);")

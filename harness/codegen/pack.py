@@ -1,8 +1,10 @@
-"""Offline weight layouts of the optimized kernels (the same layouts as firmware/engine/fc_pack.c).
+"""Offline weight layouts of the optimized kernels (the same layouts as firmware/engine/fc_pack.c
+and conv_pack.c; tests/kernels checks that both sides agree).
 
-FULLY_CONNECTED: the weights plus their offset, widened to int16, rows in blocks of four (rows past
-out_n are zero); per block, the in_n & ~3 inputs in groups of four as 16 values
-[r0 w0 w2 w1 w3] [r1 ...] [r2 ...] [r3 ...], then the in_n % 4 leftovers of r0..r3.
+FULLY_CONNECTED: rows in blocks of four (rows past out_n are zero); per block, the in_n & ~3 inputs
+in groups of four, then the in_n % 4 leftovers of r0..r3. `--optimize speed`: the weights plus
+their offset widened to int16, each group as 16 values [r0 w0 w2 w1 w3] [r1 ...] [r2 ...] [r3 ...];
+`--optimize size`: the int8 bytes, each group as [r0 w0 w1 w2 w3] [r1 ...] [r2 ...] [r3 ...].
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ def fc_packed_s16(weights: np.ndarray, weights_offset: int) -> np.ndarray:
     blocks = w.reshape(rows // 4, 4, in_n)
     groups = blocks[:, :, :n4].reshape(rows // 4, 4, n4 // 4, 4)[..., list(LANE_ORDER)]
     groups = groups.transpose(0, 2, 1, 3).reshape(rows // 4, -1)  # block, group, row, lane
+    tails = blocks[:, :, n4:].reshape(rows // 4, -1)
+    return np.concatenate([groups, tails], axis=1).ravel()
+
+
+def fc_packed_s8(weights: np.ndarray) -> np.ndarray:
+    """[out_n, in_n] int8 weights -> the flat int8 packed layout (symmetric weights: no offset)."""
+    out_n, in_n = weights.shape
+    rows = -(-out_n // 4) * 4
+    w = np.zeros((rows, in_n), dtype=np.int8)
+    w[:out_n] = weights
+    n4 = in_n & ~3
+    blocks = w.reshape(rows // 4, 4, in_n)
+    groups = blocks[:, :, :n4].reshape(rows // 4, 4, n4 // 4, 4).transpose(0, 2, 1, 3).reshape(rows // 4, -1)
     tails = blocks[:, :, n4:].reshape(rows // 4, -1)
     return np.concatenate([groups, tails], axis=1).ravel()
 
@@ -51,14 +66,8 @@ def _channel_quant(bias: int, k: int, mult: int, shift: int, off: int) -> tuple[
     return 2 * bias, mult, (1 << (e - 1)) + off * (1 << e), e
 
 
-def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int) -> np.ndarray | None:
-    """CONV_2D's packed layout (th_kernels.h, firmware/engine/conv_pack.c) as int32 words, or None
-    when the layer does not qualify (odd out_c, or a channel outside the short requantization).
-
-    Per pair of output channels: [2*bias c0, 2*bias c1], ceil(K/4) groups of four words (each
-    channel's doubled weights as int16 lanes (w0,w2), (w1,w3), 0 past K), then [mult c0, mult c1,
-    bias_e c0, bias_e c1, e c0, e c1] with e = -shift, bias_e = (1 << (e-1)) + (output_offset << e).
-    """
+def _conv_quant(filt, bias, multiplier, shift, output_offset: int):
+    """Per channel (2 * bias, mult, bias_e, e) arrays, or None when the layer does not pack."""
     out_c = filt.shape[0]
     k = int(np.prod(filt.shape[1:]))
     mult = np.asarray(multiplier, dtype=np.int64).reshape(-1)
@@ -69,7 +78,47 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     quant = [_channel_quant(int(b[c]), k, int(mult[c]), int(sh[c]), int(output_offset)) for c in range(out_c)]
     if any(q is None for q in quant):
         return None
-    bias2, mult, bias_e, e = (np.array(v, dtype=np.int64) for v in zip(*quant, strict=True))
+    return tuple(np.array(v, dtype=np.int64) for v in zip(*quant, strict=True))
+
+
+def _pairs(v: np.ndarray) -> np.ndarray:
+    """Per-channel int64 values -> [out_c / 2, 2] uint32 words (two's complement)."""
+    return (np.asarray(v, dtype=np.int64) & 0xFFFFFFFF).reshape(-1, 2).astype(np.uint32)
+
+
+def conv_packed8(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int) -> np.ndarray | None:
+    """CONV_2D's int8 packed layout (--optimize size; th_conv_pack8) as int32 words, or None when the
+    layer does not qualify (the same layers as conv_packed). Per pair of output channels: [bias c0,
+    bias c1], ceil(K/4) groups of [c0 w0 w1 w2 w3] [c1 w0 w1 w2 w3] (int8 bytes, 0 past K), then the
+    six requantization words as in conv_packed."""
+    quant = _conv_quant(filt, bias, multiplier, shift, output_offset)
+    if quant is None:
+        return None
+    bias2, mult, bias_e, e = quant
+    out_c = filt.shape[0]
+    k = int(np.prod(filt.shape[1:]))
+    groups = -(-k // 4)
+    w = np.zeros((out_c, groups * 4), dtype=np.int8)
+    w[:, :k] = filt.reshape(out_c, k)
+    words_w = w.view("<u4").reshape(out_c // 2, 2, groups).transpose(0, 2, 1).reshape(out_c // 2, 2 * groups)
+    words = np.concatenate([_pairs(bias2 // 2), words_w, _pairs(mult), _pairs(bias_e), _pairs(e)], axis=1)
+    return words.ravel().view(np.int32)
+
+
+def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int) -> np.ndarray | None:
+    """CONV_2D's packed layout (th_kernels.h, firmware/engine/conv_pack.c) as int32 words, or None
+    when the layer does not qualify (odd out_c, or a channel outside the short requantization).
+
+    Per pair of output channels: [2*bias c0, 2*bias c1], ceil(K/4) groups of four words (each
+    channel's doubled weights as int16 lanes (w0,w2), (w1,w3), 0 past K), then [mult c0, mult c1,
+    bias_e c0, bias_e c1, e c0, e c1] with e = -shift, bias_e = (1 << (e-1)) + (output_offset << e).
+    """
+    quant = _conv_quant(filt, bias, multiplier, shift, output_offset)
+    if quant is None:
+        return None
+    bias2, mult, bias_e, e = quant
+    out_c = filt.shape[0]
+    k = int(np.prod(filt.shape[1:]))
     groups = -(-k // 4)
     w = np.zeros((out_c, groups * 4), dtype=np.int64)
     w[:, :k] = 2 * filt.reshape(out_c, k).astype(np.int64)
@@ -77,6 +126,5 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     lanes = w.reshape(out_c // 2, 2, groups, 4).transpose(0, 2, 1, 3).reshape(out_c // 2, groups * 8)
     lanes16 = (lanes & 0xFFFF).astype(np.uint32)
     words_w = lanes16[:, 0::2] | (lanes16[:, 1::2] << np.uint32(16))  # (lo, hi) int16 pairs
-    pairs = lambda v: (np.asarray(v, dtype=np.int64) & 0xFFFFFFFF).reshape(out_c // 2, 2).astype(np.uint32)  # noqa: E731
-    words = np.concatenate([pairs(bias2), words_w, pairs(mult), pairs(bias_e), pairs(e)], axis=1)
+    words = np.concatenate([_pairs(bias2), words_w, _pairs(mult), _pairs(bias_e), _pairs(e)], axis=1)
     return words.ravel().view(np.int32)

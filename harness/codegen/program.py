@@ -55,6 +55,7 @@ class Program:
     storage: dict  # root tensor index -> C expression of its bytes
     aliases: dict  # tensor index -> tensor index it shares bytes with
     folded_ops: tuple[str, ...]
+    optimize: str = "speed"  # the weight layouts' trade (context.OPTIMIZE_MODES)
 
     def root(self, t: int) -> int:
         while t in self.aliases:
@@ -67,9 +68,9 @@ class Program:
         return re.sub(r"__T(\d+)__", lambda m: self.storage[self.root(int(m.group(1)))], code)
 
 
-def _lower_all(model: TfliteModel):
+def _lower_all(model: TfliteModel, optimize: str = "speed"):
     graph = fold(model)
-    ctx = LowerContext(model, graph.values)
+    ctx = LowerContext(model, graph.values, optimize)
     aliases, layers, refused = {}, [], []
     for op in graph.ops:
         if op.op in ALIAS_OPS and op.outputs[0] not in model.outputs:
@@ -150,8 +151,8 @@ def check_ops(model: TfliteModel) -> None:
     _lower_all(model)
 
 
-def build_program(model: TfliteModel) -> Program:
-    graph, ctx, aliases, layers = _lower_all(model)
+def build_program(model: TfliteModel, optimize: str = "speed") -> Program:
+    graph, ctx, aliases, layers = _lower_all(model, optimize)
 
     def root(t: int) -> int:
         while t in aliases:
@@ -186,4 +187,4 @@ def build_program(model: TfliteModel) -> Program:
     for t in first:
         storage[t] = f"(th_arena + {arena.offsets[t]})"
     return Program(model, tuple(layers), tuple(ctx.consts), arena, storage, aliases,
-                   tuple(op.op for op in graph.folded))
+                   tuple(op.op for op in graph.folded), optimize)

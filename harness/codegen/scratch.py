@@ -12,8 +12,20 @@ def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: in
     return 2 * k4 * 2  # two int16 im2col columns
 
 
+DW3_SCRATCH_BYTES = 3072  # dwconv3x3.c: four int16 channel planes of six 128-byte rows
+
+
+def dw3_applies(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_h: int, dilation_w: int,
+                depth_multiplier: int) -> bool:
+    """Whether firmware/engine/dwconv3x3.c takes the layer (th_dw3_applies)."""
+    return (depth_multiplier == 1 and (k_h, k_w, dilation_h, dilation_w) == (3, 3, 1, 1) and out_c % 4 == 0
+            and stride_w == 1 and 8 <= out_w < 62)
+
+
 def dwconv_scratch_bytes(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_w: int,
-                         depth_multiplier: int) -> int:
+                         depth_multiplier: int, dilation_h: int = 1) -> int:
+    if dw3_applies(k_h, k_w, out_c, out_w, stride_w, dilation_h, dilation_w, depth_multiplier):
+        return DW3_SCRATCH_BYTES
     if depth_multiplier != 1 or out_c % 4 or k_h > 16:
         return 0
     padded_width = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1

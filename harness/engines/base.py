@@ -48,7 +48,7 @@ class Engine(abc.ABC):
     summary: str = ""
     kernel_sets: tuple[str, ...] = ()  # its own kernel set names; the first is the default
     kernel_aliases: Mapping[str, str] = MappingProxyType({})  # a common name -> its own (optimized -> cmsis-nn)
-    modes: tuple[str, ...] = ()  # speed/size modes it can be built in (none so far)
+    modes: tuple[str, ...] = ()  # the modes it can be built in (builtin: speed | size); the first is the default
     # What firmware/ compiles in (TINYHIL_ENGINE) and the firmware reports in IDENTIFY; None: the
     # engine builds nothing (the device runs its own firmware).
     firmware_engine: str | None = None
@@ -67,6 +67,11 @@ class Engine(abc.ABC):
                                f"{', '.join(self.kernel_sets)}")
         return kernels
 
+    def check_mode(self, mode: str) -> None:
+        """Raise a TinyhilError naming the choices when the engine has modes and `mode` is none of them."""
+        if self.modes and mode not in self.modes:
+            raise TinyhilError(f"unknown --optimize {mode!r}; choose one of {', '.join(self.modes)}")
+
     def check_ready(self, kernels: str) -> None:  # noqa: B027 - an optional hook: most engines need nothing
         """Raise (ToolMissingError...) when what this kernel set needs is not on this machine."""
 
@@ -84,7 +89,7 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def generate(self, model: TfliteModel, out_dir: Path, inputs: np.ndarray, *, name: str,
-                 arena: TflmArena | None) -> GeneratedModel:
+                 arena: TflmArena | None, mode: str | None = None) -> GeneratedModel:
         """Write the generated model directory (model.c, data.c: the firmware contract)."""
 
     def generated_columns(self, generated: GeneratedModel) -> dict:

@@ -13,6 +13,7 @@ class BuiltinEngine(Engine):
     name = "builtin"
     summary = "tinyhil's int8 engine: the model compiled ahead of time into C"
     kernel_sets = ("optimized", "reference")
+    modes = ("speed", "size")  # weight layouts: conv / FC weights widened to int16 offline, or int8 only
     firmware_engine = "builtin"
     persistent_arena_bytes = 0  # no runtime state: everything is planned offline into th_arena
 
@@ -26,10 +27,15 @@ class BuiltinEngine(Engine):
 
         check_supported(model)  # after folding shape ops, which the plain op list does not know
 
-    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None):
+    def check_mode(self, mode: str) -> None:
+        from harness.codegen.context import check_optimize
+
+        check_optimize(mode)
+
+    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None):
         from harness.codegen import generate
 
-        return generate(model, out_dir, inputs, name=name)
+        return generate(model, out_dir, inputs, name=name, optimize=mode or self.modes[0])
 
     def _build(self) -> EngineBuild:
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine},

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.boards import Board
 from harness.build import Firmware
+from harness.build.cache import cached_build
 from harness.errors import DeviceError
 from harness.protocol import Device
 
@@ -67,7 +68,8 @@ def _per_layer(info, samples, scale) -> str:
 
 
 def run_on_device(cfg, board: Board, fw: Firmware | None, gen, run_dir: Path, n: int, console: Console, row: dict,
-                  received: Received, inputs: np.ndarray | None = None, output_tensor=None) -> DeviceRun:
+                  received: Received, inputs: np.ndarray | None = None, output_tensor=None,
+                  builds: Path | None = None) -> DeviceRun:
     """Start the target with the firmware (None: the device runs its own), run the n flash samples
     (or, over the MLPerf protocol, the n `inputs` sent as the runner sends them); fills `row` and
     `received` as figures arrive."""
@@ -77,9 +79,14 @@ def run_on_device(cfg, board: Board, fw: Firmware | None, gen, run_dir: Path, n:
     if fw is None:  # its sizes are not ours to state: those columns stay empty
         return _run_mlperf(cfg, board, None, run_dir, console, row, received, inputs, output_tensor)
     row.update(kind.columns())
+    timed = None
+    if kind.timing == "instrumented" and protocol == "tinyhil":
+        # -- timing model (harness/timing): estimates beside the instruction counts
+        timed = _prepare_timing(cfg, board, fw, gen, builds, run_dir, console)
     if protocol == "mlperf":
         return _run_mlperf(cfg, board, fw, run_dir, console, row, received, inputs, output_tensor)
-    with kind.make(cfg, board, fw, run_dir) as target:
+    with kind.make(cfg, board, fw, run_dir, timed=timed) if timed is not None else kind.make(cfg, board, fw,
+                                                                                              run_dir) as target:
         row.update(target.provenance())
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
         device.wait_ready(READY_TIMEOUT_S)
@@ -106,10 +113,48 @@ def run_on_device(cfg, board: Board, fw: Firmware | None, gen, run_dir: Path, n:
     columns = {}
     if cfg.per_layer:
         columns["per_layer_json"] = _per_layer(info, samples, scale)
+    if timed is not None:  # -- timing model: cycles_est, latency_ms_est, energy_uj_est, per-layer cycles_est
+        columns.update(timed.estimate_columns(columns.get("per_layer_json"), console.log))
+    elif kind.timing == "beside" and scale.unit == "cycles":  # -- and beside silicon's DWT cycles
+        columns.update(_estimate_beside(cfg, board, fw, gen, builds, run_dir, n, columns, console))
     raw = [scale.convert(s.count) for s in samples]
     overhead = scale.convert(ident.timer_overhead)
     return DeviceRun(outputs=outputs, latency=[r - overhead for r in raw], unit=scale.unit, columns=columns,
                      raw_latency=raw, profiled=[scale.convert(s.profiled_count) for s in samples])
+
+
+def _prepare_timing(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir: Path, console: Console):
+    """The timed QEMU run (harness/timing). Without it (no C compiler for the plugin, no timing section)
+    a board QEMU models still runs, without estimates; any other board cannot run in QEMU at all."""
+    from harness.errors import TinyhilError
+    from harness.timing.session import prepare
+
+    try:
+        return prepare(board, fw.elf, lambda run_board: cached_build(
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine_impl, timeout=cfg.build_timeout_s,
+            protocol="tinyhil").elf, run_dir)
+    except TinyhilError as e:
+        if not board.qemu_machine:
+            raise
+        console.log(f"no timing estimate for this run: {e}")
+        return None
+
+
+def _estimate_beside(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir: Path, n: int, columns: dict,
+                     console: Console) -> dict:
+    """The timing model's estimate of the run just measured on silicon (harness/timing); a failure
+    to estimate loses nothing measured: it is logged and the estimate columns stay empty."""
+    from harness.errors import TinyhilError
+    from harness.timing.session import estimate_beside
+
+    console.log("estimating the same run with the timing model in QEMU (beside the measured cycles)")
+    try:
+        return estimate_beside(board, fw.elf, lambda run_board: cached_build(
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine_impl, protocol="tinyhil").elf,
+            run_dir, n, cfg.per_layer, columns.get("per_layer_json"), timeout_s=cfg.timeout_s + READY_TIMEOUT_S)
+    except (TinyhilError, OSError) as e:
+        console.log(f"no estimate beside the measurement: {e}")
+        return {}
 
 
 def _run_mlperf(cfg, board: Board, fw: Firmware | None, run_dir: Path, console: Console, row: dict,

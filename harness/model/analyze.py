@@ -109,19 +109,23 @@ class FitCheck:
         )
 
 
-def estimate_fit(info: ModelInfo, board_name: str, flash_bytes: int, ram_bytes: int, baseline=None) -> FitCheck:
+def estimate_fit(info: ModelInfo, board_name: str, flash_bytes: int, ram_bytes: int, baseline=None,
+                 model_flash: int | None = None) -> FitCheck:
     """Pre-build estimate: the model's weights and activation lower bound, plus the board's harness
     baseline measured from a build (harness.build.baseline) when one is given. Without a baseline
-    the check covers the model alone and says so; the exact figures come from the ELF after the build."""
+    the check covers the model alone and says so; the exact figures come from the ELF after the build.
+    `model_flash`: the engine's own figure for the model's constants (e.g. the builtin engine's
+    weight layouts of one --optimize mode), instead of the .tflite's weight bytes."""
     flash_extra = baseline.flash_bytes if baseline else 0
     ram_extra = baseline.ram_bytes if baseline else 0
+    model_flash = info.weight_bytes if model_flash is None else model_flash
     return FitCheck(
         board=board_name,
-        flash_needed=info.weight_bytes + flash_extra,
+        flash_needed=model_flash + flash_extra,
         flash_available=flash_bytes,
         ram_needed=info.activation_peak_bytes + ram_extra,
         ram_available=ram_bytes,
-        model_flash=info.weight_bytes,
+        model_flash=model_flash,
         model_ram=info.activation_peak_bytes,
         harness_basis=baseline.describe() if baseline else "no harness baseline: model alone",
     )

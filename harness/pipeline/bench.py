@@ -56,6 +56,7 @@ def _base_row(cfg: BenchConfig) -> dict:
         "target": cfg.target,
         "engine": cfg.engine_label,
         "kernels": cfg.kernels if cfg.engine_impl.builds_firmware else None,
+        "optimize": cfg.optimize_label,
         "per_layer": cfg.per_layer,
         "protocol": cfg.protocol,
         "engine_plugin": _plugin(ENGINES.origin(cfg.engine_label)),
@@ -124,7 +125,8 @@ def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
     identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, board_sha256=board_sha,
                                 target=cfg.target, engine=cfg.engine_label,
                                 kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer,
-                                protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup))
+                                protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup),
+                                optimize=cfg.optimize_label)
     return identity, samples
 
 
@@ -163,7 +165,7 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     gen = None  # with --external-firmware, the device's own: nothing to generate
     if engine.builds_firmware:
         console.log(f"generating C for the {engine.name} engine")
-        gen = engine.generate(model, generated / "model", samples.x, name=model.name, arena=arena)
+        gen = engine.generate(model, generated / "model", samples.x, name=model.name, arena=arena, mode=cfg.optimize)
         row.update(engine.generated_columns(gen))
     row["arena_plan_bytes"] = gen.arena_bytes if gen else None
     try:
@@ -173,7 +175,8 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     if fw is not None:
         row.update(fw.columns(gen.arena_bytes))
     device = run_on_device(cfg, board, fw, gen, cfg.work_dir / "runs" / row["attempt_id"], samples.x.shape[0],
-                           console, row, state.received, inputs=samples.x, output_tensor=model.tensor(model.outputs[0]))
+                           console, row, state.received, inputs=samples.x, output_tensor=model.tensor(model.outputs[0]),
+                           builds=cfg.work_dir / "builds")
     fill_device_columns(row, device, state)
     if cfg.out:
         keep_raw(cfg.out, samples.x, device.outputs.reshape(state.host_out.shape), row)

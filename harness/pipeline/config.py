@@ -30,6 +30,7 @@ class BenchConfig:
     samples: int | None = None
     kernels: str = "optimized"
     engine: str = "builtin"
+    optimize: str = "speed"  # the engine's mode (builtin: speed = int16 weight copies | size = int8 only)
     per_layer: bool = False
     protocol: str = "tinyhil"  # the framed protocol, or "mlperf": the MLPerf Tiny runner's ASCII protocol
     mlperf_iterations: int = 1  # `infer N W`: inferences per timed window, and warmups before it
@@ -53,6 +54,11 @@ class BenchConfig:
         if self.engine in ENGINES:  # the engine's own name for a common one (TFLM: optimized = CMSIS-NN)
             object.__setattr__(self, "kernels", ENGINES.get(self.engine).kernel_aliases.get(self.kernels,
                                                                                             self.kernels))
+
+    @property
+    def optimize_label(self) -> str | None:
+        """The mode the run's firmware was built in: only engines with modes have one."""
+        return self.optimize if self.engine_impl.modes else None
 
     @property
     def engine_label(self) -> str:
@@ -81,6 +87,7 @@ class BenchConfig:
         engine = self.engine_impl
         if engine.builds_firmware:
             engine.resolve_kernels(self.kernels)
+            engine.check_mode(self.optimize)
         check_protocol(self.protocol)
         if self.protocol == "mlperf":
             if self.per_layer:

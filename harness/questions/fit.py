@@ -11,6 +11,10 @@ budget is then an instruction count), cycles on silicon (the budget is then ms, 
 
 Accuracy is `accuracy_device` on the labelled test split (`test_data.npz`). Variants without a
 successful measurement are benchmarked first (a resumable sweep: measured ones are skipped).
+
+The builtin engine's `--optimize` modes (speed: int16 weight copies; size: int8 weights only) are
+candidates of their own, named `variant [mode]`: of a variant's modes that fit, the fastest is kept
+(speed, unless only size fits the flash budget) and the other is excluded saying so.
 """
 
 from __future__ import annotations
@@ -117,15 +121,35 @@ def decide(rows: dict[str, pd.Series | str], budget: Budget) -> pd.DataFrame:
     return table
 
 
+def prefer_fastest_mode(table: pd.DataFrame) -> pd.DataFrame:
+    """Of each variant's fitting `[mode]` candidates keep the fastest; exclude the others, saying why."""
+    base = table["variant"].str.replace(r" \[\w+\]$", "", regex=True)
+    table = table.copy()
+    for _variant, group in table[table["fits"]].groupby(base[table["fits"]]):
+        if len(group) < 2:
+            continue
+        best = group["latency_median"].idxmin()
+        for i in group.index.drop(best):
+            table.loc[i, "fits"] = False
+            table.loc[i, "excluded_because"] = f"{table.loc[best, 'variant']} fits too and is faster"
+    table = table.sort_values(["fits", "accuracy_device", "flash_bytes_budgeted", "ram_bytes_budgeted",
+                               "latency_median"], ascending=[False, False, True, True, True], na_position="last",
+                              kind="stable").reset_index(drop=True)
+    table["rank"] = [i + 1 if fits else pd.NA for i, fits in enumerate(table["fits"])]
+    return table
+
+
 def measured_rows(configs: list[BenchConfig], results: pd.DataFrame) -> dict[str, pd.Series | str]:
-    """Each config's newest successful row by run_id, or the newest failure's error (or 'not run')."""
+    """Each config's newest successful row by run_id, or the newest failure's error (or 'not run').
+    Keyed by variant name, as `variant [mode]` when the configs hold several --optimize modes."""
     from harness.report.transforms import latest_runs
 
     ok = latest_runs(results)
     out: dict[str, pd.Series | str] = {}
+    several_modes = len({cfg.optimize for cfg in configs}) > 1
     for cfg in configs:
         rid = run_identity(cfg)[0]["run_id"]
-        name = Path(cfg.model).stem
+        name = Path(cfg.model).stem + (f" [{cfg.optimize}]" if several_modes else "")
         hits = ok[ok["run_id"] == rid]
         if len(hits):
             out[name] = hits.iloc[-1]
@@ -136,9 +160,11 @@ def measured_rows(configs: list[BenchConfig], results: pd.DataFrame) -> dict[str
 
 
 def fit_variants(variants_dir: Path, template: BenchConfig, flash_kb: float | None, ram_kb: float | None,
-                 latency: float | None, footprint: str, console) -> tuple[pd.DataFrame, Budget]:
-    """Benchmark what is not measured yet, then rank. Raises DoesNotFitError when nothing fits
-    (its `table` attribute holds the ranked exclusions)."""
+                 latency: float | None, footprint: str, console,
+                 optimize: tuple[str, ...] = ("speed",)) -> tuple[pd.DataFrame, Budget]:
+    """Benchmark what is not measured yet (each variant in each of the builtin engine's `optimize`
+    modes), then rank. Raises DoesNotFitError when nothing fits (its `table` attribute holds the
+    ranked exclusions)."""
     from harness.boards import load_board
     from harness.pipeline.sweep import Shard, expand_models, plan, run_sweep
     from harness.report import load_results
@@ -152,11 +178,13 @@ def fit_variants(variants_dir: Path, template: BenchConfig, flash_kb: float | No
     if not data.is_file():
         raise DataError(f"{variants_dir}: no test_data.npz with labels (written by `tinyhil compress`): "
                         "ranking by accuracy needs labelled test data")
-    configs = plan(models, [template.board], [template.kernels], replace(template, data=data))
+    modes = optimize if template.engine_impl.modes else (template.optimize,)
+    configs = [cfg for mode in dict.fromkeys(modes) for cfg in
+               plan(models, [template.board], [template.kernels], replace(template, data=data, optimize=mode))]
     for cfg in configs:
         cfg.validate()
     run_sweep(configs, Shard(1, 1), True, console)
-    table = decide(measured_rows(configs, load_results(template.results_dir)), budget)
+    table = prefer_fastest_mode(decide(measured_rows(configs, load_results(template.results_dir)), budget))
     if not table["fits"].any():
         error = DoesNotFitError(f"no variant in {variants_dir} fits {budget.describe()} on {template.board}")
         error.table, error.budget = table, budget

@@ -20,12 +20,14 @@ from harness.errors import DataError
 from harness.report.store import normalize
 from harness.report.transforms import latest_runs, run_label
 
-# Figures that must not grow beyond the tolerance (a smaller figure is an improvement).
-GROWTH_FIGURES = ("latency_median", "arena_bytes", "flash_bytes", "deploy_flash_bytes", "deploy_ram_bytes")
+# Figures that must not grow beyond the tolerance (a smaller figure is an improvement). `cycles_est`
+# (the timing model's, deterministic) is compared only between runs timed by the same model version.
+GROWTH_FIGURES = ("latency_median", "arena_bytes", "flash_bytes", "deploy_flash_bytes", "deploy_ram_bytes",
+                  "cycles_est")
 # What makes counts comparable: the same compiler and the same emulator.
 TOOL_COLUMNS = ("toolchain_version", "qemu_version", "renode_version")
 # A run's configuration without its content hashes: finds the run a changed model file became.
-CONFIG_KEYS = ("model", "board", "target", "engine", "kernels", "samples", "per_layer", "protocol")
+CONFIG_KEYS = ("model", "board", "target", "engine", "kernels", "optimize", "samples", "per_layer", "protocol")
 CONTENT_KEYS = ("model_sha256", "input_sha256", "board_sha256")
 
 
@@ -116,7 +118,13 @@ def _compare_run(run_id: str, label: str, old: pd.Series, new: pd.Series, tolera
     if _known(old.get("unit")) and old.get("unit") != new.get("unit"):
         out.append(Finding(run_id, label, "unit", old["unit"], new.get("unit"), "regression"))
         return out  # counts in different units cannot be compared
+    models = old.get("timing_model"), new.get("timing_model")
+    remodelled = all(_known(m) for m in models) and models[0] != models[1]
+    if remodelled:  # another model (or version): another figure, not a regression
+        out.append(Finding(run_id, label, "timing_model", *models, "changed"))
     for figure in GROWTH_FIGURES:
+        if figure == "cycles_est" and remodelled:
+            continue
         a, b = old.get(figure), new.get(figure)
         if not (_known(a) and _known(b)) or float(a) == float(b):
             continue

@@ -47,13 +47,16 @@ class ResultRow:
                       "engine (`engine_plugin` names it)", ID)
     kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
                               "(tflm)", ID)
+    optimize: str | None = col("str", "", "builtin engine: the weight layouts it was built with, `speed` (conv / FC "
+                               "weights widened to int16 offline) or `size` (int8 weights only); empty for other "
+                               "engines", ID)
     engine_plugin: str | None = col("str", "", "the distribution and version that registered the engine: "
                                     "`tinyhil 0.1.0` for tinyhil's own, else the plugin package's", ID)
     target_plugin: str | None = col("str", "", "the distribution and version that registered the target "
                                     "(as `engine_plugin`)", ID)
     run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, board_sha256, target, "
-                             "engine, kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`; "
-                             "16 hex digits)", ID)
+                             "engine, kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`, "
+                             "+ optimize when `size`; 16 hex digits)", ID)
     attempt_id: str | None = col("str", "", "unique per row: one attempt of `run_id`", ID)
     model_path: str | None = col("str", "", "the .tflite path given", ID)
     model_sha256: str | None = col("str", "", "sha256 of the .tflite file", ID)
@@ -102,7 +105,16 @@ class ResultRow:
     cycles_per_mac: float | None = col("float", "cycles/MAC", "`latency_median / macs`, only when `unit` is "
                                        "`cycles`", LAT)
     per_layer_json: Any = col("str", "`unit`", "JSON list of `{index, name, op, macs, count, unit}` from the "
-                              "hooked pass", LAT)
+                              "hooked pass (+ `cycles_est`, the timing model's cycles, on a timed QEMU run)", LAT)
+    # -- estimates of the timing model (harness/timing): never measured figures, never in `unit`
+    cycles_est: float | None = col("float", "cycles (estimate)", "per inference on the named board, by the timing "
+                                   "model `timing_model` from a QEMU run (median over samples)", LAT)
+    latency_ms_est: float | None = col("float", "ms (estimate)", "`cycles_est / clock_hz`", LAT)
+    energy_uj_est: float | None = col("float", "µJ (estimate)", "`latency_ms_est` x the board file's datasheet "
+                                      "run-mode current x supply voltage", LAT)
+    timing_model: str | None = col("str", "", "name and version of the model behind the `*_est` columns", LAT)
+    emulated_on: str | None = col("str", "", "the QEMU-modelled board whose machine ran the engine for a board "
+                                  "QEMU does not model (empty: the board itself)", LAT)
     # -- memory, measured on the device
     arena_bytes: int | None = col("int", "bytes", "arena the engine used: persistent + non-persistent (painted "
                                   "high-water mark on the device)", MEM)

@@ -38,9 +38,9 @@ def normalize(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     if "git_sha" in df.columns and "tinyhil_commit" not in df.columns:  # tables stored before 0.2
         df = df.rename(columns={"git_sha": "tinyhil_commit"})
-    for column in COLUMNS:
-        if column not in df.columns:
-            df[column] = pd.NA
+    missing = [column for column in COLUMNS if column not in df.columns]
+    if missing:  # all at once: one by one fragments the frame (and pandas warns on stderr)
+        df = pd.concat([df, pd.DataFrame(pd.NA, index=df.index, columns=missing)], axis=1)
     for column, kind in COLUMN_KINDS.items():
         df[column] = _cast(df[column], kind)
     extras = [c for c in df.columns if c not in COLUMN_KINDS]

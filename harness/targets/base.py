@@ -85,6 +85,10 @@ class TargetKind(abc.ABC):
     external_firmware: bool = False  # may talk to a device running firmware tinyhil did not build
     needs: tuple[str, ...] = ()  # run settings (BenchConfig fields) the user provides, e.g. ("port",)
     startup_s: float = 30.0  # wall time to start and reach the ready line, on top of the run's timeout
+    # How the timing model (harness/timing) estimates cycles for runs here: "instrumented" (the target
+    # runs the firmware under the timing plugin: make() gets the `timed` run), "beside" (silicon's
+    # measured cycles, with a separate QEMU estimate next to them) or None.
+    timing: str | None = None
 
     def resolve(self, cfg):
         """The configuration with what this target reads from outside it (e.g. labgrid's LG_PLACE)

@@ -12,16 +12,22 @@ class QemuKind(TargetKind):
     name = "qemu"
     summary = "QEMU (qemu-system-arm -icount shift=0): the board's emulated machine"
     count_units = ("instructions",)
+    timing = "instrumented"
+    binary = "qemu-system-arm"  # what starts QEMU (a subclass may launch it another way)
 
     def columns(self) -> dict:
         from harness.report.provenance import qemu_version  # one format per tool: `qemu-system-arm 7.2.22`
 
         return {"qemu_version": qemu_version()}
 
-    def make(self, cfg, board, firmware, run_dir):
+    def make(self, cfg, board, firmware, run_dir, timed=None):
         from harness.targets.qemu import QemuTarget
 
-        return QemuTarget(board, firmware.elf, log_dir=run_dir, max_seconds=cfg.timeout_s + self.startup_s)
+        if timed is not None:  # the timing model's run (harness/timing): maybe another machine, with the plugin
+            return QemuTarget(timed.run_board, timed.elf, log_dir=run_dir, max_seconds=cfg.timeout_s + self.startup_s,
+                              extra_args=timed.qemu_args(), binary=self.binary)
+        return QemuTarget(board, firmware.elf, log_dir=run_dir, max_seconds=cfg.timeout_s + self.startup_s,
+                          binary=self.binary)
 
 
 class RenodeKind(TargetKind):
@@ -43,6 +49,7 @@ class SerialKind(TargetKind):
     parallel = False  # one board, one port
     external_firmware = True
     needs = ("port",)  # optional: found by the board's USB ids
+    timing = "beside"
 
     def check(self, cfg) -> None:
         from harness.boards import load_board
@@ -68,6 +75,7 @@ class LabgridKind(TargetKind):
     parallel = False  # runs one at a time on its place
     external_firmware = True
     needs = ("place", "coordinator")
+    timing = "beside"  # (on a place tagged QEMU the counts are instructions: no estimate beside them)
 
     def resolve(self, cfg):
         from harness.targets.labgrid_place import place_and_coordinator

@@ -21,14 +21,15 @@ KERNEL_SETS = [True] + ([False] if have_opt_kernels() else [])
 SUPPORTED_TINY = [n for n in __import__("tiny_models").MODELS if n != "tanh"]
 
 
-def _check(model_path, out_dir, n_samples, seed=1, arena_slack=0):
+def _check(model_path, out_dir, n_samples, seed=1, arena_slack=0, optimize="speed"):
     model = load_tflite(model_path)
     inputs = random_inputs(model.tensor(model.inputs[0]), n_samples, seed)
     expected = run_tflm(model_path, inputs)
-    gen = generate(model, out_dir, inputs, name=model.name)
-    for reference in KERNEL_SETS:
+    gen = generate(model, out_dir, inputs, name=model.name, optimize=optimize)
+    # The reference kernels read the same int8 weights in both modes: checked once, with speed.
+    for reference in KERNEL_SETS if optimize == "speed" else [False]:
         got = run_bench(build_bench(gen.dir, reference=reference), inputs, expected.shape[1:], expected.dtype)
-        kind = "reference" if reference else "optimized"
+        kind = "reference" if reference else f"optimized for {optimize}"
         mismatches = int(np.sum(got != expected))
         assert mismatches == 0, f"{model.name} ({kind} kernels): {mismatches} of {got.size} outputs differ"
     assert len(np.unique(expected)) > 1, "degenerate reference outputs would prove nothing"
@@ -44,12 +45,33 @@ def _scratch_slack(gen) -> int:
     return max((layer.scratch_bytes + 15) // 16 * 16 for layer in gen.layers) + 16
 
 
+@pytest.mark.parametrize("optimize", ["speed", "size"])
 @pytest.mark.parametrize("name", SUPPORTED_TINY)
-def test_tiny_model_bitexact(name, tiny_model, tmp_path):
-    _check(tiny_model(name), tmp_path, n_samples=12, arena_slack=_scratch_slack)
+def test_tiny_model_bitexact(name, optimize, tiny_model, tmp_path):
+    _check(tiny_model(name), tmp_path, n_samples=12, arena_slack=_scratch_slack, optimize=optimize)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("optimize", ["speed", "size"])
 @pytest.mark.parametrize("fixture", ["ic_model", "kws_model"])
-def test_reference_models_bitexact_and_arena(fixture, request, tmp_path):
-    _check(request.getfixturevalue(fixture), tmp_path, n_samples=20)
+def test_reference_models_bitexact_and_arena(fixture, optimize, request, tmp_path):
+    _check(request.getfixturevalue(fixture), tmp_path, n_samples=20, optimize=optimize)
+
+
+def test_size_mode_keeps_weights_int8(tiny_model, tmp_path):
+    """--optimize size: no widened copy of any weight; the optimized build's constants shrink."""
+    model = load_tflite(tiny_model("fc_softmax"))
+    speed = generate(model, tmp_path / "speed", None, name="m", optimize="speed")
+    size = generate(model, tmp_path / "size", None, name="m", optimize="size")
+    text = size.model_c.read_text()
+    assert "int16_t" not in text.split("th_model_invoke")[0].replace("int16_t *)", ""), "a widened array in size mode"
+    assert ".packed8 = " in text and "Optimized for size" in text
+    assert size.weight_bytes < speed.weight_bytes
+    assert (size.optimize, speed.optimize) == ("size", "speed")
+
+
+def test_unknown_optimize_mode_is_refused(tiny_model, tmp_path):
+    from harness.errors import TinyhilError
+
+    with pytest.raises(TinyhilError, match="unknown --optimize 'tiny'; choose one of speed, size"):
+        generate(load_tflite(tiny_model("fc_softmax")), tmp_path, None, name="m", optimize="tiny")

@@ -28,6 +28,19 @@ def test_bench_kws_json_and_raw_outputs(tmp_path, kws_model):
     assert (tmp_path / "results" / "results.csv").is_file()
 
 
+def test_bench_optimize_size_is_bit_exact_with_less_flash(tmp_path, kws_model):
+    """--optimize size: int8 weights only, bit-exact, a separate run and build, smaller weights in flash."""
+    rows = {mode: last_json(run_cli("bench", str(kws_model), "--board", "mps2_an386", "--samples", "2",
+                                    "--optimize", mode, "--json", cwd=tmp_path)) for mode in ("speed", "size")}
+    speed, size = rows["speed"], rows["size"]
+    assert speed["host_mismatches"] == 0 and size["host_mismatches"] == 0
+    assert (speed["optimize"], size["optimize"]) == ("speed", "size")
+    assert speed["run_id"] != size["run_id"] and speed["build_id"] != size["build_id"]
+    assert size["flash_weights_bytes"] < 0.75 * speed["flash_weights_bytes"]
+    assert size["deploy_flash_bytes"] < speed["deploy_flash_bytes"]
+    assert speed["latency_median"] < size["latency_median"] < 1.3 * speed["latency_median"]
+
+
 def test_bench_with_labelled_npz_reports_accuracy(tmp_path, ic_model):
     rng = np.random.default_rng(3)
     x = rng.integers(-128, 127, size=(4, 32, 32, 3), endpoint=True).astype(np.int8)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
 
-from harness.codegen.pack import conv_packed, fc_packed_s16
+from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
+from harness.codegen.scratch import dwconv_scratch_bytes
 
 HERE = Path(__file__).resolve().parent
 
@@ -96,8 +97,11 @@ def conv_scratch_contract(p: ConvParams) -> int:
 
 
 def dwconv_scratch_contract(d: DwParams) -> int:
-    """Scratch bytes opt_dwconv.c asks for (its header) to take its fast path."""
+    """Scratch bytes opt_dwconv.c / dwconv3x3.c ask for (their headers) to take their fast paths."""
     c = d.conv
+    if (d.depth_multiplier == 1 and (c.k_h, c.k_w, c.dilation_h, c.dilation_w) == (3, 3, 1, 1) and c.out_c % 4 == 0
+            and c.stride_w == 1 and 8 <= c.out_w < 62):
+        return 3072
     if d.depth_multiplier != 1 or c.out_c % 4 or c.k_h > 16:
         return 0
     width = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dilation_w + 1
@@ -136,42 +140,50 @@ def test_conv_matches_reference(lib):
         for scratch_bytes in {conv_scratch_contract(params), lib.th_conv2d_s8_scratch_bytes(ctypes.byref(params))}:
             ref, opt = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), scratch_bytes)
             assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c} scratch={scratch_bytes}"
-        packed = _check_conv_packed(lib, params, _arrays)
-        if packed is not None:
+        for field, packed in _check_conv_packed(lib, params, _arrays).items():
             packed_cases += 1
-            opt = _run_packed(lib, params, packed, (g["out_h"], g["out_w"], out_c))
-            assert np.array_equal(ref, opt), f"case {case}: packed, {g} in_c={in_c} out_c={out_c}"
+            opt = _run_packed(lib, params, packed, (g["out_h"], g["out_w"], out_c), field)
+            assert np.array_equal(ref, opt), f"case {case}: {field}, {g} in_c={in_c} out_c={out_c}"
         unsaturated += np.count_nonzero((ref > -128) & (ref < 127))
         total += ref.size
     assert unsaturated > 0.5 * total  # the cases exercise rounding, not only clamping
-    assert packed_cases > 500  # the packed layout is exercised (even out_c, short requantization)
+    assert packed_cases > 1000  # both packed layouts are exercised (even out_c, short requantization)
 
 
-def _run_packed(lib, params, packed, out_shape):
-    """The optimized conv on the packed layout with no int8 filter and poisoned, guarded scratch."""
+def _run_packed(lib, params, packed, out_shape, field="packed"):
+    """The optimized conv on a packed layout (`packed`: int16 weights, `packed8`: int8) with no int8
+    filter and poisoned, guarded scratch."""
     n = conv_scratch_contract(params) // 2
     out = np.full(out_shape, 0x55, dtype=np.int8)
     scratch = np.full(n + GUARD, 0x7B7B, dtype=np.int16)
     filt = params.filter
-    params.filter, params.packed = ctypes.POINTER(ctypes.c_int8)(), ptr(packed, ctypes.c_uint32)
+    params.filter = ctypes.POINTER(ctypes.c_int8)()
+    setattr(params, field, ptr(packed, ctypes.c_uint32))
     params.output, params.scratch = ptr(out, ctypes.c_int8), ptr(scratch, ctypes.c_int16)
     lib.th_opt_conv2d_s8(ctypes.byref(params))
-    params.filter, params.packed = filt, ctypes.POINTER(ctypes.c_uint32)()
+    params.filter = filt
+    setattr(params, field, ctypes.POINTER(ctypes.c_uint32)())
     assert np.all(scratch[n:] == 0x7B7B), "kernel wrote past its scratch"
     return out
 
 
-def _check_conv_packed(lib, params, arrays):
-    """The packed layout if the layer qualifies; the Python (codegen) and C layouts must agree."""
-    n = lib.th_conv_packed_words(ctypes.byref(params))
-    py = conv_packed(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"], params.output_offset)
-    assert (py is None) == (n == 0), "codegen and C disagree on whether the layer packs"
-    if py is None:
-        return None
-    c = np.zeros(n, dtype=np.uint32)
-    lib.th_conv_pack(ctypes.byref(params), ptr(c, ctypes.c_uint32))
-    assert np.array_equal(py.view(np.uint32), c), "packed conv layouts differ"
-    return c
+def _check_conv_packed(lib, params, arrays) -> dict[str, np.ndarray]:
+    """Both packed layouts ({"packed": int16, "packed8": int8}) if the layer qualifies, else {}; the
+    Python (codegen) and C layouts must agree."""
+    layouts = {}
+    for field, py_pack, count, c_pack in (("packed", conv_packed, lib.th_conv_packed_words, lib.th_conv_pack),
+                                          ("packed8", conv_packed8, lib.th_conv_packed8_words, lib.th_conv_pack8)):
+        n = count(ctypes.byref(params))
+        py = py_pack(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"], params.output_offset)
+        assert (py is None) == (n == 0), f"codegen and C disagree on whether the layer packs ({field})"
+        if py is None:
+            continue
+        c = np.zeros(n, dtype=np.uint32)
+        c_pack(ctypes.byref(params), ptr(c, ctypes.c_uint32))
+        assert np.array_equal(py.view(np.uint32), c), f"{field} conv layouts differ"
+        layouts[field] = c
+    assert len(layouts) in (0, 2), "both layouts qualify for the same layers"
+    return layouts
 
 
 def test_conv_packed_extreme_requantization(lib):
@@ -192,13 +204,11 @@ def test_conv_packed_extreme_requantization(lib):
             huge = deep & (rng.random(out_c) < 0.5)
             arrays["bias"][huge] = rng.integers(-(1 << 30) - 200, (1 << 30) + 200, size=int(huge.sum()))
         ref, _ = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), 0)
-        packed = _check_conv_packed(lib, params, arrays)
-        if packed is None:
-            continue
-        packed_cases += 1
-        opt = _run_packed(lib, params, packed, (g["out_h"], g["out_w"], out_c))
-        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c}"
-    assert packed_cases > 200
+        for field, packed in _check_conv_packed(lib, params, arrays).items():
+            packed_cases += 1
+            opt = _run_packed(lib, params, packed, (g["out_h"], g["out_w"], out_c), field)
+            assert np.array_equal(ref, opt), f"case {case}: {field}, {g} in_c={in_c} out_c={out_c}"
+    assert packed_cases > 400
 
 
 def test_conv_without_scratch_matches_reference(lib):
@@ -224,6 +234,33 @@ def test_depthwise_matches_reference(lib):
         for scratch_bytes in {dwconv_scratch_contract(dw), lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))}:
             ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
             assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} dm={multiplier} scratch={scratch_bytes}"
+
+
+def test_depthwise_3x3_planes_match_reference(lib):
+    """dwconv3x3.c (3x3, rows of 8+ outputs, stride_w 1; stride 2 takes the ring): SAME/VALID, odd and even widths,
+    stride_h 1-2, narrow activation ranges, large biases (its exact-requantization fallback)."""
+    rng = np.random.default_rng(33)
+    taken = 0
+    for case in range(400):
+        in_w, in_h = int(rng.integers(8, 62)), int(rng.integers(1, 9))
+        stride_w, stride_h = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=stride_h, stride_w=stride_w, dilation_h=1,
+                 dilation_w=1)
+        g["out_h"], g["pad_top"] = _out_size(in_h, 3, stride_h, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        out_c = 4 * int(rng.integers(1, 4))
+        params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
+                                     depthwise=True)
+        dw = DwParams(conv=params, depth_multiplier=1)
+        taken += bool(lib.th_dw3_applies(ctypes.byref(dw)))
+        scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
+        assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
+            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1), "C, the code generator and the contract disagree"
+        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
+        assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
+    assert taken > 150
 
 
 def test_fully_connected_matches_reference(lib):
@@ -252,14 +289,21 @@ def test_fully_connected_matches_reference(lib):
         lib.th_fc_pack_s16(ptr(weights, ctypes.c_int8), out_n, in_n, params.weights_offset,
                            ptr(c_packed, ctypes.c_int16))
         assert np.array_equal(packed, c_packed), f"case {case}: packed layouts differ"
-        for kind, layout in (("ref", None), ("opt", None), ("opt", packed)):
+        packed8 = fc_packed_s8(weights)
+        c_packed8 = np.zeros(lib.th_fc_packed_count(out_n, in_n), dtype=np.int8)
+        lib.th_fc_pack_s8(ptr(weights, ctypes.c_int8), out_n, in_n, ptr(c_packed8, ctypes.c_int8))
+        assert np.array_equal(packed8, c_packed8), f"case {case}: int8 packed layouts differ"
+        w_int8 = params.weights
+        for kind, layout, layout8 in (("ref", None, None), ("opt", None, None), ("opt", packed, None),
+                                      ("opt", None, packed8)):
             out = np.full((batches, out_n), 0x55, dtype=np.int8)
             params.output = ptr(out, ctypes.c_int8)
-            params.packed = ptr(layout, ctypes.c_int16)
-            if layout is not None:
-                params.weights = ctypes.POINTER(ctypes.c_int8)()  # the packed path reads no int8 weights
+            params.packed, params.packed8 = ptr(layout, ctypes.c_int16), ptr(layout8, ctypes.c_int8)
+            # the packed paths read no int8 weights
+            params.weights = w_int8 if layout is None and layout8 is None else ctypes.POINTER(ctypes.c_int8)()
             getattr(lib, f"th_{kind}_fc_s8")(ctypes.byref(params))
             outputs.append(out)
+        params.weights = w_int8
         for got in outputs[1:]:
             assert np.array_equal(outputs[0], got), f"case {case}: in_n={in_n} out_n={out_n} pc={per_channel}"
 

@@ -1,8 +1,9 @@
 """`tinyhil fit` and `tinyhil robustness` end to end: real TensorFlow variants, real firmware, QEMU.
 
 One small variants folder (the built-in digits CNN trained 3 epochs; int8 PTQ and the 16x8 variant),
-three device runs in all: `fit` benchmarks the unmeasured int8 variant, a tighter budget reuses that
-row, and `robustness` reuses it as its clean run and adds the two perturbed runs.
+four device runs in all: `fit` benchmarks the unmeasured int8 variant in both `--optimize` modes and
+keeps the faster one that fits, a tighter budget reuses those rows, and `robustness` reuses the speed
+row as its clean run and adds the two perturbed runs.
 """
 
 from __future__ import annotations
@@ -57,16 +58,20 @@ def test_fit_then_robustness_on_the_device(variants):
                "--results", str(results), "--json", cwd=cwd)
     assert out.returncode == 0, out.stderr[-3000:]
     decision = json.loads(out.stdout.strip().splitlines()[-1])
-    assert decision["chosen"] == "int8_ptq"
+    assert decision["chosen"] == "int8_ptq [speed]"  # both modes fit: the faster one
     by_variant = {r["variant"]: r for r in decision["table"]}
-    assert "UnsupportedOpsError" in by_variant["int16x8_ptq"]["excluded_because"]
-    assert "int16 activations" in by_variant["int16x8_ptq"]["excluded_because"]
+    assert by_variant["int8_ptq [size]"]["excluded_because"] == "int8_ptq [speed] fits too and is faster"
+    assert "UnsupportedOpsError" in by_variant["int16x8_ptq [speed]"]["excluded_because"]
+    assert "int16 activations" in by_variant["int16x8_ptq [speed]"]["excluded_because"]
     table = pd.read_parquet(results / "results.parquet")
-    row = table[(table["model"] == "int8_ptq") & (table["status"] == "ok")].iloc[-1]
+    ok = table[(table["model"] == "int8_ptq") & (table["status"] == "ok")]
+    assert sorted(ok["optimize"]) == ["size", "speed"]
+    row = ok[ok["optimize"] == "speed"].iloc[-1]
     assert row["deploy_flash_bytes"] <= 256 * 1024 and row["deploy_ram_bytes"] <= 64 * 1024
-    assert by_variant["int8_ptq"]["flash_bytes_budgeted"] == row["deploy_flash_bytes"]
+    assert by_variant["int8_ptq [speed]"]["flash_bytes_budgeted"] == row["deploy_flash_bytes"]
     assert row["host_mismatches"] == 0 and row["samples"] == 360
-    assert by_variant["int8_ptq"]["accuracy_device"] == pytest.approx(
+    assert ok[ok["optimize"] == "size"].iloc[-1]["host_mismatches"] == 0
+    assert by_variant["int8_ptq [speed]"]["accuracy_device"] == pytest.approx(
         _host_accuracy(variants / "int8_ptq.tflite", variants / "test_data.npz"))
 
     tight = _cli("fit", str(variants), "--board", "mps2_an386", "--ram", "1", "--results", str(results), cwd=cwd)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.questions.fit import KIB, Budget, decide, judge
+from harness.questions.fit import KIB, Budget, decide, judge, prefer_fastest_mode
 from harness.questions.robustness import gaussian_noise, robustness_table
 
 
@@ -80,6 +80,24 @@ def test_fit_ranks_fitting_variants_by_accuracy_and_says_why_others_are_out():
     # The whole test firmware is larger: the same budget then excludes what the model alone fits.
     firmware = decide(rows, Budget(256 * KIB, 64 * KIB, None, footprint="firmware"))
     assert "small" not in set(firmware.loc[firmware["fits"], "variant"])
+
+
+def test_fit_chooses_the_fastest_optimize_mode_that_fits():
+    rows = {
+        "a [speed]": _measured("a [speed]", 0.95, 180 * KIB, 30 * KIB, 1.0e6),
+        "a [size]": _measured("a [size]", 0.95, 95 * KIB, 30 * KIB, 1.2e6),
+        "b [speed]": _measured("b [speed]", 0.90, 60 * KIB, 20 * KIB, 0.5e6),
+        "b [size]": _measured("b [size]", 0.90, 40 * KIB, 20 * KIB, 0.6e6),
+    }
+    roomy = prefer_fastest_mode(decide(rows, Budget(256 * KIB, 64 * KIB, None)))
+    assert list(roomy.loc[roomy["fits"], "variant"]) == ["a [speed]", "b [speed]"]
+    why = dict(zip(roomy["variant"], roomy["excluded_because"], strict=True))
+    assert why["a [size]"] == "a [speed] fits too and is faster"
+    tight = prefer_fastest_mode(decide(rows, Budget(128 * KIB, 64 * KIB, None)))
+    assert list(tight.loc[tight["fits"], "variant"]) == ["a [size]", "b [speed]"]  # only size fits for a
+    assert list(tight["rank"][:2]) == [1, 2]
+    why = dict(zip(tight["variant"], tight["excluded_because"], strict=True))
+    assert "flash 180.0 KiB > 128 KiB" in why["a [speed]"]
 
 
 def test_fit_latency_budget_is_ms_for_cycle_counts():

@@ -108,3 +108,20 @@ def test_check_follows_a_changed_model_file_and_writes_a_summary(tmp_path):
     assert text.startswith("earlier step\n## tinyhil regression gate")
     assert "| kws | mps2_an386 | qemu | builtin | optimized | 1,500 | instructions |" in text
     assert "| latency_median | 1,000 | 1,500 | +50.000 % | regression |" in text
+
+
+def test_check_gates_on_the_timing_models_estimate_of_the_same_model_version():
+    from harness.report.check import compare
+
+    base = pd.DataFrame([{"run_id": "r1", "model": "kws", "board": "nucleo_l4r5zi", "target": "qemu",
+                          "engine": "builtin", "kernels": "optimized", "status": "ok", "error": None,
+                          "unit": "instructions", "latency_median": 100.0, "cycles_est": 1000.0,
+                          "timing_model": "cm4-trm 1",
+                          "timestamp": "2026-01-01T10:00:00+00:00"}])
+    slower = base.assign(cycles_est=1010.0, timestamp="2026-01-02T10:00:00+00:00")
+    (finding,) = compare(slower, base)
+    assert (finding.figure, finding.verdict) == ("cycles_est", "regression")
+    assert not [f for f in compare(slower, base, tolerance_pct=1.0) if f.fails]
+    remodelled = slower.assign(timing_model="cm4-trm 2")
+    findings = compare(remodelled, base)
+    assert [(f.figure, f.verdict) for f in findings] == [("timing_model", "changed")]  # not a regression

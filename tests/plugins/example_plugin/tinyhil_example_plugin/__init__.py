@@ -6,7 +6,6 @@ from pathlib import Path
 
 from harness.engines.builtin import BuiltinEngine
 from harness.targets.kinds import QemuKind
-from harness.targets.qemu import QemuTarget
 
 
 class CopyEngine(BuiltinEngine):
@@ -18,7 +17,6 @@ class LauncherQemu(QemuKind):
     name = "qemu-launcher"
     summary = "QEMU started through the plugin's launcher script"
 
-    def make(self, cfg, board, firmware, run_dir):
-        launcher = Path(sys.executable).with_name("tinyhil-example-qemu")
-        return QemuTarget(board, firmware.elf, log_dir=run_dir, max_seconds=cfg.timeout_s + self.startup_s,
-                          binary=str(launcher))
+    @property
+    def binary(self) -> str:
+        return str(Path(sys.executable).with_name("tinyhil-example-qemu"))

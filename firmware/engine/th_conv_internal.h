@@ -1,0 +1,50 @@
+/* Shared by the CONV_2D files (opt_conv.c: dispatch and the int8-filter path; conv_im2col.c: the
+ * interleaved columns; conv_gemm_asm.c: the int8-filter assembly; conv_packed.c: the packed
+ * layouts). Not part of the engine's API (th_kernels.h). */
+#ifndef TH_CONV_INTERNAL_H
+#define TH_CONV_INTERNAL_H
+
+#include "th_dsp.h"
+#include "th_kernels.h"
+
+/* im2col of output pixel (oy, ox) as pixel `pix` (0 = A, 1 = B) of the interleaved int16 buffer
+ * `col`: per group of four values [A0 A2 A1 A3 B0 B2 B1 B3] (the lanes SXTB16 / SXTB16 ROR 8 give),
+ * input offset added, padding taps 0. `padded` 0: the K % 4 leftovers follow the groups (A's, then
+ * B's); 1 (the packed layouts): they fill a last group whose spare lanes are 0. */
+void th_conv_im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col, int padded);
+/* The packed layouts' im2col (padded), with a byte gather first when in_c % 4 != 0. */
+void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col);
+
+/* The packed paths (conv_packed.c): p->packed (int16 weights) or p->packed8 (int8 weights). */
+void th_conv_run_packed(const th_conv_params *p);
+
+#ifdef TH_HAVE_DSP
+/* Arguments of the int8-filter assembly (conv_gemm_asm.c). Field offsets are used by the
+ * assembly: keep the order. */
+typedef struct {
+  const int16_t *col;     /* 0: interleaved im2col of the two pixels */
+  const int8_t *w;        /* 4: filter row of the current channel pair's first channel */
+  int32_t k_minus_4;      /* 8 */
+  int32_t n_groups;       /* 12: K / 4, >= 1 */
+  int8_t *out_a, *out_b;  /* 16, 20: outputs of the current channel pair */
+  int32_t n_pairs;        /* 24: >= 1 */
+  const int32_t *bias;    /* 28 */
+  const int32_t *mult;    /* 32 */
+  const int32_t *shift;   /* 36 */
+  int32_t round_offset;   /* 40: 1 + 2 * output_offset */
+  int32_t act_min;        /* 44 */
+  int32_t act_max;        /* 48 */
+  int32_t clamp;          /* 52: 0 when [act_min, act_max] is the whole int8 range */
+  int32_t in_delta;       /* 56: pointwise only: pixel B's input minus pixel A's, in bytes */
+  uint32_t offset2;       /* 60: pointwise only: the input offset in both int16 lanes */
+  int32_t tail;           /* 64: im2col only: K % 4 leftover values per pixel (after the groups) */
+  int32_t tail_bytes;     /* 68: 2 * tail, pixel B's leftovers follow pixel A's */
+} gemm_asm_args;
+
+/* Every channel pair of the two pixels in `col`, requantization included. */
+void th_conv_gemm_2x2_asm(gemm_asm_args *a);
+/* The same for a 1x1 convolution reading the two int8 input pixels directly (no scratch). */
+void th_conv_pointwise_2x2_asm(gemm_asm_args *a);
+#endif
+
+#endif

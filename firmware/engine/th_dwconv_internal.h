@@ -1,0 +1,42 @@
+/* Shared by the DEPTHWISE_CONV_2D files (opt_dwconv.c: dispatch and the four-channel ring;
+ * dwconv_ring3.c: that ring's 3x3 row in assembly; dwconv3x3.c: the channel-plane 3x3 kernel).
+ * Not part of the engine's API (th_kernels.h). */
+#ifndef TH_DWCONV_INTERNAL_H
+#define TH_DWCONV_INTERNAL_H
+
+#include "th_dsp.h"
+#include "th_kernels.h"
+
+/* Requantization constants of four channels, hoisted out of the pixel loop. */
+typedef struct {
+  int32_t acc0[4];  /* accumulator start: bias, or 2 * bias in the short form */
+  int32_t mult[4], shift[4];
+  int32_t bias_e[4], e[4]; /* short form (see th_dsp_requantize_small) */
+  int small;               /* all four channels qualify for the short form */
+} group_quant;
+
+#ifdef TH_HAVE_DSP
+/* One output row of one group of four channels, 3x3, from three widened ring rows (dwconv_ring3.c).
+ * Field offsets are used by the assembly: keep the order. */
+typedef struct {
+  const uint32_t *row[3]; /* 0, 4, 8: widened rows at the first output pixel */
+  const uint32_t *w;      /* 12: 9 taps x 2 words, doubled weights */
+  int8_t *out;            /* 16 */
+  int32_t out_stride;     /* 20: out_c */
+  int32_t step_bytes;     /* 24: 8 * stride_w */
+  int32_t n;              /* 28: out_w, >= 1 */
+  int32_t acc0[4];        /* 32 */
+  int32_t mult[4];        /* 48 */
+  int32_t bias_e[4];      /* 64 */
+  int32_t e[4];           /* 80 */
+  int32_t act_min;        /* 96 */
+  int32_t act_max;        /* 100 */
+  int32_t clamp;          /* 104: 0 when [act_min, act_max] is the whole int8 range */
+} dw3_row_args;
+
+void th_dw_ring3_row_asm(const dw3_row_args *a);
+/* The per-group part of the arguments; the caller sets row[] and out for each output row. */
+void th_dw_ring3_args(const th_conv_params *c, const uint32_t *w, const group_quant *q, dw3_row_args *a);
+#endif
+
+#endif
