@@ -170,13 +170,14 @@ def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) 
     row["arena_plan_bytes"] = gen.arena_bytes if gen else None
     try:
         fw = _build(cfg, board, gen, console)
+        if fw is not None:
+            row.update(fw.columns(gen.arena_bytes))
+        # (the timing model may build the same generated model for the machine that emulates the board)
+        device = run_on_device(cfg, board, fw, gen, cfg.work_dir / "runs" / row["attempt_id"], samples.x.shape[0],
+                               console, row, state.received, inputs=samples.x,
+                               output_tensor=model.tensor(model.outputs[0]), builds=cfg.work_dir / "builds")
     finally:
-        shutil.rmtree(generated, ignore_errors=True)  # the build keeps its own copy
-    if fw is not None:
-        row.update(fw.columns(gen.arena_bytes))
-    device = run_on_device(cfg, board, fw, gen, cfg.work_dir / "runs" / row["attempt_id"], samples.x.shape[0],
-                           console, row, state.received, inputs=samples.x, output_tensor=model.tensor(model.outputs[0]),
-                           builds=cfg.work_dir / "builds")
+        shutil.rmtree(generated, ignore_errors=True)  # each build keeps its own copy
     fill_device_columns(row, device, state)
     if cfg.out:
         keep_raw(cfg.out, samples.x, device.outputs.reshape(state.host_out.shape), row)
