@@ -39,7 +39,9 @@ def _builtin_targets(registry: Registry) -> None:
 
 
 def _builtin_timing_models(registry: Registry) -> None:
-    """None yet: the Cortex-M4 model (harness/timing/) registers here."""
+    from harness.timing.model import CortexM4Model  # the QEMU-plugin trace + the board's memory timing
+
+    registry.register(CortexM4Model())
 
 
 ENGINES: Registry[Engine] = Registry("engine", "tinyhil.engines", Engine, _builtin_engines)

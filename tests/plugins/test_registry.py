@@ -36,6 +36,7 @@ def test_the_builtins_are_registered_with_their_origin():
     assert ENGINES.origin("builtin").describe().startswith("tinyhil ")
     assert TARGETS.get("qemu").count_units == ("instructions",) and TARGETS.get("serial").count_units == ("cycles",)
     assert not TARGETS.get("labgrid").parallel and TARGETS.get("qemu").parallel
+    assert "cm4-trm" in TIMING_MODELS.names() and all(isinstance(m, TimingModel) for m in TIMING_MODELS)
 
 
 def test_a_duplicate_name_is_an_error_and_an_unknown_one_names_the_choices(monkeypatch):
