@@ -25,9 +25,9 @@ from pathlib import Path
 from rich.console import Console
 
 from harness import zoo
-from harness.bench import BenchConfig, run_bench
 from harness.build.tflm_lib import TflmTreeError, configured_trees
 from harness.errors import TinyhilError
+from harness.pipeline import BenchConfig, run_bench
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"  # the project's copies, when present
 

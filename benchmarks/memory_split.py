@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.bench import BenchConfig, run_bench
+from harness.pipeline import BenchConfig, run_bench
 from harness.report.paper import FLASH_STACK, RAM_STACK
 from harness.zoo import reference_model
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.bench import BenchConfig, run_bench
+from harness.pipeline import BenchConfig, run_bench
 from harness.zoo import reference_model
 
 MODELS = {"ic": "mlperf_tiny_ic_resnet8_int8.tflite", "kws": "mlperf_tiny_kws_dscnn.tflite",

@@ -47,9 +47,9 @@ def main() -> None:
     model = load_tflite(args.model)
     samples = load_samples(model, None, args.samples, 0)
     gen = generate(model, args.work / "generated", samples.x, name=model.name)
-    fw = cached_build(board, gen.dir, args.work / "builds", kernels="optimized", engine="builtin")
-    timed = prepare(board, fw.elf, lambda b: cached_build(b, gen.dir, args.work / "builds", kernels="optimized",
-                                                          engine="builtin").elf, args.work)
+    fw = cached_build(board, gen.dir, args.work / "builds", kernels="optimized")  # the builtin engine
+    timed = prepare(board, fw.elf, lambda b: cached_build(b, gen.dir, args.work / "builds", kernels="optimized").elf,
+                    args.work)
     plain = timed_run(timed.run_board, timed.elf, args.samples, args.work, ())
     plugged = timed_run(timed.run_board, timed.elf, args.samples, args.work, timed.qemu_args())
     replayed = statistics.median(timed.inferences()[0])

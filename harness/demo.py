@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness.bench import BenchConfig, run_bench
+from harness.pipeline import BenchConfig, run_bench
 
 DEMO_BOARD = "mps2_an386"
 

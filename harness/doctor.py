@@ -121,5 +121,28 @@ def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
     return out
 
 
+@dataclass(frozen=True)
+class Registered:
+    kind: str  # engine | target | timing model
+    name: str
+    origin: str  # "tinyhil 0.1.0", or a plugin's distribution, version and entry point
+    description: str
+
+
+def registered() -> list[Registered]:
+    """Every registered engine, target and timing model, with where it came from (plugins that
+    failed to load are named in a warning when the registry loads)."""
+    from harness.plugins import REGISTRIES
+
+    out = []
+    for registry in REGISTRIES:
+        for entry in registry.entries():
+            describe = getattr(entry.item, "describe", None)
+            text = describe() if callable(describe) else f"{entry.item.version}: estimates " + \
+                ", ".join(entry.item.estimates)
+            out.append(Registered(registry.kind, entry.name, entry.origin.describe(), text))
+    return out
+
+
 def offline_path_ready(tools: list[ToolStatus]) -> bool:
     return all(t.present for t in tools if t.required)

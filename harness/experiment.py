@@ -157,11 +157,11 @@ def _model_path(path: Path, fail, written: str) -> Path:
 
 
 def _check_choices(lists: dict, fail) -> None:
-    from harness.bench import ENGINES, TARGETS
     from harness.boards import load_board
-    from harness.build import KERNELS
+    from harness.plugins import ENGINES, TARGETS
 
-    for key, allowed in (("targets", TARGETS), ("engines", ENGINES), ("kernels", KERNELS)):
+    kernels = {k for engine in ENGINES for k in (*engine.kernel_sets, *engine.kernel_aliases)}  # some engine's
+    for key, allowed in (("targets", TARGETS.names()), ("engines", ENGINES.names()), ("kernels", sorted(kernels))):
         for value in lists[key]:
             if value not in allowed:
                 raise fail(key, f"unknown {key[:-1]} {value!r}; choose from {', '.join(allowed)}", value)
@@ -203,7 +203,7 @@ def run_compression(c: Compression) -> Path:
 
 def configurations(exp: Experiment, template) -> list:
     """Every bench configuration of the experiment, in a stable order (shards depend on it)."""
-    from harness.sweep import expand_models
+    from harness.pipeline.sweep import expand_models
 
     models = list(exp.models)
     if exp.compress is not None:

@@ -103,6 +103,12 @@ def build_project_dir() -> Path:
     return staged
 
 
+def firmware_roots() -> tuple[Path, ...]:
+    """The project folders a firmware may have been built in: the template, and the staged copy an
+    installed tinyhil builds in (the same sources under another path)."""
+    return tuple(dict.fromkeys([source_root().resolve(), build_project_dir().resolve()]))
+
+
 def _make_writable(root: Path) -> None:
     for path in [root, *root.rglob("*")]:
         if not path.is_symlink():

@@ -23,10 +23,9 @@ from dataclasses import replace
 from rich.console import Console
 from rich.markup import escape
 
-from harness.bench import BenchConfig
 from harness.errors import DataError, Interrupted
+from harness.pipeline import BenchConfig
 
-PHYSICAL_TARGETS = ("serial", "labgrid")
 INSTALL_HINT = "--executor dask needs Dask and its distributed scheduler: pip install 'tinyhil[dask]'"
 
 
@@ -38,15 +37,16 @@ def require_dask() -> None:
 
 
 def board_resource(cfg: BenchConfig) -> dict[str, int] | None:
-    """What a run needs of a worker: its board, when the run is on one; nothing for an emulator."""
-    return {f"board:{cfg.board}": 1} if cfg.target in PHYSICAL_TARGETS else None
+    """What a run needs of a worker: its board, when the run is on one (a target that serves one run at a
+    time is a device); nothing for an emulator, which any worker can start."""
+    return None if cfg.target_kind.parallel else {f"board:{cfg.board}": 1}
 
 
 def run_task(cfg: BenchConfig) -> dict:
     """On a worker: one run, stored by the worker; its row (a failed run's too, with `error`). Builds
     go to the worker's own cache (its $TINYHIL_CACHE or user cache), not the client's path."""
     from harness import places
-    from harness.bench import run_bench
+    from harness.pipeline.bench import run_bench
 
     cfg = replace(cfg, work_dir=places.cache_dir())
     try:

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench import BenchConfig, compression_columns
 from harness.errors import TinyhilError
+from harness.pipeline import BenchConfig
+from harness.pipeline.row import compression_columns
 
 
 def test_compression_sidecar_becomes_prefixed_columns(tmp_path):

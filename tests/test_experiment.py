@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench import BenchConfig
 from harness.experiment import ExperimentError, configurations, load_experiment
+from harness.pipeline import BenchConfig
 
 GOOD = """\
 [experiment]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench import BenchConfig
 from harness.errors import DataError
+from harness.pipeline import BenchConfig
+from harness.pipeline.sweep import Shard, expand_models, plan
 from harness.report import load_results
-from harness.sweep import Shard, expand_models, plan
 
 
 def test_plan_is_the_full_product_in_a_stable_order(tmp_path):

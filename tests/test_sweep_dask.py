@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench import BenchConfig
 from harness.errors import DataError
+from harness.pipeline import BenchConfig
+from harness.pipeline.sweep import Shard, run_sweep
 from harness.report import load_results
-from harness.sweep import Shard, run_sweep
 from harness.sweep_dask import INSTALL_HINT, board_resource
 
 REPO = Path(__file__).resolve().parents[1]

@@ -36,14 +36,14 @@ def harness_baseline(board: Board, builds_root: Path | None = None) -> HarnessBa
     builds_root = Path(builds_root) if builds_root is not None else places.builds_dir()
     cache = builds_root / f"baseline-{board.name}.json"
     try:
-        fw = cached_build(board, BASELINE_MODEL, builds_root, kernels="optimized", engine="builtin")
+        fw = cached_build(board, BASELINE_MODEL, builds_root, kernels="optimized")  # the builtin engine
     except TinyhilError:
         return None
     if cache.is_file():
         facts = json.loads(cache.read_text())
         if facts.get("build_id") == fw.build_id:
             return HarnessBaseline(**facts)
-    split = split_memory(fw.elf, fw.model_dir, arena_plan_bytes=16)
+    split = split_memory(fw.elf, fw.model_dir, fw.engine_build.source_dirs, arena_plan_bytes=16)
     baseline = HarnessBaseline(board.name, split.harness_flash_bytes, split.harness_ram_bytes, fw.build_id)
     cache.write_text(json.dumps(baseline.__dict__))
     return baseline

@@ -14,7 +14,8 @@ from pathlib import Path
 from harness import places
 from harness.boards import Board
 from harness.build.firmware import Firmware, read_elf_sizes
-from harness.build.platformio import _pio_version, build_firmware, engine_kernels
+from harness.build.platformio import _pio_version, build_firmware, default_engine
+from harness.engines.base import Engine
 from harness.identity import short_hash, tree_sha256
 from harness.report.provenance import toolchain_version
 
@@ -24,30 +25,28 @@ FIRMWARE_INPUTS = ("firmware", "platformio.ini")  # of the project template (pla
 GENERATOR_INPUTS = ("boards.py", "build/boardgen.py")
 
 
-def build_id(board: Board, model_dir: Path, kernels: str, engine: str, protocol: str = "tinyhil") -> str:
-    """The hash of what goes into this build."""
+def build_id(board: Board, model_dir: Path, kernels: str, engine: Engine, protocol: str = "tinyhil") -> str:
+    """The hash of what goes into this build (the engine says what of it enters: its name, and for
+    TFLM the tree and library key)."""
     facts = {
         "model": tree_sha256([model_dir], model_dir),
         "firmware": tree_sha256([places.source_root() / p for p in FIRMWARE_INPUTS], places.source_root()),
         "generators": tree_sha256([places.PACKAGE_DIR / p for p in GENERATOR_INPUTS], places.PACKAGE_DIR),
         "board_file": tree_sha256([board.manifest], board.manifest.parent),
-        "board": board.name, "engine": engine, "kernels": kernels, "compiler": toolchain_version(),
+        "board": board.name, "kernels": kernels, "compiler": toolchain_version(),
+        **engine.cache_facts(board, kernels),
     }
     if protocol != "tinyhil":  # (absent for the default, so earlier build ids stay valid)
         facts["protocol"] = protocol
-    if engine == "tflm":  # the tree for the kernel set, by content, and the flags its library is built with
-        from harness.build.tflm_lib import board_cpu_flags, find_tree, library_key
-
-        tree = find_tree(kernels)
-        facts["tflm_tree"] = [str(tree.path), tree.commit, library_key(tree, board_cpu_flags(board.manifest))]
     return short_hash(facts)
 
 
-def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernels: str, engine: str,
+def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernels: str, engine: Engine | None = None,
                  timeout: float = 900.0, protocol: str = "tinyhil") -> Firmware:
     """The firmware for this generated model: reused when an identical build exists, else built.
     The generated directory moves into the build's own folder, so the build's inputs stay beside it."""
-    kernels = engine_kernels(engine, kernels)
+    engine = engine or default_engine()
+    kernels = engine.resolve_kernels(kernels)
     bid = build_id(board, generated_dir, kernels, engine, protocol)
     work = Path(builds_root).resolve() / bid
     work.mkdir(parents=True, exist_ok=True)
@@ -56,18 +55,18 @@ def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernel
         model_dir = work / "model"
         if not model_dir.is_dir():
             shutil.copytree(generated_dir, model_dir)
-        reused = _load_stamp(work, board, model_dir, kernels)
+        reused = _load_stamp(work, board, model_dir, kernels, engine)
         if reused is not None:
             return replace(reused, build_id=bid, cached=True, build_seconds=0.0, protocol=protocol)
         fw = build_firmware(board, model_dir, work, kernels=kernels, engine=engine, timeout=timeout,
                             protocol=protocol)
         (work / STAMP).write_text(json.dumps({"elf": str(fw.elf), "build_seconds": fw.build_seconds,
-                                              "engine": engine, "kernels": kernels, "board": board.name,
-                                              "pio_env": fw.pio_env, "tflm": _library_facts(fw.tflm)}))
+                                              "engine": engine.name, "kernels": kernels, "board": board.name,
+                                              "pio_env": fw.pio_env, "engine_build": fw.engine_build.stamp}))
         return replace(fw, build_id=bid, cached=False)
 
 
-def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str) -> Firmware | None:
+def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str, engine: Engine) -> Firmware | None:
     stamp = work / STAMP
     if not stamp.is_file():
         return None
@@ -81,22 +80,6 @@ def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str) -> Firm
     sizes = read_elf_sizes(elf)
     return Firmware(elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=elf.parent.parent,
                     log_path=work / "build.log", sizes=sizes, build_seconds=0.0, toolchain=sizes.toolchain,
-                    platformio=_pio_version(), engine=facts.get("engine", "builtin"),
-                    pio_env=facts.get("pio_env", "tinyhil"), tflm=_library_from(facts.get("tflm")))
-
-
-def _library_facts(library) -> dict | None:
-    if library is None:
-        return None
-    return {"tree": str(library.tree.path), "path": str(library.path), "key": library.key,
-            "build_seconds": library.build_seconds, "cpu_flags": list(library.cpu_flags)}
-
-
-def _library_from(facts: dict | None):
-    """The TFLM library a reused build linked (reused too, so `cached`)."""
-    if not facts:
-        return None
-    from harness.build.tflm_lib import TflmLibrary, load_tree
-
-    return TflmLibrary(load_tree(facts["tree"]), Path(facts["path"]), facts["key"], facts["build_seconds"], True,
-                       tuple(facts["cpu_flags"]))
+                    platformio=_pio_version(), engine=engine.name, firmware_engine=engine.firmware_engine,
+                    pio_env=facts.get("pio_env", "tinyhil"),
+                    engine_build=engine.reuse_build(facts.get("engine_build", facts.get("tflm"))))

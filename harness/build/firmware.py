@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from harness.boards import Board
+from harness.engines.base import EngineBuild
 from harness.errors import BuildError, DoesNotFitError
 
 
@@ -60,7 +62,7 @@ class Firmware:
     elf: Path
     board: Board
     model_dir: Path
-    kernels: str  # the engine's kernel set: builtin optimized | reference, tflm cmsis-nn | reference
+    kernels: str  # the engine's kernel set (its own name: builtin optimized | reference, tflm cmsis-nn | reference)
     build_dir: Path
     log_path: Path
     sizes: ElfSizes
@@ -69,9 +71,10 @@ class Firmware:
     platformio: str = field(default="")
     build_id: str = ""  # hash of the build's inputs (harness.build.cache)
     cached: bool = False  # reused from an identical earlier build
-    engine: str = "builtin"  # the engine it was built with (flashing rebuilds the same)
+    engine: str = "builtin"  # the registered engine it was built with (flashing rebuilds the same)
+    firmware_engine: str | None = None  # what firmware/ compiled in (TINYHIL_ENGINE); None: the same as `engine`
     pio_env: str = "tinyhil"  # the platformio.ini env it was built with
-    tflm: object = None  # the TFLM library linked in (harness.build.tflm_lib.TflmLibrary), engine tflm only
+    engine_build: EngineBuild = field(default_factory=EngineBuild)  # what the engine added (e.g. the TFLM library)
     protocol: str = "tinyhil"  # what the firmware speaks: the framed protocol, or "mlperf" (MLPerf Tiny runner)
 
     @property
@@ -85,6 +88,27 @@ class Firmware:
     @property
     def sections(self) -> dict[str, int]:
         return self.sizes.sections
+
+    def columns(self, arena_plan_bytes: int | None) -> dict:
+        """The row's build columns: sizes, the memory split (the engine's own folders, e.g. a TFLM
+        tree, count as kernels and engine state), toolchain, build identity, the engine's extras."""
+        from harness.build.memory_split import split_memory
+
+        split = split_memory(self.elf, self.model_dir, self.engine_build.source_dirs,
+                             arena_plan_bytes=arena_plan_bytes)
+        return {
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+            **split.columns(),
+            "deploy_flash_bytes": split.deploy_flash_bytes,
+            "sections_json": json.dumps(self.sections),
+            "toolchain_version": self.toolchain,
+            "platformio_version": self.platformio,
+            "build_seconds": self.build_seconds,
+            "build_id": self.build_id,
+            "build_cached": self.cached,
+            **self.engine_build.columns,  # e.g. the TFLM tree, commit, kernel set, library
+        }
 
 
 def check_fits(sizes: ElfSizes, board: Board) -> None:

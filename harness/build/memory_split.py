@@ -3,10 +3,11 @@
 Read from the ELF alone (pyelftools): every sized function and object in the symbol table is
 attributed to the compile unit DWARF places it in (code through `.debug_aranges`, variables
 through their `DW_AT_location` address), and the compile unit's source path says which part of
-the firmware it belongs to — the generated model directory, the engine (`firmware/engine*`, a
-TFLM tree), the harness (`firmware/src`) or the C runtime (newlib, libgcc). Nothing is inferred
-by subtracting estimates; what no symbol covers (alignment, string literals) is reported as
-`other`, so the parts always add up to the ELF's totals.
+the firmware it belongs to — the generated model directory, the engine (the folders the engine
+names as its own: `firmware/engine`, `firmware/engine_tflm` and a TFLM tree), the harness
+(`firmware/src`) or the C runtime (newlib, libgcc). Nothing is inferred by subtracting estimates;
+what no symbol covers (alignment, string literals) is reported as `other`, so the parts always add
+up to the ELF's totals.
 """
 
 from __future__ import annotations
@@ -56,9 +57,8 @@ class _Classifier:
 
     def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...]) -> None:
         self.model_dir = model_dir.resolve() if model_dir else None
-        self.engine_dirs = tuple(p.resolve() for p in engine_dirs) + tuple(
-            root / "firmware" / engine for root in _firmware_roots() for engine in ("engine", "engine_tflm"))
-        self.harness_dirs = tuple(root / "firmware" for root in _firmware_roots())
+        self.engine_dirs = tuple(p.resolve() for p in engine_dirs)  # the engine's own (Engine.prepare_build)
+        self.harness_dirs = tuple(root / "firmware" for root in places.firmware_roots())
 
     def origin(self, path: Path | None) -> str:
         if path is None:
@@ -70,12 +70,6 @@ class _Classifier:
         if any(path.is_relative_to(d) for d in self.harness_dirs):
             return "harness"
         return "runtime"
-
-
-def _firmware_roots() -> tuple[Path, ...]:
-    """The project folders a firmware may have been built in: the template, and the staged copy an
-    installed tinyhil builds in (the same sources under another path)."""
-    return tuple(dict.fromkeys([places.source_root().resolve(), places.build_project_dir().resolve()]))
 
 
 def _cu_path(cu) -> Path | None:

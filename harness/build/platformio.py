@@ -22,11 +22,8 @@ from harness import places
 from harness.boards import Board, load_board
 from harness.build.boardgen import UPLOAD_TOOLS
 from harness.build.firmware import Firmware, check_fits, read_elf_sizes
+from harness.engines.base import Engine, EngineBuild
 from harness.errors import BuildError, DoesNotFitError, TinyhilError, ToolMissingError
-
-ENGINE_KERNELS = {"builtin": ("optimized", "reference"), "tflm": ("cmsis-nn", "reference")}
-KERNELS = ("optimized", "reference", "cmsis-nn")  # every kernel set of some engine
-
 
 PROTOCOLS = ("tinyhil", "mlperf")  # the framed protocol (main.c), or the MLPerf Tiny runner's (mlperf.c)
 
@@ -37,15 +34,14 @@ def check_protocol(protocol: str) -> str:
     return protocol
 
 
-def engine_kernels(engine: str, kernels: str) -> str:
-    """The kernel set as the engine names it: `optimized` asks TFLM for its optimised kernels
-    (CMSIS-NN); an engine's own names pass through; anything else is a TinyhilError."""
-    if engine == "tflm" and kernels == "optimized":
-        kernels = "cmsis-nn"
-    allowed = ENGINE_KERNELS.get(engine, ())
-    if kernels not in allowed:
-        raise TinyhilError(f"unknown kernels {kernels!r} for the {engine} engine; choose one of {', '.join(allowed)}")
-    return kernels
+def default_engine() -> Engine:
+    """tinyhil's builtin engine, what a build without an engine named builds. (The build stage takes
+    Engine objects; looking engines up by name is the registry's job, above it.)"""
+    from harness.engines.builtin import BuiltinEngine
+
+    return BuiltinEngine()
+
+
 TOOLCHAIN_GCC = "arm-none-eabi-gcc"
 GENERIC_ENV = "tinyhil"  # the one env of platformio.ini that builds any board file
 LOG_TAIL_LINES = 30
@@ -95,17 +91,16 @@ def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, engine: str = "builtin",
-               tflm_tree: Path | None = None, protocol: str = "tinyhil") -> dict:
+def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, firmware_engine: str,
+               engine_build: EngineBuild, protocol: str = "tinyhil") -> dict:
     env = dict(os.environ)
-    if tflm_tree is not None:
-        env["TINYHIL_TFLM_TREE"] = str(tflm_tree)
+    env["TINYHIL_ENGINE"] = firmware_engine
+    env.update(engine_build.env)  # how the engine's sources enter the build (e.g. TINYHIL_TFLM_TREE)
     env.update(
         TINYHIL_BOARD=board.name,
         PLATFORMIO_BOARDS_DIR=str(board.boards_dir),
         TINYHIL_MODEL_DIR=str(model_dir),
         TINYHIL_KERNELS=kernels,
-        TINYHIL_ENGINE=engine,
         TINYHIL_PROTOCOL=protocol,
         PLATFORMIO_BUILD_DIR=str(build_dir),
         PLATFORMIO_SETTING_ENABLE_TELEMETRY="No",
@@ -121,7 +116,7 @@ def build_firmware(
     work_dir: Path,
     *,
     kernels: str = "optimized",
-    engine: str = "builtin",
+    engine: Engine | None = None,
     protocol: str = "tinyhil",
     project_dir: Path | None = None,
     timeout: float = 900.0,
@@ -129,11 +124,14 @@ def build_firmware(
 ) -> Firmware:
     """Build the firmware with the model in model_dir; raise BuildError or DoesNotFitError.
 
-    For the TFLM engine the TFLM library is made (or reused) first, with its own timeout
-    (`tflm_timeout`, default TINYHIL_TFLM_BUILD_TIMEOUT or an hour) and progress on stderr, so
+    The engine prepares what it needs first (the TFLM engine its library, with its own timeout:
+    `tflm_timeout`, default TINYHIL_TFLM_BUILD_TIMEOUT or an hour, and progress on stderr), so
     `timeout` bounds the firmware build alone."""
     board = load_board(board) if isinstance(board, str) else board
-    kernels = engine_kernels(engine, kernels)
+    engine = engine or default_engine()
+    if not engine.builds_firmware:
+        raise TinyhilError(f"the {engine.name} engine builds no firmware")
+    kernels = engine.resolve_kernels(kernels)
     check_protocol(protocol)
     model_dir = Path(model_dir).resolve()
     for name in ("model.c", "data.c"):
@@ -146,15 +144,9 @@ def build_firmware(
     log_path = work_dir / "build.log"
     log_path.write_text("")
 
-    library = None
-    if engine == "tflm":
-        from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree, model_methods
-
-        library = ensure_library(find_tree(kernels), board_cpu_flags(board.manifest), timeout=tflm_timeout,
-                                 methods=model_methods(model_dir))
+    engine_build = engine.prepare_build(board, kernels, model_dir, tflm_timeout)
     started = time.monotonic()
-    env = _build_env(board, model_dir, kernels, build_dir, engine, library.tree.path if library else None,
-                     protocol)
+    env = _build_env(board, model_dir, kernels, build_dir, engine.firmware_engine, engine_build, protocol)
     pio_env = GENERIC_ENV
     project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
     code = _pio(["run", "-e", pio_env], env, log_path, timeout, project_dir)
@@ -177,7 +169,8 @@ def build_firmware(
     return Firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
         sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.toolchain, platformio=_pio_version(),
-        engine=engine, pio_env=pio_env, tflm=library, protocol=protocol,
+        engine=engine.name, firmware_engine=engine.firmware_engine, pio_env=pio_env, engine_build=engine_build,
+        protocol=protocol,
     )  # fmt: skip
 
 
@@ -203,8 +196,8 @@ def upload_firmware(firmware: Firmware, *, project_dir: Path | None = None, time
     if firmware.pio_env == GENERIC_ENV and not shutil.which(tool):
         raise ToolMissingError(f"{tool} not found: {board.name} is flashed over {board.upload_protocol} "
                                f"with {tool} ({_INSTALL_HINT[tool]})")
-    env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir, firmware.engine,
-                     firmware.tflm.tree.path if firmware.tflm else None, firmware.protocol)
+    env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir,
+                     firmware.firmware_engine or firmware.engine, firmware.engine_build, firmware.protocol)
     project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
     code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, project_dir)
     if code != 0:

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from harness.bench import BenchConfig, run_bench, run_identity
 from harness.boards import load_board
 from harness.build.cache import STAMP
 from harness.errors import DeviceError
+from harness.pipeline import BenchConfig, run_bench, run_identity
 from harness.report.store import load_samples_table
 from harness.targets.renode_robot import SuiteSpec, write_suite
 from harness.targets.renode_script import RenodeTiming

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.bench import BenchConfig, run_identity
 from harness.errors import DataError, DoesNotFitError
+from harness.pipeline import BenchConfig, run_identity
 
 KIB = 1024
 FOOTPRINTS = {"deploy": ("deploy_flash_bytes", "deploy_ram_bytes"), "firmware": ("flash_bytes", "ram_bytes")}
@@ -166,8 +166,8 @@ def fit_variants(variants_dir: Path, template: BenchConfig, flash_kb: float | No
     modes), then rank. Raises DoesNotFitError when nothing fits (its `table` attribute holds the
     ranked exclusions)."""
     from harness.boards import load_board
+    from harness.pipeline.sweep import Shard, expand_models, plan, run_sweep
     from harness.report import load_results
-    from harness.sweep import Shard, expand_models, plan, run_sweep
 
     variants_dir = Path(variants_dir)
     if not variants_dir.is_dir():
@@ -178,7 +178,7 @@ def fit_variants(variants_dir: Path, template: BenchConfig, flash_kb: float | No
     if not data.is_file():
         raise DataError(f"{variants_dir}: no test_data.npz with labels (written by `tinyhil compress`): "
                         "ranking by accuracy needs labelled test data")
-    modes = optimize if template.engine == "builtin" else (template.optimize,)
+    modes = optimize if template.engine_impl.modes else (template.optimize,)
     configs = [cfg for mode in dict.fromkeys(modes) for cfg in
                plan(models, [template.board], [template.kernels], replace(template, data=data, optimize=mode))]
     for cfg in configs:

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.bench import BenchConfig, run_identity
 from harness.errors import DataError
 from harness.identity import file_sha256
+from harness.pipeline import BenchConfig, run_identity
 
 NOISE_SNRS_DB = (20.0, 10.0)
 FGSM_EPSILONS = (0.05, 0.1)
@@ -197,9 +197,9 @@ def run_robustness(variants_dir: Path, template: BenchConfig, perturbations: lis
         RobustnessRun:
     """Perturbed sets → clean + perturbed device runs of every deployable variant (resumable) → joined table,
     written as `<results>/robustness.csv` with its figure."""
+    from harness.pipeline.sweep import Shard, run_sweep
     from harness.questions.plots import plot_robustness
     from harness.report import NoFigure, load_results
-    from harness.sweep import Shard, run_sweep
 
     if template.results_dir is None:
         raise DataError("robustness needs a results directory (the perturbed runs are joined from it)")

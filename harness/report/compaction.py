@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from harness.report import fragments
+from harness.report.location import runs_folder, samples_folder
 
 COMPACT_AT = 64  # loose fragments per folder that make an append compact them
 FANOUT = 8  # segments of one level merged into one of the next
@@ -35,7 +36,6 @@ def level(path: Path) -> int:
 
 
 def maybe_compact(results_dir: Path) -> None:
-    from harness.report.store import runs_folder, samples_folder
 
     for folder in (runs_folder(results_dir), samples_folder(results_dir)):
         if len(fragments.list_fragments(folder, segments=False)) >= COMPACT_AT:
@@ -47,7 +47,6 @@ def compact(results_dir: Path, *, full: bool = False, wait: bool = True) -> int:
     """Merge loose fragments into a level-0 segment and full levels into the next (with `full`:
     everything into one). Returns how many files were merged; 0 when another compaction holds the
     lock and `wait` is off."""
-    from harness.report.store import runs_folder, samples_folder
 
     lock_path = Path(results_dir) / "store" / ".compact.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)

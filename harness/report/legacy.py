@@ -81,7 +81,7 @@ def migrate(results_dir: Path, append: Callable) -> Path | None:
         _back_up(old, backup)
         import pandas as pd
 
-        from harness.report.store import normalize
+        from harness.report.frame import normalize
 
         table, samples = read_table(results_dir), read_samples(results_dir)
         if table is not None and len(table):

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from harness.errors import TinyhilError
-from harness.report import durable, legacy
+from harness.report import durable
 
 STORE_DIR = "store"
 _checked: set[Path] = set()
@@ -26,9 +26,9 @@ def samples_folder(results_dir: Path) -> Path:
 
 
 def check_writable(results_dir: str | Path) -> None:
-    """Fail now, in words, when runs could not be stored here; a folder of the old single-table
-    format is migrated here, once, keeping a backup. (Checked once per folder and process: a sweep
-    validates every configuration.)"""
+    """Fail now, in words, when runs could not be stored here. (Checked once per folder and process: a
+    sweep validates every configuration.) A folder of the old single-table format is migrated by the
+    store's first write, once, keeping a backup."""
     results_dir = Path(results_dir)
     if results_dir.resolve() in _checked:
         return
@@ -41,14 +41,8 @@ def check_writable(results_dir: str | Path) -> None:
         probe = runs_folder(results_dir) / f".probe-{uuid.uuid4().hex[:8]}{durable.PARTIAL_SUFFIX}"
         durable.write_once(probe, lambda p: p.write_bytes(b"tinyhil write probe\n" * 64))
         probe.unlink()
-        legacy.migrate(results_dir, _append)
         _checked.add(results_dir.resolve())
     except OSError as e:
         raise ResultsLocationError(f"the results location {results_dir} is not writable: "
                                    f"{e.strerror or e} ({type(e).__name__})") from e
 
-
-def _append(*args, **kwargs) -> bool:
-    from harness.report.store import append_frames  # pandas: only when an old table is migrated
-
-    return append_frames(*args, **kwargs)

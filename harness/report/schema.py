@@ -40,15 +40,20 @@ class ResultRow:
     # -- identity: what ran where, and which run this is
     model: str = col("str", "", "label: the model file's stem (not its identity: see `model_sha256`)", ID)
     board: str = col("str", "", "board name (`boards/<board>.json`)", ID)
-    target: str = col("str", "", "`qemu`, `renode`, `serial` (a physical board) or `labgrid` (a place of a "
-                      "labgrid board farm)", ID)
-    engine: str = col("str", "", "`builtin` (tinyhil's int8 engine), `tflm`, or `external` (the device's own "
-                      "firmware, spoken to over the MLPerf protocol: nothing built, no size columns)", ID)
+    target: str = col("str", "", "`qemu`, `renode`, `serial` (a physical board), `labgrid` (a place of a "
+                      "labgrid board farm) or a plugin's target (`target_plugin` names it)", ID)
+    engine: str = col("str", "", "`builtin` (tinyhil's int8 engine), `tflm`, `external` (the device's own "
+                      "firmware, spoken to over the MLPerf protocol: nothing built, no size columns) or a plugin's "
+                      "engine (`engine_plugin` names it)", ID)
     kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
                               "(tflm)", ID)
     optimize: str | None = col("str", "", "builtin engine: the weight layouts it was built with, `speed` (conv / FC "
                                "weights widened to int16 offline) or `size` (int8 weights only); empty for other "
                                "engines", ID)
+    engine_plugin: str | None = col("str", "", "the distribution and version that registered the engine: "
+                                    "`tinyhil 0.1.0` for tinyhil's own, else the plugin package's", ID)
+    target_plugin: str | None = col("str", "", "the distribution and version that registered the target "
+                                    "(as `engine_plugin`)", ID)
     run_id: str | None = col("str", "", "identity of the run: sha256 over model_sha256, board, board_sha256, target, "
                              "engine, kernels, input_sha256, samples, per_layer (+ protocol and window for `mlperf`, "
                              "+ optimize when `size`; 16 hex digits)", ID)
@@ -217,6 +222,13 @@ class ResultRow:
         known = set(COLUMNS)
         extra = {**values.get("extra", {}), **{k: v for k, v in values.items() if k not in known | {"extra"}}}
         return cls(**{k: v for k, v in values.items() if k in known}, extra=extra)
+
+    def to_series(self):
+        """The row as a pandas Series: every schema column in order (None where unknown), then the
+        extras, named by its attempt."""
+        import pandas as pd
+
+        return pd.Series(self.to_record(), dtype=object, name=self.attempt_id)
 
     def to_record(self) -> dict[str, Any]:
         """A flat dict for a DataFrame: schema columns in order, then the extras."""

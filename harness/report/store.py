@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harness.report import fragments, legacy
+from harness.report.frame import normalize  # noqa: F401  (part of the store's API)
 from harness.report.location import (  # noqa: F401  (the store's API: check_writable, ResultsLocationError)
     STORE_DIR,
     ResultsLocationError,
@@ -36,7 +37,7 @@ from harness.report.location import (  # noqa: F401  (the store's API: check_wri
     samples_folder,
 )
 from harness.report.provenance import code_provenance, utc_timestamp
-from harness.report.schema import COLUMN_KINDS, ResultRow
+from harness.report.schema import ResultRow
 from harness.report.transforms import add_derived
 
 CSV_NAME = "results.csv"
@@ -59,18 +60,6 @@ def rows_to_frame(rows: Iterable[ResultRow | Mapping[str, Any]]) -> pd.DataFrame
         (row if isinstance(row, ResultRow) else ResultRow.from_mapping(row)).to_record() for row in rows
     ]
     return normalize(pd.DataFrame.from_records(records))
-
-
-def normalize(df: pd.DataFrame) -> pd.DataFrame:
-    """Schema columns first, in order, with their dtypes; extra columns after, as they are."""
-    df = df.reset_index(drop=True)
-    if "git_sha" in df.columns and "tinyhil_commit" not in df.columns:  # tables stored before 0.2
-        df = df.rename(columns={"git_sha": "tinyhil_commit"})
-    absent = pd.Series(pd.NA, index=df.index, dtype="object")
-    columns = {column: _cast(df[column] if column in df.columns else absent, kind)
-               for column, kind in COLUMN_KINDS.items()}
-    columns.update({c: df[c] for c in df.columns if c not in COLUMN_KINDS})
-    return pd.DataFrame(columns, index=df.index)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -229,23 +218,3 @@ def _to_arrow(df: pd.DataFrame) -> pa.Table:
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
-
-
-def _cast(series: pd.Series, kind: str) -> pd.Series:
-    if kind == "bool":
-        if str(series.dtype) == "boolean":
-            return series
-        return series.map(_to_bool, na_action="ignore").astype("boolean")
-    if kind == "float":
-        return pd.to_numeric(series, errors="coerce").astype("float64")
-    if kind == "int":
-        if str(series.dtype) == "Int64":
-            return series
-        return pd.to_numeric(series, errors="coerce").round().astype("Int64")
-    return series.astype("string")
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.bench import BenchConfig, run_bench
 from harness.boards import load_board
+from harness.pipeline import BenchConfig, run_bench
 
 
 def estimate_layers(model: Path, board: str, engine: str = "builtin", work_dir: Path = Path("build"),

@@ -99,7 +99,7 @@ def test_killed_sweep_resumes_and_every_run_is_measured_exactly_once(tmp_path):
 
 
 def test_a_non_project_exception_inside_a_run_leaves_its_row(tmp_path, twins, monkeypatch):
-    from harness import bench
+    from harness.pipeline import bench
 
     def boom(*_args, **_kwargs):
         raise ZeroDivisionError("a bug in a stage")
@@ -163,8 +163,9 @@ samples = 2
 
 
 def test_samples_that_arrived_before_a_failure_are_kept(tmp_path, twins, monkeypatch):
-    from harness import bench, measure
     from harness.errors import DeviceError
+    from harness.measure import device as measure
+    from harness.pipeline import bench
 
     real = measure.Device.run_flash
 

@@ -47,7 +47,7 @@ def test_estimate_beside_a_silicon_run(tmp_path, kws_model):
     board = load_board("nucleo_l4r5zi")
 
     def build(b):
-        return cached_build(b, gen.dir, tmp_path / "builds", kernels="optimized", engine="builtin").elf
+        return cached_build(b, gen.dir, tmp_path / "builds", kernels="optimized").elf  # the builtin engine
 
     cols = estimate_beside(board, build(board), build, tmp_path / "run", 2, False, None)
     assert cols["emulated_on"] == "mps2_an386" and cols["timing_model"] == "cm4-trm 1"

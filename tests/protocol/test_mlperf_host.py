@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import DeviceError, DeviceTimeoutError, ProtocolError
-from harness.measure_mlperf import requantize
+from harness.measure.mlperf import requantize
 from harness.model.tflite_file import QuantParams
 from harness.protocol.mlperf import MlperfDevice, parse_results
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench import BenchConfig
 from harness.boards import load_board
 from harness.errors import DataError, DeviceError, TinyhilError, ToolMissingError
+from harness.pipeline import BenchConfig
 from harness.report import load_results
 from harness.targets.labgrid_place import (
     LabgridPlaceBusyError,
@@ -97,7 +97,7 @@ def test_place_tags_decide_the_unit_and_the_board():
 
 
 def test_sweep_refuses_parallel_labgrid_runs(tmp_path):
-    from harness.sweep import Shard, run_sweep
+    from harness.pipeline.sweep import Shard, run_sweep
 
     cfg = BenchConfig(model=tmp_path / "m.tflite", board="mps2_an386", target="labgrid", place="b1",
                       coordinator="127.0.0.1:1", results_dir=None)
@@ -264,7 +264,7 @@ class _PowerHandler(http.server.BaseHTTPRequestHandler):
 def test_bench_through_a_labgrid_place_is_bit_exact(lab, tmp_path):
     """The same benchmark, first straight on QEMU, then through the place exporting that QEMU's
     UART: bit-exact, the same instruction counts, the place released after."""
-    from harness.bench import run_bench
+    from harness.pipeline import run_bench
 
     model = _tiny_model(tmp_path)
     common = dict(model=model, board=BOARD.name, samples=3, work_dir=tmp_path / "build",
@@ -305,7 +305,7 @@ def test_a_boards_own_firmware_through_a_place_over_the_mlperf_protocol(lab, tmp
     """A board running firmware tinyhil did not flash (here: tinyhil's MLPerf-protocol firmware,
     started by the lab), measured with --external-firmware: nothing built, no size claimed, outputs
     bit-exact with the host, the same window as driving that firmware directly."""
-    from harness.bench import run_bench
+    from harness.pipeline import run_bench
 
     model = _tiny_model(tmp_path)
     common = dict(model=model, board=BOARD.name, samples=3, work_dir=tmp_path / "build", protocol="mlperf",

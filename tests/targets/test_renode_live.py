@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 
-from harness.bench import BenchConfig, run_bench
 from harness.boards import load_board
 from harness.errors import DeviceError
+from harness.pipeline import BenchConfig, run_bench
 from harness.report.store import load_samples_table
 from harness.targets import RenodeTarget
 from harness.targets.renode_script import renode_binary, renode_test_binary

@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.bench import BenchConfig, run_bench, run_identity
 from harness.errors import DataError
+from harness.pipeline.bench import run_bench, run_identity
+from harness.pipeline.config import BenchConfig
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,11 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
     if executor == "dask":
         from harness.sweep_dask import require_dask
 
-        require_dask()
-    elif jobs > 1 and any(cfg.target == "labgrid" for cfg in configs):
-        raise DataError("--target labgrid runs one at a time on its place: use --jobs 1")
+        require_dask()  # (a board run there is a worker resource: one at a time, whatever the cluster's size)
+    else:
+        serial = sorted({cfg.target for cfg in configs if not cfg.target_kind.parallel})
+        if jobs > 1 and serial:
+            raise DataError(f"--target {serial[0]} runs one at a time on its device: use --jobs 1")
     mine = shard.take(configs)
     done, permanent = _history(configs[0].results_dir) if resume and configs else (set(), set())
     todo = []

@@ -52,7 +52,7 @@ def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_te
                        received, command_timeout: float, ready_timeout: float, on_sample=None) -> CountScale:
     """Drive the device through every sample; fills `row` and `received` as answers arrive and
     returns the scale its counts were converted with."""
-    iterations, warmup = getattr(cfg, "mlperf_iterations", 1), getattr(cfg, "mlperf_warmup", 0)
+    iterations, warmup, engine = cfg.mlperf_iterations, cfg.mlperf_warmup, cfg.engine_impl
     device = MlperfDevice(target, timeout=command_timeout)
     device.wait_ready(ready_timeout)
     row.update(mlperf_device_name=device.name(), mlperf_profile=device.profile(), mlperf_iterations=iterations,
@@ -61,9 +61,9 @@ def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_te
     timer, timer_hz = TIMER, board.clock_hz
     if info is not None:  # tinyhil's own firmware: the same identity and memory checks as the framed protocol
         ident = info["identity"]
-        if not getattr(cfg, "external_firmware", False) and ident.get("engine") != cfg.engine:
-            raise DeviceError(f"the device runs the {ident.get('engine')!r} engine, not {cfg.engine!r}: "
-                              "wrong firmware?")
+        if engine.builds_firmware and ident.get("engine") != engine.firmware_engine:
+            raise DeviceError(f"the device runs the {ident.get('engine')!r} engine, not "
+                              f"{engine.firmware_engine!r}: wrong firmware?")
         io = (int(inputs[0].nbytes), int(output_tensor.nbytes))
         if (int(ident["input_bytes"]), int(ident["output_bytes"])) != io:
             raise DeviceError(f"the device runs a different model: io bytes {ident['input_bytes']}/"
@@ -73,8 +73,7 @@ def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_te
         memory = _memory(info["memory"])
         row.update(arena_nonpersistent_bytes=memory.arena_used_bytes, stack_bytes=memory.stack_used_bytes,
                    stack_size_bytes=memory.stack_size_bytes, arena_persistent_bytes=memory.persistent_used_bytes)
-        if cfg.engine == "tflm":
-            row["tflm_arena_used_bytes"] = memory.engine_arena_used_bytes
+        row.update(engine.memory_columns(memory))
         if memory.overflow():
             raise DeviceError(memory.overflow())
     scale = target.count_scale(timer if timer != TIMER else "systick", timer_hz)

@@ -1,4 +1,4 @@
-"""Build the firmware for a generated model, run it on a target, and collect the measurements.
+"""Run built firmware (or a device's own) on a target, and collect the measurements.
 
 Counts leave here already converted to their unit (cycles on silicon, instructions in an emulator,
 see `Target.count_scale`); the figures go into the row as soon as they are known, and each sample
@@ -18,18 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.boards import Board
-from harness.build import Firmware, upload_firmware
+from harness.build import Firmware
 from harness.build.cache import cached_build
-from harness.build.memory_split import split_memory
 from harness.errors import DeviceError
 from harness.protocol import Device
-from harness.report.provenance import qemu_version  # one format per tool: `qemu-system-arm 7.2.22`
-from harness.targets import QemuTarget, RenodeTarget, SerialTarget, Target
-from harness.targets.serial_port import find_port
 
 READY_TIMEOUT_S = 30.0
 COMMAND_TIMEOUT_S = 30.0
-RENODE_STARTUP_S = 180.0  # Renode's own start and platform load, on top of the device's time
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,44 +47,6 @@ class Received:
     output_dtype: np.dtype | None = None
 
 
-def make_target(target: str, board: Board, firmware: Firmware | None, work: Path, cfg, timed=None) -> Target:
-    if target == "qemu":
-        if timed is not None:  # the timing model's run (harness/timing): maybe another machine, with the plugin
-            return QemuTarget(timed.run_board, timed.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S,
-                              extra_args=timed.qemu_args())
-        return QemuTarget(board, firmware.elf, log_dir=work, max_seconds=cfg.timeout_s + READY_TIMEOUT_S)
-    if target == "renode":
-        return RenodeTarget(board, firmware.elf, work, max_seconds=cfg.timeout_s + RENODE_STARTUP_S)
-    if target == "labgrid":
-        from harness.targets.labgrid_place import LabgridTarget, place_and_coordinator
-
-        place, coordinator = place_and_coordinator(cfg.place, cfg.coordinator)
-        return LabgridTarget(board, place, coordinator, log_path=work / "serial.log")
-    # Flash (and so reset) the board once the port is open, or its boot line would be missed. A
-    # board with its own firmware (firmware None) is left as it is.
-    return SerialTarget(cfg.port or find_port(board), board.uart.baud, log_path=work / "serial.log",
-                        reset=(lambda: upload_firmware(firmware)) if firmware is not None else None)
-
-
-def _firmware_columns(fw: Firmware, gen, engine_dirs: tuple[Path, ...] = ()) -> dict:
-    if fw.tflm is not None:  # TFLM's compile units name the tree's sources: they are the engine's
-        engine_dirs = (*engine_dirs, fw.tflm.tree.path)
-    split = split_memory(fw.elf, fw.model_dir, engine_dirs, arena_plan_bytes=gen.arena_bytes)
-    return {
-        "flash_bytes": fw.flash_bytes,
-        "ram_bytes": fw.ram_bytes,
-        **split.columns(),
-        "deploy_flash_bytes": split.deploy_flash_bytes,
-        "sections_json": json.dumps(fw.sections),
-        "toolchain_version": fw.toolchain,
-        "platformio_version": fw.platformio,
-        "build_seconds": fw.build_seconds,
-        "build_id": fw.build_id,
-        "build_cached": fw.cached,
-        **(fw.tflm.columns() if fw.tflm is not None else {}),  # the TFLM tree, commit, kernel set, library
-    }
-
-
 def _check_model_matches(info, gen, n: int) -> None:
     problems = []
     if info.input_bytes != gen.input_bytes or info.output_bytes != gen.output_bytes:
@@ -110,37 +67,33 @@ def _per_layer(info, samples, scale) -> str:
     return json.dumps(layers)
 
 
-def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, console: Console, row: dict,
-                  received: Received, engine_dirs: tuple[Path, ...] = (), inputs: np.ndarray | None = None,
-                  output_tensor=None) -> DeviceRun:
-    """Build (or reuse), start the target, run the n flash samples (or, over the MLPerf protocol,
-    the n `inputs` sent as the runner sends them); fills `row` and `received` as figures arrive."""
-    protocol = getattr(cfg, "protocol", "tinyhil")
+def run_on_device(cfg, board: Board, fw: Firmware | None, gen, run_dir: Path, n: int, console: Console, row: dict,
+                  received: Received, inputs: np.ndarray | None = None, output_tensor=None,
+                  builds: Path | None = None) -> DeviceRun:
+    """Start the target with the firmware (None: the device runs its own), run the n flash samples
+    (or, over the MLPerf protocol, the n `inputs` sent as the runner sends them); fills `row` and
+    `received` as figures arrive."""
+    protocol, engine, kind = cfg.protocol, cfg.engine_impl, cfg.target_kind
     run_dir.mkdir(parents=True, exist_ok=True)  # this attempt's logs; the build folder is shared
-    if getattr(cfg, "external_firmware", False):  # its sizes are not ours to state: those columns stay empty
-        console.log(f"the device runs its own firmware: nothing built or flashed; starting {cfg.target}")
+    console.log(f"starting {cfg.target}")
+    if fw is None:  # its sizes are not ours to state: those columns stay empty
         return _run_mlperf(cfg, board, None, run_dir, console, row, received, inputs, output_tensor)
-    console.log(f"building firmware for {board.name} ({cfg.engine} engine, {cfg.kernels} kernels, {protocol} "
-                "protocol) with PlatformIO")
-    fw = cached_build(board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
-                      timeout=getattr(cfg, "build_timeout_s", 900.0), protocol=protocol)
-    row.update(_firmware_columns(fw, gen, engine_dirs))
-    console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
-                f"{fw.ram_bytes:,} B RAM; starting {cfg.target}")
+    row.update(kind.columns())
     timed = None
-    if cfg.target == "qemu":
-        row["qemu_version"] = qemu_version()
-        if protocol == "tinyhil":  # -- timing model (harness/timing): estimates beside the instruction counts
-            timed = _prepare_timing(cfg, board, fw, gen, builds, run_dir, console)
+    if kind.timing == "instrumented" and protocol == "tinyhil":
+        # -- timing model (harness/timing): estimates beside the instruction counts
+        timed = _prepare_timing(cfg, board, fw, gen, builds, run_dir, console)
     if protocol == "mlperf":
         return _run_mlperf(cfg, board, fw, run_dir, console, row, received, inputs, output_tensor)
-    with make_target(cfg.target, board, fw, run_dir, cfg, timed) as target:
+    with kind.make(cfg, board, fw, run_dir, timed=timed) if timed is not None else kind.make(cfg, board, fw,
+                                                                                              run_dir) as target:
         row.update(target.provenance())
         device = Device(target, timeout=COMMAND_TIMEOUT_S)
         device.wait_ready(READY_TIMEOUT_S)
         ident = device.identify()
-        if ident.engine != cfg.engine:
-            raise DeviceError(f"the device runs the {ident.engine!r} engine, not {cfg.engine!r}: wrong firmware?")
+        if ident.engine != engine.firmware_engine:
+            raise DeviceError(f"the device runs the {ident.engine!r} engine, not {engine.firmware_engine!r}: "
+                              "wrong firmware?")
         info = device.model_info()
         _check_model_matches(info, gen, n)
         scale = target.count_scale(ident.timer, ident.timer_hz)
@@ -150,8 +103,7 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
         memory = device.measure_memory()
         row.update(arena_nonpersistent_bytes=memory.arena_used_bytes, stack_bytes=memory.stack_used_bytes,
                    stack_size_bytes=memory.stack_size_bytes, arena_persistent_bytes=memory.persistent_used_bytes)
-        if cfg.engine == "tflm":
-            row["tflm_arena_used_bytes"] = memory.engine_arena_used_bytes  # TFLM's own figure, as a check
+        row.update(engine.memory_columns(memory))
         overflow = memory.overflow()
         if overflow:
             raise DeviceError(overflow)
@@ -163,7 +115,7 @@ def run_on_device(cfg, board: Board, gen, builds: Path, run_dir: Path, n: int, c
         columns["per_layer_json"] = _per_layer(info, samples, scale)
     if timed is not None:  # -- timing model: cycles_est, latency_ms_est, energy_uj_est, per-layer cycles_est
         columns.update(timed.estimate_columns(columns.get("per_layer_json"), console.log))
-    elif cfg.target in ("serial", "labgrid") and scale.unit == "cycles":  # -- and beside silicon's DWT cycles
+    elif kind.timing == "beside" and scale.unit == "cycles":  # -- and beside silicon's DWT cycles
         columns.update(_estimate_beside(cfg, board, fw, gen, builds, run_dir, n, columns, console))
     raw = [scale.convert(s.count) for s in samples]
     overhead = scale.convert(ident.timer_overhead)
@@ -179,8 +131,8 @@ def _prepare_timing(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir:
 
     try:
         return prepare(board, fw.elf, lambda run_board: cached_build(
-            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine,
-            timeout=getattr(cfg, "build_timeout_s", 900.0), protocol="tinyhil").elf, run_dir)
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine_impl, timeout=cfg.build_timeout_s,
+            protocol="tinyhil").elf, run_dir)
     except TinyhilError as e:
         if not board.qemu_machine:
             raise
@@ -198,7 +150,7 @@ def _estimate_beside(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir
     console.log("estimating the same run with the timing model in QEMU (beside the measured cycles)")
     try:
         return estimate_beside(board, fw.elf, lambda run_board: cached_build(
-            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine, protocol="tinyhil").elf,
+            run_board, gen.dir, builds, kernels=cfg.kernels, engine=cfg.engine_impl, protocol="tinyhil").elf,
             run_dir, n, cfg.per_layer, columns.get("per_layer_json"), timeout_s=cfg.timeout_s + READY_TIMEOUT_S)
     except (TinyhilError, OSError) as e:
         console.log(f"no estimate beside the measurement: {e}")
@@ -207,9 +159,9 @@ def _estimate_beside(cfg, board: Board, fw: Firmware, gen, builds: Path, run_dir
 
 def _run_mlperf(cfg, board: Board, fw: Firmware | None, run_dir: Path, console: Console, row: dict,
                 received: Received, inputs: np.ndarray, output_tensor) -> DeviceRun:
-    from harness.measure_mlperf import run_mlperf_session
+    from harness.measure.mlperf import run_mlperf_session
 
-    with make_target(cfg.target, board, fw, run_dir, cfg) as target, _progress(cfg, console, len(inputs)) as advance:
+    with cfg.target_kind.make(cfg, board, fw, run_dir) as target, _progress(cfg, console, len(inputs)) as advance:
         row.update(target.provenance())
         scale = run_mlperf_session(target, cfg, board, inputs, output_tensor, row, received,
                                    COMMAND_TIMEOUT_S, READY_TIMEOUT_S, on_sample=advance)
@@ -222,7 +174,7 @@ def _run_mlperf(cfg, board: Board, fw: Firmware | None, run_dir: Path, console: 
 @contextlib.contextmanager
 def _progress(cfg, console: Console, n: int):
     """A per-run bar advanced once per sample (none inside a sweep, whose own bar counts runs)."""
-    if not getattr(cfg, "progress", True):
+    if not cfg.progress:
         yield lambda _sample: None
         return
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -1,0 +1,78 @@
+"""TensorFlow Lite Micro: the .tflite embedded as is and run by TFLM's interpreter
+(firmware/engine_tflm/), linked against a TFLM library built once per tree and CPU flags
+(harness.build.tflm_lib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+
+from harness.engines.base import Engine, EngineBuild
+from harness.places import firmware_roots
+
+
+class TflmEngine(Engine):
+    name = "tflm"
+    summary = "TensorFlow Lite Micro's interpreter (needs a TFLM tree per kernel set)"
+    kernel_sets = ("cmsis-nn", "reference")
+    kernel_aliases = MappingProxyType({"optimized": "cmsis-nn"})  # TFLM's optimised kernels are CMSIS-NN
+    firmware_engine = "tflm"
+
+    def check_ready(self, kernels: str) -> None:
+        from harness.build.tflm_lib import find_tree
+
+        find_tree(self.resolve_kernels(kernels))  # the tree named for this kernel set, or an error naming the variable
+
+    def supported_ops(self) -> frozenset[str]:
+        from harness.codegen.tflm_model import TFLM_RESOLVER_METHODS
+
+        return frozenset(TFLM_RESOLVER_METHODS)
+
+    def check_supported(self, model) -> None:
+        from harness.codegen.tflm_model import check_tflm_supported
+
+        check_tflm_supported(model)
+
+    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None):
+        from harness.codegen.tflm_model import generate_tflm
+
+        return generate_tflm(model, out_dir, inputs, name=name, arena=arena)
+
+    def generated_columns(self, generated) -> dict:
+        return {"tflm_persistent_bytes": generated.persistent_bytes}
+
+    def cache_facts(self, board, kernels: str) -> dict:
+        # the tree for the kernel set, by content, and the flags its library is built with
+        from harness.build.tflm_lib import board_cpu_flags, find_tree, library_key
+
+        tree = find_tree(kernels)
+        return {"engine": self.name,
+                "tflm_tree": [str(tree.path), tree.commit, library_key(tree, board_cpu_flags(board.manifest))]}
+
+    def _build(self, library) -> EngineBuild:
+        stamp = {"tree": str(library.tree.path), "path": str(library.path), "key": library.key,
+                 "build_seconds": library.build_seconds, "cpu_flags": list(library.cpu_flags)}
+        # TFLM's compile units name the tree's sources: they are the engine's
+        return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine, "TINYHIL_TFLM_TREE": str(library.tree.path)},
+                           source_dirs=(*(root / "firmware" / "engine_tflm" for root in firmware_roots()),
+                                        library.tree.path),
+                           columns=library.columns(), stamp=stamp)
+
+    def prepare_build(self, board, kernels: str, model_dir: Path, timeout) -> EngineBuild:
+        from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree, model_methods
+
+        return self._build(ensure_library(find_tree(kernels), board_cpu_flags(board.manifest), timeout=timeout,
+                                          methods=model_methods(model_dir)))
+
+    def reuse_build(self, stamp) -> EngineBuild:
+        """The library a reused build linked (reused too, so `cached`)."""
+        from harness.build.tflm_lib import TflmLibrary, load_tree
+
+        if not stamp:
+            return super().reuse_build(stamp)
+        library = TflmLibrary(load_tree(stamp["tree"]), Path(stamp["path"]), stamp["key"], stamp["build_seconds"],
+                              True, tuple(stamp["cpu_flags"]))
+        return self._build(library)
+
+    def memory_columns(self, memory) -> dict:
+        return {"tflm_arena_used_bytes": memory.engine_arena_used_bytes}  # TFLM's own figure, as a check

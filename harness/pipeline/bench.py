@@ -1,0 +1,207 @@
+"""The bench pipeline: identity → analyze → refuse → host reference → generate (the engine) → build →
+run (the target) → compare → row.
+
+Each stage takes and returns typed values (Samples, ModelInfo, GeneratedModel, Firmware, DeviceRun);
+`run_bench` strings them together and fills the row as they arrive, so a run that fails later still
+records everything already measured — host reference accuracy, arena figures, ELF sizes — with its
+`error`. The engine and the target are the registered ones the configuration names.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.build.baseline import harness_baseline
+from harness.build.cache import cached_build
+from harness.build.firmware import Firmware
+from harness.errors import DataError, DoesNotFitError, Interrupted, TinyhilError
+from harness.identity import file_sha256, run_id, samples_sha256
+from harness.inputs import Samples, load_samples
+from harness.measure.device import run_on_device
+from harness.model import TfliteModel, analyze, estimate_fit, load_tflite
+from harness.pipeline.config import BenchConfig
+from harness.pipeline.row import (
+    RunState,
+    accuracy,
+    compression_columns,
+    fill_device_columns,
+    fill_partial,
+    keep_raw,
+    samples_frame,
+)
+from harness.plugins import ENGINES, TARGETS
+from harness.report.provenance import code_provenance
+
+
+def _samples(cfg: BenchConfig, model: TfliteModel) -> Samples:
+    if cfg.x is not None:
+        inp = model.tensor(model.inputs[0])
+        if cfg.x.dtype != inp.dtype:
+            raise DataError(f"in-memory samples are {cfg.x.dtype}, the model input is {inp.dtype}")
+        x = cfg.x.reshape((cfg.x.shape[0], *inp.shape))
+        return Samples(x=x, y=cfg.labels, source="in-memory")
+    return load_samples(model, cfg.data, cfg.samples, cfg.seed)
+
+
+def _base_row(cfg: BenchConfig) -> dict:
+    return {
+        "model": Path(cfg.model).stem,
+        "model_path": str(cfg.model),
+        "board": cfg.board,
+        "target": cfg.target,
+        "engine": cfg.engine_label,
+        "kernels": cfg.kernels if cfg.engine_impl.builds_firmware else None,
+        "optimize": cfg.optimize_label,
+        "per_layer": cfg.per_layer,
+        "protocol": cfg.protocol,
+        "engine_plugin": _plugin(ENGINES.origin(cfg.engine_label)),
+        "target_plugin": _plugin(TARGETS.origin(cfg.target)),
+        "attempt_id": uuid.uuid4().hex[:16],
+        **code_provenance(),  # tinyhil's version/commit and the user's repository, known before anything runs
+        **compression_columns(Path(cfg.model)),
+        **cfg.extra,
+    }
+
+
+def _plugin(origin) -> str:
+    return f"{origin.dist} {origin.version}"
+
+
+def run_bench(cfg: BenchConfig, console: Console | None = None) -> dict:
+    """Run one (model, board, target, engine) benchmark and return its results row.
+
+    Any failure is recorded too — a project error, any other exception, or an interruption: the
+    row keeps every figure and every sample measured before it, plus `status` and `error`, and is
+    stored before the exception goes on to the caller.
+    """
+    console = console or Console(stderr=True, quiet=True)
+    cfg = cfg.validate()
+    started = time.monotonic()
+    row = _base_row(cfg)
+    state = RunState()
+    try:
+        _run_stages(cfg, row, console, state)
+    except BaseException as e:
+        interrupted = isinstance(e, (KeyboardInterrupt, Interrupted))
+        row.update(status="interrupted" if interrupted else "failed", error_type=type(e).__name__,
+                   error=f"{type(e).__name__}: {e}" if str(e) or not interrupted else "interrupted")
+        row["wall_time_s"] = round(time.monotonic() - started, 2)
+        fill_partial(row, state)
+        _record(cfg, row, state)
+        if isinstance(e, Exception):
+            e.row = row  # callers that go on (sweeps) keep the failed row
+        raise
+    row["status"] = "ok"
+    row["wall_time_s"] = round(time.monotonic() - started, 2)
+    _record(cfg, row, state)
+    return row
+
+
+def run_identity(cfg: BenchConfig) -> tuple[dict, Samples | None]:
+    """The run's identity columns — by content: the model file's and the samples' hashes — and the
+    samples. Computable for a model that cannot be read too (its samples are then 'unavailable'),
+    so a refused run has a run_id and a resumed sweep knows it."""
+    path = Path(cfg.model)
+    model_sha = file_sha256(path) if path.is_file() else "missing"
+    try:
+        samples = _samples(cfg, load_tflite(path))
+        input_sha, n, source = samples_sha256(samples.x), int(samples.x.shape[0]), samples.source
+    except TinyhilError:
+        samples, input_sha, n, source = None, "unavailable", int(cfg.samples or 0), None
+    from harness.boards import load_board
+
+    try:  # the board file by content: an edited board is a different run
+        board = load_board(cfg.board)
+        board_sha, board_file = board.sha256, f"{board.manifest} ({board.source})"
+    except TinyhilError:
+        board_sha, board_file = "unknown", None
+    identity = dict(model_sha256=model_sha, input_sha256=input_sha, samples=n, data_source=source,
+                    board_sha256=board_sha, board_file=board_file)
+    identity["run_id"] = run_id(model_sha256=model_sha, board=cfg.board, board_sha256=board_sha,
+                                target=cfg.target, engine=cfg.engine_label,
+                                kernels=cfg.kernels, input_sha256=input_sha, samples=n, per_layer=cfg.per_layer,
+                                protocol=cfg.protocol, mlperf_window=(cfg.mlperf_iterations, cfg.mlperf_warmup),
+                                optimize=cfg.optimize_label)
+    return identity, samples
+
+
+def _run_stages(cfg: BenchConfig, row: dict, console: Console, state: RunState) -> None:
+    from harness.boards import load_board
+    from harness.reference import run_tflm, tflm_arena
+
+    engine = cfg.engine_impl
+    state.persistent_arena_bytes = engine.persistent_arena_bytes
+
+    identity, samples = run_identity(cfg)
+    row.update(identity)  # known before anything can refuse, so even a refusal has its run_id
+    board = load_board(cfg.board)
+    console.log(f"board {board.name}: {board.manifest} ({board.source})")
+    row["clock_hz"] = board.clock_hz
+    model = load_tflite(cfg.model)
+    if samples is None:
+        samples = _samples(cfg, model)  # raises the reason the samples could not be made
+    state.samples = samples
+    info = analyze(model)
+    row["macs"] = info.macs
+    if engine.builds_firmware:  # (a device's own firmware is whatever it is: nothing to check or build)
+        engine.check_supported(model)  # refuses unsupported ops by name, before anything is built
+        baseline = harness_baseline(board, cfg.work_dir / "builds")
+        fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes, baseline=baseline)
+        if not fit.fits:
+            raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
+
+    console.log(f"host TFLM reference on {samples.x.shape[0]} samples")
+    state.host_out = run_tflm(cfg.model, samples.x)
+    row["accuracy_host"] = accuracy(state.host_out, samples.y)
+    arena = tflm_arena(cfg.model)
+    row["tflm_arena_bytes"], row["tflm_arena_head_bytes"] = arena.total_bytes, arena.head_bytes
+
+    generated = cfg.work_dir / "generated" / row["attempt_id"]
+    gen = None  # with --external-firmware, the device's own: nothing to generate
+    if engine.builds_firmware:
+        console.log(f"generating C for the {engine.name} engine")
+        gen = engine.generate(model, generated / "model", samples.x, name=model.name, arena=arena, mode=cfg.optimize)
+        row.update(engine.generated_columns(gen))
+    row["arena_plan_bytes"] = gen.arena_bytes if gen else None
+    try:
+        fw = _build(cfg, board, gen, console)
+        if fw is not None:
+            row.update(fw.columns(gen.arena_bytes))
+        # (the timing model may build the same generated model for the machine that emulates the board)
+        device = run_on_device(cfg, board, fw, gen, cfg.work_dir / "runs" / row["attempt_id"], samples.x.shape[0],
+                               console, row, state.received, inputs=samples.x,
+                               output_tensor=model.tensor(model.outputs[0]), builds=cfg.work_dir / "builds")
+    finally:
+        shutil.rmtree(generated, ignore_errors=True)  # each build keeps its own copy
+    fill_device_columns(row, device, state)
+    if cfg.out:
+        keep_raw(cfg.out, samples.x, device.outputs.reshape(state.host_out.shape), row)
+
+
+def _build(cfg: BenchConfig, board, gen, console: Console) -> Firmware | None:
+    """The firmware for the generated model (reused when an identical build exists); None when the
+    device runs its own (nothing generated, nothing built or flashed)."""
+    if gen is None:
+        console.log("the device runs its own firmware: nothing built or flashed")
+        return None
+    console.log(f"building firmware for {board.name} ({cfg.engine_impl.name} engine, {cfg.kernels} kernels, "
+                f"{cfg.protocol} protocol) with PlatformIO")
+    fw = cached_build(board, gen.dir, cfg.work_dir / "builds", kernels=cfg.kernels, engine=cfg.engine_impl,
+                      timeout=cfg.build_timeout_s, protocol=cfg.protocol)
+    console.log(f"firmware {fw.build_id}{' (cached)' if fw.cached else ''}: {fw.flash_bytes:,} B flash, "
+                f"{fw.ram_bytes:,} B RAM")
+    return fw
+
+
+def _record(cfg: BenchConfig, row: dict, state: RunState | None = None) -> None:
+    """Store the row; if that fails, it and its samples are kept in a fallback file the error names."""
+    if cfg.results_dir is None:
+        return
+    from harness.report.fallback import store_or_keep
+
+    store_or_keep(row, samples_frame(row, state) if state else None, cfg.results_dir)
