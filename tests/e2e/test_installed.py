@@ -5,6 +5,7 @@ package, and the CI workflow `tinyhil init` writes run step by step in a fresh g
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -65,8 +66,9 @@ def venv(tmp_path_factory, dist) -> Path:
 
 
 def _package_dir(venv: Path) -> Path:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the installed package, not a checkout
     out = subprocess.run([venv / "bin" / "python", "-c", "import harness; print(harness.__file__)"],
-                         capture_output=True, text=True, check=True, cwd="/")
+                         capture_output=True, text=True, check=True, cwd="/", env=env)
     return Path(out.stdout.strip()).parent
 
 
