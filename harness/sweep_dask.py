@@ -10,12 +10,15 @@ Physical boards are worker resources: a run with `--target serial|labgrid` asks 
 `board:<name>=1`, which only the worker that owns the board offers (`dask worker ... --resources
 "board:nucleo_l4r5zi=1"`), so a board serves one run at a time; emulator runs go to any worker.
 Build caches stay per worker (the worker's `$TINYHIL_CACHE` or user cache), keyed by content.
+The worker side (the task, and the stop on Ctrl-C) is harness/sweep_dask_worker.py.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,7 +28,9 @@ from rich.markup import escape
 
 from harness.errors import DataError, Interrupted
 from harness.pipeline import BenchConfig
+from harness.sweep_dask_worker import stop_sweep
 
+STOP_GRACE_S = 60.0  # how long an interrupted sweep waits for its runs in progress to be stored
 INSTALL_HINT = "--executor dask needs Dask and its distributed scheduler: pip install 'tinyhil[dask]'"
 
 
@@ -42,19 +47,6 @@ def board_resource(cfg: BenchConfig) -> dict[str, int] | None:
     return None if cfg.target_kind.parallel else {f"board:{cfg.board}": 1}
 
 
-def run_task(cfg: BenchConfig) -> dict:
-    """On a worker: one run, stored by the worker; its row (a failed run's too, with `error`). Builds
-    go to the worker's own cache (its $TINYHIL_CACHE or user cache), not the client's path."""
-    from harness import places
-    from harness.pipeline.bench import run_bench
-
-    cfg = replace(cfg, work_dir=places.cache_dir())
-    try:
-        return run_bench(cfg)
-    except Exception as e:  # run_bench stored the failed row; the sweep goes on
-        return {**getattr(e, "row", {}), "error": getattr(e, "row", {}).get("error") or f"{type(e).__name__}: {e}"}
-
-
 def _client(scheduler: str | None, jobs: int, configs: list[BenchConfig]):
     from dask.distributed import Client, LocalCluster
 
@@ -64,9 +56,15 @@ def _client(scheduler: str | None, jobs: int, configs: list[BenchConfig]):
         raise DataError("runs on a physical board need the worker that owns it: start a scheduler and, on the "
                         "board's host, `dask worker SCHEDULER --resources \"board:NAME=1\"`, then pass --scheduler "
                         "(a LocalCluster would give every worker the board)")
+    import dask
+
     workers = jobs if jobs > 1 else max(2, os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    # One run per worker at a time, the rest queued at the scheduler (as --jobs's pool does): Dask's
+    # default (1.1) hands each one-thread worker a second run, which waits behind a long one while
+    # another worker idles. Workers preload harness.sweep_dask_worker: they ignore Ctrl-C (see there).
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR, preload=["harness.sweep_dask_worker"])
     return Client(cluster), cluster
 
 
@@ -81,14 +79,19 @@ def _check_resources(client, configs: list[BenchConfig], scheduler: str) -> None
 
 def run_on_dask(todo: list[tuple[str, BenchConfig]], console: Console, advance: Callable[[], None],
                 scheduler: str | None = None, jobs: int = 1) -> list[dict]:
-    """Submit one task per run; log and count each as it completes; the rows in the sweep's order."""
+    """Submit one task per run; log and count each as it completes; the rows in the sweep's order.
+    Interrupted (Ctrl-C, SIGTERM), it stops the runs in progress — each stored as `interrupted`
+    with what it measured — and starts no other, then raises as the local executor does."""
     require_dask()
     if not todo:
         return []
     from dask.distributed import as_completed
 
+    from harness.sweep_dask_worker import run_task
+
     configs = [cfg for _, cfg in todo]
     client, cluster = _client(scheduler, jobs, configs)
+    sweep = uuid.uuid4().hex[:16]
     try:
         if scheduler:
             _check_resources(client, configs, scheduler)
@@ -96,25 +99,61 @@ def run_on_dask(todo: list[tuple[str, BenchConfig]], console: Console, advance: 
         for position, (label, cfg) in enumerate(todo):
             attempt = uuid.uuid4().hex[:16]  # kept by every retry of the task: stored once
             cfg = replace(cfg, extra={**cfg.extra, "attempt_id": attempt})
-            future = client.submit(run_task, cfg, key=f"tinyhil-run-{attempt}", resources=board_resource(cfg),
-                                   pure=False)
-            futures[future] = (position, label)
+            future = client.submit(run_task, cfg, sweep, key=f"tinyhil-run-{attempt}",
+                                   resources=board_resource(cfg), pure=False)
+            futures[future] = (position, label, attempt)
         rows: list[dict] = [{} for _ in todo]
         try:
             for future in as_completed(futures):
-                position, label = futures[future]
-                try:
-                    rows[position] = row = future.result()
-                    verdict = f"[red]failed[/red]: {escape(row['error'])}" if row.get("error") else "[green]ok[/green]"
-                except Exception as e:  # the task itself failed on the cluster (e.g. it killed its workers)
-                    verdict = f"[red]lost on the cluster[/red]: {escape(f'{type(e).__name__}: {e}')}"
-                console.log(f"{escape(label)}: {verdict}")
+                position, label, _ = futures[future]
+                rows[position] = _outcome(future, label, console)
                 advance()
-        except (KeyboardInterrupt, Interrupted):
-            client.cancel(list(futures))
+        except (KeyboardInterrupt, Interrupted) as e:
+            _stop(client, futures, sweep, str(e) or type(e).__name__, console)
             raise
         return rows
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _outcome(future, label: str, console: Console) -> dict:
+    """The row of a finished task, logged as the local executor logs a run."""
+    try:
+        row = future.result()
+        verdict = ("[green]ok[/green]" if not row.get("error") else "[yellow]interrupted[/yellow], stored"
+                   if row.get("status") == "interrupted" else f"[red]failed[/red]: {escape(row['error'])}")
+    except Exception as e:  # the task itself failed on the cluster (e.g. it killed its workers)
+        row, verdict = {}, f"[red]lost on the cluster[/red]: {escape(f'{type(e).__name__}: {e}')}"
+    console.log(f"{escape(label)}: {verdict}")
+    return row
+
+
+def _stop(client, futures: dict, sweep: str, reason: str, console: Console) -> None:
+    """Stop a sweep on its cluster: no run starts any more, the runs in progress are interrupted on
+    their workers and stored there; wait (up to STOP_GRACE_S) until they are."""
+    from dask.distributed import wait
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None  # a second Ctrl-C waits too
+    try:
+        try:
+            stopped = {attempt for ids in client.run(stop_sweep, sweep, reason).values() for attempt in ids}
+        except Exception as e:  # a worker gone: those runs are lost with it, the others still stored
+            console.log(f"[red]could not stop every worker[/red]: {escape(f'{type(e).__name__}: {e}')}")
+            stopped = set()
+        running = [f for f, (_, _, attempt) in futures.items() if attempt in stopped]
+        client.cancel([f for f in futures if f not in running and not f.done()])
+        if running:
+            console.log(f"stopping: storing the {len(running)} run(s) in progress as interrupted")
+        wait(running, timeout=STOP_GRACE_S)
+        for future in running:
+            label = futures[future][1]
+            if future.done():
+                _outcome(future, label, console)
+            else:
+                console.log(f"{escape(label)}: [red]not stored within {STOP_GRACE_S:g} s of the stop[/red]")
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
