@@ -49,8 +49,17 @@ def _workers_busy(sweep_pid: int):
     """Worker processes of the sweep's LocalCluster that are running something (a build, QEMU)."""
     import psutil
 
-    workers = [p for p in psutil.Process(sweep_pid).children() if "spawn_main" in " ".join(p.cmdline())]
-    return workers, [w for w in workers if any(c.name() == "qemu-system-arm" for c in w.children(recursive=True))]
+    def running_qemu(worker) -> bool:
+        try:
+            return any(c.name() == "qemu-system-arm" for c in worker.children(recursive=True))
+        except psutil.NoSuchProcess:  # a child (a build step) ended while it was looked at
+            return False
+
+    try:
+        workers = [p for p in psutil.Process(sweep_pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    except psutil.NoSuchProcess:
+        return [], []
+    return workers, [w for w in workers if running_qemu(w)]
 
 
 @pytest.mark.slow
@@ -112,3 +121,47 @@ def test_a_board_run_needs_a_worker_offering_the_board():
         with pytest.raises(DataError, match=r"no worker of .* offers board:nucleo_l4r5zi.*--resources"):
             run_sweep([cfg], Shard(1, 1), False, Console(quiet=True), executor="dask",
                       scheduler=cluster.scheduler_address)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stores_the_runs_in_progress_as_interrupted_and_starts_no_other(tmp_path):
+    """Ctrl-C in a terminal (SIGINT to the whole process group: client and LocalCluster workers) ends a
+    Dask sweep as it ends a local one: the runs in progress stored as `interrupted` with what they
+    measured, no other run started, exit 130; a resumed sweep then measures every run once."""
+    pytest.importorskip("dask.distributed")
+    if not shutil.which("qemu-system-arm"):
+        pytest.skip("qemu-system-arm is not installed")
+    import signal
+
+    from tests.e2e.test_run_record import _dense_model
+
+    models = tmp_path / "models"
+    for seed in range(6):
+        _dense_model(models / f"m{seed}.tflite", seed=seed, width=8 + seed)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    sweep = [sys.executable, "-m", "harness.cli", "sweep", str(models), "--samples", "300", "--executor", "dask",
+             "--jobs", "2", "--json"]
+    on_dask = subprocess.Popen(sweep, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)  # its own process group, as a terminal's job
+    deadline = time.monotonic() + 600
+    while on_dask.poll() is None and time.monotonic() < deadline and not _workers_busy(on_dask.pid)[1]:
+        time.sleep(0.05)
+    assert on_dask.poll() is None, "the sweep ended before a run was caught on its emulator"
+    os.killpg(on_dask.pid, signal.SIGINT)  # what Ctrl-C does
+    _, err = on_dask.communicate(timeout=300)
+    assert on_dask.returncode == 130, err[-3000:]
+    assert "error: interrupted (signal SIGINT); what was measured is in the results table" in err
+    assert "Traceback" not in err  # the workers ignored the signal; the client stopped their runs
+
+    table = load_results(tmp_path / "results")
+    assert set(table["status"]) <= {"ok", "interrupted"}, table[["status", "error"]]
+    stopped = table[table["status"] == "interrupted"]
+    assert 1 <= len(stopped) <= 2 and len(table) < 6  # the runs in progress; the rest never started
+    assert (stopped["error_type"] == "Interrupted").all() and (stopped["error"] == "Interrupted: signal SIGINT").all()
+    assert stopped["run_id"].notna().all() and stopped["toolchain_version"].notna().all()  # what was made is kept
+
+    resumed = subprocess.run(sweep, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    table = load_results(tmp_path / "results")
+    ok = table[table["status"] == "ok"]
+    assert len(ok) == 6 and ok["run_id"].is_unique  # every run measured exactly once
