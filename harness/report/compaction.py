@@ -8,13 +8,13 @@ and a table of N rows is read from at most ~FANOUT segments per level plus COMPA
 
 A segment is written (durably) before the files it holds are removed, so a compaction cut short
 leaves copies, never gaps — readers keep one row per `attempt_id`. Unreadable fragments are left
-where they are. A local lock keeps two compactions of one folder from doing the same work twice;
-across machines nothing is lost without it, only duplicated until the next compaction.
+where they are. A lock file (store_lock.py: an atomic link, with a heartbeat and a stale rule)
+keeps two compactions of one folder — on this machine or on others sharing it — from doing the same
+work twice; should it fail, nothing is lost, only duplicated until the next compaction.
 """
 
 from __future__ import annotations
 
-import fcntl
 import re
 import time
 import uuid
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from harness.report import fragments
 from harness.report.location import runs_folder, samples_folder
+from harness.report.store_lock import FolderLock
 
 COMPACT_AT = 64  # loose fragments per folder that make an append compact them
 FANOUT = 8  # segments of one level merged into one of the next
@@ -50,11 +51,10 @@ def compact(results_dir: Path, *, full: bool = False, wait: bool = True) -> int:
 
     lock_path = Path(results_dir) / "store" / ".compact.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            return 0
+    lock = FolderLock(lock_path)
+    if not lock.acquire(wait=wait):
+        return 0
+    try:
         merged = 0
         for folder, key in ((samples_folder(results_dir), ["attempt_id", "sample"]),
                             (runs_folder(results_dir), ["attempt_id"])):
@@ -63,11 +63,15 @@ def compact(results_dir: Path, *, full: bool = False, wait: bool = True) -> int:
             else:
                 merged += _merge(folder, fragments.list_fragments(folder, segments=False), key, 0)
                 for lvl in range(TOP_LEVEL - 1):
+                    lock.refresh()  # the heartbeat: a long compaction is not taken for a dead one
                     same = [p for p in fragments.list_fragments(folder, loose=False) if level(p) == lvl]
                     if len(same) >= FANOUT:
                         merged += _merge(folder, same, key, lvl + 1)
+            lock.refresh()
             _remove_stale_partials(folder)
         return merged
+    finally:
+        lock.release()
 
 
 def _merge(folder: Path, paths: list[Path], key: list[str], into_level: int) -> int:
