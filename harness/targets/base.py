@@ -8,6 +8,7 @@ may go in parallel, what it needs from the user, and how to make a `Target` for 
 from __future__ import annotations
 
 import abc
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,7 +66,12 @@ class Target(abc.ABC):
         raise TinyhilError(f"the {self.name} target cannot reset its device")
 
     def __enter__(self) -> Target:
-        self.open()
+        try:
+            self.open()
+        except BaseException:  # an open cut short (an error, Ctrl-C) must not leave an emulator running
+            with contextlib.suppress(Exception):  # (the first error is the one to report)
+                self.close()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
