@@ -74,9 +74,9 @@ class Device:
             raise self.link.error(DeviceError(f"the device rebooted {self.link.stats.resets} times in one session"))
 
     def _request(self, command: Command, payload: bytes, expect: Reply, timeout: float | None) -> bytes:
-        """A query (IDENTIFY, MODEL_INFO, LAYER_INFO, MEASURE_MEMORY): its replies changing nothing on the
-        device, one whose replies kept arriving corrupt is asked again as a new request — the reply
-        built afresh, as missing samples are — before the run fails."""
+        """A query (IDENTIFY, MODEL_INFO, LAYER_INFO, MEASURE_MEMORY) or a host input (RUN_INPUT): its
+        replies changing nothing on the device, one whose replies kept arriving corrupt is asked again
+        as a new request — the reply built afresh, as missing samples are — before the run fails."""
         rounds = 0
         while True:
             try:
@@ -176,12 +176,9 @@ class Device:
             raise DeviceError(f"an input of {len(data)} bytes does not fit the firmware's "
                               f"{self.identity.rx_max}-byte receive buffer (TH_RX_MAX)")
         info = self._model_info
-        while True:
-            try:
-                reply = self.link.request(Command.RUN_INPUT, payload, Reply.SAMPLE, timeout)
-                break
-            except DeviceResetError:
-                self._reset_seen()
+        # Asked afresh when its replies kept arriving corrupt, like a query: the device runs the
+        # input again, as it runs a missing flash sample again.
+        reply = self._request(Command.RUN_INPUT, payload, Reply.SAMPLE, timeout)
         n_layers = (info.n_layers if per_layer else 0) if info else None
         sample = Sample.decode(reply, info.output_bytes if info else None, n_layers)
         if sample.index != HOST_INPUT_INDEX:

@@ -31,8 +31,9 @@ class FakeDevice:
     "no_ready" (its boot line lost on the way: answers, but never says it is ready);
     "corrupt" (flips a payload byte of every reply); "stale_layer" (every reply to the first request
     of each LAYER_INFO — all its resends, same seq — arrives corrupt, as a broken kept frame would; a
-    new request is answered intact); "starved" (ignores what it receives for its first 1.5 s, as an
-    emulator starved of CPU would). `version`: the protocol version it claims."""
+    new request is answered intact); "stale_input" (the same for each RUN_INPUT); "starved" (ignores
+    what it receives for its first 1.5 s, as an emulator starved of CPU would).
+    `version`: the protocol version it claims."""
 
     def __init__(self, mode: str = "ok", boot_noise: bytes = b"", version: int = PROTOCOL_VERSION) -> None:
         self.mode = mode
@@ -82,9 +83,9 @@ class FakeDevice:
                 self.received.append((frame.type, frame.payload))
                 if self.mode == "starved" and time.monotonic() - self._booted < 1.5:
                     continue
-                if self.mode in ("ok", "corrupt", "no_ready", "stale_layer", "starved"):
+                if self.mode in ("ok", "corrupt", "no_ready", "stale_layer", "stale_input", "starved"):
                     self._seq = frame.seq
-                    if self.mode == "stale_layer" and frame.type == 0x06:
+                    if (self.mode, frame.type) in (("stale_layer", 0x06), ("stale_input", 0x05)):
                         first = self._first_layer_seq.setdefault(frame.payload, frame.seq)
                         self._corrupt_now = frame.seq == first
                     self._send(0x80, bytes([frame.type]))

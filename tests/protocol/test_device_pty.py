@@ -111,6 +111,17 @@ def test_a_layer_info_whose_replies_stay_corrupt_is_asked_again_as_a_new_request
         assert layer_requests == [layer_info_payload(0)] * 4 + [layer_info_payload(1)] * 4  # 3 copies, then anew
 
 
+def test_a_host_input_whose_replies_stay_corrupt_is_run_again_as_a_new_request():
+    with FakeDevice("stale_input") as fake, SerialTarget(fake.slave_name) as target:
+        fake.boot()
+        dev = Device(target, timeout=2, link=LinkConfig(retries=2))
+        dev.model_info()
+        data = bytes(range(16))
+        sample = dev.run_input(data)
+        assert sample.output == bytes(reversed(data[:8]))  # the intact reply of the second request
+        assert [kind for kind, _ in fake.received].count(0x05) == 4  # 3 copies of the first, then anew
+
+
 def test_serial_target_resets_after_opening_and_keeps_a_transcript(tmp_path):
     with FakeDevice() as fake:
         log = tmp_path / "serial.log"
