@@ -15,7 +15,9 @@ The worker side (the task, and the stop on Ctrl-C) is harness/sweep_dask_worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -47,25 +49,47 @@ def board_resource(cfg: BenchConfig) -> dict[str, int] | None:
     return None if cfg.target_kind.parallel else {f"board:{cfg.board}": 1}
 
 
-def _client(scheduler: str | None, jobs: int, configs: list[BenchConfig]):
+def _client(scheduler: str | None, jobs: int, configs: list[BenchConfig], stack: contextlib.ExitStack):
+    """A client of `scheduler`, or of a LocalCluster of `jobs` worker processes (closed with `stack`)."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler), None
+        return stack.enter_context(Client(scheduler))
     if any(board_resource(cfg) for cfg in configs):
         raise DataError("runs on a physical board need the worker that owns it: start a scheduler and, on the "
                         "board's host, `dask worker SCHEDULER --resources \"board:NAME=1\"`, then pass --scheduler "
                         "(a LocalCluster would give every worker the board)")
     import dask
 
+    stack.enter_context(dask.config.set(_local_cluster_config()))  # for the cluster's life (restarts too)
     workers = jobs if jobs > 1 else max(2, os.cpu_count() or 1)
-    # One run per worker at a time, the rest queued at the scheduler (as --jobs's pool does): Dask's
+    # Workers preload harness.sweep_dask_worker: they ignore a terminal's Ctrl-C (see there).
+    cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.ERROR,
+                                               preload=["harness.sweep_dask_worker"]))
+    return stack.enter_context(Client(cluster))
+
+
+def _local_cluster_config() -> dict:
+    """Where a LocalCluster loses time against --jobs's thread pool on one machine, and the fix."""
+    # One run per worker at a time, the rest queued at the scheduler, as the pool does: Dask's
     # default (1.1) hands each one-thread worker a second run, which waits behind a long one while
-    # another worker idles. Workers preload harness.sweep_dask_worker: they ignore Ctrl-C (see there).
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR, preload=["harness.sweep_dask_worker"])
-    return Client(cluster), cluster
+    # another worker idles at the end of the sweep.
+    import dask
+
+    config: dict = {"distributed.scheduler.worker-saturation": 1.0}
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        # Workers forked from a server that imported the harness once, rather than each a fresh
+        # interpreter importing Dask, pandas and the pipeline (spawn: ~1.5 s of CPU per worker at
+        # start, and as long again to shut down); measured: benchmarks/sweep_throughput.py.
+        from distributed.utils import get_mp_context
+
+        config["distributed.worker.multiprocessing-method"] = "forkserver"
+        with dask.config.set(config):
+            get_mp_context()  # Dask sets its own preload list once; the harness's modules join it
+        multiprocessing.get_context("forkserver").set_forkserver_preload(
+            ["distributed", "harness.pipeline.bench", "harness.sweep_dask_worker"])
+    return config
 
 
 def _check_resources(client, configs: list[BenchConfig], scheduler: str) -> None:
@@ -90,9 +114,9 @@ def run_on_dask(todo: list[tuple[str, BenchConfig]], console: Console, advance: 
     from harness.sweep_dask_worker import run_task
 
     configs = [cfg for _, cfg in todo]
-    client, cluster = _client(scheduler, jobs, configs)
     sweep = uuid.uuid4().hex[:16]
-    try:
+    with contextlib.ExitStack() as stack:
+        client = _client(scheduler, jobs, configs, stack)
         if scheduler:
             _check_resources(client, configs, scheduler)
         futures = {}
@@ -112,10 +136,6 @@ def run_on_dask(todo: list[tuple[str, BenchConfig]], console: Console, advance: 
             _stop(client, futures, sweep, str(e) or type(e).__name__, console)
             raise
         return rows
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _outcome(future, label: str, console: Console) -> dict:

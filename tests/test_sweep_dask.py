@@ -46,7 +46,7 @@ def test_a_scheduler_needs_the_dask_executor():
 
 
 def _workers_busy(sweep_pid: int):
-    """Worker processes of the sweep's LocalCluster that are running something (a build, QEMU)."""
+    """Worker processes of the sweep's LocalCluster, and those running QEMU."""
     import psutil
 
     def running_qemu(worker) -> bool:
@@ -55,8 +55,10 @@ def _workers_busy(sweep_pid: int):
         except psutil.NoSuchProcess:  # a child (a build step) ended while it was looked at
             return False
 
-    try:
-        workers = [p for p in psutil.Process(sweep_pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    try:  # spawned workers are the sweep's children; forked ones, its fork server's
+        children = {p: " ".join(p.cmdline()) for p in psutil.Process(sweep_pid).children()}
+        workers = [p for p, line in children.items() if "spawn_main" in line]
+        workers += [w for p, line in children.items() if "forkserver" in line for w in p.children()]
     except psutil.NoSuchProcess:
         return [], []
     return workers, [w for w in workers if running_qemu(w)]
@@ -158,7 +160,8 @@ def test_ctrl_c_stores_the_runs_in_progress_as_interrupted_and_starts_no_other(t
     stopped = table[table["status"] == "interrupted"]
     assert 1 <= len(stopped) <= 2 and len(table) < 6  # the runs in progress; the rest never started
     assert (stopped["error_type"] == "Interrupted").all() and (stopped["error"] == "Interrupted: signal SIGINT").all()
-    assert stopped["run_id"].notna().all() and stopped["toolchain_version"].notna().all()  # what was made is kept
+    assert stopped["run_id"].notna().all()
+    assert stopped["flash_bytes"].notna().any()  # the run caught on QEMU keeps what its build measured
 
     resumed = subprocess.run(sweep, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
