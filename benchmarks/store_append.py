@@ -1,13 +1,15 @@
 """What one append to the results store costs as the table grows, and what reading it costs.
 
-Usage: python benchmarks/store_append.py [--sizes 10 1000 10000 100000] [--appends 15] [--run-samples 450]
+Usage: python benchmarks/store_append.py [--sizes 10 1000 10000 100000] [--appends 25] [--run-samples 450]
                                          [--prefill-samples 45]
 
 For each size N a fresh store is filled with N rows (one segment, as a compaction leaves it; each
 row a full result row with `--prefill-samples` samples in the per-sample table), then `--appends`
-runs are appended one by one the way `tinyhil bench` stores a run (`append_results`: one row and
-its `--run-samples` samples, each fsync'ed). Printed: every append's wall time (the series), their
-median and its ratio to the first size's; then the time to read the whole table (`load_results`)
+runs are appended to each the way `tinyhil bench` stores a run (`append_results`: one row and its
+`--run-samples` samples, each fsync'ed), taking turns between the sizes (round k appends to every
+store, starting at a different size each round), so a burst of load on a shared machine hits all
+sizes alike rather than one. Printed: every append's wall time (the series), their median and its
+ratio to the first size's; then the time to read the whole table (`load_results`)
 and its samples (`load_samples_table`), twice (the first read of a process warms caches), and to
 compact `COMPACT_AT` loose fragments (what an append pays every COMPACT_AT appends); and how long
 `tinyhil bench` takes to refuse a results path that is a file. Wall-clock seconds on this machine,
@@ -68,25 +70,28 @@ def prefill(folder: Path, rows: int, per_row: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 1_000, 10_000, 100_000])
-    ap.add_argument("--appends", type=int, default=15)
+    ap.add_argument("--appends", type=int, default=25, help="appends timed per size")
     ap.add_argument("--run-samples", type=int, default=450, help="samples of each appended run")
     ap.add_argument("--prefill-samples", type=int, default=45, help="samples of each prefilled row")
     args = ap.parse_args()
-    first = None
-    print(f"one append = one row + {args.run_samples} samples; prefilled rows carry {args.prefill_samples} samples")
-    for size in args.sizes:
-        with tempfile.TemporaryDirectory(prefix="tinyhil-store-") as tmp:
-            folder = Path(tmp) / "results"
+    print(f"one append = one row + {args.run_samples} samples; prefilled rows carry {args.prefill_samples} samples; "
+          f"{args.appends} appends per size, taking turns")
+    with tempfile.TemporaryDirectory(prefix="tinyhil-store-") as tmp:
+        folders = {size: Path(tmp) / f"results-{size}" for size in args.sizes}
+        for size, folder in folders.items():
             prefill(folder, size, args.prefill_samples)
-            series = []
-            for k in range(args.appends):
+        series: dict[int, list[float]] = {size: [] for size in args.sizes}
+        for k in range(args.appends):
+            turn = args.sizes[k % len(args.sizes):] + args.sizes[: k % len(args.sizes)]
+            for size in turn:
                 row = _row(size + k)
                 samples = _samples(row, args.run_samples)
                 started = time.perf_counter()
-                append_results([row], folder, samples=samples)
-                series.append(time.perf_counter() - started)
-            median = statistics.median(series)
-            first = first or median
+                append_results([row], folders[size], samples=samples)
+                series[size].append(time.perf_counter() - started)
+        first = statistics.median(series[args.sizes[0]])
+        for size, folder in folders.items():
+            median = statistics.median(series[size])
             read_s, samples_s = [], []
             for _ in range(2):  # the first read of a process pays for warming caches; the second is steady
                 started = time.perf_counter()
@@ -98,7 +103,7 @@ def main() -> None:
             assert len(table) == size + args.appends
             print(f"{size:>7} rows ({len(samples):>9,} samples): append median {median * 1e3:6.1f} ms "
                   f"({median / first:4.2f}x the first size); series ms: "
-                  + " ".join(f"{s * 1e3:.0f}" for s in series))
+                  + " ".join(f"{s * 1e3:.0f}" for s in series[size]))
             print(f"{'':>7}       read (first, again): table {read_s[0]:5.2f} s, {read_s[1]:5.2f} s; samples "
                   f"{samples_s[0]:5.2f} s, {samples_s[1]:5.2f} s")
     with tempfile.TemporaryDirectory(prefix="tinyhil-store-") as tmp:
