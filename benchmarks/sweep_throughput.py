@@ -1,13 +1,16 @@
 """Sweep throughput on one machine: `--jobs 2` against Dask's LocalCluster (two worker processes).
 
-Usage: python benchmarks/sweep_throughput.py [--models ic kws vww ad] [--samples 5] [--workers 2]
+Usage: python benchmarks/sweep_throughput.py [--models ic kws vww ad] [--samples 5] [--workers 2] [--repeats 2]
 
 Sweeps the MLPerf Tiny models (from the zoo cache: `tinyhil zoo fetch mlperf-tiny`; or
 ../shared/models) over both QEMU boards (mps2_an386, netduinoplus2) with the builtin engine, as a
 user would (`tinyhil sweep` in a subprocess). A first, untimed sweep fills the build cache, so the
 timed ones measure runs (host reference, QEMU, storing), not compiles; each timed sweep writes to a
-fresh results folder, so nothing is skipped. Printed per executor: runs, how many ended ok, wall
-seconds (for Dask including the cluster's start), and runs per minute. A run the board cannot hold
+fresh results folder, so nothing is skipped. The two executors take turns, `--repeats` times each,
+in alternating order (jobs, dask, then dask, jobs, ...), so a shared machine's changing load falls
+on both alike. Printed per sweep: runs, how many ended ok, wall seconds (for Dask including the
+cluster's start and shutdown), runs per minute, and the runs' own wall seconds summed (`run s`:
+each row's `wall_time_s`, the time inside run_bench); then each executor's median. A run the board cannot hold
 (e.g. VWW's arena on netduinoplus2's 128 KB) is refused before building and still counts as a run.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +59,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["ic", "kws", "vww", "ad"])
     ap.add_argument("--samples", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2, help="--jobs N, and the LocalCluster's worker processes")
+    ap.add_argument("--repeats", type=int, default=2, help="sweeps per executor, taking turns")
     args = ap.parse_args()
     paths = models(args.models)
     if not paths:
@@ -63,13 +68,20 @@ def main() -> None:
     rows, seconds = sweep(paths, work / "warm", args.samples, work, "--jobs", str(args.workers))
     print(f"{len(paths)} models x {len(BOARDS)} boards, {args.samples} samples per run; untimed warm-up sweep "
           f"(fills the build cache): {seconds:.0f} s, {os.cpu_count()} cores")
-    print(f"{'executor':44} {'runs':>5} {'ok':>4} {'seconds':>8} {'runs/min':>9}")
-    for name, extra in ((f"--jobs {args.workers}", ("--jobs", str(args.workers))),
-                        (f"--executor dask (LocalCluster, {args.workers} workers)",
-                         ("--executor", "dask", "--jobs", str(args.workers)))):
-        rows, seconds = sweep(paths, work / name.split()[0].strip("-"), args.samples, work, *extra)
-        ok = sum(1 for r in rows if r.get("status") == "ok")
-        print(f"{name:44} {len(rows):5} {ok:4} {seconds:8.1f} {len(rows) / seconds * 60:9.2f}", flush=True)
+    print(f"{'executor':44} {'runs':>5} {'ok':>4} {'seconds':>8} {'runs/min':>9} {'run s':>6}")
+    executors = [(f"--jobs {args.workers}", ("--jobs", str(args.workers))),
+                 (f"--executor dask (LocalCluster, {args.workers} workers)",
+                  ("--executor", "dask", "--jobs", str(args.workers)))]
+    rates: dict[str, list[float]] = {name: [] for name, _ in executors}
+    for repeat in range(args.repeats):
+        for name, extra in executors if repeat % 2 == 0 else executors[::-1]:
+            rows, seconds = sweep(paths, work / f"{name.split()[0].strip('-')}-{repeat}", args.samples, work, *extra)
+            ok = sum(1 for r in rows if r.get("status") == "ok")
+            rates[name].append(len(rows) / seconds * 60)
+            inside = sum(r.get("wall_time_s") or 0 for r in rows)
+            print(f"{name:44} {len(rows):5} {ok:4} {seconds:8.1f} {rates[name][-1]:9.2f} {inside:6.1f}", flush=True)
+    for name, values in rates.items():
+        print(f"median {name:37} {statistics.median(values):9.2f} runs/min over {len(values)} sweeps")
 
 
 if __name__ == "__main__":
