@@ -119,15 +119,15 @@ def run_on_dask(todo: list[tuple[str, BenchConfig]], console: Console, advance: 
         client = _client(scheduler, jobs, configs, stack)
         if scheduler:
             _check_resources(client, configs, scheduler)
-        futures = {}
-        for position, (label, cfg) in enumerate(todo):
-            attempt = uuid.uuid4().hex[:16]  # kept by every retry of the task: stored once
-            cfg = replace(cfg, extra={**cfg.extra, "attempt_id": attempt})
-            future = client.submit(run_task, cfg, sweep, key=f"tinyhil-run-{attempt}",
-                                   resources=board_resource(cfg), pure=False)
-            futures[future] = (position, label, attempt)
+        futures: dict = {}
         rows: list[dict] = [{} for _ in todo]
         try:
+            for position, (label, cfg) in enumerate(todo):
+                attempt = uuid.uuid4().hex[:16]  # kept by every retry of the task: stored once
+                cfg = replace(cfg, extra={**cfg.extra, "attempt_id": attempt})
+                future = client.submit(run_task, cfg, sweep, key=f"tinyhil-run-{attempt}",
+                                       resources=board_resource(cfg), pure=False)
+                futures[future] = (position, label, attempt)
             for future in as_completed(futures):
                 position, label, _ = futures[future]
                 rows[position] = _outcome(future, label, console)
