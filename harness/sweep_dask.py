@@ -79,16 +79,15 @@ def _local_cluster_config() -> dict:
 
     config: dict = {"distributed.scheduler.worker-saturation": 1.0}
     if "forkserver" in multiprocessing.get_all_start_methods():
-        # Workers forked from a server that imported the harness once, rather than each a fresh
-        # interpreter importing Dask, pandas and the pipeline (spawn: ~1.5 s of CPU per worker at
-        # start, and as long again to shut down); measured: benchmarks/sweep_throughput.py.
+        # Workers forked from a server that loaded what a run needs once (harness/sweep_dask_warm.py),
+        # rather than each a fresh interpreter importing Dask, pandas and the pipeline (spawn: ~1.5 s
+        # of CPU per worker to start, as long again to shut down, ~1 s more in its first run).
         from distributed.utils import get_mp_context
 
         config["distributed.worker.multiprocessing-method"] = "forkserver"
         with dask.config.set(config):
             get_mp_context()  # Dask sets its own preload list once; the harness's modules join it
-        multiprocessing.get_context("forkserver").set_forkserver_preload(
-            ["distributed", "harness.pipeline.bench", "harness.sweep_dask_worker"])
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", "harness.sweep_dask_warm"])
     return config
 
 
