@@ -64,9 +64,11 @@ def _client(scheduler: str | None, jobs: int, configs: list[BenchConfig], stack:
     stack.enter_context(dask.config.set(_local_cluster_config()))  # for the cluster's life (restarts too)
     workers = jobs if jobs > 1 else max(2, os.cpu_count() or 1)
     # Workers preload harness.sweep_dask_worker: they ignore a terminal's Ctrl-C (see there).
+    # No memory limit, as for --jobs: Dask's default would pause or restart a worker whose run needs
+    # more than its share of RAM (and poll every worker's memory ten times a second).
     cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                dashboard_address=None, silence_logs=logging.ERROR,
-                                               preload=["harness.sweep_dask_worker"]))
+                                               memory_limit=0, preload=["harness.sweep_dask_worker"]))
     return stack.enter_context(Client(cluster))
 
 
@@ -77,7 +79,15 @@ def _local_cluster_config() -> dict:
     # another worker idles at the end of the sweep.
     import dask
 
-    config: dict = {"distributed.scheduler.worker-saturation": 1.0}
+    config: dict = {
+        "distributed.scheduler.worker-saturation": 1.0,
+        # The workers' statistical profiler samples the task's thread every 10 ms, taking the GIL from
+        # the run's own work (its link polling); the event loops' 20 ms tick and 0.5 s system monitor
+        # cost ~1 s of CPU per 10 s on an idle cluster of two. A sweep uses none of them.
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "2s",
+    }
     if "forkserver" in multiprocessing.get_all_start_methods():
         # Workers forked from a server that loaded what a run needs once (harness/sweep_dask_warm.py),
         # rather than each a fresh interpreter importing Dask, pandas and the pipeline (spawn: ~1.5 s
@@ -89,6 +99,15 @@ def _local_cluster_config() -> dict:
             get_mp_context()  # Dask sets its own preload list once; the harness's modules join it
         multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", "harness.sweep_dask_warm"])
     return config
+
+
+def prestart(scheduler: str | None) -> None:
+    """Start the LocalCluster's fork server now: it loads the harness while the client reads the
+    results table and plans the sweep, rather than after."""
+    if scheduler is None and "distributed.worker.multiprocessing-method" in _local_cluster_config():
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()  # (returns at once; workers forked later wait for its preload)
 
 
 def _check_resources(client, configs: list[BenchConfig], scheduler: str) -> None:

@@ -95,9 +95,10 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
     if scheduler and executor != "dask":
         raise DataError("--scheduler is the address of a Dask scheduler: use it with --executor dask")
     if executor == "dask":
-        from harness.sweep_dask import require_dask
+        from harness.sweep_dask import prestart, require_dask
 
         require_dask()  # (a board run there is a worker resource: one at a time, whatever the cluster's size)
+        prestart(scheduler)
     else:
         serial = sorted({cfg.target for cfg in configs if not cfg.target_kind.parallel})
         if jobs > 1 and serial:
