@@ -66,9 +66,12 @@ def _client(scheduler: str | None, jobs: int, configs: list[BenchConfig], stack:
     # Workers preload harness.sweep_dask_worker: they ignore a terminal's Ctrl-C (see there).
     # No memory limit, as for --jobs: Dask's default would pause or restart a worker whose run needs
     # more than its share of RAM (and poll every worker's memory ten times a second).
-    cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+    # Started with no worker, then scaled without waiting: runs are submitted at once and the first
+    # worker up starts on them while the others are still starting.
+    cluster = stack.enter_context(LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
                                                dashboard_address=None, silence_logs=logging.ERROR,
                                                memory_limit=0, preload=["harness.sweep_dask_worker"]))
+    cluster.scale(workers)
     return stack.enter_context(Client(cluster))
 
 
