@@ -1,6 +1,7 @@
 """Sweep throughput on one machine: `--jobs 2` against Dask's LocalCluster (two worker processes).
 
 Usage: python benchmarks/sweep_throughput.py [--models ic kws vww ad] [--samples 5] [--workers 2] [--repeats 2]
+                                            [--running-cluster]
 
 Sweeps the MLPerf Tiny models (from the zoo cache: `tinyhil zoo fetch mlperf-tiny`; or
 ../shared/models) over both QEMU boards (mps2_an386, netduinoplus2) with the builtin engine, as a
@@ -10,7 +11,10 @@ fresh results folder, so nothing is skipped. The two executors take turns, `--re
 in alternating order (jobs, dask, then dask, jobs, ...), so a shared machine's changing load falls
 on both alike. Printed per sweep: runs, how many ended ok, wall seconds (for Dask including the
 cluster's start and shutdown), runs per minute, and the runs' own wall seconds summed (`run s`:
-each row's `wall_time_s`, the time inside run_bench); then each executor's median. A run the board cannot hold
+each row's `wall_time_s`, the time inside run_bench); then each executor's median. With
+`--running-cluster` a third executor takes its turns: `--scheduler` of a scheduler and `--workers`
+worker processes started (`dask scheduler`, `dask worker`) before the timed sweeps, as a lab keeps
+them running — the runs' throughput without a cluster's start. A run the board cannot hold
 (e.g. VWW's arena on netduinoplus2's 128 KB) is refused before building and still counts as a run.
 """
 
@@ -54,12 +58,35 @@ def sweep(paths: list[Path], results: Path, samples: int, cwd: Path, *extra: str
     return json.loads(done.stdout.strip().splitlines()[-1]), seconds
 
 
+def running_cluster(work: Path, workers: int) -> tuple[str, list[subprocess.Popen]]:
+    """A scheduler and `workers` one-thread worker processes, configured as the LocalCluster is."""
+    from dask.distributed import Client
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False", DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL="1s",
+               DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION="1.0")
+    address_file = work / "scheduler.json"
+    bin_dir = Path(sys.executable).parent
+    procs = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--scheduler-file", str(address_file),
+                               "--no-dashboard", "--port", "0"], env=env, stderr=subprocess.DEVNULL)]
+    while not address_file.exists():
+        time.sleep(0.1)
+    procs.append(subprocess.Popen([str(bin_dir / "dask"), "worker", "--scheduler-file", str(address_file),
+                                   "--nworkers", str(workers), "--nthreads", "1", "--memory-limit", "0",
+                                   "--no-dashboard", "--preload", "harness.sweep_dask_worker"], env=env,
+                                  stderr=subprocess.DEVNULL, cwd=work))
+    with Client(scheduler_file=str(address_file)) as client:
+        client.wait_for_workers(workers, timeout=120)
+        return client.scheduler.address, procs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["ic", "kws", "vww", "ad"])
     ap.add_argument("--samples", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2, help="--jobs N, and the LocalCluster's worker processes")
     ap.add_argument("--repeats", type=int, default=2, help="sweeps per executor, taking turns")
+    ap.add_argument("--running-cluster", action="store_true", help="also sweep on a cluster started beforehand")
     args = ap.parse_args()
     paths = models(args.models)
     if not paths:
@@ -72,10 +99,26 @@ def main() -> None:
     executors = [(f"--jobs {args.workers}", ("--jobs", str(args.workers))),
                  (f"--executor dask (LocalCluster, {args.workers} workers)",
                   ("--executor", "dask", "--jobs", str(args.workers)))]
+    procs: list[subprocess.Popen] = []
+    if args.running_cluster:
+        address, procs = running_cluster(work, args.workers)
+        executors.append((f"--scheduler (running, {args.workers} workers)",
+                          ("--executor", "dask", "--scheduler", address)))
+    try:
+        measure(executors, paths, work, args.samples, args.repeats)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def measure(executors: list[tuple[str, tuple[str, ...]]], paths: list[Path], work: Path, samples: int,
+            repeats: int) -> None:
     rates: dict[str, list[float]] = {name: [] for name, _ in executors}
-    for repeat in range(args.repeats):
+    for repeat in range(repeats):
         for name, extra in executors if repeat % 2 == 0 else executors[::-1]:
-            rows, seconds = sweep(paths, work / f"{name.split()[0].strip('-')}-{repeat}", args.samples, work, *extra)
+            folder = work / f"{name.split()[0].strip('-')}-{repeat}"
+            rows, seconds = sweep(paths, folder, samples, work, *extra)
             ok = sum(1 for r in rows if r.get("status") == "ok")
             rates[name].append(len(rows) / seconds * 60)
             inside = sum(r.get("wall_time_s") or 0 for r in rows)
