@@ -94,7 +94,7 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
         bias = ctx.value(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
         pack = conv_packed if ctx.optimize == "speed" else conv_packed8
         packed = pack(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
-                      consts[f["out_shift"]].values, f["output_offset"])
+                      consts[f["out_shift"]].values, f["output_offset"], f["input_offset"])
     if packed is None:
         code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
         return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))

@@ -174,7 +174,8 @@ def _check_conv_packed(lib, params, arrays) -> dict[str, np.ndarray]:
     for field, py_pack, count, c_pack in (("packed", conv_packed, lib.th_conv_packed_words, lib.th_conv_pack),
                                           ("packed8", conv_packed8, lib.th_conv_packed8_words, lib.th_conv_pack8)):
         n = count(ctypes.byref(params))
-        py = py_pack(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"], params.output_offset)
+        py = py_pack(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"], params.output_offset,
+                     params.input_offset)
         assert (py is None) == (n == 0), f"codegen and C disagree on whether the layer packs ({field})"
         if py is None:
             continue
