@@ -99,8 +99,10 @@ def conv_scratch_contract(p: ConvParams) -> int:
 def dwconv_scratch_contract(d: DwParams) -> int:
     """Scratch bytes opt_dwconv.c / dwconv3x3.c ask for (their headers) to take their fast paths."""
     c = d.conv
+    rows_fit = c.stride_w == 1 and 8 <= c.out_w < 62
+    columns_fit = not rows_fit and c.stride_h == 1 and 8 <= c.out_h < 62  # walked transposed
     if (d.depth_multiplier == 1 and (c.k_h, c.k_w, c.dilation_h, c.dilation_w) == (3, 3, 1, 1) and c.out_c % 4 == 0
-            and c.stride_w == 1 and 8 <= c.out_w < 62):
+            and (rows_fit or columns_fit)):
         return 3072
     if d.depth_multiplier != 1 or c.out_c % 4 or c.k_h > 16:
         return 0
@@ -258,7 +260,38 @@ def test_depthwise_3x3_planes_match_reference(lib):
         taken += bool(lib.th_dw3_applies(ctypes.byref(dw)))
         scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
         assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
-            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1), "C, the code generator and the contract disagree"
+            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1, out_h=g["out_h"], stride_h=stride_h), \
+            "C, the code generator and the contract disagree"
+        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
+        assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
+    assert taken > 150
+
+
+def test_depthwise_3x3_planes_walk_narrow_layers_transposed(lib):
+    """Rows of under 8 outputs with columns of 8+ (KWS: 25x5): dwconv3x3.c takes input columns as its rows.
+    SAME/VALID, stride_w 1-2 (the direction it steps rows in), odd heights, narrow ranges, large biases."""
+    from harness.codegen.scratch import dw3_applies, dw3_transposed
+
+    rng = np.random.default_rng(34)
+    taken = 0
+    for case in range(300):
+        in_h, in_w = int(rng.integers(8, 62)), int(rng.integers(1, 9))
+        stride_w = int(rng.integers(1, 3))
+        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=1, stride_w=stride_w, dilation_h=1, dilation_w=1)
+        g["out_h"], g["pad_top"] = _out_size(in_h, 3, 1, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        out_c = 4 * int(rng.integers(1, 4))
+        params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
+                                     depthwise=True)
+        dw = DwParams(conv=params, depth_multiplier=1)
+        applies = bool(lib.th_dw3_applies(ctypes.byref(dw)))
+        assert applies == dw3_applies(3, 3, out_c, g["out_w"], stride_w, 1, 1, 1, g["out_h"], 1), g
+        taken += dw3_transposed(g["out_w"], stride_w, g["out_h"], 1)
+        scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
+        assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
+            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1, out_h=g["out_h"], stride_h=1)
         ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
         assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
     assert taken > 150
