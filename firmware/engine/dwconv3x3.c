@@ -37,10 +37,11 @@
 #define SLOTS 6      /* three ring rows, each stored twice */
 #define PLANE (SLOTS * SLOT)
 #define MAX_COLS (SLOT / 2)
-/* Narrower rows stay on opt_dwconv.c's four-channel ring: this kernel's per-row costs (widening
- * into planes, per-channel setup) outweigh its cheaper taps there. KWS 25x5 here: 4.18
- * instructions/MAC, 6.11 estimated cycles/MAC on nucleo_l4r5zi (timing model cm4-trm 1); on the
- * ring 3.86 and 6.43. VWW 24x24x32 here: 2.71 and 3.82 (ring: 3.19 instructions/MAC). */
+/* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.97
+ * instructions/MAC and 4.23 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
+ * 3.88 and 6.42 on opt_dwconv.c's four-channel ring); layers short both ways (VWW 6x6, 3x3) stay on
+ * the ring, where this kernel's per-row costs (widening into planes, per-channel setup) outweigh its
+ * cheaper taps (VWW 6x6x128: 6.99 against 6.84 estimated cycles/MAC). */
 #define MIN_OUT_W 8
 
 static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MAX_COLS; }
