@@ -13,7 +13,7 @@ import pytest
 from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
 
 from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
-from harness.codegen.scratch import dwconv_scratch_bytes
+from harness.codegen.scratch import dw3_applies, dwconv_scratch_bytes
 
 HERE = Path(__file__).resolve().parent
 
@@ -253,24 +253,32 @@ def test_depthwise_3x3_planes_match_reference(lib):
         g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
         if g["out_h"] < 1 or g["out_w"] < 1:
             continue
-        out_c = 4 * int(rng.integers(1, 4))
-        params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
-                                     depthwise=True)
-        dw = DwParams(conv=params, depth_multiplier=1)
-        taken += bool(lib.th_dw3_applies(ctypes.byref(dw)))
-        scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
-        assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
-            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1, out_h=g["out_h"], stride_h=stride_h), \
-            "C, the code generator and the contract disagree"
-        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
-        assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
+        taken += _check_dw3_case(lib, rng, g, case)
     assert taken > 150
+
+
+def _check_dw3_case(lib, rng, g: dict, case: int) -> bool:
+    """One 3x3 depthwise layer of geometry g: C, the code generator and the scratch contract agree on
+    its scratch, and the optimized kernel equals the reference. Returns whether dwconv3x3.c took it."""
+    out_c = 4 * int(rng.integers(1, 4))
+    params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
+                                 depthwise=True)
+    dw = DwParams(conv=params, depth_multiplier=1)
+    applies = bool(lib.th_dw3_applies(ctypes.byref(dw)))
+    assert applies == dw3_applies(3, 3, out_c, g["out_w"], g["stride_w"], 1, 1, 1, g["out_h"], g["stride_h"]), g
+    scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
+    assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
+        3, 3, out_c, g["out_w"], g["stride_w"], 1, 1, dilation_h=1, out_h=g["out_h"], stride_h=g["stride_h"]), \
+        "C, the code generator and the contract disagree"
+    ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
+    assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
+    return applies
 
 
 def test_depthwise_3x3_planes_walk_narrow_layers_transposed(lib):
     """Rows of under 8 outputs with columns of 8+ (KWS: 25x5): dwconv3x3.c takes input columns as its rows.
     SAME/VALID, stride_w 1-2 (the direction it steps rows in), odd heights, narrow ranges, large biases."""
-    from harness.codegen.scratch import dw3_applies, dw3_transposed
+    from harness.codegen.scratch import dw3_transposed
 
     rng = np.random.default_rng(34)
     taken = 0
@@ -282,18 +290,8 @@ def test_depthwise_3x3_planes_walk_narrow_layers_transposed(lib):
         g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
         if g["out_h"] < 1 or g["out_w"] < 1:
             continue
-        out_c = 4 * int(rng.integers(1, 4))
-        params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
-                                     depthwise=True)
-        dw = DwParams(conv=params, depth_multiplier=1)
-        applies = bool(lib.th_dw3_applies(ctypes.byref(dw)))
-        assert applies == dw3_applies(3, 3, out_c, g["out_w"], stride_w, 1, 1, 1, g["out_h"], 1), g
+        _check_dw3_case(lib, rng, g, case)
         taken += dw3_transposed(g["out_w"], stride_w, g["out_h"], 1)
-        scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
-        assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
-            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1, out_h=g["out_h"], stride_h=1)
-        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
-        assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
     assert taken > 150
 
 
