@@ -48,9 +48,17 @@ static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MA
 
 /* Rows too short for the planes but columns long enough (KWS: 25x5): the kernel walks the layer
  * transposed, taking input columns as its rows (see dw3_view), so each pass covers 25 outputs
- * instead of 5. */
+ * instead of 5. Column by column is not raster order, so a group's outputs go to the scratch first
+ * and are copied out once all of the group's input has been read: the output may then lie over its
+ * input as for any depthwise kernel (scratch.c's layout contract: each channel overwrites only its
+ * own input, after reading it). */
 static int transposed(const th_conv_params *c) {
   return !(c->stride_w == 1 && row_fits(c->out_w)) && c->stride_h == 1 && row_fits(c->out_h);
+}
+
+int32_t th_dw3_scratch_bytes(const th_dwconv_params *p) {
+  const th_conv_params *c = &p->conv;
+  return TH_DW3_SCRATCH_BYTES + (transposed(c) ? 4 * c->out_h * c->out_w : 0);
 }
 
 int th_dw3_applies(const th_dwconv_params *p) {
@@ -60,8 +68,9 @@ int th_dw3_applies(const th_dwconv_params *p) {
 }
 
 /* The layer as the kernel walks it: `rows` advance by stride_row, `cols` (the planes' direction,
- * stride 1) are consecutive. Plain: rows are image rows. Transposed: rows are image columns, and the
- * 3x3 filter is read transposed to match. Steps are in bytes of the NHWC tensors / OHWI filter. */
+ * stride 1) are consecutive. Plain: rows are image rows. Transposed: rows are image columns, the
+ * 3x3 filter is read transposed to match, and outputs go to the group buffer (4 channels per
+ * pixel). Steps are in bytes of the NHWC tensors (or the buffer) and the OHWI filter. */
 typedef struct {
   int32_t in_rows, in_cols, out_rows, out_cols, pad_row, pad_col, stride_row;
   int32_t in_row_step, in_col_step, out_row_step, out_col_step, w_row_step, w_col_step;
@@ -69,9 +78,9 @@ typedef struct {
 
 static dw3_view view_of(const th_conv_params *c) {
   const int32_t in_px = c->in_c, out_px = c->out_c;
-  if (transposed(c))
+  if (transposed(c)) /* the output goes to the group buffer: [out_h][out_w][4] */
     return (dw3_view){c->in_w, c->in_h, c->out_w, c->out_h, c->pad_left, c->pad_top, c->stride_w,
-                      in_px, c->in_w * in_px, out_px, c->out_w * out_px, out_px, 3 * out_px};
+                      in_px, c->in_w * in_px, 4, c->out_w * 4, out_px, 3 * out_px};
   return (dw3_view){c->in_h, c->in_w, c->out_h, c->out_w, c->pad_top, c->pad_left, c->stride_h,
                     c->in_w * in_px, in_px, c->out_w * out_px, out_px, 3 * out_px, out_px};
 }
@@ -273,6 +282,7 @@ void th_dw3_run(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
   const dw3_view v = view_of(c);
   uint8_t *planes = (uint8_t *)(void *)c->scratch;
+  uint8_t *group_out = transposed(c) ? planes + TH_DW3_SCRATCH_BYTES : NULL;
   const int32_t cols = v.out_cols + 2;
   const int32_t lo = v.pad_col < cols ? v.pad_col : cols;
   int32_t hi = v.pad_col + v.in_cols < cols + 1 ? v.pad_col + v.in_cols : cols + 1;
@@ -298,7 +308,8 @@ void th_dw3_run(const th_dwconv_params *p) {
       const int32_t pairs = v.out_cols / 2;
       for (int32_t i = 0; i < 4; ++i) {
         k[i].p = planes + i * PLANE + s0 * SLOT;
-        k[i].out = c->output + (size_t)oy * v.out_row_step + ch + i;
+        k[i].out = group_out ? (int8_t *)(void *)group_out + (size_t)oy * v.out_row_step + i
+                             : c->output + (size_t)oy * v.out_row_step + ch + i;
         k[i].end = k[i].p + 4 * pairs;
         k[i].single = v.out_cols & 1;
       }
@@ -311,6 +322,11 @@ void th_dw3_run(const th_dwconv_params *p) {
 #endif
       for (int32_t i = 0; i < 4; ++i)
         dw3_row_c(&k[i], v.out_cols, small, c, c->out_multiplier + ch + i, c->out_shift + ch + i);
+    }
+    if (group_out) { /* the group's input is all read: its four channels of every pixel, a word each */
+      const uint32_t *src = (const uint32_t *)(const void *)group_out;
+      int8_t *dst = c->output + ch;
+      for (int32_t px = 0; px < c->out_h * c->out_w; ++px, dst += c->out_c) th_write_u32(dst, src[px]);
     }
   }
 }

@@ -8,7 +8,7 @@ from harness.codegen.context import LayerCode, LowerContext, by_kernels, c_init,
 from harness.codegen.overlap import channel_aligned_delta, windowed_delta
 from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
-from harness.codegen.scratch import conv_scratch_bytes, dw3_applies, dw3_transposed, dwconv_scratch_bytes
+from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
 from harness.model import Operator
 
 
@@ -119,13 +119,7 @@ def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = (f"const th_dwconv_params p = {{.conv = {{{c_init(f)}}}, .depth_multiplier = {out_c // in_c}}};\n"
             "th_dwconv_s8(&p);")
-    # Walked column by column (dwconv3x3.c, transposed): outputs are not written in raster order, so
-    # the output may not overlap its input (the reference kernel, built from the same plan, is raster).
-    transposed = scratch and dw3_applies(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_h"],
-                                         f["dilation_w"], out_c // in_c, f["out_h"], f["stride_h"]) and \
-        dw3_transposed(f["out_w"], f["stride_w"], f["out_h"], f["stride_h"])
-    overlap = {} if transposed else _window_overlap(ctx, op, f, per_channel=out_c == in_c)
-    return LayerCode(op, code, scratch, overlap)
+    return LayerCode(op, code, scratch, _window_overlap(ctx, op, f, per_channel=out_c == in_c))
 
 
 def lower_fully_connected(ctx: LowerContext, op: Operator) -> LayerCode:

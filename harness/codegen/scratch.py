@@ -34,7 +34,8 @@ def dw3_applies(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilat
 def dwconv_scratch_bytes(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_w: int,
                          depth_multiplier: int, dilation_h: int = 1, out_h: int = 0, stride_h: int = 0) -> int:
     if dw3_applies(k_h, k_w, out_c, out_w, stride_w, dilation_h, dilation_w, depth_multiplier, out_h, stride_h):
-        return DW3_SCRATCH_BYTES
+        # a transposed walk also keeps one group's output (4 channels) until the group's input is read
+        return DW3_SCRATCH_BYTES + (4 * out_h * out_w if dw3_transposed(out_w, stride_w, out_h, stride_h) else 0)
     if depth_multiplier != 1 or out_c % 4 or k_h > 16:
         return 0
     padded_width = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1

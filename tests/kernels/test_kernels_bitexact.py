@@ -103,7 +103,7 @@ def dwconv_scratch_contract(d: DwParams) -> int:
     columns_fit = not rows_fit and c.stride_h == 1 and 8 <= c.out_h < 62  # walked transposed
     if (d.depth_multiplier == 1 and (c.k_h, c.k_w, c.dilation_h, c.dilation_w) == (3, 3, 1, 1) and c.out_c % 4 == 0
             and (rows_fit or columns_fit)):
-        return 3072
+        return 3072 + (4 * c.out_h * c.out_w if columns_fit else 0)  # + one group's output when transposed
     if d.depth_multiplier != 1 or c.out_c % 4 or c.k_h > 16:
         return 0
     width = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dilation_w + 1
