@@ -8,7 +8,10 @@
     table = harness.load_results("results")
 
 Every option is a `harness.pipeline.BenchConfig` field; the configuration is validated once, here,
-before anything runs. Failures raise (a `TinyhilError` names the problem); the failed row is still
+before anything runs. What comes from outside the options — environment variables such as
+TINYHIL_CACHE or the TFLM trees, board folders — is read here too, once, into the configuration's
+`settings` (`harness.settings.Settings`; pass `settings=` to choose them yourself). Failures raise
+(a `TinyhilError` names the problem); the failed row is still
 stored in the results table and is on the exception as `.row`.
 """
 
@@ -35,9 +38,11 @@ def _quiet() -> Console:
 
 def run(cfg: BenchConfig, console: Console | None = None) -> ResultRow:
     """One benchmark from a configuration; the row as a typed record."""
+    from harness.boards import use_boards_dirs
     from harness.pipeline import run_bench
     from harness.report.schema import ResultRow
 
+    use_boards_dirs(cfg.settings.boards_dirs)  # board lookups outside the run see the same folders
     return ResultRow.from_mapping(run_bench(cfg.validate(), console=console or _quiet()))
 
 
@@ -56,20 +61,24 @@ def sweep_configs(models: Iterable[str | Path], *, boards: Iterable[str] = ("mps
                   results_dir: Path | None = None, console: Console | None = None, **options: Any) -> list[BenchConfig]:
     """Every configuration of a sweep, validated: models (files or folders of .tflite) x boards x
     kernels, for each engine mode in `optimize`; or one experiment .toml (its compression step runs first)."""
+    from harness.boards import use_boards_dirs
     from harness.pipeline import BenchConfig
     from harness.pipeline.sweep import expand_models, plan
+    from harness.settings import Settings
 
+    options.setdefault("settings", Settings.from_environ())  # read once, here, for every run of the sweep
+    use_boards_dirs(options["settings"].boards_dirs)
     models = [Path(m) for m in models]
     if len(models) == 1 and models[0].suffix == ".toml":
         from harness.experiment import configurations, load_experiment, run_compression
 
-        exp = load_experiment(models[0])
+        exp = load_experiment(models[0], boards_search=options["settings"].boards_dirs)
         if results_dir is not None:
             exp = replace(exp, results=Path(results_dir))
         if exp.compress is not None:
             (console or _quiet()).log(f"compression step of {exp.name}: {exp.compress.recipe or exp.compress.method}")
             run_compression(exp.compress)
-        configs = configurations(exp, BenchConfig(model=Path("."), board=exp.boards[0]))
+        configs = configurations(exp, BenchConfig(model=Path("."), board=exp.boards[0], settings=options["settings"]))
     else:
         boards = list(boards)
         template = BenchConfig(model=Path("."), board=boards[0], results_dir=Path(results_dir or "results"),

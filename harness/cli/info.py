@@ -48,7 +48,7 @@ def analyze(
     boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
-    use_boards_dirs(boards_dir)
+    settings = use_boards_dirs(boards_dir)
     if estimate:  # -- timing model (harness/timing/layers.py)
         if not board:
             raise TinyhilError("--estimate needs --board: the estimate is for a named board's clock and memory")
@@ -86,7 +86,7 @@ def analyze(
         engine_impl = ENGINES.get(engine)  # an unknown name: one error naming the choices
         engine_impl.check_mode(optimize)
         b = load_board(board)
-        baseline = harness_baseline(b)
+        baseline = harness_baseline(b, settings=settings)
         try:  # what `bench` would refuse, named the way it names it
             engine_impl.check_supported(tflite)
         except UnsupportedOpsError as e:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.ci.github import CONTAINER, RENODE_ACTION, WorkflowSpec, workflow
+from harness.ci.github import CONTAINER, WorkflowSpec, workflow
+from harness.targets.kinds import RENODE_ACTION
 from harness.ci.requirement import _from_direct_url, local_requirement
 from harness.errors import TinyhilError
 
