@@ -21,7 +21,7 @@ from elftools.elf.elffile import ELFFile
 from harness import places
 
 FLASH_PARTS = ("weights", "model_code", "kernels", "harness", "test_data", "runtime", "other")
-RAM_PARTS = ("arena", "engine_state", "harness", "stack", "other")
+RAM_PARTS = ("arena", "weights", "engine_state", "harness", "stack", "other")
 # Symbols of the generated model that describe it to the harness rather than compute it.
 MODEL_DESCRIPTORS = ("th_model", "th_layers")
 TEST_DATA_FILES = ("data.c",)
@@ -173,7 +173,7 @@ def split_memory(elf: Path, model_dir: Path | None = None, engine_dirs: tuple[Pa
                 flash[part] += size
                 listed.append((name, "flash", part, size))
             if in_ram:
-                for part, n in _ram_parts(origin, name, size, arena_plan_bytes):
+                for part, n in _ram_parts(origin, kind, name, size, arena_plan_bytes):
                     ram[part] += n
                     listed.append((name, "ram", part, n))
         stack_bytes = 0
@@ -191,10 +191,13 @@ def _flash_part(origin: str, kind: str, name: str) -> str:
     return {"engine": "kernels", "test_data": "test_data", "harness": "harness"}.get(origin, "runtime")
 
 
-def _ram_parts(origin: str, name: str, size: int, arena_plan_bytes: int | None) -> list[tuple[str, int]]:
+def _ram_parts(origin: str, kind: str, name: str, size: int,
+               arena_plan_bytes: int | None) -> list[tuple[str, int]]:
     if name == "th_arena":
         plan = min(arena_plan_bytes, size) if arena_plan_bytes is not None else size
         return [("arena", plan), ("harness", size - plan)]  # the rest is the overflow guard band
+    if origin == "model" and kind == "STT_OBJECT" and name not in MODEL_DESCRIPTORS:
+        return [("weights", size)]  # constants placed in RAM (.data, copied from flash at reset)
     if origin in ("model", "engine"):
         return [("engine_state", size)]
     if origin == "harness":

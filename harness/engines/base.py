@@ -48,6 +48,7 @@ class Engine(abc.ABC):
     name: str
     summary: str = ""
     kernel_sets: tuple[str, ...] = ()  # its own kernel set names; the first is the default
+    places_weights: bool = False  # generate() takes a ram_budget and may put its weights in RAM
     kernel_aliases: Mapping[str, str] = MappingProxyType({})  # a common name -> its own (optimized -> cmsis-nn)
     modes: tuple[str, ...] = ()  # the modes it can be built in (builtin: speed | size); the first is the default
     # What firmware/ compiles in (TINYHIL_ENGINE) and the firmware reports in IDENTIFY; None: the
@@ -91,8 +92,10 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def generate(self, model: TfliteModel, out_dir: Path, inputs: np.ndarray, *, name: str,
-                 arena: TflmArena | None, mode: str | None = None) -> GeneratedModel:
-        """Write the generated model directory (model.c, data.c: the firmware contract)."""
+                 arena: TflmArena | None, mode: str | None = None, ram_budget=None) -> GeneratedModel:
+        """Write the generated model directory (model.c, data.c: the firmware contract).
+        `ram_budget` (codegen.placement.RamBudget or None): RAM the engine may fill with its weights
+        and arena on the named board, for an engine that can place its weights in RAM."""
 
     def generated_columns(self, generated: GeneratedModel) -> dict:
         """Row columns the generated model knows (before anything is built)."""

@@ -34,7 +34,8 @@ class TflmEngine(Engine):
 
         check_tflm_supported(model)
 
-    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None):
+    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None,
+                 ram_budget=None):  # TFLM reads its flatbuffer in place: the weights stay in flash
         from harness.codegen.tflm_model import generate_tflm
 
         return generate_tflm(model, out_dir, inputs, name=name, arena=arena)

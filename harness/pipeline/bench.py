@@ -22,6 +22,7 @@ from rich.console import Console
 from harness.build.baseline import harness_baseline
 from harness.build.cache import cached_build
 from harness.build.firmware import Firmware
+from harness.codegen.placement import ram_budget
 from harness.errors import DataError, DoesNotFitError, Interrupted, TinyhilError
 from harness.identity import file_sha256, run_id, samples_sha256
 from harness.inputs import Samples, load_samples
@@ -143,12 +144,15 @@ def _run_stages(cfg: BenchConfig, provenance: RunProvenance, console: Console, s
     state.samples = samples
     info = analyze(model)
     state.model = ModelFacts(clock_hz=board.clock_hz, macs=info.macs)
+    budget = None
     if engine.builds_firmware:  # (a device's own firmware is whatever it is: nothing to check or build)
         engine.check_supported(model)  # refuses unsupported ops by name, before anything is built
         baseline = harness_baseline(board, cfg.work_dir / "builds", settings=cfg.settings)
         fit = estimate_fit(info, board.name, board.flash_bytes, board.ram_bytes, baseline=baseline)
         if not fit.fits:
             raise DoesNotFitError(f"{model.name} does not fit {fit.describe()} (estimate before building)")
+        if engine.places_weights:
+            budget = ram_budget(cfg.optimize, board, baseline.ram_bytes if baseline else None)
 
     console.log(f"host TFLM reference on {samples.x.shape[0]} samples")
     state.host_out = run_tflm(cfg.model, samples.x)
@@ -160,7 +164,11 @@ def _run_stages(cfg: BenchConfig, provenance: RunProvenance, console: Console, s
     gen = None  # with --external-firmware, the device's own: nothing to generate
     if engine.builds_firmware:
         console.log(f"generating C for the {engine.name} engine")
-        gen = engine.generate(model, generated / "model", samples.x, name=model.name, arena=arena, mode=cfg.optimize)
+        placing = {"ram_budget": budget} if budget is not None else {}  # only engines that place weights
+        gen = engine.generate(model, generated / "model", samples.x, name=model.name, arena=arena, mode=cfg.optimize,
+                              **placing)
+        if getattr(gen, "weights_in", None) == "ram":
+            console.log(f"weights in RAM, copied at reset ({gen.weight_bytes:,} B; {budget.why})")
     state.generated = GeneratedFacts(arena_plan_bytes=gen.arena_bytes if gen else None,
                                      engine=engine.generated_columns(gen) if gen else {})
     try:

@@ -146,7 +146,8 @@ def fill_rates(row: dict, unit: str | None) -> None:
 
 
 def fill_footprint(row: dict, persistent_default: int | None) -> None:
-    """The deployable RAM: arena used (persistent + non-persistent) + engine state + stack used.
+    """The deployable RAM: arena used (persistent + non-persistent) + weights in RAM + engine state +
+    stack used.
     `persistent_default`: the engine's persistent arena when the device did not report one."""
     nonpersistent = row.get("arena_nonpersistent_bytes")
     if nonpersistent is None:
@@ -156,7 +157,7 @@ def fill_footprint(row: dict, persistent_default: int | None) -> None:
         row["arena_bytes"] = nonpersistent + row["arena_persistent_bytes"]
     parts = (row.get("arena_bytes"), row.get("ram_engine_state_bytes"), row.get("stack_bytes"))
     if all(p is not None for p in parts):
-        row["deploy_ram_bytes"] = sum(parts)
+        row["deploy_ram_bytes"] = sum(parts) + (row.get("ram_weights_bytes") or 0)
 
 
 def fill_partial(row: dict, state: RunState) -> None:
