@@ -73,9 +73,7 @@ class Settings:
         cache = Path(env["TINYHIL_CACHE"]).expanduser() if env.get("TINYHIL_CACHE") else default_cache_dir()
         from_env = tuple((Path(d).expanduser().resolve(), f"${BOARDS_ENV}")
                          for d in env.get(BOARDS_ENV, "").split(os.pathsep) if d)
-        library = env.get("TINYHIL_TFLM_LIBRARY", "ops") or "ops"
-        if library not in ("ops", "full"):
-            raise TinyhilError(f"TINYHIL_TFLM_LIBRARY must be ops or full, got {library!r}")
+        library = "full" if env.get("TINYHIL_TFLM_LIBRARY") == "full" else "ops"  # anything else: ops, as always
         return cls(
             cache_dir=cache, boards_dirs=from_env,
             tflm_trees=tuple((var, env[var]) for var in TFLM_TREE_ENV if env.get(var)),
