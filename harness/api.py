@@ -38,11 +38,9 @@ def _quiet() -> Console:
 
 def run(cfg: BenchConfig, console: Console | None = None) -> ResultRow:
     """One benchmark from a configuration; the row as a typed record."""
-    from harness.boards import use_boards_dirs
     from harness.pipeline import run_bench
     from harness.report.schema import ResultRow
 
-    use_boards_dirs(cfg.settings.boards_dirs)  # board lookups outside the run see the same folders
     return ResultRow.from_mapping(run_bench(cfg.validate(), console=console or _quiet()))
 
 
@@ -61,13 +59,11 @@ def sweep_configs(models: Iterable[str | Path], *, boards: Iterable[str] = ("mps
                   results_dir: Path | None = None, console: Console | None = None, **options: Any) -> list[BenchConfig]:
     """Every configuration of a sweep, validated: models (files or folders of .tflite) x boards x
     kernels, for each engine mode in `optimize`; or one experiment .toml (its compression step runs first)."""
-    from harness.boards import use_boards_dirs
     from harness.pipeline import BenchConfig
     from harness.pipeline.sweep import expand_models, plan
     from harness.settings import Settings
 
     options.setdefault("settings", Settings.from_environ())  # read once, here, for every run of the sweep
-    use_boards_dirs(options["settings"].boards_dirs)
     models = [Path(m) for m in models]
     if len(models) == 1 and models[0].suffix == ".toml":
         from harness.experiment import configurations, load_experiment, run_compression
