@@ -8,7 +8,7 @@ from harness.codegen.context import LayerCode, LowerContext, by_kernels, c_init,
 from harness.codegen.overlap import channel_aligned_delta, windowed_delta
 from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
-from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
+from harness.codegen.scratch import conv_scratch_bytes, dw3_applies, dw3_transposed, dwconv_scratch_bytes
 from harness.model import Operator
 
 
@@ -94,7 +94,7 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
         bias = ctx.value(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
         pack = conv_packed if ctx.optimize == "speed" else conv_packed8
         packed = pack(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
-                      consts[f["out_shift"]].values, f["output_offset"])
+                      consts[f["out_shift"]].values, f["output_offset"], f["input_offset"])
     if packed is None:
         code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
         return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
@@ -115,11 +115,17 @@ def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
         raise ctx.refuse(op, "output channels not a multiple of input channels")
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
     scratch = dwconv_scratch_bytes(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_w"], out_c // in_c,
-                                   dilation_h=f["dilation_h"])
+                                   dilation_h=f["dilation_h"], out_h=f["out_h"], stride_h=f["stride_h"])
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = (f"const th_dwconv_params p = {{.conv = {{{c_init(f)}}}, .depth_multiplier = {out_c // in_c}}};\n"
             "th_dwconv_s8(&p);")
-    return LayerCode(op, code, scratch, _window_overlap(ctx, op, f, per_channel=out_c == in_c))
+    # Walked column by column (dwconv3x3.c, transposed): outputs are not written in raster order, so
+    # the output may not overlap its input (the reference kernel, built from the same plan, is raster).
+    transposed = scratch and dw3_applies(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_h"],
+                                         f["dilation_w"], out_c // in_c, f["out_h"], f["stride_h"]) and \
+        dw3_transposed(f["out_w"], f["stride_w"], f["out_h"], f["stride_h"])
+    overlap = {} if transposed else _window_overlap(ctx, op, f, per_channel=out_c == in_c)
+    return LayerCode(op, code, scratch, overlap)
 
 
 def lower_fully_connected(ctx: LowerContext, op: Operator) -> LayerCode:

@@ -40,7 +40,7 @@ class BuiltinEngine(Engine):
         return generate(model, out_dir, inputs, name=name, optimize=mode or self.modes[0], ram_budget=ram_budget)
 
     def generated_columns(self, generated) -> dict:
-        return {"weights_in": generated.weights_in}
+        return {"weights_in": generated.weights_in, "weight_layout": generated.weight_layout}
 
     def _build(self) -> EngineBuild:
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine},

@@ -50,6 +50,9 @@ class ResultRow:
     weights_in: str | None = col("str", "", "builtin engine: where its weights are read from, `flash` or `ram` "
                                  "(copied at reset; speed mode on a board whose flash has wait states, when they "
                                  "fit)", ID)
+    weight_layout: str | None = col("str", "", "builtin engine: the optimized kernels' weights as built, `int16` "
+                                    "(speed) or `int8` (size; also speed mode when only int8 weights fit in RAM on a "
+                                    "board whose flash waits)", ID)
     optimize: str | None = col("str", "", "builtin engine: the weight layouts it was built with, `speed` (conv / FC "
                                "weights widened to int16 offline) or `size` (int8 weights only); empty for other "
                                "engines", ID)

@@ -17,9 +17,9 @@ from harness.pipeline import BenchConfig, run_bench
 
 
 def estimate_layers(model: Path, board: str, engine: str = "builtin", work_dir: Path = Path("build"),
-                    timeout_s: float = 600.0) -> tuple[dict, pd.DataFrame]:
+                    timeout_s: float = 600.0, optimize: str = "speed") -> tuple[dict, pd.DataFrame]:
     cfg = BenchConfig(model=Path(model), board=board, target="qemu", engine=engine, per_layer=True, samples=1,
-                      results_dir=None, work_dir=work_dir, timeout_s=timeout_s, progress=False)
+                      results_dir=None, work_dir=work_dir, timeout_s=timeout_s, progress=False, optimize=optimize)
     row = run_bench(cfg)
     clock = load_board(board).clock_hz
     layers = pd.DataFrame(json.loads(row["per_layer_json"]))
