@@ -56,8 +56,9 @@ def analyze(
         from harness.timing.layers import estimate_layers
 
         engine_modes = ENGINES.get(engine).modes  # the builtin: speed and size, each estimated
-        row, layers = estimate_layers(model, board, engine, optimize=optimize if engine_modes else "speed")
-        others = {mode: estimate_layers(model, board, engine, optimize=mode)[0]
+        row, layers = estimate_layers(model, board, engine, optimize=optimize if engine_modes else "speed",
+                                      settings=settings)
+        others = {mode: estimate_layers(model, board, engine, optimize=mode, settings=settings)[0]
                   for mode in engine_modes if mode != optimize}
         summary = ("cycles_est", "latency_ms_est", "energy_uj_est", "deploy_flash_bytes", "deploy_ram_bytes",
                    "weights_in", "weight_layout")
