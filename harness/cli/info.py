@@ -88,7 +88,7 @@ def analyze(
 
     tflite = load_tflite(model)
     info = analyze_model(tflite)
-    fit = refusal = None
+    fit = refusal = in_ram = None
     modes: dict[str, int] = {}  # builtin engine: flash of its constants per --optimize mode
     if board:
         from harness.boards import load_board
