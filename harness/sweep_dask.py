@@ -44,11 +44,13 @@ def board_resource(cfg: BenchConfig) -> dict[str, int] | None:
 
 def run_task(cfg: BenchConfig) -> dict:
     """On a worker: one run, stored by the worker; its row (a failed run's too, with `error`). Builds
-    go to the worker's own cache (its $TINYHIL_CACHE or user cache), not the client's path."""
-    from harness import places
+    go to the worker's own cache (its $TINYHIL_CACHE or user cache), not the client's path: a worker is
+    an edge of its own, its settings (cache, TFLM trees, tools) are read from its environment."""
     from harness.pipeline.bench import run_bench
+    from harness.settings import Settings
 
-    cfg = replace(cfg, work_dir=places.cache_dir())
+    worker = Settings.from_environ()
+    cfg = replace(cfg, settings=worker, work_dir=worker.cache_dir)
     try:
         return run_bench(cfg)
     except Exception as e:  # run_bench stored the failed row; the sweep goes on

@@ -55,10 +55,16 @@ class MemorySplit:
 class _Classifier:
     """Compile-unit source path -> part of the firmware."""
 
-    def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...]) -> None:
+    def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...], project_dir: Path | None = None) -> None:
         self.model_dir = model_dir.resolve() if model_dir else None
-        self.engine_dirs = tuple(p.resolve() for p in engine_dirs)  # the engine's own (Engine.prepare_build)
-        self.harness_dirs = tuple(root / "firmware" for root in places.firmware_roots())
+        roots = places.firmware_roots(project_dir)
+        template = places.source_root().resolve()
+        # the engine's own (Engine.prepare_build); a template folder also as the staged copy built from it
+        engine_dirs = [Path(p).resolve() for p in engine_dirs]
+        self.engine_dirs = tuple(dict.fromkeys(
+            [*engine_dirs, *(root / d.relative_to(template) for d in engine_dirs if d.is_relative_to(template)
+                             for root in roots)]))
+        self.harness_dirs = tuple(root / "firmware" for root in roots)
 
     def origin(self, path: Path | None) -> str:
         if path is None:
@@ -120,10 +126,11 @@ def _dwarf_maps(ef: ELFFile):
 
 
 def split_memory(elf: Path, model_dir: Path | None = None, engine_dirs: tuple[Path, ...] = (),
-                 arena_plan_bytes: int | None = None) -> MemorySplit:
+                 arena_plan_bytes: int | None = None, project_dir: Path | None = None) -> MemorySplit:
     """The ELF's flash and RAM, split by part. `arena_plan_bytes` splits `th_arena` into the
-    planned arena and the harness's guard band past it."""
-    classify = _Classifier(model_dir, engine_dirs)
+    planned arena and the harness's guard band past it; `project_dir`: the project it was built in,
+    when not the template itself (an installed tinyhil's staged copy)."""
+    classify = _Classifier(model_dir, engine_dirs, project_dir)
     flash = dict.fromkeys(FLASH_PARTS, 0)
     ram = dict.fromkeys(RAM_PARTS, 0)
     listed: list[tuple[str, str, str, int]] = []

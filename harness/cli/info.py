@@ -48,7 +48,7 @@ def analyze(
     boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
-    use_boards_dirs(boards_dir)
+    settings = use_boards_dirs(boards_dir)
     if estimate:  # -- timing model (harness/timing/layers.py)
         if not board:
             raise TinyhilError("--estimate needs --board: the estimate is for a named board's clock and memory")
@@ -56,8 +56,9 @@ def analyze(
         from harness.timing.layers import estimate_layers
 
         engine_modes = ENGINES.get(engine).modes  # the builtin: speed and size, each estimated
-        row, layers = estimate_layers(model, board, engine, optimize=optimize if engine_modes else "speed")
-        others = {mode: estimate_layers(model, board, engine, optimize=mode)[0]
+        row, layers = estimate_layers(model, board, engine, optimize=optimize if engine_modes else "speed",
+                                      settings=settings)
+        others = {mode: estimate_layers(model, board, engine, optimize=mode, settings=settings)[0]
                   for mode in engine_modes if mode != optimize}
         summary = ("cycles_est", "latency_ms_est", "energy_uj_est", "deploy_flash_bytes", "deploy_ram_bytes",
                    "weights_in", "weight_layout")
@@ -87,7 +88,7 @@ def analyze(
 
     tflite = load_tflite(model)
     info = analyze_model(tflite)
-    fit = refusal = None
+    fit = refusal = in_ram = None
     modes: dict[str, int] = {}  # builtin engine: flash of its constants per --optimize mode
     if board:
         from harness.boards import load_board
@@ -98,7 +99,7 @@ def analyze(
         engine_impl = ENGINES.get(engine)  # an unknown name: one error naming the choices
         engine_impl.check_mode(optimize)
         b = load_board(board)
-        baseline = harness_baseline(b)
+        baseline = harness_baseline(b, settings=settings)
         try:  # what `bench` would refuse, named the way it names it
             engine_impl.check_supported(tflite)
         except UnsupportedOpsError as e:

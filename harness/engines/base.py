@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from harness.model import TfliteModel
     from harness.protocol.messages import MemoryReport
     from harness.reference.tflm import TflmArena
+    from harness.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ class Engine(abc.ABC):
         if self.modes and mode not in self.modes:
             raise TinyhilError(f"unknown --optimize {mode!r}; choose one of {', '.join(self.modes)}")
 
-    def check_ready(self, kernels: str) -> None:  # noqa: B027 - an optional hook: most engines need nothing
-        """Raise (ToolMissingError...) when what this kernel set needs is not on this machine."""
+    def check_ready(self, kernels: str, settings: Settings) -> None:  # noqa: B027 - an optional hook
+        """Raise (ToolMissingError...) when what this kernel set needs is not on this machine (most
+        engines need nothing; `settings` name what the user pointed tinyhil at, e.g. TFLM trees)."""
 
     @abc.abstractmethod
     def supported_ops(self) -> frozenset[str]:
@@ -99,15 +101,15 @@ class Engine(abc.ABC):
         """Row columns the generated model knows (before anything is built)."""
         return {}
 
-    def cache_facts(self, board: Board, kernels: str) -> dict:
+    def cache_facts(self, board: Board, kernels: str, settings: Settings) -> dict:
         """What of this engine goes into the build's cache key (beside the sources and the board)."""
         return {"engine": self.name}
 
-    def prepare_build(self, board: Board, kernels: str, model_dir: Path, timeout: float | None) -> EngineBuild:
+    def prepare_build(self, board: Board, kernels: str, model_dir: Path, settings: Settings) -> EngineBuild:
         """Make what the firmware build needs first (e.g. a prebuilt library) and say how it enters."""
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine or ""})
 
-    def reuse_build(self, stamp: Mapping[str, Any] | None) -> EngineBuild:
+    def reuse_build(self, stamp: Mapping[str, Any] | None, settings: Settings) -> EngineBuild:
         """The EngineBuild of a cached build, from the `stamp` its prepare_build returned."""
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine or ""})
 

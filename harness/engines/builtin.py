@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.engines.base import Engine, EngineBuild
-from harness.places import firmware_roots
+from harness.places import source_root
 
 
 class BuiltinEngine(Engine):
@@ -44,10 +44,10 @@ class BuiltinEngine(Engine):
 
     def _build(self) -> EngineBuild:
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine},
-                           source_dirs=tuple(root / "firmware" / "engine" for root in firmware_roots()))
+                           source_dirs=(source_root() / "firmware" / "engine",))  # (its staged copy too: memory_split)
 
-    def prepare_build(self, board, kernels, model_dir, timeout) -> EngineBuild:
+    def prepare_build(self, board, kernels, model_dir, settings) -> EngineBuild:
         return self._build()
 
-    def reuse_build(self, stamp) -> EngineBuild:
+    def reuse_build(self, stamp, settings) -> EngineBuild:
         return self._build()
