@@ -88,3 +88,9 @@ def test_cli_analyze_board_counts_the_weights_speed_mode_copies_to_ram(kws_model
     assert speed["fit"]["ram_needed"] - size["fit"]["ram_needed"] == copied > 0
     zero_wait = fit("mps2_an386", "speed")
     assert zero_wait["fit"]["model_ram"] == size["fit"]["model_ram"]
+
+
+def test_cli_analyze_prints_the_table_without_a_board(kws_model):
+    out = _cli("analyze", str(kws_model))
+    assert out.returncode == 0, out.stderr
+    assert "2,656,768 MACs" in out.stdout and "fits" not in out.stdout
