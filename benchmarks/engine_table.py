@@ -28,6 +28,7 @@ from harness import zoo
 from harness.build.tflm_lib import TflmTreeError, configured_trees
 from harness.errors import TinyhilError
 from harness.pipeline import BenchConfig, run_bench
+from harness.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"  # the project's copies, when present
 
@@ -46,7 +47,8 @@ TOLERANCE = 0.05
 
 def available_kernels() -> set[str]:
     try:
-        return set(configured_trees())
+        settings = Settings.from_environ()  # a script is an edge: the TFLM tree variables, read here
+        return set(configured_trees(settings.tflm_environ, settings.tflm_commit))
     except TflmTreeError:
         return set()
 

@@ -8,7 +8,10 @@
     table = harness.load_results("results")
 
 Every option is a `harness.pipeline.BenchConfig` field; the configuration is validated once, here,
-before anything runs. Failures raise (a `TinyhilError` names the problem); the failed row is still
+before anything runs. What comes from outside the options — environment variables such as
+TINYHIL_CACHE or the TFLM trees, board folders — is read here too, once, into the configuration's
+`settings` (`harness.settings.Settings`; pass `settings=` to choose them yourself). Failures raise
+(a `TinyhilError` names the problem); the failed row is still
 stored in the results table and is on the exception as `.row`.
 """
 
@@ -58,18 +61,20 @@ def sweep_configs(models: Iterable[str | Path], *, boards: Iterable[str] = ("mps
     kernels, for each engine mode in `optimize`; or one experiment .toml (its compression step runs first)."""
     from harness.pipeline import BenchConfig
     from harness.pipeline.sweep import expand_models, plan
+    from harness.settings import Settings
 
+    options.setdefault("settings", Settings.from_environ())  # read once, here, for every run of the sweep
     models = [Path(m) for m in models]
     if len(models) == 1 and models[0].suffix == ".toml":
         from harness.experiment import configurations, load_experiment, run_compression
 
-        exp = load_experiment(models[0])
+        exp = load_experiment(models[0], boards_search=options["settings"].boards_dirs)
         if results_dir is not None:
             exp = replace(exp, results=Path(results_dir))
         if exp.compress is not None:
             (console or _quiet()).log(f"compression step of {exp.name}: {exp.compress.recipe or exp.compress.method}")
             run_compression(exp.compress)
-        configs = configurations(exp, BenchConfig(model=Path("."), board=exp.boards[0]))
+        configs = configurations(exp, BenchConfig(model=Path("."), board=exp.boards[0], settings=options["settings"]))
     else:
         boards = list(boards)
         template = BenchConfig(model=Path("."), board=boards[0], results_dir=Path(results_dir or "results"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ from pathlib import Path
 from harness import places
 from harness.errors import UnknownBoardError
 
-BOARDS_ENV = "TINYHIL_BOARDS_DIR"  # folders of the user's board files (os.pathsep-separated)
 SOCS = ("cmsdk", "stm32f4", "stm32l4", "nrf52", "kinetis_k")  # firmware/src/soc_<name>.c
 CYCLE_COUNTERS = ("dwt", "systick")  # "systick": never try DWT CYCCNT
 
@@ -176,20 +174,20 @@ def _parse(path: Path, source: str = "given") -> Board:
     return board
 
 
-_extra_dirs: list[Path] = []
+_user_dirs: list[tuple[Path, str]] = []  # the edge's `Settings.boards_dirs`, for lookups not given theirs
 
 
-def use_boards_dirs(dirs: Iterable[Path]) -> None:
-    """Folders named with --boards-dir (set once, at the CLI or API edge); they come before all others."""
-    _extra_dirs[:] = [Path(d).expanduser().resolve() for d in dirs]
+def use_boards_dirs(dirs: Iterable[Path | tuple[Path, str]]) -> None:
+    """Install the user's board folders, set once at the edge (CLI, API): `Settings.boards_dirs`
+    (--boards-dir, then $TINYHIL_BOARDS_DIR), or plain folders (counted as --boards-dir)."""
+    _user_dirs[:] = [d if isinstance(d, tuple) else (Path(d).expanduser().resolve(), "--boards-dir") for d in dirs]
 
 
-def board_dirs() -> list[tuple[Path, str]]:
-    """Where board files are looked up, first match wins: --boards-dir, $TINYHIL_BOARDS_DIR, ./boards of
-    the working folder, then the boards shipped with tinyhil."""
-    found: list[tuple[Path, str]] = [(d, "--boards-dir") for d in _extra_dirs]
-    for d in filter(None, os.environ.get(BOARDS_ENV, "").split(os.pathsep)):
-        found.append((Path(d).expanduser().resolve(), f"${BOARDS_ENV}"))
+def board_dirs(search: Iterable[tuple[Path, str]] | None = None) -> list[tuple[Path, str]]:
+    """Where board files are looked up, first match wins: the user's folders (`search`: a run's
+    `Settings.boards_dirs`; default the ones the edge installed: --boards-dir, $TINYHIL_BOARDS_DIR),
+    ./boards of the working folder, then the boards shipped with tinyhil."""
+    found: list[tuple[Path, str]] = list(_user_dirs if search is None else search)
     local = Path("boards").resolve()
     if local.is_dir():
         found.append((local, "./boards"))
@@ -202,10 +200,10 @@ def board_dirs() -> list[tuple[Path, str]]:
     return unique
 
 
-def board_catalog() -> list[tuple[str, Path, str, list[Path]]]:
+def board_catalog(search: Iterable[tuple[Path, str]] | None = None) -> list[tuple[str, Path, str, list[Path]]]:
     """Every board by name: the file used, where it came from, and the files it overrides."""
     chosen: dict[str, tuple[Path, str, list[Path]]] = {}
-    for folder, source in board_dirs():
+    for folder, source in board_dirs(search):
         for path in sorted(folder.glob("*.json")):
             if path.stem in chosen:
                 chosen[path.stem][2].append(path)
@@ -214,19 +212,22 @@ def board_catalog() -> list[tuple[str, Path, str, list[Path]]]:
     return [(name, *chosen[name]) for name in sorted(chosen)]
 
 
-def list_boards(boards_dir: Path | None = None) -> list[str]:
+def list_boards(boards_dir: Path | None = None, search: Iterable[tuple[Path, str]] | None = None) -> list[str]:
     """Names of the boards with a manifest, sorted (in one folder, or on the whole search path)."""
     if boards_dir is not None:
         return sorted(p.stem for p in Path(boards_dir).glob("*.json"))
-    return [name for name, *_ in board_catalog()]
+    return [name for name, *_ in board_catalog(search)]
 
 
-def load_board(name: str, boards_dir: Path | None = None) -> Board:
-    """The board `name`: from `boards_dir` alone when given, else the first file on the search path."""
-    dirs = [(Path(boards_dir), "given")] if boards_dir is not None else board_dirs()
+def load_board(name: str, boards_dir: Path | None = None, *,
+               search: Iterable[tuple[Path, str]] | None = None) -> Board:
+    """The board `name`: from `boards_dir` alone when given, else the first file on the search path
+    (`search`: the user's folders, a run's `Settings.boards_dirs`; see `board_dirs`)."""
+    search = None if search is None else tuple(search)
+    dirs = [(Path(boards_dir), "given")] if boards_dir is not None else board_dirs(search)
     for folder, source in dirs:
         path = folder / f"{name}.json"
         if path.is_file():
             return _parse(path, source)
-    known = ", ".join(list_boards(boards_dir)) or "none"
+    known = ", ".join(list_boards(boards_dir, search)) or "none"
     raise UnknownBoardError(f"unknown board {name!r}; known boards: {known}")

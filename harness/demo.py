@@ -18,17 +18,18 @@ DEMO_BOARD = "mps2_an386"
 
 def run_demo(console: Console, results_dir: Path = Path("results"), work_dir: Path | None = None,
              seed: int = 0) -> dict:
-    from harness import places
     from harness.demo_model import build_demo_model
     from harness.report import load_results, plot_per_layer
+    from harness.settings import Settings
 
-    work_dir = Path(work_dir) if work_dir is not None else places.cache_dir()
+    settings = Settings.from_environ()  # `tinyhil demo` is an edge: the settings are read here, once
+    work_dir = Path(work_dir) if work_dir is not None else settings.cache_dir
     with console.status("training the digits CNN and converting it to int8 (TensorFlow)"):
         demo = build_demo_model(work_dir / "demo", seed=seed)
     console.log(f"model: {demo.tflite_path} (float accuracy {demo.float_accuracy:.2%})")
     cfg = BenchConfig(
         model=demo.tflite_path, board=DEMO_BOARD, target="qemu", per_layer=True, results_dir=results_dir,
-        work_dir=work_dir, x=demo.x_test, labels=demo.y_test,
+        work_dir=work_dir, x=demo.x_test, labels=demo.y_test, settings=settings,
         extra={"accuracy_float": demo.float_accuracy, "seed": seed},
     )
     row = run_bench(cfg, console=console)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from harness.settings import Settings
+
 
 @dataclass(frozen=True)
 class ToolStatus:
@@ -45,17 +47,19 @@ def _package(dist: str) -> str | None:
         return None
 
 
-def _renode() -> str | None:
+def _renode(settings: Settings) -> str | None:
     from harness.targets.renode import renode_version
+    from harness.targets.renode_script import renode_binary
 
-    return renode_version()
+    binary = renode_binary(settings)
+    return renode_version(binary) if binary else None
 
 
-def _renode_test() -> str | None:
+def _renode_test(settings: Settings) -> str | None:
     """renode-test has no --version (it exits 2): it counts as present when `--help` runs."""
     from harness.targets.renode_script import renode_test_binary
 
-    path = renode_test_binary()
+    path = renode_test_binary(settings)
     if not path:
         return None
     try:
@@ -73,7 +77,10 @@ def _labgrid() -> str | None:
     return f"labgrid {_package('labgrid')}" if _package("labgrid") else "labgrid-client (version unknown)"
 
 
-def check_tools() -> list[ToolStatus]:
+def check_tools(settings: Settings | None = None) -> list[ToolStatus]:
+    """Every tool and tree tinyhil uses, found as `settings` say (default: read from the environment
+    here: `tinyhil doctor` is an edge of its own)."""
+    settings = settings or Settings.from_environ()
     return [
         ToolStatus("arm-none-eabi-gcc", "building firmware", True, _binary("arm-none-eabi-gcc")),
         # the way the build runs it (`python -m platformio`), so what doctor finds is what builds
@@ -82,14 +89,14 @@ def check_tools() -> list[ToolStatus]:
         ToolStatus("qemu-system-arm", "--target qemu", True, _binary("qemu-system-arm")),
         ToolStatus("tflite-micro", "host TFLM reference outputs", True, _package("tflite-micro")),
         ToolStatus("tensorflow", "demo, compress", True, _package("tensorflow")),
-        ToolStatus("renode", "--target renode ($TINYHIL_RENODE or PATH)", False, _renode()),
-        ToolStatus("renode-test", "the generated Robot tests (tinyhil robot)", False, _renode_test()),
+        ToolStatus("renode", "--target renode ($TINYHIL_RENODE or PATH)", False, _renode(settings)),
+        ToolStatus("renode-test", "the generated Robot tests (tinyhil robot)", False, _renode_test(settings)),
         ToolStatus("labgrid-client", "--target labgrid (board farms)", False, _labgrid()),
-        *tflm_trees(),
+        *tflm_trees(settings),
     ]
 
 
-def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
+def tflm_trees(settings: Settings) -> list[ToolStatus]:
     """One line per TFLM kernel set: the tree named for it (path, TFLM commit, whether CMSIS-NN is in
     it) and whether its library is built, or which variable to set."""
     from harness.build.tflm_lib import (
@@ -107,17 +114,17 @@ def tflm_trees(environ: dict | None = None) -> list[ToolStatus]:
     for kernels in KERNEL_SETS:
         name, needed = f"TFLM tree ({kernels})", f"--engine tflm --kernels {kernels}"
         try:
-            tree = find_tree(kernels, environ)
+            tree = find_tree(kernels, settings.tflm_environ, settings.tflm_commit)
         except TflmTreeError as e:
             missing = f"none: set {TREE_VARIABLES[kernels]}" if "no TFLM tree" in str(e) else str(e)
             out.append(ToolStatus(name, needed, False, None, missing))
             continue
         # every board has the same CPU flags
         key = library_key(tree, board_cpu_flags(shipped_boards_dir() / "mps2_an386.json"))
-        built = (cache_root() / key / "lib.json").is_file()
+        built = (cache_root(settings.cache_dir) / key / "lib.json").is_file()
         out.append(ToolStatus(name, needed, False, f"{tree.path}, TFLM {tree.commit or 'commit unknown'}, CMSIS-NN "
                               f"{'in it' if tree.has_cmsis_nn else 'not in it'}, kernels {tree.kernels}, library "
-                              f"{'built' if built else 'not built yet'} ({cache_root() / key})"))
+                              f"{'built' if built else 'not built yet'} ({cache_root(settings.cache_dir) / key})"))
     return out
 
 

@@ -82,7 +82,9 @@ def _line_of(text: str, key: str, value: object = None) -> int:
     return candidates[0] if candidates else 1
 
 
-def load_experiment(path: Path) -> Experiment:
+def load_experiment(path: Path, boards_search=None) -> Experiment:
+    """The experiment in `path`, every entry checked (`boards_search`: the user's board folders,
+    `Settings.boards_dirs`; default the ones the edge installed)."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -112,7 +114,7 @@ def load_experiment(path: Path) -> Experiment:
     if not lists["models"] and compress is None:
         raise fail("models", "no models: give .tflite files or folders, or a [compress] table")
     models = tuple(_model_path(base / m, fail, m) for m in lists["models"])
-    _check_choices(lists, fail)
+    _check_choices(lists, fail, boards_search)
     samples = exp.get("samples")
     if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
         raise fail("samples", f"must be a whole number >= 1, got {samples!r}", samples)
@@ -156,7 +158,7 @@ def _model_path(path: Path, fail, written: str) -> Path:
     return path
 
 
-def _check_choices(lists: dict, fail) -> None:
+def _check_choices(lists: dict, fail, boards_search=None) -> None:
     from harness.boards import load_board
     from harness.plugins import ENGINES, TARGETS
 
@@ -167,7 +169,7 @@ def _check_choices(lists: dict, fail) -> None:
                 raise fail(key, f"unknown {key[:-1]} {value!r}; choose from {', '.join(allowed)}", value)
     for board in lists["boards"]:
         try:
-            load_board(board)
+            load_board(board, search=boards_search)
         except TinyhilError as e:
             raise fail("boards", str(e), board) from e
 

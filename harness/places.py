@@ -3,8 +3,8 @@
 * The **project template** (`platformio.ini`, `firmware/`, `boards/`, `renode/`) is read from the checkout's
   top level when tinyhil runs from a checkout, else from the copy the wheel carries in `harness/_project/`
   (setup.py maps the top-level folders there; the repository keeps one copy).
-* The **cache** (builds, staged PlatformIO projects, zoo downloads, the QEMU plugin) is the user cache
-  directory: `$TINYHIL_CACHE`, else platformdirs' user cache (`$XDG_CACHE_HOME/tinyhil`, `~/.cache/tinyhil`).
+* The **cache** (builds, staged PlatformIO projects, zoo downloads) is the user cache directory the
+  settings name (`harness.settings`: `$TINYHIL_CACHE`, else platformdirs' user cache), passed in here.
 * **Results** go to `./results` of the working folder or `--out`; that is the caller's choice, not here.
 
 An installed package is built in a staged copy of the template under the cache, named by the template's
@@ -15,12 +15,9 @@ read-only. A checkout builds in place, as it always has.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import tempfile
 from pathlib import Path
-
-import platformdirs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ITEMS = ("platformio.ini", "firmware", "boards", "renode")  # what a build or a board lookup reads
@@ -53,24 +50,6 @@ def firmware_dir() -> Path:
     return source_root() / "firmware"
 
 
-def cache_dir() -> Path:
-    """The user cache directory (created on first use)."""
-    configured = os.environ.get("TINYHIL_CACHE")
-    path = Path(configured).expanduser() if configured else platformdirs.user_cache_path("tinyhil")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def builds_dir() -> Path:
-    """Firmware builds, each in a folder named by the hash of what went into it."""
-    return cache_dir() / "builds"
-
-
-def runs_dir() -> Path:
-    """Per-attempt working files (transcripts, emulator logs): rebuilt freely, never results."""
-    return cache_dir() / "runs"
-
-
 def template_sha256() -> str:
     from harness.identity import tree_sha256
 
@@ -79,12 +58,15 @@ def template_sha256() -> str:
 
 
 @functools.cache
-def build_project_dir() -> Path:
+def build_project_dir(cache_dir: Path | None) -> Path:
     """The PlatformIO project to build in: the checkout itself, or a staged copy of the installed template
-    in the cache (made once per template content, atomically, so concurrent first runs do not clash)."""
+    in the user cache `cache_dir` (made once per template content, atomically, so concurrent first runs
+    do not clash)."""
     if is_checkout():
         return source_root()
-    staged = cache_dir() / "project" / template_sha256()[:16]
+    if cache_dir is None:
+        raise RuntimeError("an installed tinyhil builds in a staged copy of its template: name the user cache")
+    staged = Path(cache_dir) / "project" / template_sha256()[:16]
     if (staged / "platformio.ini").is_file():
         return staged
     staged.parent.mkdir(parents=True, exist_ok=True)
@@ -103,10 +85,10 @@ def build_project_dir() -> Path:
     return staged
 
 
-def firmware_roots() -> tuple[Path, ...]:
-    """The project folders a firmware may have been built in: the template, and the staged copy an
-    installed tinyhil builds in (the same sources under another path)."""
-    return tuple(dict.fromkeys([source_root().resolve(), build_project_dir().resolve()]))
+def firmware_roots(project_dir: Path | None = None) -> tuple[Path, ...]:
+    """The project folders a firmware may have been built in: the template, and the project it was
+    built in (an installed tinyhil's staged copy: the same sources under another path)."""
+    return tuple(dict.fromkeys([source_root().resolve(), *([Path(project_dir).resolve()] if project_dir else [])]))
 
 
 def _make_writable(root: Path) -> None:

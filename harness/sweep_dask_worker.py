@@ -35,7 +35,7 @@ def dask_setup(worker=None) -> None:
 
 def run_task(cfg: BenchConfig, sweep: str) -> dict:
     """On a worker: one run, stored by the worker; its row (a failed or interrupted run's too, with
-    `error`). Builds go to the worker's own cache (its $TINYHIL_CACHE or user cache)."""
+    `error`)."""
     try:
         with _lock:
             if sweep in _stopped:
@@ -52,11 +52,14 @@ def run_task(cfg: BenchConfig, sweep: str) -> dict:
 
 
 def _run(cfg: BenchConfig) -> dict:
-    from harness import places
+    """Builds go to the worker's own cache (its $TINYHIL_CACHE or user cache), not the client's path:
+    a worker is an edge of its own, its settings (cache, TFLM trees, tools) read from its environment."""
     from harness.pipeline.bench import run_bench
+    from harness.settings import Settings
 
+    worker = Settings.from_environ()
     try:
-        return run_bench(replace(cfg, work_dir=places.cache_dir()))
+        return run_bench(replace(cfg, settings=worker, work_dir=worker.cache_dir))
     except Exception as e:  # run_bench stored the failed row; the sweep goes on
         row = getattr(e, "row", {})
         return {**row, "error": row.get("error") or f"{type(e).__name__}: {e}"}

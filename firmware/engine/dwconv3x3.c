@@ -37,16 +37,52 @@
 #define SLOTS 6      /* three ring rows, each stored twice */
 #define PLANE (SLOTS * SLOT)
 #define MAX_COLS (SLOT / 2)
-/* Narrower rows stay on opt_dwconv.c's four-channel ring: this kernel's per-row costs (widening
- * into planes, per-channel setup) outweigh its cheaper taps there. KWS 25x5 here: 4.18
- * instructions/MAC, 6.11 estimated cycles/MAC on nucleo_l4r5zi (timing model cm4-trm 1); on the
- * ring 3.86 and 6.43. VWW 24x24x32 here: 2.71 and 3.82 (ring: 3.19 instructions/MAC). */
+/* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.97
+ * instructions/MAC and 4.23 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
+ * 3.88 and 6.42 on opt_dwconv.c's four-channel ring); layers short both ways (VWW 6x6, 3x3) stay on
+ * the ring, where this kernel's per-row costs (widening into planes, per-channel setup) outweigh its
+ * cheaper taps (VWW 6x6x128: 6.99 against 6.84 estimated cycles/MAC). */
 #define MIN_OUT_W 8
+
+static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MAX_COLS; }
+
+/* Rows too short for the planes but columns long enough (KWS: 25x5): the kernel walks the layer
+ * transposed, taking input columns as its rows (see dw3_view), so each pass covers 25 outputs
+ * instead of 5. Column by column is not raster order, so a group's outputs go to the scratch first
+ * and are copied out once all of the group's input has been read: the output may then lie over its
+ * input as for any depthwise kernel (scratch.c's layout contract: each channel overwrites only its
+ * own input, after reading it). */
+static int transposed(const th_conv_params *c) {
+  return !(c->stride_w == 1 && row_fits(c->out_w)) && c->stride_h == 1 && row_fits(c->out_h);
+}
+
+int32_t th_dw3_scratch_bytes(const th_dwconv_params *p) {
+  const th_conv_params *c = &p->conv;
+  return TH_DW3_SCRATCH_BYTES + (transposed(c) ? 4 * c->out_h * c->out_w : 0);
+}
 
 int th_dw3_applies(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
   return p->depth_multiplier == 1 && c->k_h == 3 && c->k_w == 3 && c->dilation_h == 1 && c->dilation_w == 1 &&
-         (c->out_c & 3) == 0 && c->stride_w == 1 && c->out_w >= MIN_OUT_W && c->out_w + 2 < MAX_COLS;
+         (c->out_c & 3) == 0 && ((c->stride_w == 1 && row_fits(c->out_w)) || transposed(c));
+}
+
+/* The layer as the kernel walks it: `rows` advance by stride_row, `cols` (the planes' direction,
+ * stride 1) are consecutive. Plain: rows are image rows. Transposed: rows are image columns, the
+ * 3x3 filter is read transposed to match, and outputs go to the group buffer (4 channels per
+ * pixel). Steps are in bytes of the NHWC tensors (or the buffer) and the OHWI filter. */
+typedef struct {
+  int32_t in_rows, in_cols, out_rows, out_cols, pad_row, pad_col, stride_row;
+  int32_t in_row_step, in_col_step, out_row_step, out_col_step, w_row_step, w_col_step;
+} dw3_view;
+
+static dw3_view view_of(const th_conv_params *c) {
+  const int32_t in_px = c->in_c, out_px = c->out_c;
+  if (transposed(c)) /* the output goes to the group buffer: [out_h][out_w][4] */
+    return (dw3_view){c->in_w, c->in_h, c->out_w, c->out_h, c->pad_left, c->pad_top, c->stride_w,
+                      in_px, c->in_w * in_px, 4, c->out_w * 4, out_px, 3 * out_px};
+  return (dw3_view){c->in_h, c->in_w, c->out_h, c->out_w, c->pad_top, c->pad_left, c->stride_h,
+                    c->in_w * in_px, in_px, c->out_w * out_px, out_px, 3 * out_px, out_px};
 }
 
 /* One channel's output row. Field offsets are used by the assembly: keep the order. */
@@ -176,19 +212,19 @@ static void dw3_row_c(const dw3_chan *ch, int32_t n_out, int small, const th_con
 /* Input row iy of channels ch..ch+3 into plane slots s and s + 3, columns [lo, hi). Two columns at
  * a time become one word per plane: SXTAB16 gives (c0, c2) and (c1, c3) of a column, PKHBT / PKHTB
  * pair two columns' lanes, (c0 x0, c0 x1) ... (c3 x0, c3 x1). */
-static void widen_row(const th_conv_params *c, uint8_t *planes, int32_t iy, int32_t ch, int32_t s, int32_t lo,
-                      int32_t hi) {
+static void widen_row(const th_conv_params *c, const dw3_view *v, uint8_t *planes, int32_t iy, int32_t ch,
+                      int32_t s, int32_t lo, int32_t hi) {
   int16_t *p0 = (int16_t *)(void *)(planes + s * SLOT), *p1 = p0 + PLANE / 2, *p2 = p1 + PLANE / 2;
   int16_t *p3 = p2 + PLANE / 2;
   const int32_t dup = 3 * SLOT / 2; /* slot s + 3, in int16 */
-  if (iy < 0 || iy >= c->in_h) {
+  if (iy < 0 || iy >= v->in_rows) {
     for (int32_t j = lo; j < hi; ++j) p0[j] = p0[j + dup] = p1[j] = p1[j + dup] = p2[j] = p2[j + dup] = p3[j] =
         p3[j + dup] = 0;
     return;
   }
   const uint32_t off2 = th_pack16(c->input_offset, c->input_offset);
-  const int8_t *src = c->input + ((size_t)iy * c->in_w + (lo - c->pad_left)) * c->in_c + ch;
-  const int32_t step = c->in_c;
+  const int8_t *src = c->input + (size_t)iy * v->in_row_step + (lo - v->pad_col) * v->in_col_step + ch;
+  const int32_t step = v->in_col_step;
   int32_t j = lo;
   for (; j < hi && (j & 1); ++j, src += step) { /* an odd first column alone */
     const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
@@ -221,14 +257,14 @@ static void widen_row(const th_conv_params *c, uint8_t *planes, int32_t iy, int3
 
 /* Weights and requantization of channel ch in the short form when `allow_small` and the channel
  * fits it (returned), else in the exact form (weights and bias not doubled). */
-static int chan_setup(const th_conv_params *c, int32_t ch, dw3_chan *k, int allow_small) {
+static int chan_setup(const th_conv_params *c, const dw3_view *v, int32_t ch, dw3_chan *k, int allow_small) {
   const int32_t bias = c->bias ? c->bias[ch] : 0, shift = c->out_shift[ch];
   const int small = allow_small && th_dsp_small_shift(shift) && bias < TH_DSP_SMALL_ACC_LIMIT &&
                     bias > -TH_DSP_SMALL_ACC_LIMIT;
   const int32_t scale = small ? 2 : 1;
   for (int32_t r = 0; r < 3; ++r) {
-    const int8_t *w = c->filter + (size_t)r * 3 * c->out_c + ch;
-    const int32_t w0 = w[0] * scale, w1 = w[c->out_c] * scale, w2 = w[2 * c->out_c] * scale;
+    const int8_t *w = c->filter + (size_t)r * v->w_row_step + ch;
+    const int32_t w0 = w[0] * scale, w1 = w[v->w_col_step] * scale, w2 = w[2 * v->w_col_step] * scale;
     k->w[2 * r] = th_pack16(w0, w1);
     k->w[2 * r + 1] = th_pack16(w1, w2);
   }
@@ -238,41 +274,44 @@ static int chan_setup(const th_conv_params *c, int32_t ch, dw3_chan *k, int allo
   k->bias_e = small ? (1 << (k->e - 1)) + (int32_t)((uint32_t)c->output_offset << k->e) : 0;
   k->act_min = c->act_min;
   k->act_max = c->act_max;
-  k->out_step = c->out_c;
+  k->out_step = v->out_col_step;
   return small;
 }
 
 void th_dw3_run(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
+  const dw3_view v = view_of(c);
   uint8_t *planes = (uint8_t *)(void *)c->scratch;
-  const int32_t cols = c->out_w + 2;
-  const int32_t lo = c->pad_left < cols ? c->pad_left : cols;
-  int32_t hi = c->pad_left + c->in_w < cols + 1 ? c->pad_left + c->in_w : cols + 1;
+  uint8_t *group_out = transposed(c) ? planes + TH_DW3_SCRATCH_BYTES : NULL;
+  const int32_t cols = v.out_cols + 2;
+  const int32_t lo = v.pad_col < cols ? v.pad_col : cols;
+  int32_t hi = v.pad_col + v.in_cols < cols + 1 ? v.pad_col + v.in_cols : cols + 1;
   if (hi < lo) hi = lo;
   for (int32_t i = 0; i < 4 * PLANE / 4; ++i) ((uint32_t *)(void *)planes)[i] = 0; /* padding columns */
   for (int32_t ch = 0; ch < c->out_c; ch += 4) {
     dw3_chan k[4];
     int small = 1;
     for (int32_t i = 0; i < 4; ++i) {
-      small &= chan_setup(c, ch + i, &k[i], 1);
+      small &= chan_setup(c, &v, ch + i, &k[i], 1);
       k[i].last = i == 3;
     }
     if (!small) /* the whole group in the exact form */
-      for (int32_t i = 0; i < 4; ++i) chan_setup(c, ch + i, &k[i], 0);
+      for (int32_t i = 0; i < 4; ++i) chan_setup(c, &v, ch + i, &k[i], 0);
     int32_t slot_row[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
-    for (int32_t oy = 0; oy < c->out_h; ++oy) {
-      const int32_t y0 = oy * c->stride_h - c->pad_top, s0 = ((y0 % 3) + 3) % 3;
+    for (int32_t oy = 0; oy < v.out_rows; ++oy) {
+      const int32_t y0 = oy * v.stride_row - v.pad_row, s0 = ((y0 % 3) + 3) % 3;
       for (int32_t r = 0; r < 3; ++r) {
         const int32_t s = (s0 + r) % 3;
-        if (slot_row[s] != y0 + r) widen_row(c, planes, y0 + r, ch, s, lo, hi);
+        if (slot_row[s] != y0 + r) widen_row(c, &v, planes, y0 + r, ch, s, lo, hi);
         slot_row[s] = y0 + r;
       }
-      const int32_t pairs = c->out_w / 2;
+      const int32_t pairs = v.out_cols / 2;
       for (int32_t i = 0; i < 4; ++i) {
         k[i].p = planes + i * PLANE + s0 * SLOT;
-        k[i].out = c->output + (size_t)oy * c->out_w * c->out_c + ch + i;
+        k[i].out = group_out ? (int8_t *)(void *)group_out + (size_t)oy * v.out_row_step + i
+                             : c->output + (size_t)oy * v.out_row_step + ch + i;
         k[i].end = k[i].p + 4 * pairs;
-        k[i].single = c->out_w & 1;
+        k[i].single = v.out_cols & 1;
       }
 #ifdef TH_HAVE_DSP
       if (small) {
@@ -282,7 +321,12 @@ void th_dw3_run(const th_dwconv_params *p) {
       }
 #endif
       for (int32_t i = 0; i < 4; ++i)
-        dw3_row_c(&k[i], c->out_w, small, c, c->out_multiplier + ch + i, c->out_shift + ch + i);
+        dw3_row_c(&k[i], v.out_cols, small, c, c->out_multiplier + ch + i, c->out_shift + ch + i);
+    }
+    if (group_out) { /* the group's input is all read: its four channels of every pixel, a word each */
+      const uint32_t *src = (const uint32_t *)(const void *)group_out;
+      int8_t *dst = c->output + ch;
+      for (int32_t px = 0; px < c->out_h * c->out_w; ++px, dst += c->out_c) th_write_u32(dst, src[px]);
     }
   }
 }

@@ -21,7 +21,7 @@ int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p) {
 
 int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
-  if (th_dw3_applies(p)) return TH_DW3_SCRATCH_BYTES;
+  if (th_dw3_applies(p)) return th_dw3_scratch_bytes(p);
   if (p->depth_multiplier != 1 || (c->out_c & 3) != 0 || c->k_h > 16) return 0;
   const int32_t padded_width = (c->out_w - 1) * c->stride_w + (c->k_w - 1) * c->dilation_w + 1;
   return 8 * c->k_h * (c->k_w + padded_width);

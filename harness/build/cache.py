@@ -18,6 +18,7 @@ from harness.build.platformio import _pio_version, build_firmware, default_engin
 from harness.engines.base import Engine
 from harness.identity import short_hash, tree_sha256
 from harness.report.provenance import toolchain_version
+from harness.settings import Settings
 
 STAMP = "build.json"
 FIRMWARE_INPUTS = ("firmware", "platformio.ini")  # of the project template (places.source_root())
@@ -25,7 +26,8 @@ FIRMWARE_INPUTS = ("firmware", "platformio.ini")  # of the project template (pla
 GENERATOR_INPUTS = ("boards.py", "build/boardgen.py")
 
 
-def build_id(board: Board, model_dir: Path, kernels: str, engine: Engine, protocol: str = "tinyhil") -> str:
+def build_id(board: Board, model_dir: Path, kernels: str, engine: Engine, protocol: str = "tinyhil",
+             settings: Settings | None = None) -> str:
     """The hash of what goes into this build (the engine says what of it enters: its name, and for
     TFLM the tree and library key)."""
     facts = {
@@ -34,7 +36,7 @@ def build_id(board: Board, model_dir: Path, kernels: str, engine: Engine, protoc
         "generators": tree_sha256([places.PACKAGE_DIR / p for p in GENERATOR_INPUTS], places.PACKAGE_DIR),
         "board_file": tree_sha256([board.manifest], board.manifest.parent),
         "board": board.name, "kernels": kernels, "compiler": toolchain_version(),
-        **engine.cache_facts(board, kernels),
+        **engine.cache_facts(board, kernels, settings or Settings()),
     }
     if protocol != "tinyhil":  # (absent for the default, so earlier build ids stay valid)
         facts["protocol"] = protocol
@@ -42,12 +44,14 @@ def build_id(board: Board, model_dir: Path, kernels: str, engine: Engine, protoc
 
 
 def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernels: str, engine: Engine | None = None,
-                 timeout: float = 900.0, protocol: str = "tinyhil") -> Firmware:
+                 timeout: float = 900.0, protocol: str = "tinyhil", settings: Settings | None = None) -> Firmware:
     """The firmware for this generated model: reused when an identical build exists, else built.
-    The generated directory moves into the build's own folder, so the build's inputs stay beside it."""
+    The generated directory moves into the build's own folder, so the build's inputs stay beside it.
+    `settings`: the run's (the user cache, the engine's trees); default tinyhil's own."""
     engine = engine or default_engine()
+    settings = settings or Settings()
     kernels = engine.resolve_kernels(kernels)
-    bid = build_id(board, generated_dir, kernels, engine, protocol)
+    bid = build_id(board, generated_dir, kernels, engine, protocol, settings)
     work = Path(builds_root).resolve() / bid
     work.mkdir(parents=True, exist_ok=True)
     with open(work / ".lock", "a") as lock:
@@ -55,18 +59,20 @@ def cached_build(board: Board, generated_dir: Path, builds_root: Path, *, kernel
         model_dir = work / "model"
         if not model_dir.is_dir():
             shutil.copytree(generated_dir, model_dir)
-        reused = _load_stamp(work, board, model_dir, kernels, engine)
+        reused = _load_stamp(work, board, model_dir, kernels, engine, settings)
         if reused is not None:
             return replace(reused, build_id=bid, cached=True, build_seconds=0.0, protocol=protocol)
         fw = build_firmware(board, model_dir, work, kernels=kernels, engine=engine, timeout=timeout,
-                            protocol=protocol)
+                            protocol=protocol, settings=settings)
         (work / STAMP).write_text(json.dumps({"elf": str(fw.elf), "build_seconds": fw.build_seconds,
                                               "engine": engine.name, "kernels": kernels, "board": board.name,
-                                              "pio_env": fw.pio_env, "engine_build": fw.engine_build.stamp}))
+                                              "pio_env": fw.pio_env, "engine_build": fw.engine_build.stamp,
+                                              "project_dir": str(fw.project_dir) if fw.project_dir else None}))
         return replace(fw, build_id=bid, cached=False)
 
 
-def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str, engine: Engine) -> Firmware | None:
+def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str, engine: Engine,
+                settings: Settings) -> Firmware | None:
     stamp = work / STAMP
     if not stamp.is_file():
         return None
@@ -82,4 +88,5 @@ def _load_stamp(work: Path, board: Board, model_dir: Path, kernels: str, engine:
                     log_path=work / "build.log", sizes=sizes, build_seconds=0.0, toolchain=sizes.toolchain,
                     platformio=_pio_version(), engine=engine.name, firmware_engine=engine.firmware_engine,
                     pio_env=facts.get("pio_env", "tinyhil"),
-                    engine_build=engine.reuse_build(facts.get("engine_build", facts.get("tflm"))))
+                    engine_build=engine.reuse_build(facts.get("engine_build", facts.get("tflm")), settings),
+                    project_dir=Path(facts["project_dir"]) if facts.get("project_dir") else None)

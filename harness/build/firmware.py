@@ -76,6 +76,7 @@ class Firmware:
     pio_env: str = "tinyhil"  # the platformio.ini env it was built with
     engine_build: EngineBuild = field(default_factory=EngineBuild)  # what the engine added (e.g. the TFLM library)
     protocol: str = "tinyhil"  # what the firmware speaks: the framed protocol, or "mlperf" (MLPerf Tiny runner)
+    project_dir: Path | None = None  # the PlatformIO project it was built in (an installed tinyhil's staged copy)
 
     @property
     def flash_bytes(self) -> int:
@@ -95,7 +96,7 @@ class Firmware:
         from harness.build.memory_split import split_memory
 
         split = split_memory(self.elf, self.model_dir, self.engine_build.source_dirs,
-                             arena_plan_bytes=arena_plan_bytes)
+                             arena_plan_bytes=arena_plan_bytes, project_dir=self.project_dir)
         return {
             "flash_bytes": self.flash_bytes,
             "ram_bytes": self.ram_bytes,

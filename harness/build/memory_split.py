@@ -21,7 +21,7 @@ from elftools.elf.elffile import ELFFile
 from harness import places
 
 FLASH_PARTS = ("weights", "model_code", "kernels", "harness", "test_data", "runtime", "other")
-RAM_PARTS = ("arena", "engine_state", "harness", "stack", "other")
+RAM_PARTS = ("arena", "weights", "engine_state", "harness", "stack", "other")
 # Symbols of the generated model that describe it to the harness rather than compute it.
 MODEL_DESCRIPTORS = ("th_model", "th_layers")
 TEST_DATA_FILES = ("data.c",)
@@ -55,10 +55,16 @@ class MemorySplit:
 class _Classifier:
     """Compile-unit source path -> part of the firmware."""
 
-    def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...]) -> None:
+    def __init__(self, model_dir: Path | None, engine_dirs: tuple[Path, ...], project_dir: Path | None = None) -> None:
         self.model_dir = model_dir.resolve() if model_dir else None
-        self.engine_dirs = tuple(p.resolve() for p in engine_dirs)  # the engine's own (Engine.prepare_build)
-        self.harness_dirs = tuple(root / "firmware" for root in places.firmware_roots())
+        roots = places.firmware_roots(project_dir)
+        template = places.source_root().resolve()
+        # the engine's own (Engine.prepare_build); a template folder also as the staged copy built from it
+        engine_dirs = [Path(p).resolve() for p in engine_dirs]
+        self.engine_dirs = tuple(dict.fromkeys(
+            [*engine_dirs, *(root / d.relative_to(template) for d in engine_dirs if d.is_relative_to(template)
+                             for root in roots)]))
+        self.harness_dirs = tuple(root / "firmware" for root in roots)
 
     def origin(self, path: Path | None) -> str:
         if path is None:
@@ -120,10 +126,11 @@ def _dwarf_maps(ef: ELFFile):
 
 
 def split_memory(elf: Path, model_dir: Path | None = None, engine_dirs: tuple[Path, ...] = (),
-                 arena_plan_bytes: int | None = None) -> MemorySplit:
+                 arena_plan_bytes: int | None = None, project_dir: Path | None = None) -> MemorySplit:
     """The ELF's flash and RAM, split by part. `arena_plan_bytes` splits `th_arena` into the
-    planned arena and the harness's guard band past it."""
-    classify = _Classifier(model_dir, engine_dirs)
+    planned arena and the harness's guard band past it; `project_dir`: the project it was built in,
+    when not the template itself (an installed tinyhil's staged copy)."""
+    classify = _Classifier(model_dir, engine_dirs, project_dir)
     flash = dict.fromkeys(FLASH_PARTS, 0)
     ram = dict.fromkeys(RAM_PARTS, 0)
     listed: list[tuple[str, str, str, int]] = []
@@ -166,7 +173,7 @@ def split_memory(elf: Path, model_dir: Path | None = None, engine_dirs: tuple[Pa
                 flash[part] += size
                 listed.append((name, "flash", part, size))
             if in_ram:
-                for part, n in _ram_parts(origin, name, size, arena_plan_bytes):
+                for part, n in _ram_parts(origin, kind, name, size, arena_plan_bytes):
                     ram[part] += n
                     listed.append((name, "ram", part, n))
         stack_bytes = 0
@@ -184,10 +191,13 @@ def _flash_part(origin: str, kind: str, name: str) -> str:
     return {"engine": "kernels", "test_data": "test_data", "harness": "harness"}.get(origin, "runtime")
 
 
-def _ram_parts(origin: str, name: str, size: int, arena_plan_bytes: int | None) -> list[tuple[str, int]]:
+def _ram_parts(origin: str, kind: str, name: str, size: int,
+               arena_plan_bytes: int | None) -> list[tuple[str, int]]:
     if name == "th_arena":
         plan = min(arena_plan_bytes, size) if arena_plan_bytes is not None else size
         return [("arena", plan), ("harness", size - plan)]  # the rest is the overflow guard band
+    if origin == "model" and kind == "STT_OBJECT" and name not in MODEL_DESCRIPTORS:
+        return [("weights", size)]  # constants placed in RAM (.data, copied from flash at reset)
     if origin in ("model", "engine"):
         return [("engine_state", size)]
     if origin == "harness":

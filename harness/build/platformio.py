@@ -24,6 +24,7 @@ from harness.build.boardgen import UPLOAD_TOOLS
 from harness.build.firmware import Firmware, check_fits, read_elf_sizes
 from harness.engines.base import Engine, EngineBuild
 from harness.errors import BuildError, DoesNotFitError, TinyhilError, ToolMissingError
+from harness.settings import Settings
 
 PROTOCOLS = ("tinyhil", "mlperf")  # the framed protocol (main.c), or the MLPerf Tiny runner's (mlperf.c)
 
@@ -93,7 +94,7 @@ def _describe_overflow(board: Board, overflow: list[tuple[str, str]]) -> str:
 
 def _build_env(board: Board, model_dir: Path, kernels: str, build_dir: Path, firmware_engine: str,
                engine_build: EngineBuild, protocol: str = "tinyhil") -> dict:
-    env = dict(os.environ)
+    env = dict(os.environ)  # the build's own environment: PlatformIO and the compilers inherit the user's
     env["TINYHIL_ENGINE"] = firmware_engine
     env.update(engine_build.env)  # how the engine's sources enter the build (e.g. TINYHIL_TFLM_TREE)
     env.update(
@@ -120,13 +121,15 @@ def build_firmware(
     protocol: str = "tinyhil",
     project_dir: Path | None = None,
     timeout: float = 900.0,
-    tflm_timeout: float | None = None,
+    settings: Settings | None = None,
 ) -> Firmware:
     """Build the firmware with the model in model_dir; raise BuildError or DoesNotFitError.
 
-    The engine prepares what it needs first (the TFLM engine its library, with its own timeout:
-    `tflm_timeout`, default TINYHIL_TFLM_BUILD_TIMEOUT or an hour, and progress on stderr), so
-    `timeout` bounds the firmware build alone."""
+    The engine prepares what it needs first (the TFLM engine its library, with its own timeout from
+    `settings`, default an hour, and progress on stderr), so `timeout` bounds the firmware build alone.
+    `settings` (default: tinyhil's, nothing from the environment) name the user cache, where an
+    installed tinyhil stages its project, and what the engine needs (the TFLM trees)."""
+    settings = settings or Settings()
     board = load_board(board) if isinstance(board, str) else board
     engine = engine or default_engine()
     if not engine.builds_firmware:
@@ -144,11 +147,11 @@ def build_firmware(
     log_path = work_dir / "build.log"
     log_path.write_text("")
 
-    engine_build = engine.prepare_build(board, kernels, model_dir, tflm_timeout)
+    engine_build = engine.prepare_build(board, kernels, model_dir, settings)
     started = time.monotonic()
     env = _build_env(board, model_dir, kernels, build_dir, engine.firmware_engine, engine_build, protocol)
     pio_env = GENERIC_ENV
-    project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
+    project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir(settings.cache_dir)
     code = _pio(["run", "-e", pio_env], env, log_path, timeout, project_dir)
     seconds = time.monotonic() - started
     if code != 0:
@@ -170,7 +173,7 @@ def build_firmware(
         elf=elf, board=board, model_dir=model_dir, kernels=kernels, build_dir=build_dir, log_path=log_path,
         sizes=sizes, build_seconds=round(seconds, 2), toolchain=sizes.toolchain, platformio=_pio_version(),
         engine=engine.name, firmware_engine=engine.firmware_engine, pio_env=pio_env, engine_build=engine_build,
-        protocol=protocol,
+        protocol=protocol, project_dir=project_dir,
     )  # fmt: skip
 
 
@@ -198,7 +201,7 @@ def upload_firmware(firmware: Firmware, *, project_dir: Path | None = None, time
                                f"with {tool} ({_INSTALL_HINT[tool]})")
     env = _build_env(board, firmware.model_dir, firmware.kernels, firmware.build_dir,
                      firmware.firmware_engine or firmware.engine, firmware.engine_build, firmware.protocol)
-    project_dir = Path(project_dir) if project_dir is not None else places.build_project_dir()
+    project_dir = Path(project_dir) if project_dir is not None else firmware.project_dir or places.source_root()
     code = _pio(["run", "-e", firmware.pio_env, "-t", "upload"], env, firmware.log_path, timeout, project_dir)
     if code != 0:
         raise BuildError(f"uploading to {board.name} failed (log: {firmware.log_path}):\n"

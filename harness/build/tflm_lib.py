@@ -1,6 +1,6 @@
 """TensorFlow Lite Micro compiled once per (tree, CPU flags) into a cached static library.
 
-    find_tree(kernels)                 -> TflmTree (the tree the user named for that kernel set)
+    find_tree(kernels, environ)        -> TflmTree (the tree the user named for that kernel set: Settings.tflm_environ)
     ensure_library(tree, cpu_flags)    -> TflmLibrary (built, or reused from the cache)
 
 A tree is one exported by tflite-micro's own `create_tflm_tree.py` (never part of this repository).
@@ -15,7 +15,7 @@ sources at -O2, everything else at -Os). `-g` is added: it changes no code, and 
 reads the compile units from it. `micro_time.cc` gets PROJECT_GENERATION (its stub timer): the
 trees carry no CMSIS device header, and the harness times with its own counter.
 
-It lives outside any per-model build, under `$TINYHIL_CACHE/tflm-lib/<key>/` (default
+It lives outside any per-model build, under `tflm-lib/<key>/` of the user cache (`Settings.cache_dir`, default
 `~/.cache/tinyhil`), keyed by the tree's content, its TFLM commit, the flags and the compiler; a
 build holds a lock, so concurrent runs wait for one another. The first build of a tree takes
 minutes (10–25 on 2 cores): it reports progress and stops at a configurable timeout.
@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,37 +92,37 @@ class TflmTree:
         return list(DEFINES) + (list(CMSIS_NN_DEFINES) if self.has_cmsis_nn else [])
 
 
-def load_tree(path: Path | str) -> TflmTree:
+def load_tree(path: Path | str, commit: str = "") -> TflmTree:
+    """The tree at `path`; `commit`: its TFLM commit when it has no TFLM_COMMIT file (TINYHIL_TFLM_COMMIT)."""
     path = Path(path).expanduser().resolve()
     if not (path / MARKER).is_file():
         raise TflmTreeError(f"{path} is not a TFLM tree (no {MARKER}); export one with tflite-micro's "
                             "create_tflm_tree.py (see firmware/engine_tflm/README.md)")
     commit_file = path / "TFLM_COMMIT"
-    commit = commit_file.read_text().strip() if commit_file.is_file() else os.environ.get("TINYHIL_TFLM_COMMIT", "")
+    commit = commit_file.read_text().strip() if commit_file.is_file() else commit
     return TflmTree(path, commit, (path / "third_party" / "cmsis_nn" / "Source").is_dir())
 
 
-def configured_trees(environ: dict | None = None) -> dict[str, TflmTree]:
-    """Kernel set -> tree, from the variables the user set (each tree checked)."""
-    environ = os.environ if environ is None else environ
+def configured_trees(environ: Mapping[str, str], commit: str = "") -> dict[str, TflmTree]:
+    """Kernel set -> tree, from the variables the user set (`Settings.tflm_environ`; each tree checked)."""
     trees: dict[str, TflmTree] = {}
     for kernels, var in TREE_VARIABLES.items():
         if environ.get(var):
-            tree = load_tree(environ[var])
+            tree = load_tree(environ[var], commit)
             if tree.kernels != kernels:
                 raise TflmTreeError(f"{var}={tree.path} holds the {tree.kernels} kernels, not {kernels}")
             trees[kernels] = tree
     if environ.get(SINGLE_TREE_VARIABLE):
-        tree = load_tree(environ[SINGLE_TREE_VARIABLE])
+        tree = load_tree(environ[SINGLE_TREE_VARIABLE], commit)
         trees.setdefault(tree.kernels, tree)
     return trees
 
 
-def find_tree(kernels: str, environ: dict | None = None) -> TflmTree:
+def find_tree(kernels: str, environ: Mapping[str, str], commit: str = "") -> TflmTree:
     """The tree for a TFLM kernel set, or TflmTreeError naming the variable to set."""
     if kernels not in KERNEL_SETS:
         raise TflmTreeError(f"--kernels {kernels!r} is no TFLM kernel set; choose one of {', '.join(KERNEL_SETS)}")
-    trees = configured_trees(environ)
+    trees = configured_trees(environ, commit)
     if kernels not in trees:
         named = ", ".join(f"{t.kernels} ({t.path})" for t in trees.values()) or "none"
         raise TflmTreeError(f"no TFLM tree with the {kernels} kernels: set {TREE_VARIABLES[kernels]} (or "
@@ -219,8 +219,9 @@ def compile_command(tree: TflmTree, source: Path, obj: Path, cpu_flags: tuple[st
     ]  # fmt: skip
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("TINYHIL_CACHE", Path.home() / ".cache" / "tinyhil")) / "tflm-lib"
+def cache_root(cache_dir: Path) -> Path:
+    """Where the libraries are kept, in the user cache (`Settings.cache_dir`)."""
+    return Path(cache_dir) / "tflm-lib"
 
 
 def library_key(tree: TflmTree, cpu_flags: tuple[str, ...]) -> str:
@@ -244,12 +245,16 @@ def ensure_library(tree: TflmTree, cpu_flags: tuple[str, ...] | list[str], *, me
     else the missing objects are compiled and added (one archive per tree and flags)."""
     cpu_flags = tuple(cpu_flags)
     if timeout is None:
-        timeout = float(os.environ.get("TINYHIL_TFLM_BUILD_TIMEOUT", DEFAULT_TIMEOUT_S))
+        timeout = DEFAULT_TIMEOUT_S
     if not shutil.which("arm-none-eabi-g++"):
         raise ToolMissingError("arm-none-eabi-g++ not found: the TFLM engine needs the GNU Arm C++ toolchain "
                                "(Debian: apt install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib)")
     key = library_key(tree, cpu_flags)
-    work = (root or cache_root()) / key
+    if root is None:
+        from harness.settings import default_cache_dir
+
+        root = cache_root(default_cache_dir())
+    work = root / key
     work.mkdir(parents=True, exist_ok=True)
     archive = work / f"lib{LIB_NAME}.a"
     with open(work / ".lock", "a") as lock:
@@ -261,16 +266,12 @@ def ensure_library(tree: TflmTree, cpu_flags: tuple[str, ...] | list[str], *, me
             return TflmLibrary(tree, archive, key, stamp["build_seconds"], True, cpu_flags)
         all_members = sorted(have | set(needed))
         seconds = _build(tree, cpu_flags, work, [tree.path / r for r in all_members], timeout=timeout,
-                         jobs=jobs or _jobs(), progress=progress)
+                         jobs=jobs or os.cpu_count() or 1, progress=progress)
         (work / STAMP).write_text(json.dumps({
             "tree": str(tree.path), "commit": tree.commit, "kernels": tree.kernels, "cpu_flags": list(cpu_flags),
             "build_type": BUILD_TYPE, "build_seconds": seconds, "library": str(archive), "members": all_members,
         }, indent=1))  # fmt: skip
         return TflmLibrary(tree, archive, key, seconds, False, cpu_flags)
-
-
-def _jobs() -> int:
-    return int(os.environ.get("TINYHIL_BUILD_JOBS", 0)) or os.cpu_count() or 1
 
 
 def _read_stamp(work: Path) -> dict | None:
@@ -341,11 +342,9 @@ def _compile(cmd: list[str], deadline: float) -> tuple[int | None, str]:
     return result.returncode, (" ".join(cmd) + "\n" + result.stdout + result.stderr) if result.returncode else ""
 
 
-def model_methods(model_dir: Path) -> tuple[str, ...] | None:
-    """The resolver calls a generated model needs (its tflm_ops.h), or None for the full library when
-    TINYHIL_TFLM_LIBRARY=full."""
-    if os.environ.get("TINYHIL_TFLM_LIBRARY", "ops") == "full":
-        return None
+def model_methods(model_dir: Path) -> tuple[str, ...]:
+    """The resolver calls a generated model needs (its tflm_ops.h); TINYHIL_TFLM_LIBRARY=full builds
+    everything instead (`Settings.tflm_library`, the engine's choice)."""
     return tuple(re.findall(r"X\((Add\w+)\)", (Path(model_dir) / "tflm_ops.h").read_text()))
 
 

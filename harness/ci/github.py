@@ -4,8 +4,10 @@ The workflow is built as data and written with pyyaml. Every job runs in the pin
 `debian:bookworm` — the toolchain the README installs (GCC 12.2, QEMU 7.2) — so a baseline made on a
 Debian 12 machine matches CI's counts at `--tolerance 0`. One job per board x emulator (x shard) runs
 the sweep and uploads its results; one last job merges them, draws the report, runs the gate, writes a
-Markdown summary to `$GITHUB_STEP_SUMMARY` and uploads results and figures. Renode jobs install Renode
-with its action and run the Robot suites (`tinyhil robot --run`). Paths in the file are relative to the
+Markdown summary to `$GITHUB_STEP_SUMMARY` and uploads results and figures. Which targets a board gets
+and their steps are the TargetKind's (`TargetKind.ci`: Renode jobs install Renode with its action and run
+the Robot suites, `tinyhil robot --run`). `$GITHUB_STEP_SUMMARY` and `$RENODE_ROOT` are text in the
+generated workflow, expanded by the runner, not read here. Paths in the file are relative to the
 repository root and were checked to exist inside it when the file was written.
 """
 
@@ -19,14 +21,14 @@ import yaml
 
 from harness.boards import Board, load_board
 from harness.errors import TinyhilError
+from harness.plugins import TARGETS
+from harness.targets.base import CiRecipe
 
 CONTAINER = "debian:bookworm"  # GCC 12.2.1 and QEMU 7.2, as scripts/install.sh on Debian 12
 APT_BENCH = ("python3", "python3-pip", "git", "gcc-arm-none-eabi", "libnewlib-arm-none-eabi",
              "libstdc++-arm-none-eabi-newlib", "qemu-system-arm")
 APT_REPORT = ("python3", "python3-pip", "git")
 CHECKOUT, UPLOAD, DOWNLOAD = "actions/checkout@v4", "actions/upload-artifact@v4", "actions/download-artifact@v4"
-RENODE_ACTION = "antmicro/renode-test-action@v5"
-RENODE_REVISION = "v1.15.3"  # the Renode release tinyhil's .repl files and timing were checked against
 ARTIFACT_PREFIX = "tinyhil-bench-"
 JOBS_DIR = "results/jobs"  # where the report job gathers the bench jobs' tables
 MERGED_DIR = "results/merged"
@@ -44,8 +46,11 @@ class WorkflowSpec:
     data: str | None = None  # an .npz of samples, relative to the repository root
     boards_dirs: tuple[str, ...] = ()  # folders of the user's own board files, relative to the repository root
 
-    def targets(self, board: Board) -> list[str]:
-        found = [t for t, models in (("qemu", board.qemu_machine), ("renode", board.renode_platform)) if models]
+    def targets(self, board: Board) -> list[tuple[str, CiRecipe]]:
+        """The targets a hosted runner benchmarks `board` on, each with its recipe (the TargetKind's):
+        tinyhil's own kinds, since the workflow installs tinyhil alone."""
+        found = [(kind.name, recipe) for kind in TARGETS if TARGETS.origin(kind.name).builtin
+                 for recipe in [kind.ci(board)] if recipe is not None]
         if not found:
             raise TinyhilError(f"board {board.name!r} is modelled by no emulator (QEMU or Renode): it cannot run "
                            "in CI")
@@ -84,25 +89,20 @@ def _job_name(board: Board, target: str, shard: int, shards: int) -> str:
     return f"bench-{target}-{board.name}{suffix}".replace("_", "-")
 
 
-def _bench_job(spec: WorkflowSpec, board: Board, target: str, shard: int) -> tuple[str, dict]:
+def _bench_job(spec: WorkflowSpec, board: Board, target: str, recipe: CiRecipe, shard: int) -> tuple[str, dict]:
     job = _job_name(board, target, shard, spec.shards)
     results = f"results/{job}"
-    steps = _setup_steps(spec, APT_BENCH)
+    steps = _setup_steps(spec, APT_BENCH) + [dict(step) for step in recipe.setup]
     data = f" --data {shlex.quote(spec.data)}" if spec.data else ""
-    if target == "renode":
-        steps.append({"name": "Install Renode", "uses": RENODE_ACTION, "with": {"renode-revision": RENODE_REVISION}})
-        # renode-test runs python3 from PATH: Robot Framework beside tinyhil, whose keywords the suites use
-        steps.append({"name": "Robot Framework for renode-test",
-                      "run": 'python3 -m pip install -r "$RENODE_ROOT/tests/requirements.txt"'})
-        # On Renode, `tinyhil robot` is the bench: its calibration run is the row, then the suite runs.
+    if recipe.robot_suites:
         mine = [m for i, m in enumerate(spec.models) if i % spec.shards == shard - 1]
         lines = [f"tinyhil robot {shlex.quote(m)} --board {board.name} --samples {spec.samples}{data} "
                  f"--out {shlex.quote(f'robot/{PurePosixPath(m).stem}-{board.name}')} --results {results} --run"
                  for m in mine]
-        bench = {"name": "Benchmark on Renode and run the Robot suites", "run": "\n".join(lines) or "true"}
+        bench = {"name": recipe.title, "run": "\n".join(lines) or "true"}
     else:
         models = " ".join(shlex.quote(m) for m in spec.models)
-        bench = {"name": "Benchmark on QEMU", "run": (
+        bench = {"name": recipe.title, "run": (
             f"tinyhil sweep {models} --board {board.name} --target {target} --samples {spec.samples}{data} "
             f"--shard {shard}/{spec.shards} --results {results}")}
     steps += [{"name": "Tools", "run": "tinyhil doctor"}, bench,
@@ -139,9 +139,9 @@ def workflow_data(spec: WorkflowSpec) -> dict:
         raise TinyhilError(f"--shards must be at least 1, got {spec.shards}")
     jobs: dict[str, dict] = {}
     for board in (load_board(name) for name in spec.boards):
-        for target in spec.targets(board):
+        for target, recipe in spec.targets(board):
             for shard in range(1, spec.shards + 1):
-                name, job = _bench_job(spec, board, target, shard)
+                name, job = _bench_job(spec, board, target, recipe, shard)
                 jobs[name] = job
     jobs["report"] = _report_job(spec, list(jobs))
     # the container's Python is Debian's: the job owns it, so pip may install into it

@@ -35,7 +35,7 @@ def make_suite(
     from harness.reference import run_tflm
 
     cfg = replace(cfg, target="renode")
-    board = load_board(cfg.board)
+    board = load_board(cfg.board, search=cfg.settings.boards_dirs)
     row = run_bench(cfg, console=console)
     if row.get("host_mismatches"):
         raise DeviceError(

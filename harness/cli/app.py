@@ -18,6 +18,16 @@ app.add_typer(zoo_app, name="zoo")
 app.add_typer(ci_app, name="ci")
 console = Console(stderr=True)  # progress and logs; results go to stdout
 
+
+@app.callback(help=HELP)
+def _edge() -> None:
+    # The edge: the environment's settings are read once here (a command with --boards-dir reads them
+    # again with its folders); board lookups outside a run see the user's board folders.
+    from harness.boards import use_boards_dirs
+    from harness.settings import Settings
+
+    use_boards_dirs(Settings.from_environ().boards_dirs)
+
 TARGET_HELP = "qemu | serial | renode | labgrid, or a plugin's (tinyhil doctor lists them)"
 ENGINE_HELP = ("builtin | tflm, or a plugin's (tflm: needs a TFLM tree per kernel set, TINYHIL_TFLM_DIR_CMSIS_NN / "
                "TINYHIL_TFLM_DIR_REFERENCE or TINYHIL_TFLM_DIR)")

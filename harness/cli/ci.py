@@ -29,7 +29,7 @@ def robot(
     suite = make_suite(cfg, out, tolerance=tolerance, console=console)
     Console().print(f"suite: {suite}")
     if run:
-        done = run_robot(suite, out / "results")
+        done = run_robot(suite, out / "results", settings=cfg.settings)
         Console().print(f"renode-test exit {done.returncode}; log: {out / 'results' / 'renode-test.log'}")
         if done.returncode:
             raise TinyhilError(f"renode-test failed the suite {suite} (exit {done.returncode}); "

@@ -48,17 +48,26 @@ def analyze(
     boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Ops, tensors, params, MACs per layer and total; optionally whether it fits a board."""
-    use_boards_dirs(boards_dir)
+    settings = use_boards_dirs(boards_dir)
     if estimate:  # -- timing model (harness/timing/layers.py)
         if not board:
             raise TinyhilError("--estimate needs --board: the estimate is for a named board's clock and memory")
+        from harness.plugins import ENGINES
         from harness.timing.layers import estimate_layers
 
-        row, layers = estimate_layers(model, board, engine)
+        engine_modes = ENGINES.get(engine).modes  # the builtin: speed and size, each estimated
+        row, layers = estimate_layers(model, board, engine, optimize=optimize if engine_modes else "speed",
+                                      settings=settings)
+        others = {mode: estimate_layers(model, board, engine, optimize=mode, settings=settings)[0]
+                  for mode in engine_modes if mode != optimize}
+        summary = ("cycles_est", "latency_ms_est", "energy_uj_est", "deploy_flash_bytes", "deploy_ram_bytes",
+                   "weights_in", "weight_layout")
         if as_json:
-            print_json({k: row.get(k) for k in ("model", "board", "engine", "cycles_est", "latency_ms_est",
+            print_json({k: row.get(k) for k in ("model", "board", "engine", "optimize", "cycles_est", "latency_ms_est",
                                                  "energy_uj_est", "timing_model", "emulated_on")}
-                        | {"layers": layers.to_dict(orient="records")})
+                       | {"layers": layers.to_dict(orient="records")}
+                       | ({"modes": {m: {k: r.get(k) for k in summary} for m, r in {optimize: row, **others}.items()}}
+                          if engine_modes else {}))
             return
         from harness.cli.report import pd_display
 
@@ -68,6 +77,10 @@ def analyze(
               f"{row['latency_ms_est']:.2f} ms" + (f", {row['energy_uj_est']:.0f} µJ" if row.get("energy_uj_est")
                                                   else "") + f" — an estimate by {row['timing_model']}"
               + (f", run on {row['emulated_on']}'s machine" if row.get("emulated_on") else ""))
+        for mode, r in {optimize: row, **others}.items() if engine_modes else ():
+            print(f"  --optimize {mode}: {r['cycles_est']:,.0f} est. cycles, {r['latency_ms_est']:.2f} est. ms; "
+                  f"deployable {r['deploy_flash_bytes']:,} B flash / {r['deploy_ram_bytes']:,} B RAM "
+                  f"({r.get('weight_layout')} weights in {r.get('weights_in')})")
         return
     from harness.model import load_tflite
     from harness.model.analyze import analyze as analyze_model
@@ -75,7 +88,7 @@ def analyze(
 
     tflite = load_tflite(model)
     info = analyze_model(tflite)
-    fit = refusal = None
+    fit = refusal = in_ram = None
     modes: dict[str, int] = {}  # builtin engine: flash of its constants per --optimize mode
     if board:
         from harness.boards import load_board
@@ -86,7 +99,7 @@ def analyze(
         engine_impl = ENGINES.get(engine)  # an unknown name: one error naming the choices
         engine_impl.check_mode(optimize)
         b = load_board(board)
-        baseline = harness_baseline(b)
+        baseline = harness_baseline(b, settings=settings)
         try:  # what `bench` would refuse, named the way it names it
             engine_impl.check_supported(tflite)
         except UnsupportedOpsError as e:
@@ -95,7 +108,9 @@ def analyze(
             from harness.codegen.footprint import constant_bytes_by_mode
 
             modes = constant_bytes_by_mode(tflite)
-        fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes, baseline=baseline, model_flash=modes.get(optimize))
+        in_ram = _weights_in_ram(tflite, b, baseline, optimize) if modes else None
+        fit = estimate_fit(info, b.name, b.flash_bytes, b.ram_bytes, baseline=baseline, model_flash=modes.get(optimize),
+                           weights_in_ram=in_ram[1] if in_ram else 0)
         if not fit.fits:
             refusal = DoesNotFitError(f"{f'{refusal}; and it' if refusal else info.name} does not fit "
                                       f"{fit.describe()} (estimate before building)")
@@ -124,7 +139,23 @@ def analyze(
         Console().print(f"builtin --optimize {mode}: weights + constants {nbytes:,} B, est. firmware flash "
                         f"{nbytes + baseline.flash_bytes:,} B with the board's harness baseline"
                         + (" (the fit check below)" if mode == optimize else ""))
+    if in_ram:
+        Console().print(f"builtin --optimize speed on {b.name}: its flash waits, so the {in_ram[0]} weights "
+                        f"({in_ram[1]:,} B) are copied to RAM at reset (counted in the fit check's RAM); "
+                        f"`--optimize size` keeps them in flash; `--estimate` gives both modes' estimated ms")
     if fit:
         Console().print(("fits " if fit.fits else "does NOT fit ") + fit.describe())
     if refusal is not None:
         raise refusal
+
+
+def _weights_in_ram(tflite, board, baseline, optimize: str) -> tuple[str, int] | None:
+    """(layout, bytes) of the builtin engine's weights when `optimize` copies them to RAM on `board`."""
+    from harness.codegen.placement import place_program, ram_budget, weight_bytes
+
+    if baseline is None:
+        return None
+    placed = place_program(tflite, optimize, ram_budget(optimize, board, baseline.ram_bytes))
+    if placed.weights_in != "ram":
+        return None
+    return ("int16" if placed.optimize == "speed" else "int8"), weight_bytes(placed)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from harness.output import OutputConsole as Console
+
+if TYPE_CHECKING:
+    from harness.settings import Settings
 
 BOARDS_DIR_HELP = "a folder of your own board files (repeat); before $TINYHIL_BOARDS_DIR, ./boards and the shipped ones"
 
@@ -18,16 +22,19 @@ def boards_dir_option():
     return typer.Option(None, "--boards-dir", help=BOARDS_DIR_HELP)
 
 
-def use_boards_dirs(dirs: list[Path] | None) -> None:
-    """Apply --boards-dir (the edge of the program: set once, read by every board lookup)."""
-    if dirs:
-        from harness.boards import use_boards_dirs as apply
-        from harness.errors import UnknownBoardError
+def use_boards_dirs(dirs: list[Path] | None) -> Settings:
+    """The settings of this command (the edge of the program): the environment's and --boards-dir,
+    read once; the board folders are installed for every board lookup, and the settings are passed on."""
+    from harness.boards import use_boards_dirs as apply
+    from harness.errors import UnknownBoardError
+    from harness.settings import Settings
 
-        missing = [d for d in dirs if not Path(d).is_dir()]
-        if missing:
-            raise UnknownBoardError(f"--boards-dir {missing[0]} is not a folder")
-        apply(dirs)
+    missing = [d for d in dirs or () if not Path(d).is_dir()]
+    if missing:
+        raise UnknownBoardError(f"--boards-dir {missing[0]} is not a folder")
+    settings = Settings.from_environ(boards_dirs=dirs or ())
+    apply(settings.boards_dirs)
+    return settings
 
 
 def register(app: typer.Typer, ci_app: typer.Typer) -> None:

@@ -44,7 +44,7 @@ def bench(
     from harness.report.location import check_writable
 
     check_writable(results)  # first, before the heavy imports: a run with nowhere to go is refused at once
-    use_boards_dirs(boards_dir)
+    settings = use_boards_dirs(boards_dir)
     from harness.api import bench as bench_model
     from harness.report.console import print_rows
 
@@ -52,7 +52,7 @@ def bench(
                       optimize=optimize, per_layer=per_layer, port=port, place=place, coordinator=coordinator,
                       timeout_s=timeout, seed=seed, out=out, results_dir=results, protocol=protocol,
                       mlperf_iterations=iterations, mlperf_warmup=warmup, external_firmware=external_firmware,
-                      console=console)
+                      console=console, settings=settings)
     if as_json:
         record = row.to_record()
         # The table stores the profile as JSON text; on stdout it is a real list.
@@ -93,14 +93,15 @@ def sweep(
     boards_dir: list[Path] = boards_dir_option(),
 ) -> None:
     """Bench models x boards x kernels, or an experiment file; resumable (by run_id), shardable, parallel."""
-    use_boards_dirs(boards_dir)
+    settings = use_boards_dirs(boards_dir)
     from harness.api import sweep as sweep_models
     from harness.report.console import print_rows
 
     rows = sweep_models(models, boards=board, kernels=kernels, optimize=optimize, shard=shard, jobs=jobs, resume=resume,
                         retry_failed=retry_failed, console=console, results_dir=results, target=target, engine=engine,
                         data=data, samples=samples, per_layer=per_layer, protocol=protocol, timeout_s=timeout,
-                        place=place, coordinator=coordinator, executor=executor, scheduler=scheduler)
+                        place=place, coordinator=coordinator, executor=executor, scheduler=scheduler,
+                        settings=settings)
     if as_json:
         print_json([row.to_record() for row in rows])
     elif rows:

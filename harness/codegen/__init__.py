@@ -24,7 +24,8 @@ import numpy as np
 
 from harness.codegen.context import OPTIMIZE_MODES, check_optimize
 from harness.codegen.emit import write_sources
-from harness.codegen.program import SUPPORTED_OPS, build_program, check_ops
+from harness.codegen.placement import RamBudget, place_program, weight_bytes
+from harness.codegen.program import SUPPORTED_OPS, check_ops
 from harness.errors import DataError
 from harness.model import TfliteModel, layer_macs
 
@@ -60,6 +61,8 @@ class GeneratedModel:
     n_inputs: int  # rows in data.c
     folded_ops: tuple[str, ...]  # shape/constant ops evaluated at generation time
     optimize: str | None  # the optimized kernels' weight layouts: speed (int16) or size (int8); None: TFLM
+    weight_layout: str | None  # builtin: the optimized kernels' weights, "int16" (speed) or "int8"; None: TFLM
+    weights_in: str | None  # builtin: "flash" or "ram" (copied at reset; placement.py); None: TFLM
 
     @property
     def model_c(self) -> Path:
@@ -89,16 +92,19 @@ def _check_inputs(model: TfliteModel, inputs: np.ndarray | None) -> None:
 
 
 def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, name: str,
-             optimize: str = "speed") -> GeneratedModel:
+             optimize: str = "speed", ram_budget: RamBudget | None = None) -> GeneratedModel:
     """Write out_dir/model.c and out_dir/data.c for `model`.
 
     `inputs`: [N, *input_shape] (a leading batch of 1 may be left out) in the model's input dtype,
     or None for no bundled test data. `optimize`: "speed" (conv / FC weights widened to int16
     offline) or "size" (int8 weights only); the reference kernels read the int8 weights in both.
+    `ram_budget`: RAM the weights and the arena may take (speed mode, flash that waits): the weights
+    are placed in RAM when they fit, with the int8 layouts if the int16 ones do not
+    (harness/codegen/placement.py); else they stay in flash.
     """
     check_optimize(optimize)
     _check_inputs(model, inputs)
-    program = build_program(model, optimize)
+    program = place_program(model, optimize, ram_budget)
     out_dir = Path(out_dir)
     write_sources(out_dir, program, name, inputs)
     tin, tout = model.tensor(model.inputs[0]), model.tensor(model.outputs[0])
@@ -120,9 +126,11 @@ def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, na
         output_dtype=tout.dtype.name,
         input_bytes=sum(model.tensor(t).nbytes for t in model.inputs),
         output_bytes=sum(model.tensor(t).nbytes for t in model.outputs),
-        weight_bytes=sum(c.nbytes for c in program.consts if c.kernels != "reference"),  # optimized build
+        weight_bytes=weight_bytes(program),
         data_bytes=0 if inputs is None else int(inputs.nbytes),
         n_inputs=0 if inputs is None else int(inputs.shape[0]),
         folded_ops=program.folded_ops,
         optimize=optimize,
+        weights_in=program.weights_in,
+        weight_layout="int16" if program.optimize == "speed" else "int8",
     )

@@ -94,7 +94,7 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
         bias = ctx.value(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
         pack = conv_packed if ctx.optimize == "speed" else conv_packed8
         packed = pack(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
-                      consts[f["out_shift"]].values, f["output_offset"])
+                      consts[f["out_shift"]].values, f["output_offset"], f["input_offset"])
     if packed is None:
         code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
         return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
@@ -115,7 +115,7 @@ def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:
         raise ctx.refuse(op, "output channels not a multiple of input channels")
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
     scratch = dwconv_scratch_bytes(k_h, k_w, out_c, f["out_w"], f["stride_w"], f["dilation_w"], out_c // in_c,
-                                   dilation_h=f["dilation_h"])
+                                   dilation_h=f["dilation_h"], out_h=f["out_h"], stride_h=f["stride_h"])
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     code = (f"const th_dwconv_params p = {{.conv = {{{c_init(f)}}}, .depth_multiplier = {out_c // in_c}}};\n"
             "th_dwconv_s8(&p);")

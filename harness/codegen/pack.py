@@ -46,14 +46,16 @@ def fc_packed_s8(weights: np.ndarray) -> np.ndarray:
 SMALL_LIMIT = 1 << 29  # th_dsp.h TH_DSP_SMALL_ACC_LIMIT
 
 
-def _channel_quant(bias: int, k: int, mult: int, shift: int, off: int) -> tuple[int, int, int, int] | None:
+def _channel_quant(bias: int, k: int, mult: int, shift: int, off: int,
+                   dot: tuple[int, int]) -> tuple[int, int, int, int] | None:
     """(2 * bias, multiplier, bias_e, e) of one channel, as conv_pack.c's channel_quant: None when the
     packed kernel's arithmetic could overflow. A channel whose output is the same for every
-    accumulator in [bias - D, bias + D], D = K * 255 * 128 (multiplier 0, or a huge bias with a
+    accumulator in [bias + dot[0], bias + dot[1]] (the range its own weights give, within +-D,
+    D = K * 255 * 128; multiplier 0, or a huge bias with a
     29-31 bit right shift: VWW's dead channels) becomes bias 0, multiplier 0, e = 1,
     bias_e = 1 + 2 * that output."""
     d = k * 255 * 128
-    lo, hi, e = bias - d, bias + d, -shift
+    lo, hi, e = bias + dot[0], bias + dot[1], -shift
     if lo >= -(1 << 31) and hi < 1 << 31 and (mult == 0 or shift <= 0):
         r_lo = mul_by_quantized_multiplier(lo, mult, shift)
         if mult == 0 or r_lo == mul_by_quantized_multiplier(hi, mult, shift):
@@ -66,16 +68,26 @@ def _channel_quant(bias: int, k: int, mult: int, shift: int, off: int) -> tuple[
     return 2 * bias, mult, (1 << (e - 1)) + off * (1 << e), e
 
 
-def _conv_quant(filt, bias, multiplier, shift, output_offset: int):
+def _dot_ranges(filt: np.ndarray, input_offset: int) -> np.ndarray:
+    """[out_c, 2]: the least and greatest dot product of each channel, each term w * (x + offset)
+    with x in [-128, 127] (a padded tap gives 0, inside that range); conv_pack.c's dot_range."""
+    w = filt.reshape(filt.shape[0], -1).astype(np.int64)
+    a, b = w * (-128 + input_offset), w * (127 + input_offset)
+    return np.stack([np.minimum(a, b).sum(axis=1), np.maximum(a, b).sum(axis=1)], axis=1)
+
+
+def _conv_quant(filt, bias, multiplier, shift, output_offset: int, input_offset: int):
     """Per channel (2 * bias, mult, bias_e, e) arrays, or None when the layer does not pack."""
     out_c = filt.shape[0]
     k = int(np.prod(filt.shape[1:]))
+    dots = _dot_ranges(filt, input_offset)
     mult = np.asarray(multiplier, dtype=np.int64).reshape(-1)
     sh = np.asarray(shift, dtype=np.int64).reshape(-1)
     b = np.zeros(out_c, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
     if out_c < 2 or out_c % 2 or k < 1 or k * 255 * 128 >= SMALL_LIMIT:
         return None
-    quant = [_channel_quant(int(b[c]), k, int(mult[c]), int(sh[c]), int(output_offset)) for c in range(out_c)]
+    quant = [_channel_quant(int(b[c]), k, int(mult[c]), int(sh[c]), int(output_offset),
+                            (int(dots[c, 0]), int(dots[c, 1]))) for c in range(out_c)]
     if any(q is None for q in quant):
         return None
     return tuple(np.array(v, dtype=np.int64) for v in zip(*quant, strict=True))
@@ -86,12 +98,13 @@ def _pairs(v: np.ndarray) -> np.ndarray:
     return (np.asarray(v, dtype=np.int64) & 0xFFFFFFFF).reshape(-1, 2).astype(np.uint32)
 
 
-def conv_packed8(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int) -> np.ndarray | None:
+def conv_packed8(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int,
+                 input_offset: int) -> np.ndarray | None:
     """CONV_2D's int8 packed layout (--optimize size; th_conv_pack8) as int32 words, or None when the
     layer does not qualify (the same layers as conv_packed). Per pair of output channels: [bias c0,
     bias c1], ceil(K/4) groups of [c0 w0 w1 w2 w3] [c1 w0 w1 w2 w3] (int8 bytes, 0 past K), then the
     six requantization words as in conv_packed."""
-    quant = _conv_quant(filt, bias, multiplier, shift, output_offset)
+    quant = _conv_quant(filt, bias, multiplier, shift, output_offset, input_offset)
     if quant is None:
         return None
     bias2, mult, bias_e, e = quant
@@ -105,7 +118,8 @@ def conv_packed8(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, o
     return words.ravel().view(np.int32)
 
 
-def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int) -> np.ndarray | None:
+def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int,
+                input_offset: int) -> np.ndarray | None:
     """CONV_2D's packed layout (th_kernels.h, firmware/engine/conv_pack.c) as int32 words, or None
     when the layer does not qualify (odd out_c, or a channel outside the short requantization).
 
@@ -113,7 +127,7 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     channel's doubled weights as int16 lanes (w0,w2), (w1,w3), 0 past K), then [mult c0, mult c1,
     bias_e c0, bias_e c1, e c0, e c1] with e = -shift, bias_e = (1 << (e-1)) + (output_offset << e).
     """
-    quant = _conv_quant(filt, bias, multiplier, shift, output_offset)
+    quant = _conv_quant(filt, bias, multiplier, shift, output_offset, input_offset)
     if quant is None:
         return None
     bias2, mult, bias_e, e = quant

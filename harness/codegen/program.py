@@ -56,6 +56,7 @@ class Program:
     aliases: dict  # tensor index -> tensor index it shares bytes with
     folded_ops: tuple[str, ...]
     optimize: str = "speed"  # the weight layouts' trade (context.OPTIMIZE_MODES)
+    weights_in: str = "flash"  # where the constants live (placement.WEIGHT_PLACES)
 
     def root(self, t: int) -> int:
         while t in self.aliases:

@@ -15,17 +15,27 @@ def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: in
 DW3_SCRATCH_BYTES = 3072  # dwconv3x3.c: four int16 channel planes of six 128-byte rows
 
 
+def _dw3_row_fits(n_out: int) -> bool:
+    return 8 <= n_out < 62
+
+
+def dw3_transposed(out_w: int, stride_w: int, out_h: int, stride_h: int) -> bool:
+    """Whether dwconv3x3.c walks the layer transposed (rows too short, columns long enough)."""
+    return not (stride_w == 1 and _dw3_row_fits(out_w)) and stride_h == 1 and _dw3_row_fits(out_h)
+
+
 def dw3_applies(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_h: int, dilation_w: int,
-                depth_multiplier: int) -> bool:
+                depth_multiplier: int, out_h: int = 0, stride_h: int = 0) -> bool:
     """Whether firmware/engine/dwconv3x3.c takes the layer (th_dw3_applies)."""
     return (depth_multiplier == 1 and (k_h, k_w, dilation_h, dilation_w) == (3, 3, 1, 1) and out_c % 4 == 0
-            and stride_w == 1 and 8 <= out_w < 62)
+            and ((stride_w == 1 and _dw3_row_fits(out_w)) or dw3_transposed(out_w, stride_w, out_h, stride_h)))
 
 
 def dwconv_scratch_bytes(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_w: int,
-                         depth_multiplier: int, dilation_h: int = 1) -> int:
-    if dw3_applies(k_h, k_w, out_c, out_w, stride_w, dilation_h, dilation_w, depth_multiplier):
-        return DW3_SCRATCH_BYTES
+                         depth_multiplier: int, dilation_h: int = 1, out_h: int = 0, stride_h: int = 0) -> int:
+    if dw3_applies(k_h, k_w, out_c, out_w, stride_w, dilation_h, dilation_w, depth_multiplier, out_h, stride_h):
+        # a transposed walk also keeps one group's output (4 channels) until the group's input is read
+        return DW3_SCRATCH_BYTES + (4 * out_h * out_w if dw3_transposed(out_w, stride_w, out_h, stride_h) else 0)
     if depth_multiplier != 1 or out_c % 4 or k_h > 16:
         return 0
     padded_width = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1

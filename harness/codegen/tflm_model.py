@@ -237,6 +237,6 @@ def generate_tflm(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, 
         weight_bytes=len(raw),
         data_bytes=0 if inputs is None else int(inputs.nbytes),
         n_inputs=0 if inputs is None else int(inputs.shape[0]),
-        folded_ops=(), optimize=None,
+        folded_ops=(), optimize=None, weights_in=None, weight_layout=None,
         persistent_bytes=tail, resolver_methods=methods,
     )  # fmt: skip

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from harness.model import TfliteModel
     from harness.protocol.messages import MemoryReport
     from harness.reference.tflm import TflmArena
+    from harness.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Engine(abc.ABC):
     name: str
     summary: str = ""
     kernel_sets: tuple[str, ...] = ()  # its own kernel set names; the first is the default
+    places_weights: bool = False  # generate() takes a ram_budget and may put its weights in RAM
     kernel_aliases: Mapping[str, str] = MappingProxyType({})  # a common name -> its own (optimized -> cmsis-nn)
     modes: tuple[str, ...] = ()  # the modes it can be built in (builtin: speed | size); the first is the default
     # What firmware/ compiles in (TINYHIL_ENGINE) and the firmware reports in IDENTIFY; None: the
@@ -72,8 +74,9 @@ class Engine(abc.ABC):
         if self.modes and mode not in self.modes:
             raise TinyhilError(f"unknown --optimize {mode!r}; choose one of {', '.join(self.modes)}")
 
-    def check_ready(self, kernels: str) -> None:  # noqa: B027 - an optional hook: most engines need nothing
-        """Raise (ToolMissingError...) when what this kernel set needs is not on this machine."""
+    def check_ready(self, kernels: str, settings: Settings) -> None:  # noqa: B027 - an optional hook
+        """Raise (ToolMissingError...) when what this kernel set needs is not on this machine (most
+        engines need nothing; `settings` name what the user pointed tinyhil at, e.g. TFLM trees)."""
 
     @abc.abstractmethod
     def supported_ops(self) -> frozenset[str]:
@@ -89,22 +92,24 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def generate(self, model: TfliteModel, out_dir: Path, inputs: np.ndarray, *, name: str,
-                 arena: TflmArena | None, mode: str | None = None) -> GeneratedModel:
-        """Write the generated model directory (model.c, data.c: the firmware contract)."""
+                 arena: TflmArena | None, mode: str | None = None, ram_budget=None) -> GeneratedModel:
+        """Write the generated model directory (model.c, data.c: the firmware contract).
+        `ram_budget` (codegen.placement.RamBudget or None): RAM the engine may fill with its weights
+        and arena on the named board, for an engine that can place its weights in RAM."""
 
     def generated_columns(self, generated: GeneratedModel) -> dict:
         """Row columns the generated model knows (before anything is built)."""
         return {}
 
-    def cache_facts(self, board: Board, kernels: str) -> dict:
+    def cache_facts(self, board: Board, kernels: str, settings: Settings) -> dict:
         """What of this engine goes into the build's cache key (beside the sources and the board)."""
         return {"engine": self.name}
 
-    def prepare_build(self, board: Board, kernels: str, model_dir: Path, timeout: float | None) -> EngineBuild:
+    def prepare_build(self, board: Board, kernels: str, model_dir: Path, settings: Settings) -> EngineBuild:
         """Make what the firmware build needs first (e.g. a prebuilt library) and say how it enters."""
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine or ""})
 
-    def reuse_build(self, stamp: Mapping[str, Any] | None) -> EngineBuild:
+    def reuse_build(self, stamp: Mapping[str, Any] | None, settings: Settings) -> EngineBuild:
         """The EngineBuild of a cached build, from the `stamp` its prepare_build returned."""
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine or ""})
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.engines.base import Engine, EngineBuild
-from harness.places import firmware_roots
+from harness.places import source_root
 
 
 class BuiltinEngine(Engine):
     name = "builtin"
     summary = "tinyhil's int8 engine: the model compiled ahead of time into C"
+    places_weights = True  # --optimize speed copies the weights to RAM where flash waits (codegen/placement.py)
     kernel_sets = ("optimized", "reference")
     modes = ("speed", "size")  # weight layouts: conv / FC weights widened to int16 offline, or int8 only
     firmware_engine = "builtin"
@@ -32,17 +33,21 @@ class BuiltinEngine(Engine):
 
         check_optimize(mode)
 
-    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None):
+    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None,
+                 ram_budget=None):
         from harness.codegen import generate
 
-        return generate(model, out_dir, inputs, name=name, optimize=mode or self.modes[0])
+        return generate(model, out_dir, inputs, name=name, optimize=mode or self.modes[0], ram_budget=ram_budget)
+
+    def generated_columns(self, generated) -> dict:
+        return {"weights_in": generated.weights_in, "weight_layout": generated.weight_layout}
 
     def _build(self) -> EngineBuild:
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine},
-                           source_dirs=tuple(root / "firmware" / "engine" for root in firmware_roots()))
+                           source_dirs=(source_root() / "firmware" / "engine",))  # (its staged copy too: memory_split)
 
-    def prepare_build(self, board, kernels, model_dir, timeout) -> EngineBuild:
+    def prepare_build(self, board, kernels, model_dir, settings) -> EngineBuild:
         return self._build()
 
-    def reuse_build(self, stamp) -> EngineBuild:
+    def reuse_build(self, stamp, settings) -> EngineBuild:
         return self._build()

@@ -18,5 +18,5 @@ class ExternalEngine(Engine):
     def check_supported(self, model) -> None:
         """Whatever the device runs is its own business: nothing to check."""
 
-    def generate(self, model, out_dir, inputs, *, name, arena=None, mode=None):
+    def generate(self, model, out_dir, inputs, *, name, arena=None, mode=None, ram_budget=None):
         raise TinyhilError("the external engine generates nothing: the device runs its own firmware")

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from harness.engines.base import Engine, EngineBuild
-from harness.places import firmware_roots
+from harness.places import source_root
 
 
 class TflmEngine(Engine):
@@ -18,10 +18,11 @@ class TflmEngine(Engine):
     kernel_aliases = MappingProxyType({"optimized": "cmsis-nn"})  # TFLM's optimised kernels are CMSIS-NN
     firmware_engine = "tflm"
 
-    def check_ready(self, kernels: str) -> None:
+    def check_ready(self, kernels: str, settings) -> None:
         from harness.build.tflm_lib import find_tree
 
-        find_tree(self.resolve_kernels(kernels))  # the tree named for this kernel set, or an error naming the variable
+        # the tree named for this kernel set, or an error naming the variable
+        find_tree(self.resolve_kernels(kernels), settings.tflm_environ, settings.tflm_commit)
 
     def supported_ops(self) -> frozenset[str]:
         from harness.codegen.tflm_model import TFLM_RESOLVER_METHODS
@@ -33,7 +34,8 @@ class TflmEngine(Engine):
 
         check_tflm_supported(model)
 
-    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None):
+    def generate(self, model, out_dir: Path, inputs, *, name: str, arena=None, mode: str | None = None,
+                 ram_budget=None):  # TFLM reads its flatbuffer in place: the weights stay in flash
         from harness.codegen.tflm_model import generate_tflm
 
         return generate_tflm(model, out_dir, inputs, name=name, arena=arena)
@@ -41,11 +43,11 @@ class TflmEngine(Engine):
     def generated_columns(self, generated) -> dict:
         return {"tflm_persistent_bytes": generated.persistent_bytes}
 
-    def cache_facts(self, board, kernels: str) -> dict:
+    def cache_facts(self, board, kernels: str, settings) -> dict:
         # the tree for the kernel set, by content, and the flags its library is built with
         from harness.build.tflm_lib import board_cpu_flags, find_tree, library_key
 
-        tree = find_tree(kernels)
+        tree = find_tree(kernels, settings.tflm_environ, settings.tflm_commit)
         return {"engine": self.name,
                 "tflm_tree": [str(tree.path), tree.commit, library_key(tree, board_cpu_flags(board.manifest))]}
 
@@ -54,23 +56,26 @@ class TflmEngine(Engine):
                  "build_seconds": library.build_seconds, "cpu_flags": list(library.cpu_flags)}
         # TFLM's compile units name the tree's sources: they are the engine's
         return EngineBuild(env={"TINYHIL_ENGINE": self.firmware_engine, "TINYHIL_TFLM_TREE": str(library.tree.path)},
-                           source_dirs=(*(root / "firmware" / "engine_tflm" for root in firmware_roots()),
-                                        library.tree.path),
+                           source_dirs=(source_root() / "firmware" / "engine_tflm", library.tree.path),
                            columns=library.columns(), stamp=stamp)
 
-    def prepare_build(self, board, kernels: str, model_dir: Path, timeout) -> EngineBuild:
+    def prepare_build(self, board, kernels: str, model_dir: Path, settings) -> EngineBuild:
         from harness.build.tflm_lib import board_cpu_flags, ensure_library, find_tree, model_methods
 
-        return self._build(ensure_library(find_tree(kernels), board_cpu_flags(board.manifest), timeout=timeout,
-                                          methods=model_methods(model_dir)))
+        tree = find_tree(kernels, settings.tflm_environ, settings.tflm_commit)
+        methods = None if settings.tflm_library == "full" else model_methods(model_dir)
+        return self._build(ensure_library(tree, board_cpu_flags(board.manifest), timeout=settings.tflm_build_timeout_s,
+                                          methods=methods, jobs=settings.build_jobs,
+                                          root=settings.cache_dir / "tflm-lib"))
 
-    def reuse_build(self, stamp) -> EngineBuild:
+    def reuse_build(self, stamp, settings) -> EngineBuild:
         """The library a reused build linked (reused too, so `cached`)."""
         from harness.build.tflm_lib import TflmLibrary, load_tree
 
         if not stamp:
-            return super().reuse_build(stamp)
-        library = TflmLibrary(load_tree(stamp["tree"]), Path(stamp["path"]), stamp["key"], stamp["build_seconds"],
+            return super().reuse_build(stamp, settings)
+        library = TflmLibrary(load_tree(stamp["tree"], settings.tflm_commit), Path(stamp["path"]), stamp["key"],
+                              stamp["build_seconds"],
                               True, tuple(stamp["cpu_flags"]))
         return self._build(library)
 

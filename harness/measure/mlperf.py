@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.errors import DeviceError, ProtocolError
+from harness.measure.records import MemoryMeasurement, MlperfSession, Received, TimerFacts
 from harness.protocol.messages import MemoryReport, Sample
 from harness.protocol.mlperf import MlperfDevice
 from harness.targets.base import CountScale, Target
@@ -48,17 +49,18 @@ def _memory(fields: dict[str, str]) -> MemoryReport:
         raise ProtocolError(f"tinyhil-info memory line lacks a number: {e}") from None
 
 
-def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_tensor, row: dict,
-                       received, command_timeout: float, ready_timeout: float, on_sample=None) -> CountScale:
-    """Drive the device through every sample; fills `row` and `received` as answers arrive and
-    returns the scale its counts were converted with."""
+def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_tensor, received: Received,
+                       command_timeout: float, ready_timeout: float, on_sample=None) -> CountScale:
+    """Drive the device through every sample; fills `received` (typed records, then the samples) as
+    answers arrive and returns the scale its counts were converted with."""
     iterations, warmup, engine = cfg.mlperf_iterations, cfg.mlperf_warmup, cfg.engine_impl
     device = MlperfDevice(target, timeout=command_timeout)
     device.wait_ready(ready_timeout)
-    row.update(mlperf_device_name=device.name(), mlperf_profile=device.profile(), mlperf_iterations=iterations,
-               mlperf_warmup=warmup)
+    received.mlperf = MlperfSession(device_name=device.name(), profile=device.profile(), iterations=iterations,
+                                    warmup=warmup)
     info = device.tinyhil_info()
     timer, timer_hz = TIMER, board.clock_hz
+    firmware = cpu_hz = None
     if info is not None:  # tinyhil's own firmware: the same identity and memory checks as the framed protocol
         ident = info["identity"]
         if engine.builds_firmware and ident.get("engine") != engine.firmware_engine:
@@ -69,11 +71,9 @@ def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_te
             raise DeviceError(f"the device runs a different model: io bytes {ident['input_bytes']}/"
                               f"{ident['output_bytes']}, the model's {io[0]}/{io[1]}")
         timer, timer_hz = ident["timer"], int(ident["timer_hz"])
-        row.update(firmware=ident["firmware"], cpu_hz=int(ident["cpu_hz"]))
+        firmware, cpu_hz = ident["firmware"], int(ident["cpu_hz"])
         memory = _memory(info["memory"])
-        row.update(arena_nonpersistent_bytes=memory.arena_used_bytes, stack_bytes=memory.stack_used_bytes,
-                   stack_size_bytes=memory.stack_size_bytes, arena_persistent_bytes=memory.persistent_used_bytes)
-        row.update(engine.memory_columns(memory))
+        received.memory = MemoryMeasurement.from_report(memory, engine)
         if memory.overflow():
             raise DeviceError(memory.overflow())
     scale = target.count_scale(timer if timer != TIMER else "systick", timer_hz)
@@ -81,7 +81,8 @@ def run_mlperf_session(target: Target, cfg, board, inputs: np.ndarray, output_te
     # One stamp step is a microsecond of the device's timer; spread over the N inferences of a window.
     step = CountScale(scale.unit, scale.per_tick, scale.convert(ticks_per_us) / iterations)
     received.scale, received.overhead_ticks, received.output_dtype = step, 0, output_tensor.dtype
-    row.update(unit=step.unit, timer=timer, timer_hz=timer_hz, timer_resolution=step.resolution, timer_overhead=0.0)
+    received.timer = TimerFacts(unit=step.unit, timer=timer, timer_hz=timer_hz, timer_resolution=step.resolution,
+                                timer_overhead=0.0, firmware=firmware, cpu_hz=cpu_hz)
     for index in range(len(inputs)):
         device.load(np.ascontiguousarray(inputs[index]).tobytes())
         result = device.infer(iterations, warmup, timeout=cfg.timeout_s)

@@ -110,12 +110,13 @@ class FitCheck:
 
 
 def estimate_fit(info: ModelInfo, board_name: str, flash_bytes: int, ram_bytes: int, baseline=None,
-                 model_flash: int | None = None) -> FitCheck:
+                 model_flash: int | None = None, weights_in_ram: int = 0) -> FitCheck:
     """Pre-build estimate: the model's weights and activation lower bound, plus the board's harness
     baseline measured from a build (harness.build.baseline) when one is given. Without a baseline
     the check covers the model alone and says so; the exact figures come from the ELF after the build.
     `model_flash`: the engine's own figure for the model's constants (e.g. the builtin engine's
-    weight layouts of one --optimize mode), instead of the .tflite's weight bytes."""
+    weight layouts of one --optimize mode), instead of the .tflite's weight bytes. `weights_in_ram`:
+    constants the engine copies to RAM at reset (builtin speed mode where flash waits)."""
     flash_extra = baseline.flash_bytes if baseline else 0
     ram_extra = baseline.ram_bytes if baseline else 0
     model_flash = info.weight_bytes if model_flash is None else model_flash
@@ -123,9 +124,9 @@ def estimate_fit(info: ModelInfo, board_name: str, flash_bytes: int, ram_bytes: 
         board=board_name,
         flash_needed=model_flash + flash_extra,
         flash_available=flash_bytes,
-        ram_needed=info.activation_peak_bytes + ram_extra,
+        ram_needed=info.activation_peak_bytes + weights_in_ram + ram_extra,
         ram_available=ram_bytes,
         model_flash=model_flash,
-        model_ram=info.activation_peak_bytes,
+        model_ram=info.activation_peak_bytes + weights_in_ram,
         harness_basis=baseline.describe() if baseline else "no harness baseline: model alone",
     )

@@ -1,8 +1,10 @@
 """The run configuration: one frozen record, validated once at the edge (CLI, experiment file or
 Python API) and handed unchanged from stage to stage.
 
-Engines and targets are looked up by name in their registries (`harness.plugins`) and asked what
-they need; nothing here knows any one engine or target by name.
+Engines, targets and timing models are looked up by name in their registries (`harness.plugins`)
+and asked what they need; nothing here knows any one of them by name. What comes from outside the
+options (environment variables, --boards-dir) is the `settings` record, resolved at the edge when the
+configuration is made (`harness.settings`); no stage below reads the environment.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import places
 from harness.build.platformio import PROTOCOLS, check_protocol
 from harness.errors import DataError, TinyhilError
-from harness.plugins import ENGINES, TARGETS
+from harness.plugins import ENGINES, TARGETS, TIMING_MODELS
+from harness.settings import Settings
 
 EXTERNAL_ENGINE = "external"  # what a device running its own firmware is recorded as
+DEFAULT_TIMING_MODEL = "cm4-trm"  # the Cortex-M4 model (harness/timing), where the target asks for estimates
 
 
 @dataclass(frozen=True)
@@ -37,20 +40,26 @@ class BenchConfig:
     mlperf_warmup: int = 0
     external_firmware: bool = False  # the device runs its own firmware (e.g. MLPerf Tiny reference): build nothing
     port: str | None = None
-    place: str | None = None  # --target labgrid: the place (default: env LG_PLACE, read at validation)
-    coordinator: str | None = None  # --target labgrid: HOST:PORT (default: env LG_COORDINATOR)
+    place: str | None = None  # --target labgrid: the place (default: the settings' LG_PLACE, at validation)
+    coordinator: str | None = None  # --target labgrid: HOST:PORT (default: the settings' LG_COORDINATOR)
+    timing_model: str = DEFAULT_TIMING_MODEL  # the registered timing model behind the *_est columns
     timeout_s: float = 300.0
     build_timeout_s: float = 900.0
     progress: bool = field(default=True, compare=False)  # a per-run progress bar (off inside a sweep's own)
     seed: int = 0
     out: Path | None = None
     results_dir: Path | None = Path("results")
-    work_dir: Path = field(default_factory=places.cache_dir)  # builds, generated C, run files
+    work_dir: Path | None = None  # builds, generated C, run files (None: the settings' user cache)
     labels: np.ndarray | None = field(default=None, compare=False)  # for callers with data in memory
     x: np.ndarray | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False)  # extra columns (e.g. compression sidecar)
+    # what the edge read from the environment and --boards-dir (default: this process's environment, read
+    # when the configuration is made, i.e. at the edge)
+    settings: Settings = field(default_factory=Settings.from_environ, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.work_dir is None:
+            object.__setattr__(self, "work_dir", self.settings.cache_dir)
         if self.engine in ENGINES:  # the engine's own name for a common one (TFLM: optimized = CMSIS-NN)
             object.__setattr__(self, "kernels", ENGINES.get(self.engine).kernel_aliases.get(self.kernels,
                                                                                             self.kernels))
@@ -84,6 +93,8 @@ class BenchConfig:
             raise TinyhilError(f"--timeout must be a number of seconds > 0, got {self.timeout_s:g}")
         kind = self.target_kind
         ENGINES.get(self.engine)  # an unknown name fails here, naming the choices
+        if kind.timing is not None:
+            TIMING_MODELS.get(self.timing_model)  # likewise for the timing model the target's estimates use
         engine = self.engine_impl
         if engine.builds_firmware:
             engine.resolve_kernels(self.kernels)
@@ -106,7 +117,7 @@ class BenchConfig:
             raise TinyhilError(f"--external-firmware is for a board already running its firmware (--target "
                                f"{' or '.join(able)}); {self.target} runs what tinyhil builds")
         if engine.builds_firmware:
-            engine.check_ready(self.kernels)
+            engine.check_ready(self.kernels, self.settings)
         resolved = kind.resolve(self)
         kind.check(resolved)
         if self.results_dir is not None:

@@ -1,8 +1,9 @@
-"""The run record: what a run has gathered (`RunState`) and how its figures become row columns.
+"""The run record: what a run has gathered (`RunState`: the stages' typed records) and the one
+place a row is built from them (`build_row`).
 
 Pure functions of what was measured: latency summaries in their unit, rates (ms only for cycles,
 per-MAC figures), the deployable RAM footprint, the per-sample table, the raw arrays kept with
-`--out`. A failed run keeps the summary of the samples that did arrive.
+`--out`. A failed run keeps every record that arrived and the summary of the samples that did.
 """
 
 from __future__ import annotations
@@ -15,17 +16,69 @@ import numpy as np
 import pandas as pd
 
 from harness.inputs import Samples
-from harness.measure.device import DeviceRun, Received
+from harness.measure.records import DeviceRun, Received
+from harness.pipeline.records import (
+    BuildResult,
+    GeneratedFacts,
+    HostReference,
+    ModelFacts,
+    RunIdentity,
+    RunOutcome,
+    RunProvenance,
+)
 
 
 @dataclass
 class RunState:
-    """What a run has gathered so far, kept for the row and the per-sample table even on failure."""
+    """What a run has gathered so far — each stage's typed record as it arrives — kept for the row
+    and the per-sample table even on failure."""
 
     received: Received = field(default_factory=Received)
     host_out: np.ndarray | None = None
     samples: Samples | None = None
     persistent_arena_bytes: int | None = None  # the engine's, when known without measuring
+    identity: RunIdentity | None = None
+    model: ModelFacts | None = None
+    host: HostReference | None = None
+    generated: GeneratedFacts | None = None
+    build: BuildResult | None = None
+    device: DeviceRun | None = None
+
+
+def build_row(provenance: RunProvenance, state: RunState, outcome: RunOutcome | None = None) -> dict:
+    """The results row from the stages' records (the columns of `harness.report.schema.ResultRow`);
+    a stage that did not finish leaves its columns out, and a run cut short keeps its samples' summary."""
+    row = provenance.columns()
+    if state.identity is not None:
+        row.update(state.identity.columns())
+    if state.model is not None:
+        row["clock_hz"] = state.model.clock_hz
+        if state.model.macs is not None:
+            row["macs"] = state.model.macs
+    if state.host is not None:
+        row.update(accuracy_host=state.host.accuracy_host, tflm_arena_bytes=state.host.tflm_arena_bytes,
+                   tflm_arena_head_bytes=state.host.tflm_arena_head_bytes)
+    if state.generated is not None:
+        row.update(state.generated.engine)
+        row["arena_plan_bytes"] = state.generated.arena_plan_bytes
+    if state.build is not None:
+        row.update(state.build.columns)
+    received = state.received
+    if received.target is not None:
+        row.update(received.target.columns())
+    if received.mlperf is not None:
+        row.update(received.mlperf.columns())
+    if received.timer is not None:
+        row.update(received.timer.columns())
+    if received.memory is not None:
+        row.update(received.memory.columns())
+    if outcome is not None:
+        row.update(outcome.columns())
+    if state.device is not None:
+        fill_device_columns(row, state.device, state)
+    else:
+        fill_partial(row, state)
+    return row
 
 
 def accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
@@ -58,7 +111,10 @@ def fill_device_columns(row: dict, device: DeviceRun, state: RunState) -> None:
     host_out, samples = state.host_out, state.samples
     outputs = device.outputs.reshape(host_out.shape)
     mismatch = np.any(outputs.reshape(len(outputs), -1) != host_out.reshape(len(host_out), -1), axis=1)
-    row.update(device.columns)
+    if device.per_layer_json is not None:
+        row["per_layer_json"] = device.per_layer_json
+    if device.estimate is not None:
+        row.update(device.estimate.columns)
     row.update(latency_summary(device.latency, device.raw_latency, device.profiled))
     row.update(host_mismatches=int(mismatch.sum()), accuracy_device=accuracy(outputs, samples.y))
     fill_rates(row, device.unit)
@@ -90,7 +146,8 @@ def fill_rates(row: dict, unit: str | None) -> None:
 
 
 def fill_footprint(row: dict, persistent_default: int | None) -> None:
-    """The deployable RAM: arena used (persistent + non-persistent) + engine state + stack used.
+    """The deployable RAM: arena used (persistent + non-persistent) + weights in RAM + engine state +
+    stack used.
     `persistent_default`: the engine's persistent arena when the device did not report one."""
     nonpersistent = row.get("arena_nonpersistent_bytes")
     if nonpersistent is None:
@@ -100,7 +157,7 @@ def fill_footprint(row: dict, persistent_default: int | None) -> None:
         row["arena_bytes"] = nonpersistent + row["arena_persistent_bytes"]
     parts = (row.get("arena_bytes"), row.get("ram_engine_state_bytes"), row.get("stack_bytes"))
     if all(p is not None for p in parts):
-        row["deploy_ram_bytes"] = sum(parts)
+        row["deploy_ram_bytes"] = sum(parts) + (row.get("ram_weights_bytes") or 0)
 
 
 def fill_partial(row: dict, state: RunState) -> None:

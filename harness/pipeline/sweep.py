@@ -108,7 +108,7 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
     todo = []
     for cfg in mine:
         label = f"{Path(cfg.model).name} on {cfg.board}/{cfg.target} ({cfg.engine}, {cfg.kernels})"
-        identity = run_identity(cfg)[0]["run_id"] if done or permanent else None
+        identity = run_identity(cfg)[0].run_id if done or permanent else None
         if identity in done:
             console.log(f"{escape(label)}: run {identity} already in the results table, skipped")
         elif identity in permanent and not retry_failed:

@@ -39,9 +39,9 @@ def _builtin_targets(registry: Registry) -> None:
 
 
 def _builtin_timing_models(registry: Registry) -> None:
-    from harness.timing.model import CortexM4Model  # the QEMU-plugin trace + the board's memory timing
+    from harness.timing.session import QemuCortexM4Model  # the QEMU-plugin trace + the board's memory timing
 
-    registry.register(CortexM4Model())
+    registry.register(QemuCortexM4Model())
 
 
 ENGINES: Registry[Engine] = Registry("engine", "tinyhil.engines", Engine, _builtin_engines)

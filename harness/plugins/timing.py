@@ -31,6 +31,20 @@ class TimingModel(Protocol):
         ...
 
 
+@runtime_checkable
+class InstrumentedTimingModel(TimingModel, Protocol):
+    """A timing model the measure stage can run itself: it instruments an emulator run of the
+    firmware (tinyhil's runs QEMU with its TCG plugin) and returns the estimate columns. Where the
+    target's `timing` is "instrumented" the target runs `prepare_run`'s run (its `qemu_args()`,
+    `run_board`, `elf`) and the columns come from its `estimate_columns(per_layer_json, log)`; where
+    it is "beside" (silicon), `estimate_beside` runs the same samples once more and returns them."""
+
+    def prepare_run(self, board: Board, own_elf: Any, build_for: Any, run_dir: Any, settings: Any) -> Any: ...
+
+    def estimate_beside(self, board: Board, own_elf: Any, build_for: Any, run_dir: Any, n: int, per_layer: bool,
+                        per_layer_json: str | None, timeout_s: float, settings: Any) -> Mapping[str, Any]: ...
+
+
 def estimate_columns(model: TimingModel, trace: Any, board: Board) -> dict[str, Any]:
     """The model's estimates as row columns, with the model's name and version; refuses a model that
     returns a column it did not declare (so estimates never overwrite measured figures)."""

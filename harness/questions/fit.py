@@ -148,7 +148,7 @@ def measured_rows(configs: list[BenchConfig], results: pd.DataFrame) -> dict[str
     out: dict[str, pd.Series | str] = {}
     several_modes = len({cfg.optimize for cfg in configs}) > 1
     for cfg in configs:
-        rid = run_identity(cfg)[0]["run_id"]
+        rid = run_identity(cfg)[0].run_id
         name = Path(cfg.model).stem + (f" [{cfg.optimize}]" if several_modes else "")
         hits = ok[ok["run_id"] == rid]
         if len(hits):

@@ -135,7 +135,7 @@ def robustness_configs(models: list[Path], clean: Path, perturbed: dict[str, Pat
     configs = []
     for model in models:
         base = replace(template, model=model, data=clean)
-        clean_run = run_identity(base)[0]["run_id"]
+        clean_run = run_identity(base)[0].run_id
         configs.append(base)
         for name, path in perturbed.items():
             p = by_name[name]
@@ -212,7 +212,7 @@ def run_robustness(variants_dir: Path, template: BenchConfig, perturbations: lis
         cfg.validate()
     run_sweep(configs, Shard(1, 1), True, console)
     results = load_results(template.results_dir)
-    clean_ids = {run_identity(cfg)[0]["run_id"]: cfg.model for cfg in configs if not cfg.extra.get("perturb_name")}
+    clean_ids = {run_identity(cfg)[0].run_id: cfg.model for cfg in configs if not cfg.extra.get("perturb_name")}
     table = robustness_table(results, list(clean_ids))
     table = table[table["run_id"].isin(clean_ids)].reset_index(drop=True)
     measured = set(table["run_id"])

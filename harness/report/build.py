@@ -17,7 +17,7 @@ from harness.report.layout_check import layout_problems
 from harness.report.memory import build_memory, build_memory_split
 from harness.report.paper import comparison_styler, comparison_table, write_comparison
 from harness.report.pareto import build_pareto
-from harness.report.per_layer import build_per_layer
+from harness.report.per_layer import build_per_layer, build_per_layer_estimate
 from harness.report.style import ENGINE_COLOURS, NoFigure, SeriesStyles, pdf_font_problems, save_figure, styled
 from harness.report.transforms import latest_runs, successful, unperturbed
 
@@ -52,6 +52,7 @@ def write_report(table: pd.DataFrame, out: Path, *, latency: Latency = Latency()
         ("memory", lambda: build_memory(clean)),
         ("memory_split", lambda: build_memory_split(clean, boards)),
         ("per_layer", lambda: build_per_layer(table, engines)),
+        ("per_layer_est", lambda: build_per_layer_estimate(table, engines)),
         ("engines", lambda: build_engines(clean, engines)),
     )
     written = [_figure(name, build, out) for name, build in figures]

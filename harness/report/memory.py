@@ -32,7 +32,8 @@ FLASH_STACK = (("flash_weights_bytes", "weights", True), ("flash_model_code_byte
                ("flash_kernels_bytes", "kernels", True), ("flash_harness_bytes", "harness code", False),
                ("flash_runtime_bytes", "C runtime", False), ("flash_test_data_bytes", "test data", False),
                ("flash_other_bytes", "unattributed", False))
-RAM_STACK = (("ram_arena_bytes", "arena", True), ("ram_engine_state_bytes", "engine state", True),
+RAM_STACK = (("ram_arena_bytes", "arena", True), ("ram_weights_bytes", "weights", True),
+             ("ram_engine_state_bytes", "engine state", True),
              ("ram_stack_bytes", "stack (reserved)", False), ("ram_harness_bytes", "harness buffers", False),
              ("ram_other_bytes", "unattributed", False))
 ROW_IN = 0.12  # inches per run: the tick labels' line (6 pt type) and a gap

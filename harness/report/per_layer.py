@@ -1,6 +1,10 @@
 """Per-layer profile: the count of each layer (in the run's unit), one panel per model and unit, one
 bar per run that profiled it (engine and kernel set, board where they differ). With a single run in
-a panel each bar carries its count per MAC. No per-layer data: no figure."""
+a panel each bar carries its count per MAC. No per-layer data: no figure.
+
+The estimate figure (`per_layer_est`) draws the timing model's per-layer cycles on the named board
+the same way (engines side by side: builtin speed and size, TFLM + CMSIS-NN, ...): estimates, never
+mixed with measured counts, with the model's name and version on the axis."""
 
 from __future__ import annotations
 
@@ -37,6 +41,27 @@ def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
     # every other figure of the report.
     runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
     layers = per_layer_long(runs).merge(runs[["run", "series", "board"]], on="run")
+    return _figure(runs, layers, styles, "Per-layer profile")
+
+
+def build_per_layer_estimate(df: pd.DataFrame, styles: SeriesStyles | None = None):
+    """The timing model's per-layer cycles (each layer's `cycles_est` in `per_layer_json`)."""
+    runs = with_facts(latest_runs(df))
+    runs = runs[runs["per_layer_json"].notna()] if "per_layer_json" in runs else runs.iloc[0:0]
+    runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
+    layers = per_layer_long(runs)
+    estimated = set(layers.loc[layers["cycles_est"].notna(), "run"])
+    runs = runs[runs["run"].isin(estimated)]
+    if runs.empty:
+        raise NoFigure("no per-layer profile has the timing model's estimate (bench --per-layer on a board "
+                       "with a timing section)")
+    layers = layers[layers["run"].isin(estimated)].merge(runs[["run", "series", "board"]], on="run")
+    models = sorted(set(runs["timing_model"].dropna().astype(str))) if "timing_model" in runs else []
+    layers = layers.assign(count=layers["cycles_est"], unit=f"est. cycles ({', '.join(models) or 'timing model'})")
+    return _figure(runs, layers, styles, "Per-layer estimated cycles")
+
+
+def _figure(runs: pd.DataFrame, layers: pd.DataFrame, styles: SeriesStyles | None, what: str):
     styles = styles or SeriesStyles(runs["series"], ENGINE_COLOURS)
     boards_vary = "board" in varying(runs)
     panels = [(f"{model} on {board}" if boards_vary else str(model), unit, rows)
@@ -55,7 +80,7 @@ def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
                    for s in series]
         fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(series)))
     common = caption(shared(runs, ("engine_set", "board", "target")))
-    set_title(fig, "Per-layer profile" + (f": {common}" if common else ""))
+    set_title(fig, what + (f": {common}" if common else ""))
     return fig
 
 

@@ -47,6 +47,12 @@ class ResultRow:
                       "engine (`engine_plugin` names it)", ID)
     kernels: str | None = col("str", "", "kernel set: `optimized`/`reference` (builtin), the TFLM kernel set "
                               "(tflm)", ID)
+    weights_in: str | None = col("str", "", "builtin engine: where its weights are read from, `flash` or `ram` "
+                                 "(copied at reset; speed mode on a board whose flash has wait states, when they "
+                                 "fit)", ID)
+    weight_layout: str | None = col("str", "", "builtin engine: the optimized kernels' weights as built, `int16` "
+                                    "(speed) or `int8` (size; also speed mode when only int8 weights fit in RAM on a "
+                                    "board whose flash waits)", ID)
     optimize: str | None = col("str", "", "builtin engine: the weight layouts it was built with, `speed` (conv / FC "
                                "weights widened to int16 offline) or `size` (int8 weights only); empty for other "
                                "engines", ID)
@@ -140,6 +146,8 @@ class ResultRow:
                                           "engine", MEM)
     flash_other_bytes: int | None = col("int", "bytes", "flash not attributed to a symbol (alignment, vectors)", MEM)
     ram_arena_bytes: int | None = col("int", "bytes", "the planned arena as linked (guard band excluded)", MEM)
+    ram_weights_bytes: int | None = col("int", "bytes", "model constants placed in RAM (copied from flash at "
+                                        "reset: builtin `--optimize speed` where flash waits; see weights_in)", MEM)
     ram_engine_state_bytes: int | None = col("int", "bytes", "engine statics (e.g. TFLM's interpreter, "
                                              "persistent arena)", MEM)
     ram_harness_bytes: int | None = col("int", "bytes", "harness buffers: receive, output, layer timing, guards", MEM)
@@ -148,8 +156,8 @@ class ResultRow:
                                       "alignment)", MEM)
     deploy_flash_bytes: int | None = col("int", "bytes", "deployable footprint, flash: weights + model code + "
                                          "kernels — the figure to quote for the model", MEM)
-    deploy_ram_bytes: int | None = col("int", "bytes", "deployable footprint, RAM: arena used + engine state + "
-                                       "stack used by one inference", MEM)
+    deploy_ram_bytes: int | None = col("int", "bytes", "deployable footprint, RAM: arena used + weights in RAM + "
+                                       "engine state + stack used by one inference", MEM)
     sections_json: Any = col("str", "bytes", "JSON `{section: size}` of the ELF", MEM)
     # -- accuracy and agreement
     host_mismatches: int | None = col("int", "count", "samples whose device output differs from host TFLM "

@@ -63,10 +63,12 @@ def latest_runs(df: pd.DataFrame, keys: tuple[str, ...] = RUN_KEYS, *, include_f
 
 
 def run_label(df: pd.DataFrame) -> pd.Series:
-    """Short readable name of each run: `model / engine[-kernels] @ board (target)`. Two runs with
+    """Short readable name of each run: `model / engine[-kernels][-size] @ board (target)`. Two runs with
     the same label (models that share a file name) get the start of their run_id added."""
     kernels = df["kernels"].astype("string").fillna("")
     engine = df["engine"].astype("string").fillna("?") + kernels.map(lambda k: f"-{k}" if k else "")
+    if "optimize" in df.columns:  # the builtin engine's size mode (speed, the default, is not named)
+        engine = engine + df["optimize"].astype("string").fillna("").map(lambda m: "-size" if m == "size" else "")
     where = df["board"].astype("string").fillna("?") + " (" + df["target"].astype("string").fillna("?") + ")"
     label = df["model"].astype("string").fillna("?") + " / " + engine + " @ " + where
     if "run_id" in df.columns:
@@ -103,7 +105,8 @@ def memory_long(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_layer_long(df: pd.DataFrame) -> pd.DataFrame:
-    """Unpack `per_layer_json`: one row per (run, layer) with index, name, op, macs, count, unit."""
+    """Unpack `per_layer_json`: one row per (run, layer) with index, name, op, macs, count, unit and
+    the timing model's cycles_est (None where the run has no estimate)."""
     rows = []
     for _, run in df.dropna(subset=["per_layer_json"]).iterrows():
         for position, layer in enumerate(json.loads(run["per_layer_json"])):
@@ -116,6 +119,7 @@ def per_layer_long(df: pd.DataFrame) -> pd.DataFrame:
                 "op": str(layer.get("op", layer.get("type", "?"))),
                 "macs": layer.get("macs"),
                 "count": layer.get("count"),
+                "cycles_est": layer.get("cycles_est"),  # the timing model's, where the run had it
             })
-    columns = ["run", "model", "unit", "index", "name", "op", "macs", "count"]
+    columns = ["run", "model", "unit", "index", "name", "op", "macs", "count", "cycles_est"]
     return pd.DataFrame(rows, columns=columns)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import TinyhilError
 
@@ -78,6 +79,17 @@ class Target(abc.ABC):
         self.close()
 
 
+@dataclass(frozen=True)
+class CiRecipe:
+    """How a hosted CI runner (`tinyhil ci github`) benchmarks a board on a kind of target."""
+
+    title: str  # the bench step's name, e.g. "Benchmark on QEMU"
+    setup: tuple[Mapping[str, Any], ...] = ()  # GitHub Actions steps installing what it needs beyond Debian's
+    # bench with `tinyhil robot --run` per model (a calibration row, then the Robot suite under renode-test)
+    # instead of one `tinyhil sweep`
+    robot_suites: bool = False
+
+
 class TargetKind(abc.ABC):
     """A kind of target (qemu, renode, serial, labgrid, or a plugin's): registered once by `name`.
 
@@ -107,6 +119,11 @@ class TargetKind(abc.ABC):
     def columns(self) -> dict:
         """Row columns known before the target starts (e.g. the emulator's version)."""
         return {}
+
+    def ci(self, board: Board) -> CiRecipe | None:
+        """How a hosted CI runner benchmarks `board` here, or None when it cannot (no emulator models
+        the board; a physical board is not on a hosted runner)."""
+        return None
 
     @abc.abstractmethod
     def make(self, cfg, board: Board, firmware: Firmware | None, run_dir: Path) -> Target:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.targets.base import TargetKind
+from harness.targets.base import CiRecipe, TargetKind
+
+RENODE_ACTION = "antmicro/renode-test-action@v5"
+RENODE_REVISION = "v1.15.3"  # the Renode release tinyhil's .repl files and timing were checked against
 
 
 class QemuKind(TargetKind):
@@ -19,6 +22,9 @@ class QemuKind(TargetKind):
         from harness.report.provenance import qemu_version  # one format per tool: `qemu-system-arm 7.2.22`
 
         return {"qemu_version": qemu_version()}
+
+    def ci(self, board):
+        return CiRecipe(title="Benchmark on QEMU") if board.qemu_machine else None  # Debian's qemu-system-arm
 
     def make(self, cfg, board, firmware, run_dir, timed=None):
         from harness.targets.qemu import QemuTarget
@@ -36,10 +42,22 @@ class RenodeKind(TargetKind):
     count_units = ("instructions",)
     startup_s = 180.0  # Renode's own start and platform load, on top of the device's time
 
+    def ci(self, board):
+        if not board.renode_platform:
+            return None
+        # On Renode, `tinyhil robot` is the bench: its calibration run is the row, then the suite runs;
+        # renode-test runs python3 from PATH: Robot Framework beside tinyhil, whose keywords the suites use.
+        return CiRecipe(title="Benchmark on Renode and run the Robot suites", robot_suites=True, setup=(
+            {"name": "Install Renode", "uses": RENODE_ACTION, "with": {"renode-revision": RENODE_REVISION}},
+            {"name": "Robot Framework for renode-test",
+             "run": 'python3 -m pip install -r "$RENODE_ROOT/tests/requirements.txt"'},
+        ))
+
     def make(self, cfg, board, firmware, run_dir):
         from harness.targets.renode import RenodeTarget
 
-        return RenodeTarget(board, firmware.elf, run_dir, max_seconds=cfg.timeout_s + self.startup_s)
+        return RenodeTarget(board, firmware.elf, run_dir, max_seconds=cfg.timeout_s + self.startup_s,
+                            binary=cfg.settings.renode)  # None: `renode` on PATH
 
 
 class SerialKind(TargetKind):
@@ -56,7 +74,8 @@ class SerialKind(TargetKind):
         from harness.targets.serial_port import find_port
 
         if not cfg.port:
-            find_port(load_board(cfg.board))  # found by the board's USB ids, or an error saying why not
+            # found by the board's USB ids, or an error saying why not
+            find_port(load_board(cfg.board, search=cfg.settings.boards_dirs))
 
     def make(self, cfg, board, firmware, run_dir):
         from harness.build import upload_firmware
@@ -80,7 +99,7 @@ class LabgridKind(TargetKind):
     def resolve(self, cfg):
         from harness.targets.labgrid_place import place_and_coordinator
 
-        place, coordinator = place_and_coordinator(cfg.place, cfg.coordinator)  # else LG_PLACE / LG_COORDINATOR
+        place, coordinator = place_and_coordinator(cfg.place, cfg.coordinator, cfg.settings)  # else LG_PLACE / ...
         return replace(cfg, place=place, coordinator=coordinator)
 
     def check(self, cfg) -> None:

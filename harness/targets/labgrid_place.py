@@ -43,6 +43,7 @@ import yaml
 
 from harness.boards import Board
 from harness.errors import DeviceError, TinyhilError, ToolMissingError
+from harness.settings import Settings
 from harness.targets.base import CountScale, Target
 from harness.targets.byte_port import append_log, read_waiting
 
@@ -74,14 +75,15 @@ def labgrid_tool(name: str = LABGRID_CLIENT) -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
-def place_and_coordinator(place: str | None, coordinator: str | None) -> tuple[str | None, str | None]:
-    """The place and coordinator from the arguments, else from labgrid's own variables."""
-    return place or os.environ.get("LG_PLACE") or None, coordinator or os.environ.get("LG_COORDINATOR") or None
+def place_and_coordinator(place: str | None, coordinator: str | None,
+                          settings: Settings) -> tuple[str | None, str | None]:
+    """The place and coordinator from the arguments, else from labgrid's own variables (LG_PLACE,
+    LG_COORDINATOR, read into the settings at the edge)."""
+    return place or settings.labgrid_place, coordinator or settings.labgrid_coordinator
 
 
 def check_labgrid_config(place: str | None, coordinator: str | None, client: str = LABGRID_CLIENT) -> None:
-    """Refuse a labgrid run that cannot start: no place, no coordinator, no labgrid-client."""
-    place, coordinator = place_and_coordinator(place, coordinator)
+    """Refuse a labgrid run that cannot start: no place, no coordinator (as resolved), no labgrid-client."""
     missing = [what for what, value in (("a place (--place or LG_PLACE)", place),
                                         ("a coordinator (--coordinator HOST:PORT or LG_COORDINATOR)", coordinator))
                if not value]
@@ -92,7 +94,9 @@ def check_labgrid_config(place: str | None, coordinator: str | None, client: str
 
 
 def labgrid_user() -> str:
-    """host/user as labgrid's client names the holder of a lock (LG_HOSTNAME, LG_USERNAME override)."""
+    """host/user as labgrid's client names the holder of a lock (LG_HOSTNAME, LG_USERNAME override).
+    Not a tinyhil setting: labgrid-client, which runs with this environment, reads the same two
+    variables, and this must name the holder exactly as it does."""
     return f"{os.environ.get('LG_HOSTNAME', socket.gethostname())}/{os.environ.get('LG_USERNAME', getpass.getuser())}"
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from harness.boards import Board
 from harness.errors import DeviceError, ToolMissingError
 from harness.protocol.messages import READY_LINE
+from harness.settings import Settings
 from harness.targets.renode_script import UART_TERMINAL, RenodeTiming, check_board, renode_test_binary
 
 MIN_VIRTUAL_RATE = 0.004  # virtual seconds per wall second, a floor under Renode's slowest here
@@ -113,22 +114,25 @@ def write_suite(spec: SuiteSpec, out_dir: Path) -> Path:
 
 
 def library_path() -> str:
-    """PYTHONPATH for renode-test's own Python, so `harness` and its dependencies import there."""
+    """PYTHONPATH for renode-test's own Python, so `harness` and its dependencies import there (the
+    caller's own PYTHONPATH kept after them: the subprocess's environment, not a tinyhil setting)."""
     here = Path(__file__).resolve().parents[2]
     site = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
     return os.pathsep.join([str(here), *sorted(site), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
-def run_robot(suite: Path, results_dir: Path, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run one suite under renode-test; its results (robot_output.xml, logs) go to results_dir."""
-    binary = renode_test_binary()
+def run_robot(suite: Path, results_dir: Path, timeout: float | None = None,
+              settings: Settings | None = None) -> subprocess.CompletedProcess:
+    """Run one suite under renode-test (the settings' TINYHIL_RENODE_TEST / TINYHIL_RENODE, else PATH);
+    its results (robot_output.xml, logs) go to results_dir."""
+    binary = renode_test_binary(settings)
     if not binary:
         raise ToolMissingError(
             "renode-test not found: install Renode's test runner (renode-test) and put it on "
             "PATH, or point TINYHIL_RENODE_TEST (or TINYHIL_RENODE) at it"
         )
     results_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": library_path(), "TMPDIR": str(_tmp(results_dir))}
+    env = {**os.environ, "PYTHONPATH": library_path(), "TMPDIR": str(_tmp(results_dir))}  # renode-test's own
     with open(results_dir / "renode-test.log", "wb") as log:
         return subprocess.run(
             [binary, str(suite), "-r", str(results_dir)],

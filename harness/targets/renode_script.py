@@ -18,6 +18,7 @@ from pathlib import Path
 
 from harness.boards import Board
 from harness.errors import TinyhilError
+from harness.settings import Settings
 
 UART_TERMINAL = "tinyhil_uart"
 
@@ -83,16 +84,16 @@ def _executable(path: Path) -> str | None:
     return str(path) if path.is_file() and os.access(path, os.X_OK) else None
 
 
-def renode_binary() -> str | None:
-    """The Renode launcher: $TINYHIL_RENODE, else `renode` on PATH."""
-    configured = os.environ.get("TINYHIL_RENODE")
+def renode_binary(settings: Settings | None = None) -> str | None:
+    """The Renode launcher: the settings' (TINYHIL_RENODE), else `renode` on PATH."""
+    configured = settings.renode if settings else None
     return _executable(Path(configured)) if configured else shutil.which("renode")
 
 
-def renode_test_binary() -> str | None:
-    """`renode-test`: $TINYHIL_RENODE_TEST, else beside $TINYHIL_RENODE, else on PATH."""
-    if os.environ.get("TINYHIL_RENODE_TEST"):
-        return _executable(Path(os.environ["TINYHIL_RENODE_TEST"]))
-    if os.environ.get("TINYHIL_RENODE"):
-        return _executable(Path(os.environ["TINYHIL_RENODE"]).with_name("renode-test"))
+def renode_test_binary(settings: Settings | None = None) -> str | None:
+    """`renode-test`: the settings' (TINYHIL_RENODE_TEST), else beside TINYHIL_RENODE, else on PATH."""
+    if settings and settings.renode_test:
+        return _executable(Path(settings.renode_test))
+    if settings and settings.renode:
+        return _executable(Path(settings.renode).with_name("renode-test"))
     return shutil.which("renode-test")

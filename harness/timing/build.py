@@ -25,8 +25,9 @@ HEADERS = ("qemu_plugin_api.h", "thumb_cost.h", "timing_state.h")
 CFLAGS = ("-shared", "-fPIC", "-O2", "-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden", "-D_POSIX_C_SOURCE=200809L")
 
 
-def compiler() -> str:
-    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+def compiler(preferred: str | None = None) -> str:
+    """The host C compiler: `preferred` (the settings' CC) if it is found, else cc, gcc or clang."""
+    for name in (preferred, "cc", "gcc", "clang"):
         if name and shutil.which(name):
             return shutil.which(name)
     raise ToolMissingError("no host C compiler (cc, gcc or clang) to build the QEMU timing plugin: "
@@ -52,9 +53,10 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("tinyhil")) / "timing-plugin"
 
 
-def plugin_path() -> Path:
-    """The built plugin, building it first if this source/compiler pair has not been built yet."""
-    cc = compiler()
+def plugin_path(cc: str | None = None) -> Path:
+    """The built plugin, building it first if this source/compiler pair has not been built yet
+    (`cc`: the compiler the settings name, `Settings.c_compiler`)."""
+    cc = compiler(cc)
     target = cache_dir() / plugin_digest(cc) / "tinyhil_timing.so"
     if target.is_file():
         return target

@@ -17,11 +17,13 @@ from harness.pipeline import BenchConfig, run_bench
 
 
 def estimate_layers(model: Path, board: str, engine: str = "builtin", work_dir: Path = Path("build"),
-                    timeout_s: float = 600.0) -> tuple[dict, pd.DataFrame]:
+                    timeout_s: float = 600.0, optimize: str = "speed", settings=None) -> tuple[dict, pd.DataFrame]:
+    extra = {} if settings is None else {"settings": settings}  # the edge's (its board folders); else read now
     cfg = BenchConfig(model=Path(model), board=board, target="qemu", engine=engine, per_layer=True, samples=1,
-                      results_dir=None, work_dir=work_dir, timeout_s=timeout_s, progress=False)
+                      results_dir=None, work_dir=work_dir, timeout_s=timeout_s, progress=False, optimize=optimize,
+                      **extra)
     row = run_bench(cfg)
-    clock = load_board(board).clock_hz
+    clock = load_board(board, search=cfg.settings.boards_dirs).clock_hz
     layers = pd.DataFrame(json.loads(row["per_layer_json"]))
     table = pd.DataFrame({
         "#": layers["index"], "op": layers["op"], "macs": layers["macs"],

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.boards import Board, load_board
 from harness.errors import TinyhilError
+from harness.settings import Settings
 from harness.timing.build import plugin_path
 from harness.timing.memory import MemoryTiming, load_memory_timing
 from harness.timing.model import CortexM4Model
@@ -33,13 +34,14 @@ class TimedRun:
     model: CortexM4Model
     elf: Path  # what QEMU runs
     plugin: PluginArgs
+    plugin_so: Path  # the built QEMU plugin
 
     @property
     def emulated_on(self) -> str | None:
         return self.run_board.name if self.run_board.name != self.board.name else None
 
     def qemu_args(self) -> tuple[str, ...]:
-        return ("-plugin", self.plugin.option(plugin_path()))
+        return ("-plugin", self.plugin.option(self.plugin_so))
 
     def inferences(self) -> tuple[list[float], list[list[float]]]:
         return self.model.inferences(self.plugin.out, self.timing)
@@ -57,14 +59,16 @@ class TimedRun:
                 "emulated_on": self.emulated_on}
 
 def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path,
-            model: CortexM4Model | None = None) -> TimedRun:
+            model: CortexM4Model | None = None, settings: Settings | None = None) -> TimedRun:
     """The timed run for `board`: its own ELF if QEMU models it, else a build for the machine its
-    board file names (`build_for(run_board)` builds the same engine and model for it)."""
+    board file names (`build_for(run_board)` builds the same engine and model for it). `settings`:
+    the run's (its board folders, the C compiler for the plugin)."""
+    settings = settings or Settings()
     timing = load_memory_timing(board)
     if board.qemu_machine:
         run_board, elf = board, own_elf
     elif timing.emulated_on:
-        run_board = load_board(timing.emulated_on)  # the search path: the project's boards, then the shipped ones
+        run_board = load_board(timing.emulated_on, search=settings.boards_dirs)  # the user's boards, then shipped
         if not run_board.qemu_machine:
             raise TinyhilError(f"board {board.name}: timing.emulated_on names {run_board.name}, which QEMU "
                                "does not model")
@@ -75,22 +79,24 @@ def prepare(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run
     found = symbol_addresses(elf, (INVOKE, TIMER_READ, *CLOSERS))
     if INVOKE not in found or TIMER_READ not in found:
         raise TinyhilError(f"{elf} has no {INVOKE} / {TIMER_READ} symbol: not a tinyhil firmware")
-    plugin_path()  # built now (or an error naming why not), before anything runs
+    plugin_so = plugin_path(settings.c_compiler)  # built now (or an error naming why not), before anything runs
     model = model or CortexM4Model()
     args = model.plugin_args(Path(run_dir) / "timing_trace.txt", run_board, timing, start=(found[INVOKE],),
                              mark=(found[TIMER_READ],), close=tuple(found[c] for c in CLOSERS if c in found))
-    return TimedRun(board=board, run_board=run_board, timing=timing, model=model, elf=elf, plugin=args)
+    return TimedRun(board=board, run_board=run_board, timing=timing, model=model, elf=elf, plugin=args,
+                    plugin_so=plugin_so)
 
 
 def estimate_beside(board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path, n: int,
-                    per_layer: bool, per_layer_json: str | None, timeout_s: float = 600.0) -> dict:
+                    per_layer: bool, per_layer_json: str | None, timeout_s: float = 600.0,
+                    model: CortexM4Model | None = None, settings: Settings | None = None) -> dict:
     """The estimate columns for a run measured on silicon: the same samples run once more in QEMU
     with the plugin, so the row holds the board's DWT cycles and the model's estimate side by side
     (benchmarks/timing_vs_silicon.py turns such rows into the model-vs-silicon table)."""
     from harness.protocol import Device
     from harness.targets import QemuTarget
 
-    timed = prepare(board, own_elf, build_for, Path(run_dir) / "estimate")
+    timed = prepare(board, own_elf, build_for, Path(run_dir) / "estimate", model, settings)
     Path(run_dir, "estimate").mkdir(parents=True, exist_ok=True)
     with QemuTarget(timed.run_board, timed.elf, log_dir=Path(run_dir) / "estimate", max_seconds=timeout_s,
                     extra_args=timed.qemu_args()) as target:
@@ -101,3 +107,21 @@ def estimate_beside(board: Board, own_elf: Path, build_for: Callable[[Board], Pa
         device.run_flash(0, n, per_layer, timeout=timeout_s, on_sample=lambda _s: None)
     cols = timed.columns(per_layer_json)
     return cols
+
+
+class QemuCortexM4Model(CortexM4Model):
+    """The Cortex-M4 model as the registry holds it (`harness.plugins.TIMING_MODELS`, "cm4-trm"): the
+    model, and how the measure stage runs it (`harness.plugins.timing.InstrumentedTimingModel`): QEMU
+    with the timing plugin, glued here."""
+
+    def prepare_run(self, board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path,
+                    settings: Settings | None) -> TimedRun:
+        """The instrumented QEMU run of `board`'s firmware (the target starts it with `qemu_args()`)."""
+        return prepare(board, own_elf, build_for, run_dir, self, settings)
+
+    def estimate_beside(self, board: Board, own_elf: Path, build_for: Callable[[Board], Path], run_dir: Path,
+                        n: int, per_layer: bool, per_layer_json: str | None, timeout_s: float,
+                        settings: Settings | None) -> dict:
+        """The estimate columns for a run measured on silicon: the same samples once more in QEMU."""
+        return estimate_beside(board, own_elf, build_for, run_dir, n, per_layer, per_layer_json, timeout_s, self,
+                               settings)

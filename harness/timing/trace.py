@@ -33,6 +33,7 @@ class PluginArgs:
     unified: bool = False
     wait_states: int = 0  # flash wait states: the plugin times instruction fetches with them
     prefetch: bool = False
+    profile: Path | None = None  # per-block core cycles and executions, written at exit (kernel profiling)
 
     def option(self, plugin: Path) -> str:
         """The value of QEMU's `-plugin` option."""
@@ -48,6 +49,8 @@ class PluginArgs:
             parts.append(f"close={addrs(self.close)}")
         if self.flash:
             parts.append(f"flash={hex(self.flash[0])}:{hex(self.flash[1])}")
+        if self.profile:
+            parts.append(f"profile={self.profile}")
         if any("," in p for p in parts):
             raise TinyhilError(f"a path given to the QEMU timing plugin may not contain a comma: {self.out}")
         return ",".join(parts)

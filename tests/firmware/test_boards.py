@@ -90,6 +90,7 @@ def test_user_boards_add_and_override_shipped_ones_in_order(tmp_path, monkeypatc
     import hashlib
 
     from harness.boards import board_catalog, use_boards_dirs
+    from harness.settings import Settings
 
     work, env_dir, cli_dir = tmp_path / "work", tmp_path / "env", tmp_path / "cli"
     for folder in (work / "boards", env_dir, cli_dir):
@@ -106,8 +107,12 @@ def test_user_boards_add_and_override_shipped_ones_in_order(tmp_path, monkeypatc
         assert local.sha256 == hashlib.sha256(local.manifest.read_bytes()).hexdigest()
         assert load_board("netduinoplus2").source == "shipped"
         monkeypatch.setenv("TINYHIL_BOARDS_DIR", str(env_dir))
-        assert (load_board("mine").source, load_board("mine").clock_hz) == ("$TINYHIL_BOARDS_DIR", 3_000_000)
-        use_boards_dirs([cli_dir])
+        settings = Settings.from_environ()  # the edge reads $TINYHIL_BOARDS_DIR; a run carries it in its settings
+        mine = load_board("mine", search=settings.boards_dirs)
+        assert (mine.source, mine.clock_hz) == ("$TINYHIL_BOARDS_DIR", 3_000_000)
+        # no module below the edge reads the variable itself: without the settings' folders, ./boards' file
+        assert load_board("mine", search=()).source == "./boards"
+        use_boards_dirs(settings.with_boards_dirs([cli_dir]).boards_dirs)  # as the CLI installs them
         assert load_board("other").source == "--boards-dir"
         catalog = {name: (path, source, overridden) for name, path, source, overridden in board_catalog()}
         assert catalog["mine"][1] == "$TINYHIL_BOARDS_DIR" and catalog["mine"][2] == [work / "boards" / "mine.json"]

@@ -13,7 +13,7 @@ import pytest
 from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
 
 from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
-from harness.codegen.scratch import dwconv_scratch_bytes
+from harness.codegen.scratch import dw3_applies, dwconv_scratch_bytes
 
 HERE = Path(__file__).resolve().parent
 
@@ -99,9 +99,11 @@ def conv_scratch_contract(p: ConvParams) -> int:
 def dwconv_scratch_contract(d: DwParams) -> int:
     """Scratch bytes opt_dwconv.c / dwconv3x3.c ask for (their headers) to take their fast paths."""
     c = d.conv
+    rows_fit = c.stride_w == 1 and 8 <= c.out_w < 62
+    columns_fit = not rows_fit and c.stride_h == 1 and 8 <= c.out_h < 62  # walked transposed
     if (d.depth_multiplier == 1 and (c.k_h, c.k_w, c.dilation_h, c.dilation_w) == (3, 3, 1, 1) and c.out_c % 4 == 0
-            and c.stride_w == 1 and 8 <= c.out_w < 62):
-        return 3072
+            and (rows_fit or columns_fit)):
+        return 3072 + (4 * c.out_h * c.out_w if columns_fit else 0)  # + one group's output when transposed
     if d.depth_multiplier != 1 or c.out_c % 4 or c.k_h > 16:
         return 0
     width = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dilation_w + 1
@@ -174,7 +176,8 @@ def _check_conv_packed(lib, params, arrays) -> dict[str, np.ndarray]:
     for field, py_pack, count, c_pack in (("packed", conv_packed, lib.th_conv_packed_words, lib.th_conv_pack),
                                           ("packed8", conv_packed8, lib.th_conv_packed8_words, lib.th_conv_pack8)):
         n = count(ctypes.byref(params))
-        py = py_pack(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"], params.output_offset)
+        py = py_pack(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"], params.output_offset,
+                     params.input_offset)
         assert (py is None) == (n == 0), f"codegen and C disagree on whether the layer packs ({field})"
         if py is None:
             continue
@@ -250,16 +253,45 @@ def test_depthwise_3x3_planes_match_reference(lib):
         g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
         if g["out_h"] < 1 or g["out_w"] < 1:
             continue
-        out_c = 4 * int(rng.integers(1, 4))
-        params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
-                                     depthwise=True)
-        dw = DwParams(conv=params, depth_multiplier=1)
-        taken += bool(lib.th_dw3_applies(ctypes.byref(dw)))
-        scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
-        assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
-            3, 3, out_c, g["out_w"], stride_w, 1, 1, dilation_h=1), "C, the code generator and the contract disagree"
-        ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
-        assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
+        taken += _check_dw3_case(lib, rng, g, case)
+    assert taken > 150
+
+
+def _check_dw3_case(lib, rng, g: dict, case: int) -> bool:
+    """One 3x3 depthwise layer of geometry g: C, the code generator and the scratch contract agree on
+    its scratch, and the optimized kernel equals the reference. Returns whether dwconv3x3.c took it."""
+    out_c = 4 * int(rng.integers(1, 4))
+    params, _arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=rng.random() < 0.9,
+                                 depthwise=True)
+    dw = DwParams(conv=params, depth_multiplier=1)
+    applies = bool(lib.th_dw3_applies(ctypes.byref(dw)))
+    assert applies == dw3_applies(3, 3, out_c, g["out_w"], g["stride_w"], 1, 1, 1, g["out_h"], g["stride_h"]), g
+    scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
+    assert scratch_bytes == dwconv_scratch_contract(dw) == dwconv_scratch_bytes(
+        3, 3, out_c, g["out_w"], g["stride_w"], 1, 1, dilation_h=1, out_h=g["out_h"], stride_h=g["stride_h"]), \
+        "C, the code generator and the contract disagree"
+    ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
+    assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
+    return applies
+
+
+def test_depthwise_3x3_planes_walk_narrow_layers_transposed(lib):
+    """Rows of under 8 outputs with columns of 8+ (KWS: 25x5): dwconv3x3.c takes input columns as its rows.
+    SAME/VALID, stride_w 1-2 (the direction it steps rows in), odd heights, narrow ranges, large biases."""
+    from harness.codegen.scratch import dw3_transposed
+
+    rng = np.random.default_rng(34)
+    taken = 0
+    for case in range(300):
+        in_h, in_w = int(rng.integers(8, 62)), int(rng.integers(1, 9))
+        stride_w = int(rng.integers(1, 3))
+        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=1, stride_w=stride_w, dilation_h=1, dilation_w=1)
+        g["out_h"], g["pad_top"] = _out_size(in_h, 3, 1, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        _check_dw3_case(lib, rng, g, case)
+        taken += dw3_transposed(g["out_w"], stride_w, g["out_h"], 1)
     assert taken > 150
 
 

@@ -73,3 +73,24 @@ def test_cli_analyze_corrupt_exits_2_with_message(tmp_path):
     bad.write_bytes(b"garbage")
     out = _cli("analyze", str(bad))
     assert out.returncode == 2 and "not a .tflite model" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_analyze_board_counts_the_weights_speed_mode_copies_to_ram(kws_model):
+    """nucleo_l4r5zi's flash waits: speed mode's int16 weights go to RAM, and the fit check's RAM says so;
+    on mps2_an386 (zero-wait flash) they stay in flash."""
+    def fit(board, mode):
+        out = _cli("analyze", str(kws_model), "--board", board, "--optimize", mode, "--json")
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    speed, size = fit("nucleo_l4r5zi", "speed"), fit("nucleo_l4r5zi", "size")
+    copied = speed["builtin_constant_bytes"]["speed"]
+    assert speed["fit"]["ram_needed"] - size["fit"]["ram_needed"] == copied > 0
+    zero_wait = fit("mps2_an386", "speed")
+    assert zero_wait["fit"]["model_ram"] == size["fit"]["model_ram"]
+
+
+def test_cli_analyze_prints_the_table_without_a_board(kws_model):
+    out = _cli("analyze", str(kws_model))
+    assert out.returncode == 0, out.stderr
+    assert "2,656,768 MACs" in out.stdout and "fits" not in out.stdout

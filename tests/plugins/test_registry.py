@@ -83,7 +83,7 @@ def test_a_timing_model_fills_only_the_columns_it_declares():
 
 
 # Stages below the CLI ask the registered engine or target; none compares a name itself.
-PIPELINE = ("pipeline", "measure", "build", "experiment.py", "api.py")
+PIPELINE = ("pipeline", "measure", "build", "ci", "experiment.py", "api.py")
 NAMES = "|".join(["builtin", "tflm", "external", "qemu", "renode", "serial", "labgrid"])
 COMPARISON = re.compile(rf"""(engine|target)\w*\s*(==|!=|\bin\b|\bnot in\b)\s*\(?\s*["']({NAMES})["']""")
 

@@ -55,9 +55,25 @@ def run(variant, method, factor, accuracy, engine, kernels, engine_factor, arena
     }
     if per_layer:
         row["per_layer"] = True
-        row["per_layer_json"] = json.dumps([{**layer, "count": round(layer["count"] * factor * engine_factor)}
-                                            for layer in LAYERS])
+        estimated = target == "qemu"  # the timing model's per-layer cycles beside the emulator's counts
+        row["per_layer_json"] = json.dumps([
+            {**layer, "count": round(layer["count"] * factor * engine_factor),
+             **({"cycles_est": round(layer["count"] * factor * engine_factor * 1.7)} if estimated else {})}
+            for layer in LAYERS])
+        if estimated:
+            row["timing_model"] = "cm4-trm 1"
     return row
+
+
+def speed_size_rows() -> list[dict]:
+    """One model on nucleo_l4r5zi (emulated, estimated) with builtin speed, builtin size and TFLM + CMSIS-NN."""
+    rows = []
+    for engine, kernels, optimize, factor in (("builtin", "optimized", "speed", 1.0),
+                                              ("builtin", "optimized", "size", 1.1), ("tflm", "cmsis-nn", None, 1.45)):
+        row = run("ptq_int8", None, 1.0, 0.9778, engine, kernels, factor, 1.0, "nucleo_l4r5zi", "qemu",
+                  "instructions", 120_000_000, per_layer=True, stamp=len(rows))
+        rows.append({**row, "optimize": optimize, "run_id": f"{row['run_id']}-{optimize}"})
+    return rows
 
 
 def full_rows(*, per_layer: bool = True) -> list[dict]:
@@ -94,4 +110,5 @@ def tables() -> dict[str, pd.DataFrame]:
         "coinciding": table(coinciding),
         "four_decades": table(decades),
         "plain_models": table(plain),  # no compression variants: series are engines
+        "speed_size": table(speed_size_rows()),  # the builtin engine's two modes beside TFLM
     }

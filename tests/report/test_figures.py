@@ -13,16 +13,17 @@ from harness.report.facts import Latency
 from harness.report.layout_check import layout_problems, visible_texts
 from harness.report.memory import build_memory, build_memory_split
 from harness.report.pareto import build_pareto
-from harness.report.per_layer import build_per_layer
+from harness.report.per_layer import build_per_layer, build_per_layer_estimate
 from harness.report.style import NoFigure, SeriesStyles, pdf_font_problems, save_figure, styled
 
 TABLES = tables()
 FIGURES = {
     "pareto": build_pareto, "memory": build_memory, "memory_split": build_memory_split,
-    "per_layer": build_per_layer, "engines": build_engines,
+    "per_layer": build_per_layer, "per_layer_est": build_per_layer_estimate, "engines": build_engines,
 }
 # Absent data gives no figure (and a reason), never an empty or broken one.
-NO_FIGURE = {("per_layer", "no_per_layer"): "per-layer", ("engines", "one_row"): "only one engine",
+NO_FIGURE = {("per_layer", "no_per_layer"): "per-layer", ("per_layer_est", "no_per_layer"): "estimate",
+             ("engines", "one_row"): "only one engine",
              ("engines", "coinciding"): "only one engine"}
 
 
@@ -133,3 +134,12 @@ def test_robustness_figure_in_the_report_style(tmp_path):
     assert pdf_font_problems(pdf) == []
     with styled(), pytest.raises(NoFigure):
         build_robustness(joined.iloc[0:0], ["noise_20db"])
+
+
+def test_per_layer_estimates_put_the_modes_side_by_side():
+    """builtin speed and size and TFLM + CMSIS-NN are three series of estimated cycles, named as such."""
+    with styled():
+        fig = build_per_layer_estimate(TABLES["speed_size"])
+        texts = " ".join(t.get_text() for t, _ in visible_texts(fig))
+    assert "builtin-optimized-size" in texts and "tflm-cmsis-nn" in texts and "builtin-optimized " in texts + " "
+    assert "est. cycles (cm4-trm 1)" in texts and "Per-layer estimated cycles" in texts

@@ -78,8 +78,11 @@ def test_config_refusals(monkeypatch, tmp_path):
         BenchConfig(model=tmp_path / "m.tflite", board="mps2_an386", target="labgrid", place="b1").validate()
     monkeypatch.setenv("LG_COORDINATOR", "127.0.0.1:1")
     monkeypatch.setenv("LG_PLACE", "b1")
+    cfg = BenchConfig(model=tmp_path / "m.tflite", board="mps2_an386", target="labgrid")  # made at the edge
+    resolved = cfg.target_kind.resolve(cfg)  # labgrid's variables, read into the settings, fill the options
+    assert (resolved.place, resolved.coordinator) == ("b1", "127.0.0.1:1")
     with pytest.raises(ToolMissingError, match="labgrid-clientx not found"):
-        check_labgrid_config(None, None, client="labgrid-clientx")
+        check_labgrid_config(resolved.place, resolved.coordinator, client="labgrid-clientx")
 
 
 def test_place_tags_decide_the_unit_and_the_board():

@@ -14,6 +14,7 @@ from harness.boards import list_boards, load_board
 from harness.errors import DeviceError, DeviceTimeoutError, TinyhilError, ToolMissingError
 from harness.protocol import Device
 from harness.protocol.messages import Sample
+from harness.settings import Settings
 from harness.targets import RenodeTarget, renode_script
 from harness.targets.renode_robot import (
     BOOT_VIRTUAL_S,
@@ -78,9 +79,11 @@ def test_missing_renode_is_named(tmp_path, monkeypatch):
     with pytest.raises(ToolMissingError, match="renode-not-installed not found"):
         RenodeTarget(ND, tmp_path / "fw.elf", tmp_path / "w", binary="renode-not-installed").open()
     monkeypatch.setenv("TINYHIL_RENODE", str(tmp_path / "nowhere" / "renode"))
-    assert renode_binary() is None and renode_test_binary() is None
+    settings = Settings.from_environ()  # the edge reads it; the target is handed the settings' launcher
+    assert settings.renode == str(tmp_path / "nowhere" / "renode")
+    assert renode_binary(settings) is None and renode_test_binary(settings) is None
     with pytest.raises(ToolMissingError, match="TINYHIL_RENODE"):
-        RenodeTarget(ND, tmp_path / "fw.elf", tmp_path / "w").open()
+        RenodeTarget(ND, tmp_path / "fw.elf", tmp_path / "w", binary=settings.renode).open()
 
 
 def _launcher(tmp_path: Path, mode: str) -> tuple[Path, Path]:

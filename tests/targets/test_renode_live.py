@@ -13,6 +13,7 @@ from harness.boards import load_board
 from harness.errors import DeviceError
 from harness.pipeline import BenchConfig, run_bench
 from harness.report.store import load_samples_table
+from harness.settings import Settings
 from harness.targets import RenodeTarget
 from harness.targets.renode_script import renode_binary, renode_test_binary
 
@@ -22,9 +23,10 @@ RENODE_BOARDS = ("netduinoplus2", "stm32f4_discovery", "nrf52840_dk", "nano33ble
 # differences were <= 19 instructions on KWS (~4.7 M) and <= 25 on IC (~17.5 M).
 AGREEMENT_INSTRUCTIONS = 64
 
-needs_renode = pytest.mark.skipif(renode_binary() is None,
+SETTINGS = Settings.from_environ()  # TINYHIL_RENODE / TINYHIL_RENODE_TEST, as the CLI reads them
+needs_renode = pytest.mark.skipif(renode_binary(SETTINGS) is None,
                                   reason="renode not found: put it on PATH or set TINYHIL_RENODE")
-needs_renode_test = pytest.mark.skipif(renode_test_binary() is None,
+needs_renode_test = pytest.mark.skipif(renode_test_binary(SETTINGS) is None,
                                        reason="renode-test not found: put it on PATH or set TINYHIL_RENODE")
 needs_toolchain = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                                      reason="arm-none-eabi-gcc is not installed")

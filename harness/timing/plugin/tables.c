@@ -66,3 +66,8 @@ mem_insn *mem_info(uint64_t vaddr) {
   }
   abort();
 }
+
+void each_block(void (*fn)(const block *, void *), void *ctx) {
+  for (uint32_t i = 0; i <= TABLE_MASK; i++)
+    if (blocks[i]) fn(blocks[i], ctx);
+}

@@ -58,4 +58,7 @@ typedef struct mem_insn {
 
 mem_insn *mem_info(uint64_t vaddr);
 
+/* Every block recorded so far (the profile written at exit). */
+void each_block(void (*fn)(const block *, void *), void *ctx);
+
 #endif

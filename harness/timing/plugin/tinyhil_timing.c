@@ -15,7 +15,9 @@
  *   close=ADDR  closes the window (up to 8 addresses: sending a frame, resyncing the timer)
  * Other arguments: out=PATH, flash=LO:HI (the emulated machine's flash), line=BYTES (flash read
  * width / cache line), icache=LINES, dcache=LINES, unified=0|1 (one cache for both), ws=N (flash
- * wait states), prefetch=0|1, mem=2 (never stop learning: every callback kept, to check the replay). */
+ * wait states), prefetch=0|1, mem=2 (never stop learning: every callback kept, to check the replay),
+ * profile=PATH (at each window's close and at exit, one line per block: start, instructions, core
+ * cycles, executions; for benchmarks/kernel_profile.py). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ static unsigned line_shift = 4;
 static uint64_t last_fetch_line = ~0ull, last_fetch_time;
 static unsigned wait_states, prefetch, mem_cbs = 1;
 static FILE *out;
+static const char *profile_path;
 
 typedef struct {
   char kind;     /* 'S', 'M', 'C' */
@@ -100,6 +103,8 @@ static void on_relearned(qemu_plugin_id_t id) {
   qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
 }
 
+static void write_profile(void);
+
 static void on_marker(unsigned int vcpu, void *udata) {
   (void)vcpu;
   const marker *m = udata;
@@ -111,6 +116,7 @@ static void on_marker(unsigned int vcpu, void *udata) {
   } else if (window_open && m->kind == 'C') {
     window_open = 0;
     write_snapshot('C', m);
+    write_profile();
     if (learning && !reset_requested && !keep_all) {
       reset_requested = 1;
       qemu_plugin_reset(plugin_id, on_relearned);
@@ -279,12 +285,27 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
 }
 
+static void write_block(const block *b, void *ctx) {
+  fprintf((FILE *)ctx, "%llx %u %u %llu\n", (unsigned long long)b->start, b->n_insns, b->cost,
+          (unsigned long long)(b->execs + b->replayed));
+}
+
+/* Rewritten whenever a window closes: the harness ends QEMU without letting it exit. */
+static void write_profile(void) {
+  FILE *profile = profile_path ? fopen(profile_path, "w") : NULL;
+  if (!profile) return;
+  fprintf(profile, "# tinyhil-timing profile: start n_insns core_cycles executions\n");
+  each_block(write_block, profile);
+  fclose(profile);
+}
+
 static void on_exit_cb(qemu_plugin_id_t id, void *udata) {
   (void)id;
   (void)udata;
   marker end = {'E', 0, 0, NULL, 0};
   write_snapshot('E', &end);
   fclose(out);
+  write_profile();
 }
 
 static int parse_list(const char *v, uint64_t *dst, int *n) {
@@ -317,6 +338,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     else if (KEY("ws")) wait_states = (unsigned)atoi(v);
     else if (KEY("prefetch")) prefetch = (unsigned)atoi(v);
     else if (KEY("mem")) mem_cbs = (unsigned)atoi(v);
+    else if (KEY("profile")) profile_path = v;
     else return -1;
 #undef KEY
   }
