@@ -109,7 +109,7 @@ ENVIRONMENT_ALLOWED = {
 }
 # Where `Settings.from_environ()` may be called: the edges (a Dask worker, `tinyhil doctor` / `zoo` / `demo`
 # run as commands of their own; a BenchConfig made without settings reads them when it is made).
-SETTINGS_EDGES = ("cli/", "api.py", "settings.py", "pipeline/config.py", "sweep_dask.py", "doctor.py", "zoo.py",
+SETTINGS_EDGES = ("cli/", "api.py", "settings.py", "pipeline/config.py", "sweep_dask_worker.py", "doctor.py", "zoo.py",
                   "demo.py")
 
 
