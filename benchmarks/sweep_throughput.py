@@ -18,8 +18,10 @@ them running — the runs' throughput without a cluster's start. A run the board
 (e.g. VWW's arena on netduinoplus2's 128 KB) is refused before building and still counts as a run.
 
 Measured (2 cores shared with other engineers' jobs; medians of 3 and 2 sweeps):
-  --repeats 3 --running-cluster (5 samples): --jobs 2 39.9 runs/min, --executor dask 34.3, running 37.1
-  --repeats 2 --samples 50:                  --jobs 2 22.2 runs/min, --executor dask 22.5
+  --repeats 3 --running-cluster (5 samples): --jobs 2 46.9 runs/min, --executor dask 43.3, running 45.0
+  --repeats 2 --samples 50:                  --jobs 2 27.0 runs/min, --executor dask 29.0
+(the same day, with spawned workers, Dask's profiler and ticks on and no prestart — one run per
+ worker already: 5 samples, --repeats 2: --jobs 2 36.0 runs/min, --executor dask 28.2.)
 """
 
 from __future__ import annotations
