@@ -81,7 +81,8 @@ if engine == "tflm":
 
     try:
         chosen = os.environ.get("TINYHIL_TFLM_TREE", "")
-        tree = load_tree(chosen) if chosen else find_tree(kernels)
+        # this build script is its own edge: the harness hands it the tree through the environment
+        tree = load_tree(chosen) if chosen else find_tree(kernels, os.environ)
         if tree.kernels != kernels:
             raise TinyhilError("TINYHIL_TFLM_TREE=%s holds the %s kernels, not %s" % (tree.path, tree.kernels, kernels))
         library = ensure_library(tree, board_cpu_flags(env["TINYHIL_BOARD"].manifest),  # noqa: F821
