@@ -14,13 +14,13 @@ builds they start — so that the client alone decides, and the run is stored, n
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import threading
 from dataclasses import replace
 
 from harness.errors import Interrupted
 from harness.pipeline import BenchConfig
+from harness.pipeline.interrupt import interruption, raise_in_threads
 
 _lock = threading.Lock()
 _running: dict[int, tuple[str, str]] = {}  # thread id -> (sweep, attempt_id) of the run it runs, on this worker
@@ -68,13 +68,7 @@ def _run(cfg: BenchConfig) -> dict:
 def stop_sweep(sweep: str, reason: str) -> list[str]:
     """On a worker (Client.run): no run of `sweep` starts here any more, and those running are
     interrupted. Returns the `attempt_id`s of the runs interrupted."""
-    # Named Interrupted, carrying the client's reason: the row reads as a local interrupted run's.
-    stop = type("Interrupted", (Interrupted,), {"__init__": lambda self, *_: Interrupted.__init__(self, reason)})
-    interrupted = []
     with _lock:
         _stopped.add(sweep)
-        for thread, (owner, attempt) in _running.items():
-            if owner == sweep and ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread),
-                                                                             ctypes.py_object(stop)) == 1:
-                interrupted.append(attempt)
-    return interrupted
+        mine = {thread: attempt for thread, (owner, attempt) in _running.items() if owner == sweep}
+        return [mine[t] for t in raise_in_threads(mine, interruption(reason))]

@@ -74,3 +74,52 @@ def test_sweep_records_failures_goes_on_and_resumes(tmp_path, kws_model):
     shown = subprocess.run([sys.executable, "-m", "harness.cli", "sweep", str(models)], capture_output=True,
                            text=True, cwd=tmp_path, timeout=600)  # the table view of a failed row
     assert shown.returncode == 0 and "tinyhil results" in shown.stdout, shown.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_jobs_stores_the_runs_in_progress_as_interrupted(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group) during a `--jobs 2` sweep: builds and emulators run in
+    their own process groups, so the signal reaches tinyhil alone, which stops the runs in progress and
+    stores them as `interrupted` (not as failed builds), starts no other, exits 130; a resumed sweep
+    then measures every run once."""
+    if not shutil.which("qemu-system-arm"):
+        pytest.skip("qemu-system-arm is not installed")
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    from tests.e2e.test_run_record import _dense_model
+
+    models = tmp_path / "models"
+    for seed in range(6):
+        _dense_model(models / f"m{seed}.tflite", seed=seed, width=8 + seed)
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]))
+    sweep = [sys.executable, "-m", "harness.cli", "sweep", str(models), "--samples", "300", "--jobs", "2", "--json"]
+    proc = subprocess.Popen(sweep, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # its own process group, as a terminal's job
+
+    def on_emulator() -> bool:
+        try:
+            return any(c.name() == "qemu-system-arm" for c in psutil.Process(proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 600
+    while proc.poll() is None and time.monotonic() < deadline and not on_emulator():
+        time.sleep(0.05)
+    assert proc.poll() is None, "the sweep ended before a run was caught on its emulator"
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-3000:]
+    table = load_results(tmp_path / "results")
+    assert set(table["status"]) <= {"ok", "interrupted"}, table[["status", "error"]]
+    stopped = table[table["status"] == "interrupted"]
+    assert 1 <= len(stopped) <= 2 and len(table) < 6  # the runs in progress; the rest never started
+    assert (stopped["error_type"] == "Interrupted").all()
+    resumed = subprocess.run(sweep, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ok = load_results(tmp_path / "results").query("status == 'ok'")
+    assert len(ok) == 6 and ok["run_id"].is_unique  # every run measured exactly once

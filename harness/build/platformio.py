@@ -22,6 +22,7 @@ from harness import places
 from harness.boards import Board, load_board
 from harness.build.boardgen import UPLOAD_TOOLS
 from harness.build.firmware import Firmware, check_fits, read_elf_sizes
+from harness.build.own_group import run_in_own_group
 from harness.engines.base import Engine, EngineBuild
 from harness.errors import BuildError, DoesNotFitError, TinyhilError, ToolMissingError
 from harness.settings import Settings
@@ -65,7 +66,7 @@ def _pio(args: list[str], env: dict, log_path: Path, timeout: float, project_dir
         log.write(("$ pio " + " ".join(args) + "\n").encode())
         log.flush()
         try:
-            return subprocess.run(
+            return run_in_own_group(  # a terminal's Ctrl-C does not kill it under a sweep's other runs
                 [sys.executable, "-m", "platformio", *args, "-d", str(project_dir)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout,
             ).returncode  # fmt: skip

@@ -36,6 +36,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.build.own_group import run_in_own_group
 from harness.errors import BuildError, ToolMissingError
 from harness.identity import short_hash, tree_sha256
 
@@ -336,7 +337,8 @@ def _build(tree: TflmTree, cpu_flags: tuple[str, ...], work: Path, files: list[P
 
 def _compile(cmd: list[str], deadline: float) -> tuple[int | None, str]:
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=max(1.0, deadline - time.monotonic()))
+        result = run_in_own_group(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  timeout=max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         return None, f"timed out: {' '.join(cmd)}\n"
     return result.returncode, (" ".join(cmd) + "\n" + result.stdout + result.stderr) if result.returncode else ""

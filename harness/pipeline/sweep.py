@@ -8,6 +8,7 @@ to one table (the store locks it).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.errors import DataError
 from harness.pipeline.bench import run_bench, run_identity
 from harness.pipeline.config import BenchConfig
+from harness.pipeline.interrupt import interruption, raise_in_threads
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,14 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
 
             return run_on_dask(todo, console, lambda: progress.advance(task), scheduler=scheduler, jobs=jobs)
 
+        running: set[int] = set()  # threads running a run (--jobs > 1)
+        lock = threading.Lock()
+
         def one(item: tuple[str, BenchConfig]) -> dict:
             label, cfg = item
             console.log(escape(label))
+            with lock:
+                running.add(threading.get_ident())
             try:
                 row = run_bench(cfg, console=console)
                 console.log(f"{escape(label)}: [green]ok[/green]")
@@ -135,6 +142,8 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
                 console.log(f"{escape(label)}: [red]failed[/red]: {escape(f'{type(e).__name__}: {e}')}")
                 return getattr(e, "row", {})
             finally:
+                with lock:
+                    running.discard(threading.get_ident())
                 progress.advance(task)
 
         if jobs == 1:
@@ -143,7 +152,11 @@ def run_sweep(configs: list[BenchConfig], shard: Shard, resume: bool, console: C
             futures = [pool.submit(one, item) for item in todo]
             try:
                 return [f.result() for f in futures]
-            except BaseException:
+            except BaseException as e:
                 for f in futures:
-                    f.cancel()  # runs not started never start; those running store their rows
+                    f.cancel()  # runs not started never start
+                # Ctrl-C reaches this (main) thread only (builds and emulators run in their own process
+                # groups): the runs in progress are stopped and stored as `interrupted`, as with --jobs 1.
+                with lock:
+                    raise_in_threads(running, interruption(str(e) or "the sweep was stopped"))
                 raise
