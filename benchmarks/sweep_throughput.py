@@ -20,6 +20,7 @@ them running — the runs' throughput without a cluster's start. A run the board
 Measured (2 cores shared with other engineers' jobs; medians of 3 and 2 sweeps):
   --repeats 3 --running-cluster (5 samples): --jobs 2 46.9 runs/min, --executor dask 43.3, running 45.0
   --repeats 2 --samples 50:                  --jobs 2 27.0 runs/min, --executor dask 29.0
+  --repeats 3 --running-cluster, nothing else running: --jobs 2 44.3, --executor dask 43.8, running 47.6
 (the same day, with spawned workers, Dask's profiler and ticks on and no prestart — one run per
  worker already: 5 samples, --repeats 2: --jobs 2 36.0 runs/min, --executor dask 28.2.)
 """
