@@ -77,7 +77,8 @@ def build_memory_split(df: pd.DataFrame, boards: dict[str, tuple[int, int]] | No
     if not keep.any():
         raise NoFigure("no successful run has the flash/RAM split of its firmware (flash_weights_bytes, ...)")
     runs, names = runs[keep].reset_index(drop=True), names[keep].reset_index(drop=True)
-    fig = new_figure(7.0, height_for(len(runs), ROW_IN, legend_rows=4))
+    # the title's two lines wrap to three when a shared fact is long (a model or board name)
+    fig = new_figure(7.0, height_for(len(runs), ROW_IN, legend_rows=4, title_lines=3))
     halves = fig.subfigures(1, 2, wspace=0.0, width_ratios=[1.35, 1])  # the left one holds the run names
     axes = [halves[0].subplots(), halves[1].subplots()]
     axes[1].sharey(axes[0])

@@ -8,6 +8,7 @@ mixed with measured counts, with the model's name and version on the axis."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +33,28 @@ from harness.report.transforms import latest_runs, per_layer_long, run_label
 ROW_IN = 0.1
 
 
-def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
+def _profiled(df: pd.DataFrame) -> pd.DataFrame:
+    """Newest runs with a per-layer profile that resolves layers. A TFLM release build strips the
+    profiler events its layer hook needs, so its whole inference lands in the first layer: drawn, it
+    would read as a model spending everything there. Left out when one layer holds over 99 % of the
+    count while other layers do multiply-accumulates."""
     runs = with_facts(latest_runs(df))
     runs = runs[runs["per_layer_json"].notna()] if "per_layer_json" in runs else runs.iloc[0:0]
+
+    def resolved(profile: str) -> bool:
+        layers = json.loads(profile)
+        counts = [float(layer.get("count") or 0) for layer in layers]
+        with_macs = sum(1 for layer in layers if (layer.get("macs") or 0) > 0)
+        return with_macs < 2 or not sum(counts) or max(counts) <= 0.99 * sum(counts)
+
+    return runs[runs["per_layer_json"].map(resolved)] if not runs.empty else runs
+
+
+def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
+    runs = _profiled(df)
     if runs.empty:
-        raise NoFigure("no run has a per-layer profile (bench with --per-layer)")
+        raise NoFigure("no run has a per-layer profile that resolves its layers (bench with --per-layer; a TFLM "
+                       "release build puts the whole inference in its first layer)")
     # Panels per model and board (a board has one unit); bars per engine and kernel set, coloured as in
     # every other figure of the report.
     runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
@@ -46,8 +64,7 @@ def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
 
 def build_per_layer_estimate(df: pd.DataFrame, styles: SeriesStyles | None = None):
     """The timing model's per-layer cycles (each layer's `cycles_est` in `per_layer_json`)."""
-    runs = with_facts(latest_runs(df))
-    runs = runs[runs["per_layer_json"].notna()] if "per_layer_json" in runs else runs.iloc[0:0]
+    runs = _profiled(df)
     runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
     layers = per_layer_long(runs)
     estimated = set(layers.loc[layers["cycles_est"].notna(), "run"])

@@ -143,3 +143,23 @@ def test_per_layer_estimates_put_the_modes_side_by_side():
         texts = " ".join(t.get_text() for t, _ in visible_texts(fig))
     assert "builtin-optimized-size" in texts and "tflm-cmsis-nn" in texts and "builtin-optimized " in texts + " "
     assert "est. cycles (cm4-trm 1)" in texts and "Per-layer estimated cycles" in texts
+
+
+def test_a_profile_with_the_whole_inference_in_one_layer_is_left_out():
+    """A TFLM release build's per-layer pass (profiler events stripped) puts everything in layer 0: such a
+    run is not drawn as a profile."""
+    import json
+
+    from figure_tables import speed_size_rows, table
+
+    rows = speed_size_rows()
+    flat = dict(rows[-1], engine="tflm", kernels="reference", run_id="flat-tflm-reference")
+    layers = json.loads(flat["per_layer_json"])
+    total = sum(layer["count"] for layer in layers)
+    flat["per_layer_json"] = json.dumps([{**layer, "count": total if i == 0 else 40,
+                                          "cycles_est": 1.7 * total if i == 0 else 112}
+                                         for i, layer in enumerate(layers)])
+    with styled():
+        for build in (build_per_layer, build_per_layer_estimate):
+            texts = " ".join(t.get_text() for t, _ in visible_texts(build(table([*rows, flat]))))
+            assert "tflm-reference" not in texts and "tflm-cmsis-nn" in texts
