@@ -40,6 +40,8 @@ def _profiled(df: pd.DataFrame) -> pd.DataFrame:
     count while other layers do multiply-accumulates."""
     runs = with_facts(latest_runs(df))
     runs = runs[runs["per_layer_json"].notna()] if "per_layer_json" in runs else runs.iloc[0:0]
+    if runs.empty:
+        raise NoFigure("no run has a per-layer profile (bench with --per-layer)")
 
     def resolved(profile: str) -> bool:
         layers = json.loads(profile)
@@ -47,14 +49,15 @@ def _profiled(df: pd.DataFrame) -> pd.DataFrame:
         with_macs = sum(1 for layer in layers if (layer.get("macs") or 0) > 0)
         return with_macs < 2 or not sum(counts) or max(counts) <= 0.99 * sum(counts)
 
-    return runs[runs["per_layer_json"].map(resolved)] if not runs.empty else runs
+    runs = runs[runs["per_layer_json"].map(resolved)]
+    if runs.empty:
+        raise NoFigure("no per-layer profile resolves its layers (a TFLM release build puts the whole inference "
+                       "in its first layer)")
+    return runs
 
 
 def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
     runs = _profiled(df)
-    if runs.empty:
-        raise NoFigure("no run has a per-layer profile that resolves its layers (bench with --per-layer; a TFLM "
-                       "release build puts the whole inference in its first layer)")
     # Panels per model and board (a board has one unit); bars per engine and kernel set, coloured as in
     # every other figure of the report.
     runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])

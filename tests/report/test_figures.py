@@ -22,7 +22,7 @@ FIGURES = {
     "per_layer": build_per_layer, "per_layer_est": build_per_layer_estimate, "engines": build_engines,
 }
 # Absent data gives no figure (and a reason), never an empty or broken one.
-NO_FIGURE = {("per_layer", "no_per_layer"): "per-layer", ("per_layer_est", "no_per_layer"): "estimate",
+NO_FIGURE = {("per_layer", "no_per_layer"): "per-layer", ("per_layer_est", "no_per_layer"): "per-layer",
              ("engines", "one_row"): "only one engine",
              ("engines", "coinciding"): "only one engine"}
 
