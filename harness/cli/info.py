@@ -151,11 +151,11 @@ def analyze(
 
 def _weights_in_ram(tflite, board, baseline, optimize: str) -> tuple[str, int] | None:
     """(layout, bytes) of the builtin engine's weights when `optimize` copies them to RAM on `board`."""
-    from harness.codegen.placement import place_program, ram_budget, weight_bytes
+    from harness.codegen.placement import place_program, ram_budget, weight_bytes, weight_layout
 
     if baseline is None:
         return None
     placed = place_program(tflite, optimize, ram_budget(optimize, board, baseline.ram_bytes))
     if placed.weights_in != "ram":
         return None
-    return ("int16" if placed.optimize == "speed" else "int8"), weight_bytes(placed)
+    return weight_layout(placed), weight_bytes(placed)

@@ -24,7 +24,7 @@ import numpy as np
 
 from harness.codegen.context import OPTIMIZE_MODES, check_optimize
 from harness.codegen.emit import write_sources
-from harness.codegen.placement import RamBudget, place_program, weight_bytes
+from harness.codegen.placement import RamBudget, place_program, weight_bytes, weight_layout
 from harness.codegen.program import SUPPORTED_OPS, check_ops
 from harness.errors import DataError
 from harness.model import TfliteModel, layer_macs
@@ -132,5 +132,5 @@ def generate(model: TfliteModel, out_dir: Path, inputs: np.ndarray | None, *, na
         folded_ops=program.folded_ops,
         optimize=optimize,
         weights_in=program.weights_in,
-        weight_layout="int16" if program.optimize == "speed" else "int8",
+        weight_layout=weight_layout(program),
     )

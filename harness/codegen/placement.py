@@ -53,6 +53,11 @@ def weight_bytes(program) -> int:
     return sum(c.nbytes for c in program.consts if c.kernels != "reference")
 
 
+def weight_layout(program) -> str:
+    """The optimized kernels' weights as the program lays them out: "int16" (speed) or "int8" (size)."""
+    return "int16" if program.optimize == "speed" else "int8"
+
+
 def place_program(model, optimize: str, budget: RamBudget | None):
     """The program to emit with its weights' place. With a budget (speed mode, flash that waits): the
     int16 layouts in RAM when they fit; else the int8 layouts, in RAM when they fit, else in flash,

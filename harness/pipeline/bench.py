@@ -167,7 +167,7 @@ def _run_stages(cfg: BenchConfig, provenance: RunProvenance, console: Console, s
         placing = {"ram_budget": budget} if budget is not None else {}  # only engines that place weights
         gen = engine.generate(model, generated / "model", samples.x, name=model.name, arena=arena, mode=cfg.optimize,
                               **placing)
-        if getattr(gen, "weights_in", None) == "ram":
+        if gen.weights_in == "ram":
             console.log(f"weights in RAM, copied at reset ({gen.weight_bytes:,} B; {budget.why})")
     state.generated = GeneratedFacts(arena_plan_bytes=gen.arena_bytes if gen else None,
                                      engine=engine.generated_columns(gen) if gen else {})

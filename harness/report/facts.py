@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harness.errors import DataError
-from harness.report.transforms import add_derived
+from harness.report.transforms import add_derived, engine_set
 
 # The identity of a run as a reader sees it, in the order a label reads.
 FACTS = ("model", "method", "engine_set", "board", "target")
@@ -21,11 +21,7 @@ def with_facts(runs: pd.DataFrame) -> pd.DataFrame:
     """`runs` plus `engine_set` (`builtin-optimized`, `builtin-optimized-size`, `tflm-cmsis-nn`, ...) and
     `method` (the compression method of a variant, empty for a plain model)."""
     runs = runs.copy()
-    kernels = runs["kernels"].astype("string").fillna("") if "kernels" in runs else pd.Series("", index=runs.index)
-    runs["engine_set"] = runs["engine"].astype("string").fillna("?") + kernels.map(lambda k: f"-{k}" if k else "")
-    if "optimize" in runs:  # the builtin engine's size mode is its own series (speed, the default, is not named)
-        size = runs["optimize"].astype("string").fillna("") == "size"
-        runs.loc[size, "engine_set"] = runs.loc[size, "engine_set"] + "-size"
+    runs["engine_set"] = engine_set(runs)
     method = runs["compress_method"] if "compress_method" in runs else pd.Series(pd.NA, index=runs.index)
     runs["method"] = method.astype("string").fillna("")
     return runs

@@ -34,7 +34,8 @@ ROW_IN = 0.1
 
 
 def _profiled(df: pd.DataFrame) -> pd.DataFrame:
-    """Newest runs with a per-layer profile that resolves layers. A TFLM release build strips the
+    """Newest runs with a per-layer profile that resolves layers, with their `run` label and `series`
+    (engine_set). A TFLM release build strips the
     profiler events its layer hook needs, so its whole inference lands in the first layer: drawn, it
     would read as a model spending everything there. Left out when one layer holds over 99 % of the
     count while other layers do multiply-accumulates."""
@@ -53,14 +54,12 @@ def _profiled(df: pd.DataFrame) -> pd.DataFrame:
     if runs.empty:
         raise NoFigure("no per-layer profile resolves its layers (a TFLM release build puts the whole inference "
                        "in its first layer)")
-    return runs
+    # bars per engine and kernel set, coloured as in every other figure of the report
+    return runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
 
 
 def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
-    runs = _profiled(df)
-    # Panels per model and board (a board has one unit); bars per engine and kernel set, coloured as in
-    # every other figure of the report.
-    runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
+    runs = _profiled(df)  # panels per model and board (a board has one unit)
     layers = per_layer_long(runs).merge(runs[["run", "series", "board"]], on="run")
     return _figure(runs, layers, styles, "Per-layer profile")
 
@@ -68,7 +67,6 @@ def build_per_layer(df: pd.DataFrame, styles: SeriesStyles | None = None):
 def build_per_layer_estimate(df: pd.DataFrame, styles: SeriesStyles | None = None):
     """The timing model's per-layer cycles (each layer's `cycles_est` in `per_layer_json`)."""
     runs = _profiled(df)
-    runs = runs.assign(run=run_label(runs).to_numpy(), series=runs["engine_set"])
     layers = per_layer_long(runs)
     estimated = set(layers.loc[layers["cycles_est"].notna(), "run"])
     runs = runs[runs["run"].isin(estimated)]

@@ -62,13 +62,21 @@ def latest_runs(df: pd.DataFrame, keys: tuple[str, ...] = RUN_KEYS, *, include_f
     return newest.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
+def engine_set(df: pd.DataFrame) -> pd.Series:
+    """Each run's engine and kernel set, `engine[-kernels][-size]` (`builtin-optimized`,
+    `builtin-optimized-size`, `tflm-cmsis-nn`): the builtin engine's size mode is its own series,
+    speed (the default) is not named."""
+    kernels = df["kernels"].astype("string").fillna("") if "kernels" in df else pd.Series("", index=df.index)
+    engine = df["engine"].astype("string").fillna("?") + kernels.map(lambda k: f"-{k}" if k else "")
+    if "optimize" in df.columns:
+        engine = engine + df["optimize"].astype("string").fillna("").map(lambda m: "-size" if m == "size" else "")
+    return engine
+
+
 def run_label(df: pd.DataFrame) -> pd.Series:
     """Short readable name of each run: `model / engine[-kernels][-size] @ board (target)`. Two runs with
     the same label (models that share a file name) get the start of their run_id added."""
-    kernels = df["kernels"].astype("string").fillna("")
-    engine = df["engine"].astype("string").fillna("?") + kernels.map(lambda k: f"-{k}" if k else "")
-    if "optimize" in df.columns:  # the builtin engine's size mode (speed, the default, is not named)
-        engine = engine + df["optimize"].astype("string").fillna("").map(lambda m: "-size" if m == "size" else "")
+    engine = engine_set(df)
     where = df["board"].astype("string").fillna("?") + " (" + df["target"].astype("string").fillna("?") + ")"
     label = df["model"].astype("string").fillna("?") + " / " + engine + " @ " + where
     if "run_id" in df.columns:
