@@ -1,6 +1,7 @@
-/* im2col for the optimized CONV_2D (opt_conv.c, conv_packed.c): two output pixels' receptive fields
- * widened to int16 with the input offset added, interleaved group by group of four values
- * ([A0 A2 A1 A3 B0 B2 B1 B3], the lanes SXTB16 / SXTB16 ROR 8 give the weights), padding taps 0.
+/* im2col for the optimized CONV_2D (opt_conv.c, conv_packed.c): two or three output pixels' receptive
+ * fields widened to int16 with the input offset added, interleaved group by group of four values
+ * (th_col_layout: [A0 A2 A1 A3 B0 B2 B1 B3] for pairs, [A0 A2 B0 B2 C0 C2 A1 A3 B1 B3 C1 C3] for
+ * triples; the lanes SXTB16 / SXTB16 ROR 8 give the weights), padding taps 0.
  *
  * Cycle budget (Cortex-M4 TRM, DDI 0439: LDR 2, or 1 when it follows another load; STR 1; SXTAB16
  * 1): with in_c % 4 == 0 a group of four values costs LDR + 2 SXTAB16 + 2 STR, about 5 cycles, and is
@@ -9,20 +10,20 @@
  * 3) gather the field as bytes first (word copies of each kernel row), then widen four at a time. */
 #include "th_conv_internal.h"
 
-/* Interleaved-buffer writer for pixel `pix` when groups of four straddle taps: a cursor walks
- * each group's lanes 0,2,1,3 (the nibbles of 0x3120), then the K % 4 tail. */
+/* Interleaved-buffer writer for one pixel when groups of four straddle taps: a cursor walks each
+ * group's lanes (0 and 2 in the first word, 1 and 3 in the word `gap` later), then the K % 4 tail. */
 typedef struct {
   int16_t *group, *tail;
-  int32_t lane, left_in_groups;
+  int32_t lane, left_in_groups, gap, step; /* gap, step: th_col_layout's, in words */
 } col_cursor;
 
 TH_INLINE void cursor_put(col_cursor *cur, int16_t v) {
   if (cur->left_in_groups > 0) {
-    cur->group[(0x3120 >> (4 * cur->lane)) & 0xF] = v;
+    cur->group[((cur->lane & 1) ? 2 * cur->gap : 0) + (cur->lane >> 1)] = v;
     --cur->left_in_groups;
     if (++cur->lane == 4) {
       cur->lane = 0;
-      cur->group += 8;
+      cur->group += 2 * cur->step;
     }
   } else {
     *cur->tail++ = v;
@@ -33,8 +34,8 @@ TH_INLINE void cursor_put(col_cursor *cur, int16_t v) {
 TH_INLINE void cursor_put_word(col_cursor *cur, uint32_t offset2, uint32_t w) {
   uint32_t *dst = (uint32_t *)(void *)cur->group;
   dst[0] = th_sxtab16(offset2, w);
-  dst[1] = th_sxtab16_ror8(offset2, w);
-  cur->group += 8;
+  dst[cur->gap] = th_sxtab16_ror8(offset2, w);
+  cur->group += 2 * cur->step;
   cur->left_in_groups -= 4;
 }
 
@@ -48,8 +49,8 @@ static void cursor_put_run(col_cursor *cur, const int8_t *src, int32_t n, int32_
       src += 4;
     } else {
       uint32_t *dst = (uint32_t *)(void *)cur->group;
-      dst[0] = dst[1] = 0;
-      cur->group += 8;
+      dst[0] = dst[cur->gap] = 0;
+      cur->group += 2 * cur->step;
       cur->left_in_groups -= 4;
     }
   }
@@ -58,12 +59,13 @@ static void cursor_put_run(col_cursor *cur, const int8_t *src, int32_t n, int32_
 
 /* `padded`: the packed layout's im2col, where the K % 4 leftovers fill a last group (its unused
  * lanes 0) instead of the tail after the groups. */
-static void im2col_straddling(const th_conv_params *p, int32_t y0, int32_t x0, int32_t pix, int16_t *col,
-                              int padded) {
+static void im2col_straddling(const th_conv_params *p, int32_t y0, int32_t x0, int32_t pix, th_col_layout lay,
+                              int16_t *col, int padded) {
   const int32_t in_c = p->in_c, k = p->k_h * p->k_w * in_c, k4 = k & ~3;
   const int32_t offset = p->input_offset;
   const uint32_t offset2 = th_pack16(offset, offset);
-  col_cursor cur = {col + 4 * pix, col + 2 * k4 + pix * (k - k4), 0, padded ? (k + 3) & ~3 : k4};
+  col_cursor cur = {col + 2 * lay.first, col + 2 * k4 + pix * (k - k4), 0, padded ? (k + 3) & ~3 : k4,
+                    lay.gap, lay.group};
   /* With dilation_w 1 a kernel row's in-range taps [kx_lo, kx_hi) are one contiguous run. */
   int32_t kx_lo = 0, kx_hi = p->k_w;
   if (p->dilation_w == 1) {
@@ -94,15 +96,16 @@ static void im2col_straddling(const th_conv_params *p, int32_t y0, int32_t x0, i
   while (padded && cur.lane != 0) cursor_put(&cur, 0);
 }
 
-void th_conv_im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col,
-                         int padded) {
+/* `pix` places the K % 4 tail (padded 0, pairs only). */
+static void im2col_at(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, th_col_layout lay, int16_t *col,
+                      int padded) {
   const int32_t in_c = p->in_c;
   const uint32_t offset2 = th_pack16(p->input_offset, p->input_offset);
   const int32_t y0 = oy * p->stride_h - p->pad_top;
   const int32_t x0 = ox * p->stride_w - p->pad_left;
   if ((in_c & 3) == 0) {
     /* Groups of four stay inside one tap: widen straight into the reordered layout. */
-    uint32_t *dst = (uint32_t *)(void *)(col + 4 * pix);
+    uint32_t *dst = (uint32_t *)(void *)col + lay.first;
     /* Whole kernel rows inside the input are one contiguous run of bytes (dilation_w 1). */
     const int rows_contiguous = p->dilation_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
     const int32_t row_groups = p->k_w * in_c / 4;
@@ -110,30 +113,35 @@ void th_conv_im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32
       const int32_t iy = y0 + ky * p->dilation_h;
       if (rows_contiguous && iy >= 0 && iy < p->in_h) {
         const int8_t *src = p->input + ((size_t)iy * p->in_w + x0) * in_c;
-        for (int32_t g = 0; g < row_groups; ++g, src += 4, dst += 4) {
+        for (int32_t g = 0; g < row_groups; ++g, src += 4, dst += lay.group) {
           const uint32_t w = th_read_u32(src);
           dst[0] = th_sxtab16(offset2, w);
-          dst[1] = th_sxtab16_ror8(offset2, w);
+          dst[lay.gap] = th_sxtab16_ror8(offset2, w);
         }
         continue;
       }
       for (int32_t kx = 0; kx < p->k_w; ++kx) {
         const int32_t ix = x0 + kx * p->dilation_w;
         if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-          for (int32_t c = 0; c < in_c; c += 4, dst += 4) dst[0] = dst[1] = 0;
+          for (int32_t c = 0; c < in_c; c += 4, dst += lay.group) dst[0] = dst[lay.gap] = 0;
           continue;
         }
         const int8_t *src = p->input + ((size_t)iy * p->in_w + ix) * in_c;
-        for (int32_t c = 0; c < in_c; c += 4, dst += 4) {
+        for (int32_t c = 0; c < in_c; c += 4, dst += lay.group) {
           const uint32_t w = th_read_u32(src + c);
           dst[0] = th_sxtab16(offset2, w);
-          dst[1] = th_sxtab16_ror8(offset2, w);
+          dst[lay.gap] = th_sxtab16_ror8(offset2, w);
         }
       }
     }
     return;
   }
-  im2col_straddling(p, y0, x0, pix, col, padded);
+  im2col_straddling(p, y0, x0, pix, lay, col, padded);
+}
+
+void th_conv_im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col,
+                          int padded) {
+  im2col_at(p, oy, ox, pix, th_col_pairs(pix), col, padded);
 }
 
 #define GATHER_MAX 256 /* receptive fields up to this many values take the byte gather below */
@@ -160,7 +168,8 @@ TH_INLINE int8_t *fill_bytes(int8_t *dst, int8_t v, int32_t n) {
  * channels): the receptive field is first gathered as bytes, padding taps and the lanes past K as
  * the byte -input_offset (which widens to 0), then widened four at a time like the in_c % 4 == 0
  * path. Row runs are plain byte copies instead of the cursor's per-value placement. */
-TH_NO_LIBCALLS static void im2col_gather(const th_conv_params *p, int32_t y0, int32_t x0, int32_t pix, int16_t *col) {
+TH_NO_LIBCALLS static void im2col_gather(const th_conv_params *p, int32_t y0, int32_t x0, th_col_layout lay,
+                                         int16_t *col) {
   uint32_t words[GATHER_MAX / 4];
   int8_t *buf = (int8_t *)(void *)words, *d = buf;
   const int32_t in_c = p->in_c, k = p->k_h * p->k_w * in_c, row_bytes = p->k_w * in_c;
@@ -173,15 +182,7 @@ TH_NO_LIBCALLS static void im2col_gather(const th_conv_params *p, int32_t y0, in
     if (kx_lo > p->k_w) kx_lo = p->k_w;
     if (kx_hi < kx_lo) kx_hi = kx_lo;
   }
-  const int32_t stride_h = p->dilation_h * p->in_w * in_c;
-  if (kx_lo == 0 && kx_hi == p->k_w && p->dilation_w == 1 && y0 >= 0 &&
-      y0 + (p->k_h - 1) * p->dilation_h < p->in_h) {
-    /* Interior pixel: k_h runs of row_bytes at a fixed stride. */
-    const int8_t *src = p->input + ((size_t)y0 * p->in_w + x0) * in_c;
-    for (int32_t ky = 0; ky < p->k_h; ++ky, src += stride_h) d = copy_bytes(d, src, row_bytes);
-    kx_hi = -1; /* done */
-  }
-  for (int32_t ky = 0; ky < p->k_h && kx_hi >= 0; ++ky) {
+  for (int32_t ky = 0; ky < p->k_h; ++ky) {
     const int32_t iy = y0 + ky * p->dilation_h;
     if (iy < 0 || iy >= p->in_h) {
       d = fill_bytes(d, pad, row_bytes);
@@ -200,18 +201,46 @@ TH_NO_LIBCALLS static void im2col_gather(const th_conv_params *p, int32_t y0, in
     }
   }
   fill_bytes(d, pad, ((k + 3) & ~3) - k);
-  uint32_t *dst = (uint32_t *)(void *)(col + 4 * pix);
-  for (int32_t g = 0; g < (k + 3) / 4; ++g, dst += 4) {
+  uint32_t *dst = (uint32_t *)(void *)col + lay.first;
+  for (int32_t g = 0; g < (k + 3) / 4; ++g, dst += lay.group) {
     const uint32_t w = words[g];
     dst[0] = th_sxtab16(offset2, w);
-    dst[1] = th_sxtab16_ror8(offset2, w);
+    dst[lay.gap] = th_sxtab16_ror8(offset2, w);
   }
 }
 
-void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col) {
-  if ((p->in_c & 3) != 0 && ((p->k_h * p->k_w * p->in_c + 3) & ~3) <= GATHER_MAX) {
-    im2col_gather(p, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left, pix, col);
+/* The same for a pixel whose window lies inside the input (dilation_w 1): k_h runs of row_bytes
+ * at a fixed stride. Kept apart from im2col_gather, whose edge handling costs GCC a long prologue:
+ * most pixels of a first layer are interior (IC: 900 of 1024). */
+TH_NO_LIBCALLS __attribute__((noinline)) static void gather_interior(const int8_t *src, int32_t row_bytes,
+                                                                      int32_t stride, int32_t k_h, int32_t k,
+                                                                      int32_t input_offset, th_col_layout lay,
+                                                                      int16_t *col) {
+  uint32_t words[GATHER_MAX / 4];
+  int8_t *d = (int8_t *)(void *)words;
+  for (int32_t ky = 0; ky < k_h; ++ky, src += stride) d = copy_bytes(d, src, row_bytes);
+  fill_bytes(d, (int8_t)-input_offset, ((k + 3) & ~3) - k);
+  const uint32_t offset2 = th_pack16(input_offset, input_offset);
+  uint32_t *dst = (uint32_t *)(void *)col + lay.first;
+  for (int32_t g = 0; g < (k + 3) / 4; ++g, dst += lay.group) {
+    const uint32_t w = words[g];
+    dst[0] = th_sxtab16(offset2, w);
+    dst[lay.gap] = th_sxtab16_ror8(offset2, w);
+  }
+}
+
+void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_col_layout layout, int16_t *col) {
+  const int32_t k = p->k_h * p->k_w * p->in_c;
+  if ((p->in_c & 3) != 0 && ((k + 3) & ~3) <= GATHER_MAX) {
+    const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    if (p->dilation_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w && y0 >= 0 &&
+        y0 + (p->k_h - 1) * p->dilation_h < p->in_h) {
+      gather_interior(p->input + ((size_t)y0 * p->in_w + x0) * p->in_c, p->k_w * p->in_c,
+                      p->dilation_h * p->in_w * p->in_c, p->k_h, k, p->input_offset, layout, col);
+    } else {
+      im2col_gather(p, y0, x0, layout, col);
+    }
   } else {
-    th_conv_im2col_pixel(p, oy, ox, pix, col, 1);
+    im2col_at(p, oy, ox, 0, layout, col, 1);
   }
 }

@@ -86,14 +86,15 @@ void th_conv_pack(const th_conv_params *p, uint32_t *dst) {
     *dst++ = b2[0];
     *dst++ = b2[1];
     for (int32_t g = 0; g < groups; ++g) {
-      for (int32_t c = c0; c < c0 + 2; ++c) {
-        int32_t v[4];
-        for (int32_t l = 0; l < 4; ++l) {
-          const int32_t i = 4 * g + lane_order[l];
-          v[l] = i < k ? 2 * p->filter[(size_t)c * k + i] : 0;
+      for (int32_t half = 0; half < 2; ++half) { /* lanes (w0, w2) of c0 and c1, then (w1, w3) */
+        for (int32_t c = c0; c < c0 + 2; ++c) {
+          int32_t v[2];
+          for (int32_t l = 0; l < 2; ++l) {
+            const int32_t i = 4 * g + lane_order[2 * half + l];
+            v[l] = i < k ? 2 * p->filter[(size_t)c * k + i] : 0;
+          }
+          *dst++ = pair16(v[0], v[1]);
         }
-        *dst++ = pair16(v[0], v[1]);
-        *dst++ = pair16(v[2], v[3]);
       }
     }
     *dst++ = m[0];

@@ -2,52 +2,59 @@
  * harness/codegen/pack.py, conv_pack.c) as one stream per channel pair (c0, c1):
  *   [bias c0] [bias c1]  G groups of weights  [mult c0] [mult c1] [bias_e c0] [bias_e c1] [e c0] [e c1]
  * so one pointer walks the layer and no pointer or constant is stored back per pair.
- *   p->packed  (--optimize speed): weights doubled and widened to int16, lanes (w0,w2),(w1,w3):
- *              4 words per group; biases doubled too, so the sums are the 2 * acc SMMULR wants.
+ *   p->packed  (--optimize speed): weights doubled and widened to int16, 4 words per group: lanes
+ *              (w0,w2) of c0 and c1, then (w1,w3) of c0 and c1; biases doubled too, so the sums are
+ *              the 2 * acc SMMULR wants. Multiplies 2 channels x 3 pixels against th_col_triples'
+ *              columns ([A02 B02 C02 A13 B13 C13] per group).
  *   p->packed8 (--optimize size): the int8 filter bytes as they are (w0 w1 w2 w3 of c0, then of c1):
  *              2 words per group, widened in the loop with SXTB16 / SXTB16 ROR 8 (lanes (0,2),(1,3));
- *              the sums are doubled by one LSL before the requantization.
- * Both multiply 2 channels x 2 pixels per group of four K values against the interleaved im2col
- * columns of conv_im2col.c (K zero-padded to a multiple of 4: no tail loop).
+ *              the sums are doubled by one LSL before the requantization. Multiplies 2 channels x
+ *              2 pixels against th_col_pairs' columns ([A02 A13 B02 B13]): the widened weights take
+ *              the registers a third pixel would need.
+ * Both pad K with zeros to a multiple of 4 (no tail loop) and unroll two groups per loop pass.
  *
- * Cycle budget per group, 16 MACs (Cortex-M4 TRM DDI 0439: LDM of N words 1 + N, SMLAD and
- * SXTB16 1, no wait states assumed; a flash wait state adds to each weight word fetched):
- *   int16: LDM 4 column words (5) + 2 x LDM 2 weight words (3 + 3) + 8 SMLAD (8) = 19 cycles,
- *          1.19 cycles/MAC; 11 instructions (0.69 instructions/MAC).
- *   int8:  LDM 4 column words (5) + LDM 2 weight words (3) + 4 SXTB16 (4) + 8 SMLAD (8) = 20 cycles,
- *          1.25 cycles/MAC; 14 instructions; half the weight bytes fetched from flash.
- * Per channel pair and two pixels: LDM 2 biases (3) + 2 MOV + LDM 6 constants (7) + 4 x 5
- * requantization (SMMULR, SUB, ADD, ASR, SSAT; + 4 LSL for int8) + 2 BFI + 2 STRH + loop ~8, about
- * 45 cycles: on IC's 16->16 3x3 layer (36 groups) 684 + 45 cycles for 576 MACs, 1.27 cycles/MAC.
- * A narrower activation range adds SSUB8 + SEL per bound and pixel (both channels at once). */
+ * Cycle budget per group (Cortex-M4 TRM DDI 0439: LDM of N words 1 + N, SMLAD and SXTB16 1, no
+ * wait states assumed; a flash wait state adds to each weight word fetched):
+ *   int16, 24 MACs: 2 x (LDM 3 column words (4) + LDM 2 weight words (3) + 6 SMLAD (6)) = 26 cycles,
+ *          1.08 cycles/MAC; 16 instructions (0.67 instructions/MAC). The 2x2 loop it replaces: 19
+ *          cycles per 16 MACs, 1.19.
+ *   int8,  16 MACs: LDM 4 column words (5) + LDM 2 weight words (3) + 4 SXTB16 (4) + 8 SMLAD (8) = 20
+ *          cycles, 1.25 cycles/MAC; 14 instructions; half the weight bytes fetched from flash.
+ * Plus SUBS + BNE (about 4) per two groups. Per channel pair and pixel triple (int16): LDM 2 biases
+ * (3) + 4 MOV + 3 loads (4) + entry test (~3) + LDM 6 constants (7) + 6 x 5 requantization (SMMULR,
+ * SUB, ADD, ASR, SSAT) + 3 BFI + 3 STRH + ~15 of pointer bookkeeping, about 70 cycles (the pair
+ * loop: about 45 per 4 outputs): on IC's 16->16 3x3 layer (36 groups) 936 + 72 + 70 cycles for 864
+ * MACs, 1.25 cycles/MAC. A narrower activation range adds SSUB8 + SEL per bound and pixel (both
+ * channels at once). */
 #include "th_conv_internal.h"
 
 /* Field offsets are used by the assembly: keep the order. */
 typedef struct {
-  const int16_t *col;    /* 0: interleaved im2col of the two pixels, G groups */
+  const int16_t *col;    /* 0: interleaved im2col of the block's pixels, G groups */
   int32_t n_groups;      /* 4: G >= 1 */
   int8_t *out_a, *out_b; /* 8, 12: outputs of the current channel pair */
   const uint32_t *end;   /* 16: one past the packed layer */
   int32_t clamp;         /* 20: 0 when [act_min, act_max] is the whole int8 range */
   uint32_t min4, max4;   /* 24, 28: act_min / act_max in every byte */
   const uint32_t *w;     /* 32: the packed layer */
+  int8_t *out_c;         /* 36: int16 layout only: the third pixel's outputs */
 } packed_args;
 
 #ifdef TH_HAVE_DSP
-/* r0: columns, r1: weights, r4-r7: the group's column words, r8-r11: accumulators
- * (c0 A, c0 B, c1 A, c1 B), r2/r3/r12: weight words. */
-#define PK16_GROUP                \
-  "ldm r0!, {r4-r7}\n\t"          \
+/* int16, 3 pixels: r0: columns, r1: weights, r2/r3: the weight words of c0/c1, r4-r6: the column
+ * words of pixels A, B, C, r7-r9: c0's accumulators (A, B, C), r10-r12: c1's. */
+#define PK16_HALF                 \
+  "ldm r0!, {r4-r6}\n\t"          \
   "ldm r1!, {r2, r3}\n\t"         \
-  "smlad r8, r2, r4, r8\n\t"      \
-  "smlad r8, r3, r5, r8\n\t"      \
+  "smlad r7, r2, r4, r7\n\t"      \
+  "smlad r8, r2, r5, r8\n\t"      \
   "smlad r9, r2, r6, r9\n\t"      \
-  "smlad r9, r3, r7, r9\n\t"      \
-  "ldm r1!, {r2, r3}\n\t"         \
-  "smlad r10, r2, r4, r10\n\t"    \
-  "smlad r10, r3, r5, r10\n\t"    \
-  "smlad r11, r2, r6, r11\n\t"    \
-  "smlad r11, r3, r7, r11\n\t"
+  "smlad r10, r3, r4, r10\n\t"    \
+  "smlad r11, r3, r5, r11\n\t"    \
+  "smlad r12, r3, r6, r12\n\t"
+#define PK16_GROUP PK16_HALF PK16_HALF /* lanes (0,2), then (1,3) */
+/* int8, 2 pixels: r0: columns, r1: weights, r4-r7: the group's column words, r8-r11: accumulators
+ * (c0 A, c0 B, c1 A, c1 B), r2/r3/r12: weight words. */
 #define PK8_GROUP                 \
   "ldm r0!, {r4-r7}\n\t"          \
   "ldm r1!, {r2, r3}\n\t"         \
@@ -121,43 +128,109 @@ typedef struct {
   "pop {r0, r4-r11, pc}\n\t"
 #define PK_NOTHING(acc) ""
 
+/* The channel-pair loop of the int16 layout, three pixels: 6 accumulators, the stores of three. */
+#define PK_CLAMP(px)                 \
+  "ssub8 r0, " px ", r2\n\t"        \
+  "sel " px ", " px ", r2\n\t"      \
+  "ssub8 r0, r3, " px "\n\t"        \
+  "sel " px ", " px ", r3\n\t"
+#define PK16_ROUTINE                                                                   \
+  "push {r0, r4-r11, lr}\n\t"                                                          \
+  "ldr r1, [r0, #32]\n\t"                                                              \
+  "0:\n\t"                                                                             \
+  "ldm r1!, {r7, r10}\n\t"                                                             \
+  "mov r8, r7\n\t"                                                                     \
+  "mov r9, r7\n\t"                                                                     \
+  "mov r11, r10\n\t"                                                                   \
+  "mov r12, r10\n\t"                                                                   \
+  "ldr r2, [sp]\n\t"                                                                   \
+  "ldr r0, [r2, #0]\n\t"                                                               \
+  "ldr lr, [r2, #4]\n\t"                                                               \
+  "tst lr, #1\n\t"                                                                     \
+  "beq 1f\n\t"                                                                         \
+  "add lr, lr, #1\n\t" /* odd group count: enter the unrolled loop at its second half */ \
+  "b 2f\n\t"                                                                           \
+  "1:\n\t" PK16_GROUP                                                                  \
+  "2:\n\t" PK16_GROUP                                                                  \
+  "subs lr, lr, #2\n\t"                                                                \
+  "bne 1b\n\t"                                                                         \
+  "ldm r1!, {r0, r2, r3, r4, r5, r6}\n\t" /* mult0 mult1 bias_e0 bias_e1 e0 e1 */      \
+  PK_REQ("r7", "r0", "r3", "r5") PK_REQ("r8", "r0", "r3", "r5") PK_REQ("r9", "r0", "r3", "r5")        \
+  PK_REQ("r10", "r2", "r4", "r6") PK_REQ("r11", "r2", "r4", "r6") PK_REQ("r12", "r2", "r4", "r6")     \
+  "bfi r7, r10, #8, #8\n\t" /* pixel A: channel 0 | channel 1 << 8 */                  \
+  "bfi r8, r11, #8, #8\n\t" /* pixel B */                                              \
+  "bfi r9, r12, #8, #8\n\t" /* pixel C */                                              \
+  "ldr r12, [sp]\n\t"                                                                  \
+  "ldr r0, [r12, #20]\n\t"                                                             \
+  "cbz r0, 3f\n\t"                                                                     \
+  "ldrd r2, r3, [r12, #24]\n\t"                                                        \
+  PK_CLAMP("r7") PK_CLAMP("r8") PK_CLAMP("r9")                                         \
+  "3:\n\t"                                                                             \
+  "ldrd r2, r3, [r12, #8]\n\t"                                                         \
+  "ldr r4, [r12, #36]\n\t"                                                             \
+  "strh r7, [r2], #2\n\t"                                                              \
+  "strh r8, [r3], #2\n\t"                                                              \
+  "strh r9, [r4], #2\n\t"                                                              \
+  "strd r2, r3, [r12, #8]\n\t"                                                         \
+  "str r4, [r12, #36]\n\t"                                                             \
+  "ldr r0, [r12, #16]\n\t"                                                             \
+  "cmp r1, r0\n\t"                                                                     \
+  "bne 0b\n\t"                                                                         \
+  "pop {r0, r4-r11, pc}\n\t"
+
 __attribute__((naked, noinline)) static void gemm_packed16(const packed_args *a __attribute__((unused))) {
-  __asm__ volatile(PK_ROUTINE(PK16_GROUP, PK_NOTHING));
+  __asm__ volatile(PK16_ROUTINE);
 }
 
 __attribute__((naked, noinline)) static void gemm_packed8(const packed_args *a __attribute__((unused))) {
   __asm__ volatile(PK_ROUTINE(PK8_GROUP, PK_DOUBLE));
 }
 #else
-/* Plain C of the same arithmetic (host tests): `wide` 1 for the int16 layout, 0 for int8. */
-static void gemm_packed_c(const packed_args *a, int wide) {
-  const int32_t lo = (int8_t)(a->min4 & 0xFF), hi = (int8_t)(a->max4 & 0xFF);
+/* Plain C of the same arithmetic (host tests). */
+TH_INLINE int8_t pk_output(int32_t acc2, const uint32_t *w, int32_t c, const packed_args *a) {
+  const int32_t v = th_ssat8(th_dsp_requantize_small(acc2, (int32_t)w[c], (int32_t)w[2 + c], (int32_t)w[4 + c]));
+  return (int8_t)(a->clamp ? th_dsp_clamp(v, (int8_t)(a->min4 & 0xFF), (int8_t)(a->max4 & 0xFF)) : v);
+}
+
+static void gemm_packed16(const packed_args *a) {
+  int8_t *out[3] = {a->out_a, a->out_b, a->out_c};
+  for (const uint32_t *w = a->w; w != a->end; w += 6) {
+    int32_t acc[2][3];
+    for (int32_t px = 0; px < 3; ++px) acc[0][px] = (int32_t)w[0], acc[1][px] = (int32_t)w[1];
+    w += 2;
+    const uint32_t *col = (const uint32_t *)(const void *)a->col;
+    for (int32_t half = 0; half < 2 * a->n_groups; ++half, col += 3, w += 2) /* lanes (0,2), then (1,3) */
+      for (int32_t px = 0; px < 3; ++px) {
+        acc[0][px] = th_smlad(w[0], col[px], acc[0][px]);
+        acc[1][px] = th_smlad(w[1], col[px], acc[1][px]);
+      }
+    for (int32_t px = 0; px < 3; ++px) {
+      out[px][0] = pk_output(acc[0][px], w, 0, a);
+      out[px][1] = pk_output(acc[1][px], w, 1, a);
+      out[px] += 2;
+    }
+  }
+}
+
+static void gemm_packed8(const packed_args *a) {
   int8_t *out_a = a->out_a, *out_b = a->out_b;
   for (const uint32_t *w = a->w; w != a->end; out_a += 2, out_b += 2) {
     int32_t acc[4] = {(int32_t)w[0], (int32_t)w[0], (int32_t)w[1], (int32_t)w[1]};
     w += 2;
     const uint32_t *col = (const uint32_t *)(const void *)a->col;
-    for (int32_t g = 0; g < a->n_groups; ++g, col += 4, w += wide ? 4 : 2) {
+    for (int32_t g = 0; g < a->n_groups; ++g, col += 4, w += 2) {
       /* channel c's (0,2) and (1,3) lane words */
-      const uint32_t c0_02 = wide ? w[0] : th_sxtb16(w[0]), c0_13 = wide ? w[1] : th_sxtb16_ror8(w[0]);
-      const uint32_t c1_02 = wide ? w[2] : th_sxtb16(w[1]), c1_13 = wide ? w[3] : th_sxtb16_ror8(w[1]);
+      const uint32_t c0_02 = th_sxtb16(w[0]), c0_13 = th_sxtb16_ror8(w[0]);
+      const uint32_t c1_02 = th_sxtb16(w[1]), c1_13 = th_sxtb16_ror8(w[1]);
       acc[0] = th_smlad(c0_13, col[1], th_smlad(c0_02, col[0], acc[0]));
       acc[1] = th_smlad(c0_13, col[3], th_smlad(c0_02, col[2], acc[1]));
       acc[2] = th_smlad(c1_13, col[1], th_smlad(c1_02, col[0], acc[2]));
       acc[3] = th_smlad(c1_13, col[3], th_smlad(c1_02, col[2], acc[3]));
     }
-    for (int32_t i = 0; i < 4; ++i) {
-      const int32_t c = i >> 1, acc2 = wide ? acc[i] : (int32_t)((uint32_t)acc[i] << 1);
-      int32_t v = th_ssat8(th_dsp_requantize_small(acc2, (int32_t)w[c], (int32_t)w[2 + c], (int32_t)w[4 + c]));
-      if (a->clamp) v = th_dsp_clamp(v, lo, hi);
-      ((i & 1) ? out_b : out_a)[c] = (int8_t)v;
-    }
+    for (int32_t i = 0; i < 4; ++i) ((i & 1) ? out_b : out_a)[i >> 1] = pk_output((int32_t)((uint32_t)acc[i] << 1), w, i >> 1, a);
     w += 6;
   }
 }
-
-static void gemm_packed16(const packed_args *a) { gemm_packed_c(a, 1); }
-static void gemm_packed8(const packed_args *a) { gemm_packed_c(a, 0); }
 #endif
 
 void th_conv_run_packed(const th_conv_params *p) {
@@ -166,13 +239,18 @@ void th_conv_run_packed(const th_conv_params *p) {
   const uint32_t *w = wide ? p->packed : p->packed8;
   const uint32_t lo = (uint8_t)p->act_min, hi = (uint8_t)p->act_max;
   packed_args a = {p->scratch, groups, NULL, NULL, w + (size_t)(p->out_c / 2) * (8 + (wide ? 4 : 2) * groups),
-                   !(p->act_min == -128 && p->act_max == 127), lo * 0x01010101u, hi * 0x01010101u, w};
-  for (int32_t pix = 0; pix < n_pix; pix += 2) {
-    const int32_t pix_b = pix + 1 < n_pix ? pix + 1 : pix; /* odd last pixel: paired with itself */
-    th_conv_im2col_packed(p, pix / p->out_w, pix % p->out_w, 0, p->scratch);
-    th_conv_im2col_packed(p, pix_b / p->out_w, pix_b % p->out_w, 1, p->scratch);
-    a.out_a = p->output + (size_t)pix * p->out_c;
-    a.out_b = p->output + (size_t)pix_b * p->out_c;
+                   !(p->act_min == -128 && p->act_max == 127), lo * 0x01010101u, hi * 0x01010101u, w, NULL};
+  const int32_t block = wide ? 3 : 2; /* pixels per pass; a short last block repeats the last pixel */
+  for (int32_t pix = 0; pix < n_pix; pix += block) {
+    int8_t *outs[3];
+    for (int32_t i = 0; i < block; ++i) {
+      const int32_t q = pix + i < n_pix ? pix + i : n_pix - 1;
+      th_conv_im2col_packed(p, q / p->out_w, q % p->out_w, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
+      outs[i] = p->output + (size_t)q * p->out_c;
+    }
+    a.out_a = outs[0];
+    a.out_b = outs[1];
+    a.out_c = wide ? outs[2] : NULL;
     (wide ? gemm_packed16 : gemm_packed8)(&a);
   }
 }

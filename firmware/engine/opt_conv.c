@@ -1,7 +1,8 @@
 /* Optimized int8 CONV_2D for Cortex-M4 (DSP extension), bit-exact with TFLM's reference
  * ConvPerChannel. This file: the entry point and the paths for layers the code generator did not
  * pack. The files of the kernel:
- *   conv_im2col.c    two output pixels' receptive fields, widened and interleaved into the scratch;
+ *   conv_im2col.c    two or three output pixels' receptive fields, widened and interleaved into
+ *                    the scratch;
  *   conv_packed.c    the packed layouts (p->packed: int16 weights, --optimize speed; p->packed8:
  *                    int8 weights, --optimize size), taken for every layer whose requantization
  *                    fits them (even out_c, |bias| < 2^29, K * 255 * 128 < 2^29, right shifts);
@@ -17,12 +18,14 @@
  * An odd last pixel or channel is paired with itself.
  *
  * Scratch contract (firmware/engine/scratch.c implements th_conv2d_s8_scratch_bytes):
- *   2 * ceil4(k_h * k_w * in_c) * sizeof(int16_t) bytes, 4-byte aligned (LDM), for EVERY
- *   convolution, 1x1 included (KWS pointwise: 256 bytes). Without it (scratch == NULL, which needs
+ *   2 * ceil4(k_h * k_w * in_c) * sizeof(int16_t) bytes (3 * with the int16 packed layout, which
+ *   multiplies three pixels at a time), 4-byte aligned (LDM), for EVERY convolution, 1x1 included
+ *   (KWS pointwise: 256 bytes, 384 in speed mode). Without it (scratch == NULL, which needs
  *   the int8 filter) 1x1 convolutions that reach no padding widen the input pixels on the fly (KWS
  *   pointwise 1.88 instructions/MAC instead of 0.98); any other convolution runs a direct, slow loop.
- * Overlap (scratch.c's layout contract): output pixels are written in raster order, two at a
- * time, after both pixels' inputs were read; earlier pixels' inputs are never read again. */
+ * Overlap (scratch.c's layout contract): output pixels are written in raster order, two (three on
+ * the int16 packed layout) at a time, after their inputs were read; earlier pixels' inputs are
+ * never read again. */
 #include "th_conv_internal.h"
 
 typedef struct {

@@ -1,7 +1,8 @@
 /* Scratch sizes of the heavy kernels. The harness plans this many bytes in the arena for each
  * call (harness/codegen/scratch.py mirrors these formulas; tests/codegen checks they agree).
- * The budget is that of an im2col scheme: two int16 columns of one receptive field for conv
- * (1x1 convolutions included: widened columns let them use the 2x2 SMLAD loop); for
+ * The budget is that of an im2col scheme: two int16 columns of one receptive field for conv, three
+ * with the int16 packed layout (1x1 convolutions included: widened columns let them use the SMLAD
+ * loops); for
  * depthwise with multiplier 1 and channels in fours, a widened filter group and k_h widened input
  * rows (the optimized kernel's ring), or, for the 3x3 layers dwconv3x3.c takes, its four channel
  * planes (TH_DW3_SCRATCH_BYTES). The reference kernels use none of it.
@@ -15,8 +16,9 @@
 #include "th_kernels.h"
 
 int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p) {
-  /* K rounded up to a group of four: the packed path's im2col fills a last partial group. */
-  return 2 * ((p->k_h * p->k_w * p->in_c + 3) & ~3) * (int32_t)sizeof(int16_t);
+  /* K rounded up to a group of four: the packed path's im2col fills a last partial group. The
+   * int16 packed layout multiplies three pixels at a time (conv_packed.c), the others two. */
+  return (p->packed ? 3 : 2) * ((p->k_h * p->k_w * p->in_c + 3) & ~3) * (int32_t)sizeof(int16_t);
 }
 
 int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p) {

@@ -7,13 +7,24 @@
 #include "th_dsp.h"
 #include "th_kernels.h"
 
-/* im2col of output pixel (oy, ox) as pixel `pix` (0 = A, 1 = B) of the interleaved int16 buffer
- * `col`: per group of four values [A0 A2 A1 A3 B0 B2 B1 B3] (the lanes SXTB16 / SXTB16 ROR 8 give),
- * input offset added, padding taps 0. `padded` 0: the K % 4 leftovers follow the groups (A's, then
- * B's); 1 (the packed layouts): they fill a last group whose spare lanes are 0. */
+/* Where one pixel's widened groups go in an interleaved int16 im2col buffer, in 32-bit words:
+ * group g's lane-(0,2) word at first + g * group, its lane-(1,3) word `gap` words after it. */
+typedef struct {
+  int32_t first, gap, group;
+} th_col_layout;
+/* Two pixels, each group's lanes together: [A02 A13 B02 B13] (opt_conv.c, the int8 packed layout). */
+TH_INLINE th_col_layout th_col_pairs(int32_t pix) { return (th_col_layout){2 * pix, 1, 4}; }
+/* Three pixels, lane words of one kind together: [A02 B02 C02 A13 B13 C13], so one LDM of three
+ * words feeds a weight word's three SMLADs (the int16 packed layout's 3x2 loop). */
+TH_INLINE th_col_layout th_col_triples(int32_t pix) { return (th_col_layout){pix, 3, 6}; }
+
+/* im2col of output pixel (oy, ox) as pixel `pix` (0 = A, 1 = B) of th_col_pairs' buffer `col`: per
+ * group of four values [A0 A2 A1 A3 B0 B2 B1 B3] (the lanes SXTB16 / SXTB16 ROR 8 give), input
+ * offset added, padding taps 0. `padded` 0: the K % 4 leftovers follow the groups (A's, then B's);
+ * 1: they fill a last group whose spare lanes are 0. */
 void th_conv_im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col, int padded);
-/* The packed layouts' im2col (padded), with a byte gather first when in_c % 4 != 0. */
-void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, int32_t pix, int16_t *col);
+/* The packed layouts' im2col (padded) in `layout`, with a byte gather first when in_c % 4 != 0. */
+void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_col_layout layout, int16_t *col);
 
 /* The packed paths (conv_packed.c): p->packed (int16 weights) or p->packed8 (int8 weights). */
 void th_conv_run_packed(const th_conv_params *p);

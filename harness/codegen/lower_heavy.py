@@ -82,19 +82,18 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     if f_in_c != ctx.tensor(op.inputs[0]).shape[-1]:
         raise ctx.refuse(op, "grouped convolution")
     f = _conv_fields(ctx, op, out_c, k_h, k_w)
-    scratch = conv_scratch_bytes(k_h, k_w, f["in_c"], f["pad_top"], f["pad_left"])
-    f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     # The optimized kernel reads only the packed layout (harness/codegen/pack.py: int16 weights for
     # speed, int8 for size) when the layer qualifies, the reference kernel only the int8 filter:
     # each build holds one copy.
     consts = {c.name: c for c in ctx.consts}
-    packed = None
     field = "packed" if ctx.optimize == "speed" else "packed8"
-    if scratch:
-        bias = ctx.value(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
-        pack = conv_packed if ctx.optimize == "speed" else conv_packed8
-        packed = pack(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
-                      consts[f["out_shift"]].values, f["output_offset"], f["input_offset"])
+    bias = ctx.value(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    pack = conv_packed if ctx.optimize == "speed" else conv_packed8
+    packed = pack(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
+                  consts[f["out_shift"]].values, f["output_offset"], f["input_offset"])
+    scratch = conv_scratch_bytes(k_h, k_w, f["in_c"], f["pad_top"], f["pad_left"],
+                                 int16_packed=packed is not None and field == "packed")
+    f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     if packed is None:
         code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
         return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))

@@ -123,8 +123,8 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     """CONV_2D's packed layout (th_kernels.h, firmware/engine/conv_pack.c) as int32 words, or None
     when the layer does not qualify (odd out_c, or a channel outside the short requantization).
 
-    Per pair of output channels: [2*bias c0, 2*bias c1], ceil(K/4) groups of four words (each
-    channel's doubled weights as int16 lanes (w0,w2), (w1,w3), 0 past K), then [mult c0, mult c1,
+    Per pair of output channels: [2*bias c0, 2*bias c1], ceil(K/4) groups of four words (the doubled
+    weights as int16 lanes: c0 (w0,w2), c1 (w0,w2), c0 (w1,w3), c1 (w1,w3); 0 past K), then [mult c0, mult c1,
     bias_e c0, bias_e c1, e c0, e c1] with e = -shift, bias_e = (1 << (e-1)) + (output_offset << e).
     """
     quant = _conv_quant(filt, bias, multiplier, shift, output_offset, input_offset)
@@ -137,7 +137,8 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     w = np.zeros((out_c, groups * 4), dtype=np.int64)
     w[:, :k] = 2 * filt.reshape(out_c, k).astype(np.int64)
     w = w.reshape(out_c, groups, 4)[..., list(LANE_ORDER)]  # lanes w0 w2 w1 w3
-    lanes = w.reshape(out_c // 2, 2, groups, 4).transpose(0, 2, 1, 3).reshape(out_c // 2, groups * 8)
+    # [pair, channel, group, lane word, 2] -> [pair, group, lane word, channel, 2]
+    lanes = w.reshape(out_c // 2, 2, groups, 2, 2).transpose(0, 2, 3, 1, 4).reshape(out_c // 2, groups * 8)
     lanes16 = (lanes & 0xFFFF).astype(np.uint32)
     words_w = lanes16[:, 0::2] | (lanes16[:, 1::2] << np.uint32(16))  # (lo, hi) int16 pairs
     words = np.concatenate([_pairs(bias2), words_w, _pairs(mult), _pairs(bias_e), _pairs(e)], axis=1)

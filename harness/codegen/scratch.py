@@ -5,11 +5,11 @@ bench checks that both sides agree for every layer it builds.
 """
 
 
-def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: int) -> int:
-    # 1x1 convs could read the input in place, but two widened columns let them use the faster
-    # 2x2 SMLAD loop (KWS pointwise: 1.37 instead of 1.88 instructions/MAC) for a few hundred bytes.
+def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: int, *, int16_packed: bool = False) -> int:
+    # 1x1 convs could read the input in place, but widened columns let them use the faster SMLAD
+    # loops (KWS pointwise: 1.37 instead of 1.88 instructions/MAC with two) for a few hundred bytes.
     k4 = -(-k_h * k_w * in_c // 4) * 4  # K rounded up to a group of four (the packed path's im2col)
-    return 2 * k4 * 2  # two int16 im2col columns
+    return (3 if int16_packed else 2) * k4 * 2  # int16 im2col columns: three pixels for the 3x2 loop
 
 
 DW3_SCRATCH_BYTES = 3072  # dwconv3x3.c: four int16 channel planes of six 128-byte rows

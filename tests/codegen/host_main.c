@@ -45,7 +45,13 @@ static void check_scratch(const th_conv_params *p, int32_t bytes) {
     __real_th_##kind(p);                                         \
   }
 
-#define th_ref_conv2d_s8_scratch_bytes_of th_conv2d_s8_scratch_bytes
+/* The plan is the optimized build's: a layer the int16 packed layout takes gets three im2col
+ * columns instead of two, and the reference build (which has no packed layout, and reads no
+ * scratch) is handed the same. */
+static int32_t th_ref_conv2d_s8_scratch_bytes_of(const th_conv_params *p) {
+  const int32_t two = th_conv2d_s8_scratch_bytes(p), three = two / 2 * 3;
+  return next_layer > 0 && th_plan_scratch_bytes[next_layer - 1] == (uint32_t)three ? three : two;
+}
 #define th_opt_conv2d_s8_scratch_bytes_of th_conv2d_s8_scratch_bytes
 #define th_ref_dwconv_s8_scratch_bytes_of th_dwconv_s8_scratch_bytes
 #define th_opt_dwconv_s8_scratch_bytes_of th_dwconv_s8_scratch_bytes

@@ -92,8 +92,9 @@ def _fill_conv(rng, g, in_c, out_c, filter_shape, with_bias, depthwise=False):
 
 
 def conv_scratch_contract(p: ConvParams) -> int:
-    """Scratch bytes opt_conv.c asks for (its header): two int16 im2col columns of K rounded up to 4."""
-    return 2 * ((p.k_h * p.k_w * p.in_c + 3) // 4 * 4) * 2
+    """Scratch bytes opt_conv.c asks for (its header): int16 im2col columns of K rounded up to 4, three
+    for the int16 packed layout's 3-pixel loop, else two."""
+    return (3 if p.packed else 2) * ((p.k_h * p.k_w * p.in_c + 3) // 4 * 4) * 2
 
 
 def dwconv_scratch_contract(d: DwParams) -> int:
@@ -155,12 +156,13 @@ def test_conv_matches_reference(lib):
 def _run_packed(lib, params, packed, out_shape, field="packed"):
     """The optimized conv on a packed layout (`packed`: int16 weights, `packed8`: int8) with no int8
     filter and poisoned, guarded scratch."""
-    n = conv_scratch_contract(params) // 2
     out = np.full(out_shape, 0x55, dtype=np.int8)
-    scratch = np.full(n + GUARD, 0x7B7B, dtype=np.int16)
     filt = params.filter
     params.filter = ctypes.POINTER(ctypes.c_int8)()
     setattr(params, field, ptr(packed, ctypes.c_uint32))
+    n = conv_scratch_contract(params) // 2
+    assert n * 2 == lib.th_conv2d_s8_scratch_bytes(ctypes.byref(params))
+    scratch = np.full(n + GUARD, 0x7B7B, dtype=np.int16)
     params.output, params.scratch = ptr(out, ctypes.c_int8), ptr(scratch, ctypes.c_int16)
     lib.th_opt_conv2d_s8(ctypes.byref(params))
     params.filter = filt
