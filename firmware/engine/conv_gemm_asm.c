@@ -85,7 +85,7 @@
 __attribute__((naked, noinline)) void th_conv_gemm_2x2_asm(gemm_asm_args *a __attribute__((unused))) {
   __asm__ volatile(
       "push {r0, r4-r11, lr}\n\t"
-      "0:\n\t" /* channel pair: r12 = args */
+      TH_ASM_ALIGN "0:\n\t" /* channel pair: r12 = args */
       "ldr r12, [sp]\n\t"
       "ldr r3, [r12, #28]\n\t"
       "ldr r8, [r3], #4\n\t"
@@ -101,7 +101,7 @@ __attribute__((naked, noinline)) void th_conv_gemm_2x2_asm(gemm_asm_args *a __at
       "beq 1f\n\t"
       "add lr, lr, #1\n\t" /* odd group count: enter the unrolled loop at its second half */
       "b 2f\n\t"
-      "1:\n\t" GEMM_GROUP
+      TH_ASM_ALIGN "1:\n\t" GEMM_GROUP
       "2:\n\t" GEMM_GROUP
       "subs lr, lr, #2\n\t"
       "bne 1b\n\t"
@@ -185,7 +185,7 @@ __attribute__((naked, noinline)) void th_conv_pointwise_2x2_asm(gemm_asm_args *a
       "beq 1f\n\t"
       "add lr, lr, #1\n\t"
       "b 2f\n\t"
-      "1:\n\t" PW_GROUP
+      TH_ASM_ALIGN "1:\n\t" PW_GROUP
       "2:\n\t" PW_GROUP
       "subs lr, lr, #2\n\t"
       "bne 1b\n\t"

@@ -84,7 +84,7 @@ typedef struct {
 #define PK_ROUTINE(GROUP, DOUBLE)                                                      \
   "push {r0, r4-r11, lr}\n\t"                                                          \
   "ldr r1, [r0, #32]\n\t"                                                              \
-  "0:\n\t"                                                                             \
+  TH_ASM_ALIGN "0:\n\t"                                                                \
   "ldm r1!, {r8, r10}\n\t"                                                             \
   "mov r9, r8\n\t"                                                                     \
   "mov r11, r10\n\t"                                                                   \
@@ -95,7 +95,7 @@ typedef struct {
   "beq 1f\n\t"                                                                         \
   "add lr, lr, #1\n\t" /* odd group count: enter the unrolled loop at its second half */ \
   "b 2f\n\t"                                                                           \
-  "1:\n\t" GROUP                                                                       \
+  TH_ASM_ALIGN "1:\n\t" GROUP                                                          \
   "2:\n\t" GROUP                                                                       \
   "subs lr, lr, #2\n\t"                                                                \
   "bne 1b\n\t"                                                                         \
@@ -137,7 +137,7 @@ typedef struct {
 #define PK16_ROUTINE                                                                   \
   "push {r0, r4-r11, lr}\n\t"                                                          \
   "ldr r1, [r0, #32]\n\t"                                                              \
-  "0:\n\t"                                                                             \
+  TH_ASM_ALIGN "0:\n\t"                                                                \
   "ldm r1!, {r7, r10}\n\t"                                                             \
   "mov r8, r7\n\t"                                                                     \
   "mov r9, r7\n\t"                                                                     \
@@ -150,7 +150,7 @@ typedef struct {
   "beq 1f\n\t"                                                                         \
   "add lr, lr, #1\n\t" /* odd group count: enter the unrolled loop at its second half */ \
   "b 2f\n\t"                                                                           \
-  "1:\n\t" PK16_GROUP                                                                  \
+  TH_ASM_ALIGN "1:\n\t" PK16_GROUP                                                     \
   "2:\n\t" PK16_GROUP                                                                  \
   "subs lr, lr, #2\n\t"                                                                \
   "bne 1b\n\t"                                                                         \

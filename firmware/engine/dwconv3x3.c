@@ -170,11 +170,11 @@ typedef struct {
 #define DW3_STRIDE1(PAIR_CLAMP, ONE_CLAMP)                    \
   "push {r4-r11, lr}\n\t"                                     \
   "mov r12, r0\n\t"                                           \
-  "0:\n\t" DW3_CHANNEL_START                                  \
+  TH_ASM_ALIGN "0:\n\t" DW3_CHANNEL_START                     \
   "ldr r2, [r12, #32]\n\t"                                    \
   "cmp r0, r2\n\t"                                            \
   "beq 2f\n\t"                                                \
-  "1:\n\t" DW3_PAIR(PAIR_CLAMP)                               \
+  TH_ASM_ALIGN "1:\n\t" DW3_PAIR(PAIR_CLAMP)                  \
   "ldr r2, [r12, #32]\n\t"                                    \
   "cmp r0, r2\n\t"                                            \
   "bne 1b\n\t"                                                \

@@ -62,7 +62,7 @@ __attribute__((naked, noinline)) void th_dw_ring3_row_asm(const dw3_row_args *a 
       "ldr r2, [r0, #16]\n\t"
       "movs r3, #0\n\t"
       "ldr lr, [r0, #28]\n\t"
-      "1:\n\t"
+      TH_ASM_ALIGN "1:\n\t"
       "add r12, r0, #32\n\t"
       "ldm r12, {r8-r11}\n\t"
       DW3_ROW(0, 0) DW3_ROW(4, 24) DW3_ROW(8, 48)

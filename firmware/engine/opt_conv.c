@@ -101,7 +101,7 @@ __attribute__((naked, noinline)) static void mac_2x2(const int16_t *col __attrib
       "beq 1f\n\t"
       "add lr, lr, #1\n\t" /* odd count: enter the unrolled loop at its second half */
       "b 2f\n\t"
-      "1:\n\t"
+      TH_ASM_ALIGN "1:\n\t"
       "ldm r0!, {r4-r7}\n\t"
       "ldr r3, [r1], #4\n\t"
       "sxtb16 r12, r3\n\t"

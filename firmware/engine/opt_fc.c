@@ -157,7 +157,7 @@ typedef struct {
 /* Every block of four rows; GROUP is one group of four inputs of the block's weights. */
 #define FC_ROUTINE(GROUP) \
       "push {r0, r4-r11, lr}\n\t" \
-      "0:\n\t" /* block of four rows: r12 = args */ \
+      TH_ASM_ALIGN "0:\n\t" /* block of four rows: r12 = args */ \
       "ldr r12, [sp]\n\t" \
       "ldr r3, [r12, #24]\n\t" \
       "ldm r3!, {r4-r7}\n\t" \
@@ -170,7 +170,7 @@ typedef struct {
       "beq 1f\n\t" \
       "add r2, r2, #1\n\t" /* odd count: enter the unrolled loop at its second half */ \
       "b 2f\n\t" \
-      "1:\n\t" GROUP \
+      TH_ASM_ALIGN "1:\n\t" GROUP \
       "2:\n\t" GROUP \
       "subs r2, r2, #2\n\t" \
       "bne 1b\n\t" \
