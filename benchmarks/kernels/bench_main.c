@@ -85,8 +85,9 @@ static int16_t fc_packed[640 * 128] __attribute__((aligned(4)));
 static int8_t out_ref[24 * 24 * 32], out_opt[24 * 24 * 32];
 static int32_t bias[640], mult[640], shift[640]; /* per channel, up to AD's 640 outputs */
 /* Big enough for the optimized kernels' scratch contract on every shape above (see the top of
- * opt_conv.c / opt_dwconv.c / dwconv3x3.c): conv 2*k_h*k_w*in_c int16, depthwise 3x3 its planes. */
-static int16_t scratch[TH_DW3_SCRATCH_MAX_BYTES / 2 > 2 * 3 * 3 * 64 ? TH_DW3_SCRATCH_MAX_BYTES / 2 : 2 * 3 * 3 * 64]
+ * opt_conv.c / opt_dwconv.c / dwconv3x3.c): conv 3*k_h*k_w*in_c int16 (the int16 packed layout's
+ * three columns), depthwise 3x3 its planes. */
+static int16_t scratch[TH_DW3_SCRATCH_MAX_BYTES / 2 > 3 * 3 * 3 * 64 ? TH_DW3_SCRATCH_MAX_BYTES / 2 : 3 * 3 * 3 * 64]
     __attribute__((aligned(8)));
 /* Conv filters as the code generator lays them out for the optimized kernel (th_conv_pack). */
 static uint32_t conv_packed[32 * (8 + 4 * 144)];

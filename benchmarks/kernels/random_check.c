@@ -122,7 +122,7 @@ static int32_t conv_cases(int32_t n) {
     c.output = out_ref;
     th_ref_conv2d_s8(&c);
     c.output = out_opt;
-    c.scratch = rnd(pointwise ? 2 : 8) ? scratch : NULL; /* contract: 2 * K int16 */
+    c.scratch = rnd(pointwise ? 2 : 8) ? scratch : NULL; /* contract: 2 * K int16, 3 * K for the int16 layout */
     const int32_t words = th_conv_packed_words(&c);
     const uint32_t layout = rnd(3); /* 0: int8 filter, 1: packed int16, 2: packed int8 */
     if (c.scratch != NULL && words > 0 && words <= PACKED_MAX && layout == 1) {
