@@ -49,6 +49,9 @@ class Engine(abc.ABC):
     summary: str = ""
     kernel_sets: tuple[str, ...] = ()  # its own kernel set names; the first is the default
     places_weights: bool = False  # generate() takes a ram_budget and may put its weights in RAM
+    # Whether its firmware's layer hook sees each layer begin: False when the build cannot (the row
+    # then carries no per-layer counts rather than a profile with the whole inference in one layer).
+    resolves_layers: bool = True
     kernel_aliases: Mapping[str, str] = MappingProxyType({})  # a common name -> its own (optimized -> cmsis-nn)
     modes: tuple[str, ...] = ()  # the modes it can be built in (builtin: speed | size); the first is the default
     # What firmware/ compiles in (TINYHIL_ENGINE) and the firmware reports in IDENTIFY; None: the

@@ -17,6 +17,10 @@ class TflmEngine(Engine):
     kernel_sets = ("cmsis-nn", "reference")
     kernel_aliases = MappingProxyType({"optimized": "cmsis-nn"})  # TFLM's optimised kernels are CMSIS-NN
     firmware_engine = "tflm"
+    # The library is built as TFLM's release build (TF_LITE_STRIP_ERROR_STRINGS), which compiles out
+    # the interpreter's per-operator ScopedMicroProfiler (micro_interpreter_graph.cc): the adapter's
+    # layer hook never sees an operator begin, so the whole inference would land in layer 0.
+    resolves_layers = False
 
     def check_ready(self, kernels: str, settings) -> None:
         from harness.build.tflm_lib import find_tree

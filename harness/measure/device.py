@@ -94,7 +94,12 @@ def run_on_device(cfg, board: Board, fw: Firmware | None, gen, run_dir: Path, n:
         _run_samples(device, n, cfg, console, received)
     samples = received.samples
     outputs = np.frombuffer(b"".join(s.output for s in samples), dtype=info.output_dtype).reshape(n, -1)
-    per_layer_json = _per_layer(info, samples, scale) if cfg.per_layer else None
+    per_layer_json = None
+    if cfg.per_layer and not engine.resolves_layers:
+        console.log(f"per-layer: the {engine.name} build has no per-operator events; the row carries no "
+                    "per-layer counts (its layer 0 would hold the whole inference)")
+    elif cfg.per_layer:
+        per_layer_json = _per_layer(info, samples, scale)
     estimate = {}
     if timed is not None:  # -- timing model: cycles_est, latency_ms_est, energy_uj_est, per-layer cycles_est
         estimate = timed.estimate_columns(per_layer_json, console.log)

@@ -35,10 +35,10 @@ ROW_IN = 0.1
 
 def _profiled(df: pd.DataFrame) -> pd.DataFrame:
     """Newest runs with a per-layer profile that resolves layers, with their `run` label and `series`
-    (engine_set). A TFLM release build strips the
-    profiler events its layer hook needs, so its whole inference lands in the first layer: drawn, it
-    would read as a model spending everything there. Left out when one layer holds over 99 % of the
-    count while other layers do multiply-accumulates."""
+    (engine_set). A TFLM release build strips the profiler events its layer hook needs; its runs now
+    carry no profile (Engine.resolves_layers), but rows stored before hold one with the whole
+    inference in the first layer: drawn, it would read as a model spending everything there. Left
+    out when one layer holds over 99 % of the count while other layers do multiply-accumulates."""
     runs = with_facts(latest_runs(df))
     runs = runs[runs["per_layer_json"].notna()] if "per_layer_json" in runs else runs.iloc[0:0]
     if runs.empty:

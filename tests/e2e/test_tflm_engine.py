@@ -65,3 +65,15 @@ def test_a_second_model_reuses_the_tflm_library(kernels, tmp_path, ic_model, kws
     assert second["tflm_lib_key"] == first["tflm_lib_key"]
     assert second["tflm_lib_cached"] is True and second["build_cached"] is False  # a new firmware, the same library
     assert second["build_seconds"] < 300  # the model and the adapter only, linked against the library
+
+
+def test_a_release_build_reports_no_per_layer_profile(tmp_path, kws_model):
+    """TFLM's release build compiles out the per-operator profiler events: with --per-layer the row
+    carries no per-layer counts (not the whole inference in layer 0), and the rest is measured."""
+    tree_for("cmsis-nn")
+    out = run_cli("bench", str(kws_model), "--board", "nucleo_l4r5zi", "--engine", "tflm", "--kernels", "cmsis-nn",
+                  "--samples", "2", "--per-layer", "--json", cwd=tmp_path, timeout=TIMEOUT_S)
+    row = last_json(out)
+    assert row["status"] == "ok" and row["host_mismatches"] == 0
+    assert row.get("per_layer_json") is None
+    assert row["cycles_est"] > 0 and row["latency_median"] > 0
