@@ -229,7 +229,51 @@ TH_NO_LIBCALLS __attribute__((noinline)) static void gather_interior(const int8_
   }
 }
 
+/* n groups of zeros (padding taps) into the layout at dst; returns dst past them. */
+TH_INLINE uint32_t *zero_groups(uint32_t *dst, int32_t n, th_col_layout lay) {
+  for (; n > 0; --n, dst += lay.group) dst[0] = dst[lay.gap] = 0;
+  return dst;
+}
+
+/* n groups of four input bytes at src (4-aligned: in_c % 4 == 0), widened into the layout. */
+TH_INLINE uint32_t *widen_groups(uint32_t *dst, const int8_t *src, int32_t n, uint32_t offset2, th_col_layout lay) {
+  const uint32_t *s = (const uint32_t *)(const void *)src;
+  for (; n > 0; --n, dst += lay.group) {
+    const uint32_t w = *s++;
+    dst[0] = th_sxtab16(offset2, w);
+    dst[lay.gap] = th_sxtab16_ror8(offset2, w);
+  }
+  return dst;
+}
+
+/* The packed layouts' im2col when in_c % 4 == 0 and dilation_w == 1 (every layer of IC, KWS and
+ * VWW but the first): per kernel row, the taps left of the input as zeros, the inside ones as one
+ * run of groups, the rest as zeros. im2col_at does the same for every case, at about 200 more
+ * instructions a pixel (its prologue and per-tap bookkeeping): IC calls it 3,000 times an inference. */
+static void im2col_dense(const th_conv_params *p, int32_t y0, int32_t x0, th_col_layout lay, int16_t *col) {
+  const int32_t taps = p->in_c >> 2, k_w = p->k_w;
+  const int32_t kx_lo = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0;
+  const int32_t right = p->in_w - x0, kx_hi = right < k_w ? (right > kx_lo ? right : kx_lo) : k_w;
+  const uint32_t offset2 = th_pack16(p->input_offset, p->input_offset);
+  const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
+  const int8_t *row = p->input + ((size_t)y0 * p->in_w + x0 + kx_lo) * p->in_c; /* read only when inside */
+  uint32_t *dst = (uint32_t *)(void *)col + lay.first;
+  for (int32_t ky = 0, iy = y0; ky < p->k_h; ++ky, iy += p->dilation_h, row += row_step) {
+    if (iy < 0 || iy >= p->in_h) {
+      dst = zero_groups(dst, k_w * taps, lay);
+      continue;
+    }
+    dst = zero_groups(dst, kx_lo * taps, lay);
+    dst = widen_groups(dst, row, (kx_hi - kx_lo) * taps, offset2, lay);
+    dst = zero_groups(dst, (k_w - kx_hi) * taps, lay);
+  }
+}
+
 void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_col_layout layout, int16_t *col) {
+  if ((p->in_c & 3) == 0 && p->dilation_w == 1) {
+    im2col_dense(p, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left, layout, col);
+    return;
+  }
   const int32_t k = p->k_h * p->k_w * p->in_c;
   if ((p->in_c & 3) != 0 && ((k + 3) & ~3) <= GATHER_MAX) {
     const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
