@@ -30,14 +30,13 @@
 
 /* Field offsets are used by the assembly: keep the order. */
 typedef struct {
-  const int16_t *col;    /* 0: interleaved im2col of the block's pixels, G groups */
-  int32_t n_groups;      /* 4: G >= 1 */
-  int8_t *out_a, *out_b; /* 8, 12: outputs of the current channel pair */
-  const uint32_t *end;   /* 16: one past the packed layer */
-  int32_t clamp;         /* 20: 0 when [act_min, act_max] is the whole int8 range */
-  uint32_t min4, max4;   /* 24, 28: act_min / act_max in every byte */
-  const uint32_t *w;     /* 32: the packed layer */
-  int8_t *out_c;         /* 36: int16 layout only: the third pixel's outputs */
+  int8_t *out[3];        /* 0, 4, 8: outputs of the current channel pair, pixels A, B (C: int16 only) */
+  const int16_t *col;    /* 12: interleaved im2col of the block's pixels, G groups */
+  int32_t n_groups;      /* 16: G >= 1 */
+  const uint32_t *end;   /* 20: one past the packed layer */
+  int32_t clamp;         /* 24: 0 when [act_min, act_max] is the whole int8 range */
+  uint32_t min4, max4;   /* 28, 32: act_min / act_max in every byte */
+  const uint32_t *w;     /* 36: the packed layer */
 } packed_args;
 
 #ifdef TH_HAVE_DSP
@@ -79,18 +78,18 @@ typedef struct {
   "ssat " acc ", #8, " acc "\n\t"
 #define PK_DOUBLE(acc) "lsl " acc ", " acc ", #1\n\t"
 
-/* The channel-pair loop around GROUP; DOUBLE doubles the sums (int8 layout) or is empty.
- * The argument block's address stays on the stack (r12 is a weight temporary in the int8 loop). */
-#define PK_ROUTINE(GROUP, DOUBLE)                                                      \
+/* The channel-pair loop of the int8 layout around GROUP (two groups a pass), two pixels. The
+ * argument block's address stays on the stack (r12 is a weight temporary in the loop). */
+#define PK8_ROUTINE(GROUP)                                                             \
   "push {r0, r4-r11, lr}\n\t"                                                          \
-  "ldr r1, [r0, #32]\n\t"                                                              \
+  "ldr r1, [r0, #36]\n\t"                                                              \
   TH_ASM_ALIGN "0:\n\t"                                                                \
   "ldm r1!, {r8, r10}\n\t"                                                             \
   "mov r9, r8\n\t"                                                                     \
   "mov r11, r10\n\t"                                                                   \
   "ldr r12, [sp]\n\t"                                                                  \
-  "ldr r0, [r12, #0]\n\t"                                                              \
-  "ldr lr, [r12, #4]\n\t"                                                              \
+  "ldr r0, [r12, #12]\n\t"                                                             \
+  "ldr lr, [r12, #16]\n\t"                                                             \
   "tst lr, #1\n\t"                                                                     \
   "beq 1f\n\t"                                                                         \
   "add lr, lr, #1\n\t" /* odd group count: enter the unrolled loop at its second half */ \
@@ -100,43 +99,41 @@ typedef struct {
   "subs lr, lr, #2\n\t"                                                                \
   "bne 1b\n\t"                                                                         \
   "ldm r1!, {r0, r2, r3, r4, r5, r6}\n\t" /* mult0 mult1 bias_e0 bias_e1 e0 e1 */      \
-  DOUBLE("r8") DOUBLE("r9") DOUBLE("r10") DOUBLE("r11")                                \
+  PK_DOUBLE("r8") PK_DOUBLE("r9") PK_DOUBLE("r10") PK_DOUBLE("r11")                    \
   PK_REQ("r8", "r0", "r3", "r5") PK_REQ("r9", "r0", "r3", "r5")                        \
   PK_REQ("r10", "r2", "r4", "r6") PK_REQ("r11", "r2", "r4", "r6")                      \
   "bfi r8, r10, #8, #8\n\t" /* pixel A: channel 0 | channel 1 << 8 */                  \
   "bfi r9, r11, #8, #8\n\t" /* pixel B */                                              \
   "ldr r12, [sp]\n\t"                                                                  \
-  "ldr r0, [r12, #20]\n\t"                                                             \
+  "ldr r0, [r12, #24]\n\t"                                                             \
   "cbz r0, 3f\n\t"                                                                     \
-  "ldrd r2, r3, [r12, #24]\n\t"                                                        \
-  "ssub8 r0, r8, r2\n\t"                                                               \
-  "sel r8, r8, r2\n\t"                                                                 \
-  "ssub8 r0, r9, r2\n\t"                                                               \
-  "sel r9, r9, r2\n\t"                                                                 \
-  "ssub8 r0, r3, r8\n\t"                                                               \
-  "sel r8, r8, r3\n\t"                                                                 \
-  "ssub8 r0, r3, r9\n\t"                                                               \
-  "sel r9, r9, r3\n\t"                                                                 \
+  "ldrd r2, r3, [r12, #28]\n\t"                                                        \
+  PK_CLAMP("r8") PK_CLAMP("r9")                                                        \
   "3:\n\t"                                                                             \
-  "ldrd r2, r3, [r12, #8]\n\t"                                                         \
+  "ldrd r2, r3, [r12, #0]\n\t"                                                         \
   "strh r8, [r2], #2\n\t"                                                              \
   "strh r9, [r3], #2\n\t"                                                              \
-  "strd r2, r3, [r12, #8]\n\t"                                                         \
-  "ldr r0, [r12, #16]\n\t"                                                             \
+  "strd r2, r3, [r12, #0]\n\t"                                                         \
+  "ldr r0, [r12, #20]\n\t"                                                             \
   "cmp r1, r0\n\t"                                                                     \
   "bne 0b\n\t"                                                                         \
   "pop {r0, r4-r11, pc}\n\t"
-#define PK_NOTHING(acc) ""
 
-/* The channel-pair loop of the int16 layout, three pixels: 6 accumulators, the stores of three. */
+/* max(px, act_min) then min(px, act_max) on both channels' bytes at once (r2: min4, r3: max4). */
 #define PK_CLAMP(px)                 \
   "ssub8 r0, " px ", r2\n\t"        \
   "sel " px ", " px ", r2\n\t"      \
   "ssub8 r0, r3, " px "\n\t"        \
   "sel " px ", " px ", r3\n\t"
-#define PK16_ROUTINE                                                                   \
+#define PK16_CLAMP "ldrd r2, r3, [r12, #28]\n\t" PK_CLAMP("r7") PK_CLAMP("r8") PK_CLAMP("r9")
+#define PK16_NO_CLAMP ""
+
+/* The channel-pair loop of the int16 layout, three pixels, four groups a pass: a group count that
+ * is not a multiple of four enters the pass at the group that leaves a multiple of four. CLAMP:
+ * a build of its own with the activation bounds (no test per pair). */
+#define PK16_ROUTINE(CLAMP)                                                            \
   "push {r0, r4-r11, lr}\n\t"                                                          \
-  "ldr r1, [r0, #32]\n\t"                                                              \
+  "ldr r1, [r0, #36]\n\t"                                                              \
   TH_ASM_ALIGN "0:\n\t"                                                                \
   "ldm r1!, {r7, r10}\n\t"                                                             \
   "mov r8, r7\n\t"                                                                     \
@@ -144,15 +141,21 @@ typedef struct {
   "mov r11, r10\n\t"                                                                   \
   "mov r12, r10\n\t"                                                                   \
   "ldr r2, [sp]\n\t"                                                                   \
-  "ldr r0, [r2, #0]\n\t"                                                               \
-  "ldr lr, [r2, #4]\n\t"                                                               \
-  "tst lr, #1\n\t"                                                                     \
+  "ldr r0, [r2, #12]\n\t"                                                              \
+  "ldr lr, [r2, #16]\n\t"                                                              \
+  "ands r3, lr, #3\n\t"                                                                \
   "beq 1f\n\t"                                                                         \
-  "add lr, lr, #1\n\t" /* odd group count: enter the unrolled loop at its second half */ \
+  "add lr, lr, #3\n\t" /* G rounded up to a multiple of 4 */                           \
+  "bic lr, lr, #3\n\t"                                                                 \
+  "cmp r3, #2\n\t"                                                                     \
+  "blo 4f\n\t" /* G % 4 == 1: the last group only */                                   \
+  "beq 3f\n\t"                                                                         \
   "b 2f\n\t"                                                                           \
   TH_ASM_ALIGN "1:\n\t" PK16_GROUP                                                     \
   "2:\n\t" PK16_GROUP                                                                  \
-  "subs lr, lr, #2\n\t"                                                                \
+  "3:\n\t" PK16_GROUP                                                                  \
+  "4:\n\t" PK16_GROUP                                                                  \
+  "subs lr, lr, #4\n\t"                                                                \
   "bne 1b\n\t"                                                                         \
   "ldm r1!, {r0, r2, r3, r4, r5, r6}\n\t" /* mult0 mult1 bias_e0 bias_e1 e0 e1 */      \
   PK_REQ("r7", "r0", "r3", "r5") PK_REQ("r8", "r0", "r3", "r5") PK_REQ("r9", "r0", "r3", "r5")        \
@@ -160,30 +163,29 @@ typedef struct {
   "bfi r7, r10, #8, #8\n\t" /* pixel A: channel 0 | channel 1 << 8 */                  \
   "bfi r8, r11, #8, #8\n\t" /* pixel B */                                              \
   "bfi r9, r12, #8, #8\n\t" /* pixel C */                                              \
-  "ldr r12, [sp]\n\t"                                                                  \
-  "ldr r0, [r12, #20]\n\t"                                                             \
-  "cbz r0, 3f\n\t"                                                                     \
-  "ldrd r2, r3, [r12, #24]\n\t"                                                        \
-  PK_CLAMP("r7") PK_CLAMP("r8") PK_CLAMP("r9")                                         \
-  "3:\n\t"                                                                             \
-  "ldrd r2, r3, [r12, #8]\n\t"                                                         \
-  "ldr r4, [r12, #36]\n\t"                                                             \
+  "ldr r12, [sp]\n\t" CLAMP                                                            \
+  "ldm r12, {r2-r4}\n\t" /* the three output pointers */                               \
   "strh r7, [r2], #2\n\t"                                                              \
   "strh r8, [r3], #2\n\t"                                                              \
   "strh r9, [r4], #2\n\t"                                                              \
-  "strd r2, r3, [r12, #8]\n\t"                                                         \
-  "str r4, [r12, #36]\n\t"                                                             \
-  "ldr r0, [r12, #16]\n\t"                                                             \
+  "stm r12, {r2-r4}\n\t"                                                               \
+  "ldr r0, [r12, #20]\n\t"                                                             \
   "cmp r1, r0\n\t"                                                                     \
   "bne 0b\n\t"                                                                         \
   "pop {r0, r4-r11, pc}\n\t"
 
-__attribute__((naked, noinline)) static void gemm_packed16(const packed_args *a __attribute__((unused))) {
-  __asm__ volatile(PK16_ROUTINE);
+__attribute__((naked, noinline)) static void gemm_packed16_full(const packed_args *a __attribute__((unused))) {
+  __asm__ volatile(PK16_ROUTINE(PK16_NO_CLAMP));
 }
 
+__attribute__((naked, noinline)) static void gemm_packed16_clamp(const packed_args *a __attribute__((unused))) {
+  __asm__ volatile(PK16_ROUTINE(PK16_CLAMP));
+}
+
+static void gemm_packed16(const packed_args *a) { (a->clamp ? gemm_packed16_clamp : gemm_packed16_full)(a); }
+
 __attribute__((naked, noinline)) static void gemm_packed8(const packed_args *a __attribute__((unused))) {
-  __asm__ volatile(PK_ROUTINE(PK8_GROUP, PK_DOUBLE));
+  __asm__ volatile(PK8_ROUTINE(PK8_GROUP));
 }
 #else
 /* Plain C of the same arithmetic (host tests). */
@@ -193,7 +195,7 @@ TH_INLINE int8_t pk_output(int32_t acc2, const uint32_t *w, int32_t c, const pac
 }
 
 static void gemm_packed16(const packed_args *a) {
-  int8_t *out[3] = {a->out_a, a->out_b, a->out_c};
+  int8_t *out[3] = {a->out[0], a->out[1], a->out[2]};
   for (const uint32_t *w = a->w; w != a->end; w += 6) {
     int32_t acc[2][3];
     for (int32_t px = 0; px < 3; ++px) acc[0][px] = (int32_t)w[0], acc[1][px] = (int32_t)w[1];
@@ -213,7 +215,7 @@ static void gemm_packed16(const packed_args *a) {
 }
 
 static void gemm_packed8(const packed_args *a) {
-  int8_t *out_a = a->out_a, *out_b = a->out_b;
+  int8_t *out_a = a->out[0], *out_b = a->out[1];
   for (const uint32_t *w = a->w; w != a->end; out_a += 2, out_b += 2) {
     int32_t acc[4] = {(int32_t)w[0], (int32_t)w[0], (int32_t)w[1], (int32_t)w[1]};
     w += 2;
@@ -238,8 +240,13 @@ void th_conv_run_packed(const th_conv_params *p) {
   const int wide = p->packed != NULL;
   const uint32_t *w = wide ? p->packed : p->packed8;
   const uint32_t lo = (uint8_t)p->act_min, hi = (uint8_t)p->act_max;
-  packed_args a = {p->scratch, groups, NULL, NULL, w + (size_t)(p->out_c / 2) * (8 + (wide ? 4 : 2) * groups),
-                   !(p->act_min == -128 && p->act_max == 127), lo * 0x01010101u, hi * 0x01010101u, w, NULL};
+  packed_args a = {.col = p->scratch,
+                   .n_groups = groups,
+                   .end = w + (size_t)(p->out_c / 2) * (8 + (wide ? 4 : 2) * groups),
+                   .clamp = !(p->act_min == -128 && p->act_max == 127),
+                   .min4 = lo * 0x01010101u,
+                   .max4 = hi * 0x01010101u,
+                   .w = w};
   const int32_t block = wide ? 3 : 2; /* pixels per pass; a short last block repeats the last pixel */
   for (int32_t pix = 0; pix < n_pix; pix += block) {
     int8_t *outs[3];
@@ -248,9 +255,9 @@ void th_conv_run_packed(const th_conv_params *p) {
       th_conv_im2col_packed(p, q / p->out_w, q % p->out_w, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
       outs[i] = p->output + (size_t)q * p->out_c;
     }
-    a.out_a = outs[0];
-    a.out_b = outs[1];
-    a.out_c = wide ? outs[2] : NULL;
+    a.out[0] = outs[0];
+    a.out[1] = outs[1];
+    a.out[2] = wide ? outs[2] : NULL;
     (wide ? gemm_packed16 : gemm_packed8)(&a);
   }
 }
