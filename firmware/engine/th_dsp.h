@@ -75,6 +75,18 @@ TH_INLINE int32_t th_smmulr(int32_t a, int32_t b) {
   return r;
 }
 TH_INLINE int32_t th_ssat8(int32_t x) { return __ssat(x, 8); }
+/* Lane 0 of a, lane 0 of b: (a & 0xFFFF) | b << 16 (GCC does not find PKHBT for it). */
+TH_INLINE uint32_t th_pkhbt(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+/* Lane 1 of b, lane 1 of a: b >> 16 | (a & 0xFFFF0000). */
+TH_INLINE uint32_t th_pkhtb(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
 
 #else /* plain C equivalents */
 
@@ -109,6 +121,8 @@ TH_INLINE int32_t th_qadd(int32_t a, int32_t b) {
   return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
 }
 TH_INLINE int32_t th_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+TH_INLINE uint32_t th_pkhbt(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+TH_INLINE uint32_t th_pkhtb(uint32_t a, uint32_t b) { return (a & 0xFFFF0000u) | (b >> 16); }
 TH_INLINE int32_t th_smmulr(int32_t a, int32_t b) {
   return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
 }
