@@ -336,9 +336,9 @@ void th_dw3_run(const th_dwconv_params *p) {
         dw3_row_c(&k[i], v.out_cols, small, c, c->out_multiplier + ch + i, c->out_shift + ch + i);
     }
     if (group_out) { /* the group's input is all read: its four channels of every pixel, a word each */
-      const uint32_t *src = (const uint32_t *)(const void *)group_out;
-      int8_t *dst = c->output + ch;
-      for (int32_t px = 0; px < c->out_h * c->out_w; ++px, dst += c->out_c) th_write_u32(dst, src[px]);
+      const uint32_t *src = (const uint32_t *)(const void *)group_out, *end = src + c->out_h * c->out_w;
+      const int32_t step = c->out_c; /* in locals: the stores may alias *c, which GCC would reload */
+      for (int8_t *dst = c->output + ch; src != end; dst += step) th_write_u32(dst, *src++);
     }
   }
 }
