@@ -23,8 +23,8 @@ static void add_run(const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, in
   const int32_t *lut1 = k->lut1 + 128, *lut2 = k->lut2 + 128;
   const int32_t mult = k->mult, right = -k->shift, out_off = k->out_off, lo = k->lo, hi = k->hi;
   const int32_t mask = (int32_t)(((int64_t)1 << right) - 1), half = mask >> 1;
-  if (sa == 1 && sb == 1 && lo == -128 && hi == 127) { /* the common case: no broadcast, full range */
-    for (const int8_t *end = a + n; a < end;) *out++ = (int8_t)th_clamp(ADD_ONE(*a++, *b++), -128, 127);
+  if (sa == 1 && sb == 1) { /* the common case: no broadcast (pointers walk, no index products) */
+    for (const int8_t *end = a + n; a < end;) *out++ = (int8_t)th_clamp(ADD_ONE(*a++, *b++), lo, hi);
     return;
   }
   for (int32_t i = 0; i < n; ++i) out[i] = (int8_t)th_clamp(ADD_ONE(a[i * sa], b[i * sb]), lo, hi);
