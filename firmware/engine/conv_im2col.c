@@ -230,18 +230,28 @@ TH_NO_LIBCALLS __attribute__((noinline)) static void gather_interior(const int8_
 }
 
 /* n groups of zeros (padding taps) into the layout at dst; returns dst past them. */
-TH_INLINE uint32_t *zero_groups(uint32_t *dst, int32_t n, th_col_layout lay) {
-  for (; n > 0; --n, dst += lay.group) dst[0] = dst[lay.gap] = 0;
+TH_INLINE uint32_t *zero_groups(uint32_t *dst, int32_t n, int32_t gap, int32_t group) {
+  for (; n > 0; --n, dst += group) dst[0] = dst[gap] = 0;
   return dst;
 }
 
-/* n groups of four input bytes at src (4-aligned: in_c % 4 == 0), widened into the layout. */
-TH_INLINE uint32_t *widen_groups(uint32_t *dst, const int8_t *src, int32_t n, uint32_t offset2, th_col_layout lay) {
+/* n groups of four input bytes at src (4-aligned: in_c % 4 == 0), widened into the layout, two
+ * groups a pass: LDRD + 4 SXTAB16 + 4 STR at immediate offsets (gap and group are constants in
+ * each instantiation below). */
+TH_INLINE uint32_t *widen_groups(uint32_t *dst, const int8_t *src, int32_t n, uint32_t offset2, int32_t gap,
+                                 int32_t group) {
   const uint32_t *s = (const uint32_t *)(const void *)src;
-  for (; n > 0; --n, dst += lay.group) {
-    const uint32_t w = *s++;
-    dst[0] = th_sxtab16(offset2, w);
-    dst[lay.gap] = th_sxtab16_ror8(offset2, w);
+  for (; n >= 2; n -= 2, s += 2, dst += 2 * group) {
+    const uint32_t a = s[0], b = s[1];
+    dst[0] = th_sxtab16(offset2, a);
+    dst[gap] = th_sxtab16_ror8(offset2, a);
+    dst[group] = th_sxtab16(offset2, b);
+    dst[group + gap] = th_sxtab16_ror8(offset2, b);
+  }
+  if (n) {
+    dst[0] = th_sxtab16(offset2, s[0]);
+    dst[gap] = th_sxtab16_ror8(offset2, s[0]);
+    dst += group;
   }
   return dst;
 }
@@ -249,29 +259,53 @@ TH_INLINE uint32_t *widen_groups(uint32_t *dst, const int8_t *src, int32_t n, ui
 /* The packed layouts' im2col when in_c % 4 == 0 and dilation_w == 1 (every layer of IC, KWS and
  * VWW but the first): per kernel row, the taps left of the input as zeros, the inside ones as one
  * run of groups, the rest as zeros. im2col_at does the same for every case, at about 200 more
- * instructions a pixel (its prologue and per-tap bookkeeping): IC calls it 3,000 times an inference. */
-static void im2col_dense(const th_conv_params *p, int32_t y0, int32_t x0, th_col_layout lay, int16_t *col) {
+ * instructions a pixel (its prologue and per-tap bookkeeping): IC calls it 3,000 times an inference.
+ * Instantiated per layout (gap, group constant) so the stores take immediate offsets. */
+TH_INLINE void im2col_dense(const th_conv_params *p, int32_t y0, int32_t x0, uint32_t *dst, int32_t gap,
+                            int32_t group) {
   const int32_t taps = p->in_c >> 2, k_w = p->k_w;
   const int32_t kx_lo = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0;
   const int32_t right = p->in_w - x0, kx_hi = right < k_w ? (right > kx_lo ? right : kx_lo) : k_w;
   const uint32_t offset2 = th_pack16(p->input_offset, p->input_offset);
   const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
   const int8_t *row = p->input + ((size_t)y0 * p->in_w + x0 + kx_lo) * p->in_c; /* read only when inside */
-  uint32_t *dst = (uint32_t *)(void *)col + lay.first;
   for (int32_t ky = 0, iy = y0; ky < p->k_h; ++ky, iy += p->dilation_h, row += row_step) {
     if (iy < 0 || iy >= p->in_h) {
-      dst = zero_groups(dst, k_w * taps, lay);
+      dst = zero_groups(dst, k_w * taps, gap, group);
       continue;
     }
-    dst = zero_groups(dst, kx_lo * taps, lay);
-    dst = widen_groups(dst, row, (kx_hi - kx_lo) * taps, offset2, lay);
-    dst = zero_groups(dst, (k_w - kx_hi) * taps, lay);
+    dst = zero_groups(dst, kx_lo * taps, gap, group);
+    dst = widen_groups(dst, row, (kx_hi - kx_lo) * taps, offset2, gap, group);
+    dst = zero_groups(dst, (k_w - kx_hi) * taps, gap, group);
   }
 }
 
+/* A 1x1 convolution's pixel (no padding: always inside): one run of in_c / 4 groups. */
+TH_INLINE void im2col_pointwise(const th_conv_params *p, int32_t y0, int32_t x0, uint32_t *dst, int32_t gap,
+                                int32_t group) {
+  const uint32_t offset2 = th_pack16(p->input_offset, p->input_offset);
+  widen_groups(dst, p->input + ((size_t)y0 * p->in_w + x0) * p->in_c, p->in_c >> 2, offset2, gap, group);
+}
+
+static void im2col_dense_pairs(const th_conv_params *p, int32_t y0, int32_t x0, uint32_t *dst) {
+  if (p->k_h == 1 && p->k_w == 1)
+    im2col_pointwise(p, y0, x0, dst, 1, 4);
+  else
+    im2col_dense(p, y0, x0, dst, 1, 4);
+}
+
+static void im2col_dense_triples(const th_conv_params *p, int32_t y0, int32_t x0, uint32_t *dst) {
+  if (p->k_h == 1 && p->k_w == 1)
+    im2col_pointwise(p, y0, x0, dst, 3, 6);
+  else
+    im2col_dense(p, y0, x0, dst, 3, 6);
+}
+
 void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_col_layout layout, int16_t *col) {
-  if ((p->in_c & 3) == 0 && p->dilation_w == 1) {
-    im2col_dense(p, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left, layout, col);
+  if ((p->in_c & 3) == 0 && p->dilation_w == 1 && (layout.gap == 1 || layout.gap == 3)) {
+    uint32_t *dst = (uint32_t *)(void *)col + layout.first;
+    const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    (layout.gap == 3 ? im2col_dense_triples : im2col_dense_pairs)(p, y0, x0, dst);
     return;
   }
   const int32_t k = p->k_h * p->k_w * p->in_c;
