@@ -21,6 +21,13 @@
  * instruction at a word-aligned target refills fastest. Padding before a head that is fallen
  * into costs one NOP per entry. */
 #define TH_ASM_ALIGN ".p2align 2\n\t"
+/* The same for a hot C function's loops: without it the estimated cycles of a layer move by ~1 %
+ * with the size of unrelated code placed before the function. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TH_ALIGN_LOOPS __attribute__((optimize("align-loops=4")))
+#else
+#define TH_ALIGN_LOOPS
+#endif
 
 /* Unaligned 32-bit reads (LDR handles unaligned addresses on Cortex-M4); memcpy keeps the
  * compiler honest about aliasing and alignment and compiles to one LDR. */
