@@ -123,11 +123,12 @@ static void widen_group_row(const th_conv_params *c, int32_t iy, int32_t ch, int
     return;
   }
   const uint32_t off2 = th_pack16(c->input_offset, c->input_offset);
-  const int8_t *src = c->input + ((size_t)iy * c->in_w + (lo - c->pad_left)) * c->in_c + ch;
-  for (int32_t i = lo; i < hi; ++i, src += c->in_c) {
+  const int32_t step = c->in_c; /* a local: the stores may alias *c, which GCC would reload */
+  const int8_t *src = c->input + ((size_t)iy * c->in_w + (lo - c->pad_left)) * step + ch;
+  for (uint32_t *d = dst + 2 * lo, *end = dst + 2 * hi; d != end; d += 2, src += step) {
     const uint32_t x = th_read_u32(src);
-    dst[2 * i] = th_sxtab16(off2, x);
-    dst[2 * i + 1] = th_sxtab16_ror8(off2, x);
+    d[0] = th_sxtab16(off2, x);
+    d[1] = th_sxtab16_ror8(off2, x);
   }
 }
 
