@@ -58,21 +58,25 @@ def analyze(
         engine_modes = ENGINES.get(engine).modes  # the builtin: speed and size, each estimated
         row, layers = estimate_layers(model, board, engine, optimize=optimize if engine_modes else "speed",
                                       settings=settings)
-        others = {mode: estimate_layers(model, board, engine, optimize=mode, settings=settings)[0]
+        # the other modes print totals only: no per-layer pass
+        others = {mode: estimate_layers(model, board, engine, optimize=mode, settings=settings, per_layer=False)[0]
                   for mode in engine_modes if mode != optimize}
         summary = ("cycles_est", "latency_ms_est", "energy_uj_est", "deploy_flash_bytes", "deploy_ram_bytes",
                    "weights_in", "weight_layout")
         if as_json:
             print_json({k: row.get(k) for k in ("model", "board", "engine", "optimize", "cycles_est", "latency_ms_est",
                                                  "energy_uj_est", "timing_model", "emulated_on")}
-                       | {"layers": layers.to_dict(orient="records")}
+                       | {"layers": layers.to_dict(orient="records") if layers is not None else None}
                        | ({"modes": {m: {k: r.get(k) for k in summary} for m, r in {optimize: row, **others}.items()}}
                           if engine_modes else {}))
             return
         from harness.cli.report import pd_display
 
-        with pd_display():
-            print(layers.to_string(index=False))
+        if layers is None:
+            print(f"per-layer: the {engine} build has no per-operator events (totals only)")
+        else:
+            with pd_display():
+                print(layers.to_string(index=False))
         print(f"{row['model']} on {board} ({row['engine']} engine): {row['cycles_est']:,.0f} cycles, "
               f"{row['latency_ms_est']:.2f} ms" + (f", {row['energy_uj_est']:.0f} µJ" if row.get("energy_uj_est")
                                                   else "") + f" — an estimate by {row['timing_model']}"

@@ -17,12 +17,17 @@ from harness.pipeline import BenchConfig, run_bench
 
 
 def estimate_layers(model: Path, board: str, engine: str = "builtin", work_dir: Path = Path("build"),
-                    timeout_s: float = 600.0, optimize: str = "speed", settings=None) -> tuple[dict, pd.DataFrame]:
+                    timeout_s: float = 600.0, optimize: str = "speed", settings=None,
+                    per_layer: bool = True) -> tuple[dict, pd.DataFrame | None]:
+    """The run's row and its per-layer table; no table when `per_layer` is off (totals only: no
+    hooked pass) or the engine's build cannot resolve layers (TFLM's release build)."""
     extra = {} if settings is None else {"settings": settings}  # the edge's (its board folders); else read now
-    cfg = BenchConfig(model=Path(model), board=board, target="qemu", engine=engine, per_layer=True, samples=1,
+    cfg = BenchConfig(model=Path(model), board=board, target="qemu", engine=engine, per_layer=per_layer, samples=1,
                       results_dir=None, work_dir=work_dir, timeout_s=timeout_s, progress=False, optimize=optimize,
                       **extra)
     row = run_bench(cfg)
+    if not row.get("per_layer_json"):
+        return row, None
     clock = load_board(board, search=cfg.settings.boards_dirs).clock_hz
     layers = pd.DataFrame(json.loads(row["per_layer_json"]))
     table = pd.DataFrame({

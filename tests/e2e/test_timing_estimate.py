@@ -101,3 +101,26 @@ def test_without_the_plugin_a_qemu_board_still_runs_and_another_board_says_why(t
     assert plain["status"] == "ok" and plain["latency_median"] > 0 and plain.get("cycles_est") is None
     refused = bench("nucleo_l4r5zi")
     assert refused.returncode == 2 and "building the QEMU timing plugin failed" in refused.stderr
+
+
+def test_analyze_estimate_gives_per_layer_cycles_and_both_modes(tmp_path, kws_model):
+    out = last_json(run_cli("analyze", str(kws_model), "--board", "nucleo_l4r5zi", "--estimate", "--json",
+                            cwd=tmp_path))
+    assert out["board"] == "nucleo_l4r5zi" and out["optimize"] == "speed" and out["timing_model"] == "cm4-trm 1"
+    layers = out["layers"]
+    assert sum(layer["cycles_est"] for layer in layers) == pytest.approx(out["cycles_est"], rel=0.01)
+    assert {layer["op"] for layer in layers} >= {"CONV_2D", "DEPTHWISE_CONV_2D"}
+    speed, size = out["modes"]["speed"], out["modes"]["size"]
+    assert speed["cycles_est"] == out["cycles_est"] and 0 < speed["cycles_est"] < size["cycles_est"]
+    assert size["deploy_flash_bytes"] < speed["deploy_flash_bytes"] and size["weights_in"] == "flash"
+
+
+def test_analyze_estimate_of_a_tflm_release_build_gives_totals_only(tmp_path, kws_model):
+    import os
+
+    if not os.environ.get("TINYHIL_TFLM_DIR_CMSIS_NN"):
+        pytest.skip("set TINYHIL_TFLM_DIR_CMSIS_NN to a TFLM tree exported by create_tflm_tree.py to run this")
+    out = run_cli("analyze", str(kws_model), "--board", "nucleo_l4r5zi", "--estimate", "--engine", "tflm", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "no per-operator events (totals only)" in out.stdout
+    assert "cycles," in out.stdout and "an estimate by cm4-trm 1" in out.stdout
