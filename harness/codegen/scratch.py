@@ -5,7 +5,8 @@ bench checks that both sides agree for every layer it builds.
 """
 
 
-def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: int, *, int16_packed: bool = False) -> int:
+def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: int, *,
+                       int16_packed: bool = False) -> int:
     # 1x1 convs could read the input in place, but widened columns let them use the faster SMLAD
     # loops (KWS pointwise: 1.37 instead of 1.88 instructions/MAC with two) for a few hundred bytes.
     k4 = -(-k_h * k_w * in_c // 4) * 4  # K rounded up to a group of four (the packed path's im2col)
