@@ -11,21 +11,23 @@
  *              the sums are doubled by one LSL before the requantization. Multiplies 2 channels x
  *              2 pixels against th_col_pairs' columns ([A02 A13 B02 B13]): the widened weights take
  *              the registers a third pixel would need.
- * Both pad K with zeros to a multiple of 4 (no tail loop) and unroll two groups per loop pass.
+ * Both pad K with zeros to a multiple of 4 (no tail loop). The int16 loop takes four groups a pass
+ * (a count not a multiple of four enters the pass part-way), the int8 loop two.
  *
  * Cycle budget per group (Cortex-M4 TRM DDI 0439: LDM of N words 1 + N, SMLAD and SXTB16 1, no
  * wait states assumed; a flash wait state adds to each weight word fetched):
  *   int16, 24 MACs: 2 x (LDM 3 column words (4) + LDM 2 weight words (3) + 6 SMLAD (6)) = 26 cycles,
  *          1.08 cycles/MAC; 16 instructions (0.67 instructions/MAC). The 2x2 loop it replaces: 19
- *          cycles per 16 MACs, 1.19.
+ *          cycles per 16 MACs, 1.19. With SUBS + BNE (1 + 2) a four-group pass is 107 cycles for
+ *          96 MACs (the profiler's figure for it: 106).
  *   int8,  16 MACs: LDM 4 column words (5) + LDM 2 weight words (3) + 4 SXTB16 (4) + 8 SMLAD (8) = 20
  *          cycles, 1.25 cycles/MAC; 14 instructions; half the weight bytes fetched from flash.
- * Plus SUBS + BNE (about 4) per two groups. Per channel pair and pixel triple (int16): LDM 2 biases
- * (3) + 4 MOV + 3 loads (4) + entry test (~3) + LDM 6 constants (7) + 6 x 5 requantization (SMMULR,
- * SUB, ADD, ASR, SSAT) + 3 BFI + 3 STRH + ~15 of pointer bookkeeping, about 70 cycles (the pair
- * loop: about 45 per 4 outputs): on IC's 16->16 3x3 layer (36 groups) 936 + 72 + 70 cycles for 864
- * MACs, 1.25 cycles/MAC. A narrower activation range adds SSUB8 + SEL per bound and pixel (both
- * channels at once). */
+ * Per channel pair and pixel triple (int16): LDM 2 biases (3) + 4 MOV + 3 loads (4) + ANDS/BEQ (3)
+ * before the groups; LDM 6 constants (7) + 6 x 5 requantization (SMMULR, SUB, ADD, ASR, SSAT) + 3
+ * BFI + LDR (2) + LDM/STM of the three output pointers (4 + 4) + 3 STRH + LDR/CMP/BNE (6) after
+ * them: about 70 cycles (the profiler: 14 + 57). On IC's 16->16 3x3 layer (36 groups) 9 x 107 + 70
+ * cycles for 864 MACs, 1.20 cycles/MAC. A narrower activation range (its own build of the routine)
+ * adds LDRD + SSUB8 + SEL per bound and pixel (both channels at once). */
 #include "th_conv_internal.h"
 
 /* Field offsets are used by the assembly: keep the order. */
