@@ -21,10 +21,11 @@
  * wait states): 4 LDRD (12; bias pair + 3 rows) + 12 SMLAxy (12) + requantization of two outputs:
  * LDRD mult/bias_e (3) + 2 SMMULR + 2 SUB + 2 ADD (6) + LDR e (2) + 2 ASR + 2 SSAT (4) + 2 STRB +
  * ADD (3) + loop LDR/CMP/BNE (5) = 47 cycles for 18 MACs, 2.6 cycles/MAC (the four-channel ring it
- * replaces: ~3.6). Widening: per input row and group, per column LDR + 2 SXTAB16 + 8 STRH, about 13
- * cycles for 4 values used 9 times each (0.36 cycles/MAC). Emulator instructions/MAC: VWW 24x24x32 3.19 -> 2.73, 12x12x64 3.44 -> 3.31. What remains
- * above the issue's 1.5 cycles/MAC: requantization is ~8 cycles of every 9-MAC
- * output, and the row's loads.
+ * replaces: ~3.6). Widening (widen_row): per input row and group, per pair of columns 2 LDR + 4
+ * SXTAB16 + 4 PKHBT/PKHTB + 8 STR, about 22 cycles for 8 values used 9 times each (0.3 cycles/MAC).
+ * Emulator instructions/MAC: VWW 24x24x32 3.19 -> 2.73, 12x12x64 3.44 -> 3.31. What remains above
+ * the issue's 1.5 cycles/MAC: requantization is ~8 cycles of every 9-MAC output, and the row's loads
+ * (the profiler: 47 cycles per pair of outputs, as budgeted).
  *
  * Scratch: TH_DW3_SCRATCH_BYTES (4 planes x 6 slots x 128 bytes), 4-byte aligned. The layer
  * qualifies when 8 <= out_w < 62 (a plane row of out_w + 2 columns plus a spare one).
@@ -37,8 +38,8 @@
 #define SLOTS 6      /* three ring rows, each stored twice */
 #define PLANE (SLOTS * SLOT)
 #define MAX_COLS (SLOT / 2)
-/* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.97
- * instructions/MAC and 4.23 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
+/* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.9
+ * instructions/MAC and 4.2 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
  * 3.88 and 6.42 on opt_dwconv.c's four-channel ring); layers short both ways (VWW 6x6, 3x3) stay on
  * the ring, where this kernel's per-row costs (widening into planes, per-channel setup) outweigh its
  * cheaper taps (VWW 6x6x128: 6.99 against 6.84 estimated cycles/MAC). */
