@@ -42,7 +42,8 @@
  * instructions/MAC and 4.2 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
  * 3.88 and 6.42 on opt_dwconv.c's four-channel ring); layers short both ways (VWW 6x6, 3x3) stay on
  * the ring, where this kernel's per-row costs (widening into planes, per-channel setup) outweigh its
- * cheaper taps (VWW 6x6x128: 6.99 against 6.84 estimated cycles/MAC). */
+ * cheaper taps (VWW 6x6x128 with MIN_OUT_W 6, after the widening got cheaper: 7.2 against the
+ * ring's 6.9 estimated cycles/MAC, the planes' code also missing the flash accelerator more). */
 #define MIN_OUT_W 8
 
 static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MAX_COLS; }
