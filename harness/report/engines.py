@@ -21,7 +21,9 @@ PANELS = (("per_mac", "{unit} per MAC"), ("arena_kib", "arena used (KiB)"),
 
 
 def engine_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Newest successful runs: model, board, target, unit, series (engine-kernels) and the three figures."""
+    """Newest successful runs: model, board, target, unit, series (engine-kernels) and the three figures.
+    One bar per series, model and board: when the table holds several runs of them (an engine rebuilt
+    after an update: other firmware, so another run), the newest stands for them."""
     runs = with_facts(add_derived(successful(latest_runs(unperturbed(df)))))
     per_mac = runs["instructions_per_mac"]
     if "cycles_per_mac" in runs:
@@ -38,6 +40,7 @@ def engine_frame(df: pd.DataFrame) -> pd.DataFrame:
     })
     out["arena_kib"] = out["arena_bytes"] / 1024
     out["kernels_kib"] = pd.to_numeric(out["flash_kernels_bytes"], errors="coerce") / 1024
+    out = out.drop_duplicates(["model", "board", "series"], keep="last")  # latest_runs keeps table order
     return out.reset_index(drop=True)
 
 

@@ -82,11 +82,15 @@ def build_per_layer_estimate(df: pd.DataFrame, styles: SeriesStyles | None = Non
 def _figure(runs: pd.DataFrame, layers: pd.DataFrame, styles: SeriesStyles | None, what: str):
     styles = styles or SeriesStyles(runs["series"], ENGINE_COLOURS)
     boards_vary = "board" in varying(runs)
-    panels = [(f"{model} on {board}" if boards_vary else str(model), unit, rows)
-              for (model, board, unit), rows in layers.groupby(["model", "board", "unit"], sort=True)]
+    groups = list(layers.groupby(["model", "board", "unit"], sort=True))
+    # two columns of panels leave half the width to a title: "model on board" goes on two lines
+    on = "\non " if len(groups) > 1 else " on "
+    panels = [(f"{model}{on}{board}" if boards_vary else str(model), unit, rows)
+              for (model, board, unit), rows in groups]
+    title_lines = 2 if boards_vary and len(groups) > 1 else 1
     heights = [rows["index"].nunique() * rows["series"].nunique() for _, _, rows in panels]
     fig = new_figure(7.0 if len(panels) > 1 else 3.5,
-                     sum(height_for(h, ROW_IN, title_lines=1) - 0.3 for h in heights[::2]) + 0.6)
+                     sum(height_for(h, ROW_IN, title_lines=title_lines) - 0.3 for h in heights[::2]) + 0.6)
     grid = fig.add_gridspec((len(panels) + 1) // 2, min(2, len(panels)))
     for k, (model, unit, rows) in enumerate(panels):
         ax = fig.add_subplot(grid[k // 2, k % 2])

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from figure_tables import VARIANTS as TABLE_VARIANTS
-from figure_tables import tables
+from figure_tables import full_rows, speed_size_rows, table, tables
 
-from harness.report.engines import build_engines
+from harness.report.engines import build_engines, engine_frame
 from harness.report.facts import Latency
 from harness.report.layout_check import layout_problems, visible_texts
 from harness.report.memory import build_memory, build_memory_split
@@ -163,3 +163,26 @@ def test_a_profile_with_the_whole_inference_in_one_layer_is_left_out():
         for build in (build_per_layer, build_per_layer_estimate):
             texts = " ".join(t.get_text() for t, _ in visible_texts(build(table([*rows, flat]))))
             assert "tflm-reference" not in texts and "tflm-cmsis-nn" in texts
+
+
+def test_engines_figure_takes_the_newest_run_of_a_rebuilt_engine():
+    """The same model, board and engine twice (an engine rebuilt after an update: other firmware, so
+    another run): one bar, the newest run's, not a failed reindex."""
+    rows = speed_size_rows()
+    newer = {**rows[0], "run_id": rows[0]["run_id"] + "-rebuilt", "latency_median": rows[0]["latency_median"] // 2,
+             "timestamp": "2026-12-01T11:00:00+00:00"}
+    frame = engine_frame(table(rows + [newer]))
+    speed = frame[frame["series"] == "builtin-optimized"]
+    assert len(speed) == 1 and speed["per_mac"].iloc[0] == pytest.approx(newer["latency_median"] / newer["macs"])
+    build_engines(table(rows + [newer]))  # draws
+
+
+def test_per_layer_panels_of_long_model_names_on_two_boards_stay_inside():
+    """Two columns of panels titled "model on board" with MLPerf-length names: the titles wrap
+    instead of running past the figure's edge."""
+    rows = [{**r, "model": f"mlperf_tiny_{r['model']}_fc_autoencoder"} for r in full_rows()
+            if r.get("per_layer_json") and r["engine"] == "builtin"]
+    assert len({r["board"] for r in rows}) == 2
+    with styled():
+        fig = build_per_layer(table(rows))
+        assert layout_problems(fig) == []
