@@ -63,8 +63,10 @@ def test_a_second_model_reuses_the_tflm_library(kernels, tmp_path, ic_model, kws
     first = bench_tflm(ic_model, "mps2_an386", kernels, tmp_path)
     second = bench_tflm(kws_model, "mps2_an386", kernels, tmp_path)
     assert second["tflm_lib_key"] == first["tflm_lib_key"]
-    assert second["tflm_lib_cached"] is True and second["build_cached"] is False  # a new firmware, the same library
-    assert second["build_seconds"] < 300  # the model and the adapter only, linked against the library
+    # a new firmware, the same library (the firmware itself may be in the user cache from an earlier run)
+    assert second["tflm_lib_cached"] is True and second["build_id"] != first["build_id"]
+    if not second["build_cached"]:
+        assert second["build_seconds"] < 300  # the model and the adapter only, linked against the library
 
 
 def test_a_release_build_reports_no_per_layer_profile(tmp_path, kws_model):
