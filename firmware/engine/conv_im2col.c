@@ -145,12 +145,8 @@ void th_conv_im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32
 }
 
 #define GATHER_MAX 256 /* receptive fields up to this many values take the byte gather below */
-/* The runs are a few bytes long: keep GCC from turning the loops into memcpy / memset calls. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define TH_NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#else
-#define TH_NO_LIBCALLS
-#endif
+/* The runs are a few bytes long: TH_NO_LIBCALLS keeps GCC from turning the loops into memcpy /
+ * memset calls. */
 
 /* Bytes [src, src + n) to dst, words first (unaligned LDR/STR). */
 TH_INLINE int8_t *copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {

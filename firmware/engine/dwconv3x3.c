@@ -291,7 +291,7 @@ static int chan_setup(const th_conv_params *c, const dw3_view *v, int32_t ch, dw
   return small;
 }
 
-TH_ALIGN_LOOPS void th_dw3_run(const th_dwconv_params *p) {
+TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
   const dw3_view v = view_of(c);
   uint8_t *planes = (uint8_t *)(void *)c->scratch;

@@ -3,6 +3,7 @@
  * MEAN (int8), as TFLM's integer QuantizedMeanOrSum: the sum less the zero points, times a
  * multiplier that folds in 1/count (computed by the harness). */
 #include "th_fixedpoint.h"
+#include "th_dsp.h"
 #include "th_ops.h"
 
 typedef struct {
@@ -48,7 +49,7 @@ void th_maxpool_s8(const th_pool_params *p) {
   }
 }
 
-void th_avgpool_s8(const th_pool_params *p) {
+TH_NO_LIBCALLS void th_avgpool_s8(const th_pool_params *p) {
   int32_t acc[POOL_CHUNK];
   const int32_t ch = p->channels, in_w = p->in_w;
   for (int32_t b = 0; b < p->batches; ++b) {

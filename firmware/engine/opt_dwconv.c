@@ -208,7 +208,7 @@ TH_INLINE void dw_group_row(const th_conv_params *c, const uint32_t *w, const ui
  * an output row reads are widened (padding included) into k_h scratch slots; with dilation 1 the
  * slots form a ring (slot = row mod k_h), so each input row is widened once per group. Every
  * output pixel is then a straight run of taps with no bounds tests. */
-static void dw_fast(const th_conv_params *c) {
+TH_NO_LIBCALLS static void dw_fast(const th_conv_params *c) {
   const int32_t k_h = c->k_h, taps = k_h * c->k_w, width = padded_row_width(c);
   uint32_t *w = (uint32_t *)(void *)c->scratch;
   uint32_t *slots = w + 2 * taps;
