@@ -27,7 +27,7 @@ CFLAGS = ("-std=c11", "-Wall", "-Wextra", "-mcpu=cortex-m4", "-mthumb", "-mfloat
           "-mfpu=fpv4-sp-d16", "-ffunction-sections")
 ENGINE_SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "conv_im2col.c",
                   "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv_ring3.c",
-                  "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c")
+                  "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c", "conv_winograd.c")
 
 
 @dataclass(frozen=True)

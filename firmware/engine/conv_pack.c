@@ -131,3 +131,73 @@ void th_conv_pack8(const th_conv_params *p, uint32_t *dst) {
     *dst++ = e[1];
   }
 }
+
+/* The Winograd layout (th_kernels.h; harness/codegen/winograd.py mirrors it). */
+static const int8_t wino_g2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}}; /* 2G */
+static const int8_t wino_at[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+#define WINO_V_BOUND 1020 /* |B^T d B|: four inputs of at most 255 */
+
+/* U = (2G) g (2G)^T of output channel c and input channel i at position xi (4 * row + column). */
+static int32_t wino_u(const th_conv_params *p, int32_t c, int32_t i, int32_t xi) {
+  int32_t u = 0;
+  for (int32_t k = 0; k < 3; ++k)
+    for (int32_t l = 0; l < 3; ++l)
+      u += wino_g2[xi / 4][k] * wino_g2[xi % 4][l] * p->filter[(((size_t)c * 3 + k) * 3 + l) * p->in_c + i];
+  return u;
+}
+
+/* Every partial sum of channel c (the 16 products' sums, the output transform, plus 2 * bias) fits
+ * 32 bits. */
+static int wino_fits(const th_conv_params *p, int32_t c, int64_t bias2) {
+  int64_t m[16];
+  for (int32_t xi = 0; xi < 16; ++xi) {
+    int64_t s = 0;
+    for (int32_t i = 0; i < p->in_c; ++i) {
+      const int32_t u = wino_u(p, c, i, xi);
+      s += u < 0 ? -u : u;
+    }
+    m[xi] = WINO_V_BOUND * s;
+  }
+  for (int32_t a = 0; a < 2; ++a)
+    for (int32_t b = 0; b < 2; ++b) {
+      int64_t y = 0;
+      for (int32_t xi = 0; xi < 16; ++xi) y += (wino_at[a][xi / 4] != 0 && wino_at[b][xi % 4] != 0) ? m[xi] : 0;
+      if (y >= ((int64_t)1 << 31) || y / 2 + (bias2 < 0 ? -bias2 : bias2) >= ((int64_t)1 << 31)) return 0;
+    }
+  return 1;
+}
+
+int32_t th_conv_wino_words(const th_conv_params *p) {
+  if (p->k_h != 3 || p->k_w != 3 || p->stride_h != 1 || p->stride_w != 1 || p->dilation_h != 1 ||
+      p->dilation_w != 1 || (p->in_c & 3) != 0 || th_conv_packed_words(p) == 0)
+    return 0;
+  for (int32_t ch = 0; ch < p->out_c; ++ch) {
+    uint32_t b2, m, be, e;
+    channel_quant(p, ch, 9 * (int64_t)p->in_c, &b2, &m, &be, &e);
+    if (!wino_fits(p, ch, (int32_t)b2)) return 0;
+  }
+  return (p->out_c / 2) * (8 + 16 * p->in_c);
+}
+
+void th_conv_wino_pack(const th_conv_params *p, uint32_t *dst) {
+  static const int8_t lane_order[4] = {0, 2, 1, 3};
+  const int64_t k = 9 * (int64_t)p->in_c;
+  for (int32_t c0 = 0; c0 < p->out_c; c0 += 2) {
+    uint32_t b2[2], m[2], be[2], e[2];
+    for (int32_t i = 0; i < 2; ++i) channel_quant(p, c0 + i, k, &b2[i], &m[i], &be[i], &e[i]);
+    *dst++ = b2[0];
+    *dst++ = b2[1];
+    for (int32_t xi = 0; xi < 16; ++xi)
+      for (int32_t g = 0; g < p->in_c / 4; ++g)
+        for (int32_t half = 0; half < 2; ++half) /* lanes (u0, u2) of c0 and c1, then (u1, u3) */
+          for (int32_t c = c0; c < c0 + 2; ++c)
+            *dst++ = pair16(wino_u(p, c, 4 * g + lane_order[2 * half], xi),
+                            wino_u(p, c, 4 * g + lane_order[2 * half + 1], xi));
+    *dst++ = m[0];
+    *dst++ = m[1];
+    *dst++ = be[0];
+    *dst++ = be[1];
+    *dst++ = e[0];
+    *dst++ = e[1];
+  }
+}

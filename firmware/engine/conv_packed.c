@@ -42,18 +42,6 @@ typedef struct {
 } packed_args;
 
 #ifdef TH_HAVE_DSP
-/* int16, 3 pixels: r0: columns, r1: weights, r2/r3: the weight words of c0/c1, r4-r6: the column
- * words of pixels A, B, C, r7-r9: c0's accumulators (A, B, C), r10-r12: c1's. */
-#define PK16_HALF                 \
-  "ldm r0!, {r4-r6}\n\t"          \
-  "ldm r1!, {r2, r3}\n\t"         \
-  "smlad r7, r2, r4, r7\n\t"      \
-  "smlad r8, r2, r5, r8\n\t"      \
-  "smlad r9, r2, r6, r9\n\t"      \
-  "smlad r10, r3, r4, r10\n\t"    \
-  "smlad r11, r3, r5, r11\n\t"    \
-  "smlad r12, r3, r6, r12\n\t"
-#define PK16_GROUP PK16_HALF PK16_HALF /* lanes (0,2), then (1,3) */
 /* int8, 2 pixels: r0: columns, r1: weights, r4-r7: the group's column words, r8-r11: accumulators
  * (c0 A, c0 B, c1 A, c1 B), r2/r3/r12: weight words. */
 #define PK8_GROUP                 \
@@ -130,9 +118,8 @@ typedef struct {
 #define PK16_CLAMP "ldrd r2, r3, [r12, #28]\n\t" PK_CLAMP("r7") PK_CLAMP("r8") PK_CLAMP("r9")
 #define PK16_NO_CLAMP ""
 
-/* The channel-pair loop of the int16 layout, three pixels, four groups a pass: a group count that
- * is not a multiple of four enters the pass at the group that leaves a multiple of four. CLAMP:
- * a build of its own with the activation bounds (no test per pair). */
+/* The channel-pair loop of the int16 layout, three pixels (PK16_GROUPS). CLAMP: a build of its own
+ * with the activation bounds (no test per pair). */
 #define PK16_ROUTINE(CLAMP)                                                            \
   "push {r0, r4-r11, lr}\n\t"                                                          \
   "ldr r1, [r0, #36]\n\t"                                                              \
@@ -145,20 +132,7 @@ typedef struct {
   "ldr r2, [sp]\n\t"                                                                   \
   "ldr r0, [r2, #12]\n\t"                                                              \
   "ldr lr, [r2, #16]\n\t"                                                              \
-  "ands r3, lr, #3\n\t"                                                                \
-  "beq 1f\n\t"                                                                         \
-  "add lr, lr, #3\n\t" /* G rounded up to a multiple of 4 */                           \
-  "bic lr, lr, #3\n\t"                                                                 \
-  "cmp r3, #2\n\t"                                                                     \
-  "blo 4f\n\t" /* G % 4 == 1: the last group only */                                   \
-  "beq 3f\n\t"                                                                         \
-  "b 2f\n\t"                                                                           \
-  TH_ASM_ALIGN "1:\n\t" PK16_GROUP                                                     \
-  "2:\n\t" PK16_GROUP                                                                  \
-  "3:\n\t" PK16_GROUP                                                                  \
-  "4:\n\t" PK16_GROUP                                                                  \
-  "subs lr, lr, #4\n\t"                                                                \
-  "bne 1b\n\t"                                                                         \
+  PK16_GROUPS                                                                          \
   "ldm r1!, {r0, r2, r3, r4, r5, r6}\n\t" /* mult0 mult1 bias_e0 bias_e1 e0 e1 */      \
   PK_REQ("r7", "r0", "r3", "r5") PK_REQ("r8", "r0", "r3", "r5") PK_REQ("r9", "r0", "r3", "r5")        \
   PK_REQ("r10", "r2", "r4", "r6") PK_REQ("r11", "r2", "r4", "r6") PK_REQ("r12", "r2", "r4", "r6")     \

@@ -6,6 +6,8 @@
  *   conv_packed.c    the packed layouts (p->packed: int16 weights, --optimize speed; p->packed8:
  *                    int8 weights, --optimize size), taken for every layer whose requantization
  *                    fits them (even out_c, |bias| < 2^29, K * 255 * 128 < 2^29, right shifts);
+ *   conv_winograd.c  3x3 stride-1 layers by Winograd F(2x2, 3x3) in integers (p->wino, --optimize
+ *                    speed): 16 multiplies per 2 x 2 outputs instead of 36, bit-exact;
  *   conv_gemm_asm.c  the int8-filter multiply loops in assembly (this file's fast path);
  *   opt_conv.c       dispatch, requantization in C, the scratch-free 1x1 and direct loops.
  *
@@ -301,6 +303,10 @@ void th_opt_conv2d_s8(const th_conv_params *p) {
     } else {
       conv_direct(p);
     }
+    return;
+  }
+  if (p->wino != NULL) {
+    th_conv_run_winograd(p);
     return;
   }
   if (p->packed != NULL || p->packed8 != NULL) {

@@ -16,6 +16,8 @@
 #include "th_kernels.h"
 
 int32_t th_conv2d_s8_scratch_bytes(const th_conv_params *p) {
+  /* conv_winograd.c: V (16 positions x in_c / 4 groups x 6 words) and the 16 x 6 sums */
+  if (p->wino) return 96 * p->in_c + 384;
   /* K rounded up to a group of four: the packed path's im2col fills a last partial group. The
    * int16 packed layout multiplies three pixels at a time (conv_packed.c), the others two. */
   return (p->packed ? 3 : 2) * ((p->k_h * p->k_w * p->in_c + 3) & ~3) * (int32_t)sizeof(int16_t);

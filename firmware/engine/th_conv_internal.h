@@ -28,8 +28,41 @@ void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_c
 
 /* The packed paths (conv_packed.c): p->packed (int16 weights) or p->packed8 (int8 weights). */
 void th_conv_run_packed(const th_conv_params *p);
+/* The Winograd path (conv_winograd.c): p->wino. */
+void th_conv_run_winograd(const th_conv_params *p);
 
 #ifdef TH_HAVE_DSP
+/* The int16 multiply loop of conv_packed.c and conv_winograd.c: 2 channels x 3 columns per group of
+ * four K values. r0: columns (th_col_triples), r1: weights (c0 (0,2), c1 (0,2), c0 (1,3), c1 (1,3)),
+ * r2/r3: weight words, r4-r6: column words, r7-r9: c0's accumulators (A, B, C), r10-r12: c1's. */
+#define PK16_HALF                 \
+  "ldm r0!, {r4-r6}\n\t"          \
+  "ldm r1!, {r2, r3}\n\t"         \
+  "smlad r7, r2, r4, r7\n\t"      \
+  "smlad r8, r2, r5, r8\n\t"      \
+  "smlad r9, r2, r6, r9\n\t"      \
+  "smlad r10, r3, r4, r10\n\t"    \
+  "smlad r11, r3, r5, r11\n\t"    \
+  "smlad r12, r3, r6, r12\n\t"
+#define PK16_GROUP PK16_HALF PK16_HALF /* lanes (0,2), then (1,3) */
+/* lr (>= 1) groups, four a pass: a count that is not a multiple of four enters the pass at the group
+ * that leaves a multiple of four. Uses r3 and the local labels 1-4. */
+#define PK16_GROUPS                                                \
+  "ands r3, lr, #3\n\t"                                            \
+  "beq 1f\n\t"                                                     \
+  "add lr, lr, #3\n\t" /* G rounded up to a multiple of 4 */       \
+  "bic lr, lr, #3\n\t"                                             \
+  "cmp r3, #2\n\t"                                                 \
+  "blo 4f\n\t" /* G % 4 == 1: the last group only */               \
+  "beq 3f\n\t"                                                     \
+  "b 2f\n\t"                                                       \
+  TH_ASM_ALIGN "1:\n\t" PK16_GROUP                                 \
+  "2:\n\t" PK16_GROUP                                              \
+  "3:\n\t" PK16_GROUP                                              \
+  "4:\n\t" PK16_GROUP                                              \
+  "subs lr, lr, #4\n\t"                                            \
+  "bne 1b\n\t"
+
 /* Arguments of the int8-filter assembly (conv_gemm_asm.c). Field offsets are used by the
  * assembly: keep the order. */
 typedef struct {

@@ -67,6 +67,8 @@ TH_INLINE uint32_t th_sxtb16_ror8(uint32_t x) {
 TH_INLINE uint32_t th_sxtab16(uint32_t a, uint32_t x) {
   return (uint32_t)__sxtab16((int16x2_t)a, (int8x4_t)x);
 }
+TH_INLINE uint32_t th_sadd16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
+TH_INLINE uint32_t th_ssub16(uint32_t a, uint32_t b) { return (uint32_t)__ssub16((int16x2_t)a, (int16x2_t)b); }
 TH_INLINE uint32_t th_sxtab16_ror8(uint32_t a, uint32_t x) {
   uint32_t r;
   __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
@@ -122,6 +124,8 @@ TH_INLINE uint32_t th_sxtab16(uint32_t a, uint32_t x) {
 TH_INLINE uint32_t th_sxtab16_ror8(uint32_t a, uint32_t x) {
   return th_pack16(th_lo16(a) + (int8_t)((x >> 8) & 0xFFu), th_hi16(a) + (int8_t)(x >> 24));
 }
+TH_INLINE uint32_t th_sadd16(uint32_t a, uint32_t b) { return th_pack16(th_lo16(a) + th_lo16(b), th_hi16(a) + th_hi16(b)); }
+TH_INLINE uint32_t th_ssub16(uint32_t a, uint32_t b) { return th_pack16(th_lo16(a) - th_lo16(b), th_hi16(a) - th_hi16(b)); }
 TH_INLINE int32_t th_smlabb(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)(th_lo16(a) * th_lo16(b)));
 }

@@ -38,6 +38,9 @@ typedef struct {
   /* Optional, the same with int8 weights (th_conv_pack8, th_conv_packed8_words() words; the
    * code generator's --optimize size): read when `packed` is NULL. */
   const uint32_t *packed8;
+  /* Optional, 3x3 stride-1 layers (--optimize speed), read before `packed`: the Winograd F(2x2, 3x3)
+   * layout of conv_winograd.c (th_conv_wino_words() words; harness/codegen/winograd.py). */
+  const uint32_t *wino;
 } th_conv_params;
 
 /* Depthwise: filter [1][k_h][k_w][out_c], out_c = in_c * depth_multiplier. */
@@ -112,6 +115,14 @@ void th_conv_pack(const th_conv_params *p, uint32_t *dst);
  * (biases and weights not doubled: the kernel doubles the sum); 0 words when the layer does not
  * qualify, exactly when th_conv_packed_words() is 0. */
 int32_t th_conv_packed8_words(const th_conv_params *p);
+/* The Winograd F(2x2, 3x3) layout, for 3x3 stride-1 undilated layers with in_c % 4 == 0 that take
+ * the packed layout and whose sums fit 32 bits; per channel pair (c0, c1), G = in_c / 4:
+ *   [2*bias c0] [2*bias c1]
+ *   16 x G x { [c0 (u0,u2)] [c1 (u0,u2)] [c0 (u1,u3)] [c1 (u1,u3)] }   U = (2G) g (2G)^T, int16
+ *   [mult c0] [mult c1] [bias_e c0] [bias_e c1] [e c0] [e c1]          as the packed layout
+ * Transform position 4 * row + column; 0 words when the layer does not qualify. */
+int32_t th_conv_wino_words(const th_conv_params *p);
+void th_conv_wino_pack(const th_conv_params *p, uint32_t *dst);
 void th_conv_pack8(const th_conv_params *p, uint32_t *dst);
 
 void th_ref_conv2d_s8(const th_conv_params *p);

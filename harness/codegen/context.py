@@ -62,6 +62,7 @@ class LowerContext:
     model: TfliteModel
     values: dict[int, np.ndarray]
     optimize: str = "speed"
+    winograd: bool = True  # speed mode: 3x3 stride-1 layers take conv_winograd.c's larger layout
     layer: int = 0
     consts: list[ConstArray] = field(default_factory=list)
     _const_of_tensor: dict[int, str] = field(default_factory=dict)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from harness.codegen.context import LayerCode, LowerContext, by_kernels, c_init, quant_of
-from harness.codegen.overlap import channel_aligned_delta, windowed_delta
+from harness.codegen.overlap import channel_aligned_delta, windowed_delta, winograd_delta
 from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
 from harness.codegen.quant import activation_range, per_channel_multipliers, per_tensor_conv_multiplier
-from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes
+from harness.codegen.scratch import conv_scratch_bytes, dwconv_scratch_bytes, winograd_scratch_bytes
+from harness.codegen.winograd import conv_winograd, winograd_applies
 from harness.model import Operator
 
 
@@ -93,17 +94,28 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
                   consts[f["out_shift"]].values, f["output_offset"], f["input_offset"])
     scratch = conv_scratch_bytes(k_h, k_w, f["in_c"], f["pad_top"], f["pad_left"],
                                  int16_packed=packed is not None and field == "packed")
+    overlap = _window_overlap(ctx, op, f)
+    if packed is not None and field == "packed" and ctx.winograd and winograd_applies(
+            k_h, k_w, f["stride_h"], f["stride_w"], f["dilation_h"], f["dilation_w"], f["in_c"], out_c):
+        wino = conv_winograd(ctx.value(op.inputs[1]), bias, consts[f["out_multiplier"]].values,
+                             consts[f["out_shift"]].values, f["output_offset"], f["input_offset"])
+        if wino is not None:
+            field, packed, scratch = "wino", wino, winograd_scratch_bytes(f["in_c"])
+            ti, to = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+            # the reference build (raster order) shares the plan: the lower offset suits both
+            tiled = winograd_delta(ti.shape, to.shape, f["pad_top"], f["pad_left"], f["in_c"], out_c)
+            overlap = {t: min(delta, tiled) for t, delta in overlap.items()}
     f["scratch"] = "(int16_t *)__S__" if scratch else "NULL"
     if packed is None:
         code = f"const th_conv_params p = {{{c_init(f)}}};\nth_conv2d_s8(&p);"
-        return LayerCode(op, code, scratch, _window_overlap(ctx, op, f))
+        return LayerCode(op, code, scratch, overlap)
     consts[f["filter"]].kernels = "reference"
     words = ctx.const(packed, np.int32, "packed", kernels="optimized")
     ref = c_init(f)
     opt = c_init({**f, "filter": "NULL"})
     code = by_kernels(f"const th_conv_params p = {{{ref}, .packed = NULL}};",
                       f"const th_conv_params p = {{{opt}, .{field} = (const uint32_t *){words}}};")
-    return LayerCode(op, f"{code}\nth_conv2d_s8(&p);", scratch, _window_overlap(ctx, op, f))
+    return LayerCode(op, f"{code}\nth_conv2d_s8(&p);", scratch, overlap)
 
 
 def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:

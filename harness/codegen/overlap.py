@@ -38,6 +38,27 @@ def windowed_delta(in_shape, out_shape, stride_h: int, stride_w: int, pad_top: i
     return _align_down(int(np.min(needed - write_end)))
 
 
+def winograd_delta(in_shape, out_shape, pad_top: int, pad_left: int, in_bytes_per_pixel: int,
+                   out_bytes_per_pixel: int, tiles_per_pass: int = 3) -> int:
+    """conv_winograd.c: passes of `tiles_per_pass` 2 x 2 output tiles in raster tile order; a pass
+    reads its tiles' 4 x 4 patches, then writes their outputs (two rows at once). What a pass writes
+    must not reach input that a later pass reads."""
+    _, _, in_w, _ = in_shape
+    _, out_h, out_w, _ = out_shape
+    tiles_w = (out_w + 1) // 2
+    ty, tx = np.divmod(np.arange(tiles_w * ((out_h + 1) // 2)), tiles_w)
+    iy = np.clip(2 * ty - pad_top, 0, None)
+    ix = np.clip(2 * tx - pad_left, 0, in_w - 1)
+    first_read = iy * in_w + ix  # a patch's first input pixel: its clipped top-left corner
+    last_written = np.minimum(2 * ty + 1, out_h - 1) * out_w + np.minimum(2 * tx + 1, out_w - 1)
+    pass_of = np.arange(first_read.size) // tiles_per_pass
+    n_passes = int(pass_of[-1]) + 1
+    written = np.maximum.accumulate(np.array([last_written[pass_of == k].max() for k in range(n_passes)]))
+    read_later = np.array([first_read[pass_of > k].min() if k + 1 < n_passes else in_shape[1] * in_w
+                           for k in range(n_passes)])
+    return _align_down(int(np.min(read_later * in_bytes_per_pixel - (written + 1) * out_bytes_per_pixel)))
+
+
 def channel_aligned_delta(in_shape, out_shape, stride_h: int, stride_w: int, pad_top: int, pad_left: int,
                           channels: int) -> int:
     """Depthwise (multiplier 1): output pixel p lies exactly over input pixel p + k (k <= 0), so each

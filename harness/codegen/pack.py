@@ -76,7 +76,7 @@ def _dot_ranges(filt: np.ndarray, input_offset: int) -> np.ndarray:
     return np.stack([np.minimum(a, b).sum(axis=1), np.maximum(a, b).sum(axis=1)], axis=1)
 
 
-def _conv_quant(filt, bias, multiplier, shift, output_offset: int, input_offset: int):
+def conv_quant(filt, bias, multiplier, shift, output_offset: int, input_offset: int):
     """Per channel (2 * bias, mult, bias_e, e) arrays, or None when the layer does not pack."""
     out_c = filt.shape[0]
     k = int(np.prod(filt.shape[1:]))
@@ -93,7 +93,7 @@ def _conv_quant(filt, bias, multiplier, shift, output_offset: int, input_offset:
     return tuple(np.array(v, dtype=np.int64) for v in zip(*quant, strict=True))
 
 
-def _pairs(v: np.ndarray) -> np.ndarray:
+def pair_words(v: np.ndarray) -> np.ndarray:
     """Per-channel int64 values -> [out_c / 2, 2] uint32 words (two's complement)."""
     return (np.asarray(v, dtype=np.int64) & 0xFFFFFFFF).reshape(-1, 2).astype(np.uint32)
 
@@ -104,7 +104,7 @@ def conv_packed8(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, o
     layer does not qualify (the same layers as conv_packed). Per pair of output channels: [bias c0,
     bias c1], ceil(K/4) groups of [c0 w0 w1 w2 w3] [c1 w0 w1 w2 w3] (int8 bytes, 0 past K), then the
     six requantization words as in conv_packed."""
-    quant = _conv_quant(filt, bias, multiplier, shift, output_offset, input_offset)
+    quant = conv_quant(filt, bias, multiplier, shift, output_offset, input_offset)
     if quant is None:
         return None
     bias2, mult, bias_e, e = quant
@@ -114,7 +114,8 @@ def conv_packed8(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, o
     w = np.zeros((out_c, groups * 4), dtype=np.int8)
     w[:, :k] = filt.reshape(out_c, k)
     words_w = w.view("<u4").reshape(out_c // 2, 2, groups).transpose(0, 2, 1).reshape(out_c // 2, 2 * groups)
-    words = np.concatenate([_pairs(bias2 // 2), words_w, _pairs(mult), _pairs(bias_e), _pairs(e)], axis=1)
+    quant_words = [pair_words(mult), pair_words(bias_e), pair_words(e)]
+    words = np.concatenate([pair_words(bias2 // 2), words_w, *quant_words], axis=1)
     return words.ravel().view(np.int32)
 
 
@@ -127,19 +128,27 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     weights as int16 lanes: c0 (w0,w2), c1 (w0,w2), c0 (w1,w3), c1 (w1,w3); 0 past K), then [mult c0, mult c1,
     bias_e c0, bias_e c1, e c0, e c1] with e = -shift, bias_e = (1 << (e-1)) + (output_offset << e).
     """
-    quant = _conv_quant(filt, bias, multiplier, shift, output_offset, input_offset)
+    quant = conv_quant(filt, bias, multiplier, shift, output_offset, input_offset)
     if quant is None:
         return None
     bias2, mult, bias_e, e = quant
     out_c = filt.shape[0]
     k = int(np.prod(filt.shape[1:]))
-    groups = -(-k // 4)
-    w = np.zeros((out_c, groups * 4), dtype=np.int64)
-    w[:, :k] = 2 * filt.reshape(out_c, k).astype(np.int64)
-    w = w.reshape(out_c, groups, 4)[..., list(LANE_ORDER)]  # lanes w0 w2 w1 w3
-    # [pair, channel, group, lane word, 2] -> [pair, group, lane word, channel, 2]
-    lanes = w.reshape(out_c // 2, 2, groups, 2, 2).transpose(0, 2, 3, 1, 4).reshape(out_c // 2, groups * 8)
-    lanes16 = (lanes & 0xFFFF).astype(np.uint32)
-    words_w = lanes16[:, 0::2] | (lanes16[:, 1::2] << np.uint32(16))  # (lo, hi) int16 pairs
-    words = np.concatenate([_pairs(bias2), words_w, _pairs(mult), _pairs(bias_e), _pairs(e)], axis=1)
+    words_w = int16_group_words(2 * filt.reshape(out_c, k).astype(np.int64))
+    words = np.concatenate([pair_words(bias2), words_w, pair_words(mult), pair_words(bias_e), pair_words(e)], axis=1)
     return words.ravel().view(np.int32)
+
+
+def int16_group_words(w: np.ndarray) -> np.ndarray:
+    """[out_c, K] int16-range values -> [out_c / 2, 4 * ceil(K / 4)] words, per group of four:
+    c0 (w0,w2), c1 (w0,w2), c0 (w1,w3), c1 (w1,w3) as (lo, hi) int16 pairs; 0 past K."""
+    out_c, k = w.shape
+    groups = -(-k // 4)
+    padded = np.zeros((out_c, groups * 4), dtype=np.int64)
+    padded[:, :k] = w
+    lanes = padded.reshape(out_c, groups, 4)[..., list(LANE_ORDER)]  # lanes w0 w2 w1 w3
+    # [pair, channel, group, lane word, 2] -> [pair, group, lane word, channel, 2]
+    lanes = lanes.reshape(out_c // 2, 2, groups, 2, 2).transpose(0, 2, 3, 1, 4).reshape(out_c // 2, groups * 8)
+    lanes16 = (lanes & 0xFFFF).astype(np.uint32)
+    return lanes16[:, 0::2] | (lanes16[:, 1::2] << np.uint32(16))
+

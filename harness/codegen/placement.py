@@ -4,11 +4,11 @@ On a board whose flash has wait states, every weight read that misses the flash 
 small data cache waits (nucleo_l4r5zi: 5 cycles per 8-byte read, RM0432 §3.3.3-3.3.5); SRAM
 answers at core speed. `--optimize speed` therefore places the weights in RAM when the board's
 flash has wait states and the weights, the arena and the harness's own RAM fit the board's RAM
-(the int16 layouts, else the int8 ones: `place_program`); the startup code copies them there
-(`.data`), the row says `weights_in = ram` (and `weight_layout`) and counts them in
-`ram_weights_bytes` and `deploy_ram_bytes`. `--optimize size` and zero-wait flash keep them in
-flash. The choice is made once, from the named board, so the emulated build that times a board
-QEMU does not model holds the same placement.
+(the int16 layouts with the Winograd ones, else without them, else the int8 ones:
+`place_program`); the startup code copies them there (`.data`), the row says `weights_in = ram`
+(and `weight_layout`) and counts them in `ram_weights_bytes` and `deploy_ram_bytes`.
+`--optimize size` and zero-wait flash keep them in flash. The choice is made once, from the named
+board, so the emulated build that times a board QEMU does not model holds the same placement.
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def place_program(model, optimize: str, budget: RamBudget | None):
     if weight_bytes(program) + program.arena.size <= budget.bytes:
         return replace(program, weights_in="ram")
     if optimize != "size":
+        plain = build_program(model, optimize, winograd=False)  # the 3x3 layers' layout without Winograd
+        if weight_bytes(plain) + plain.arena.size <= budget.bytes:
+            return replace(plain, weights_in="ram")
         program = build_program(model, "size")
     fits = weight_bytes(program) + program.arena.size <= budget.bytes
     return replace(program, weights_in="ram" if fits else "flash")

@@ -69,9 +69,9 @@ class Program:
         return re.sub(r"__T(\d+)__", lambda m: self.storage[self.root(int(m.group(1)))], code)
 
 
-def _lower_all(model: TfliteModel, optimize: str = "speed"):
+def _lower_all(model: TfliteModel, optimize: str = "speed", winograd: bool = True):
     graph = fold(model)
-    ctx = LowerContext(model, graph.values, optimize)
+    ctx = LowerContext(model, graph.values, optimize, winograd)
     aliases, layers, refused = {}, [], []
     for op in graph.ops:
         if op.op in ALIAS_OPS and op.outputs[0] not in model.outputs:
@@ -152,8 +152,10 @@ def check_ops(model: TfliteModel) -> None:
     _lower_all(model)
 
 
-def build_program(model: TfliteModel, optimize: str = "speed") -> Program:
-    graph, ctx, aliases, layers = _lower_all(model, optimize)
+def build_program(model: TfliteModel, optimize: str = "speed", winograd: bool = True) -> Program:
+    """The model lowered to kernel calls. `winograd` False: speed mode without the Winograd layouts
+    (16/9 the weight bytes of the 3x3 layers they take), for boards whose RAM holds only the rest."""
+    graph, ctx, aliases, layers = _lower_all(model, optimize, winograd)
 
     def root(t: int) -> int:
         while t in aliases:

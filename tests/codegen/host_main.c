@@ -45,12 +45,17 @@ static void check_scratch(const th_conv_params *p, int32_t bytes) {
     __real_th_##kind(p);                                         \
   }
 
-/* The plan is the optimized build's: a layer the int16 packed layout takes gets three im2col
- * columns instead of two, and the reference build (which has no packed layout, and reads no
- * scratch) is handed the same. */
+/* The plan is the optimized build's: a layer the int16 packed or the Winograd layout takes gets
+ * that path's scratch, and the reference build (which has neither layout, and reads no scratch) is
+ * handed the same. It must be a size scratch.c gives the layer with one of the layouts. */
 static int32_t th_ref_conv2d_s8_scratch_bytes_of(const th_conv_params *p) {
-  const int32_t two = th_conv2d_s8_scratch_bytes(p), three = two / 2 * 3;
-  return next_layer > 0 && th_plan_scratch_bytes[next_layer - 1] == (uint32_t)three ? three : two;
+  static const uint32_t some_layout[1];
+  const th_conv_params packed = {.k_h = p->k_h, .k_w = p->k_w, .in_c = p->in_c, .packed = some_layout};
+  const th_conv_params wino = {.in_c = p->in_c, .wino = some_layout};
+  const int32_t candidates[2] = {th_conv2d_s8_scratch_bytes(&packed), th_conv2d_s8_scratch_bytes(&wino)};
+  for (int32_t i = 0; i < 2 && next_layer > 0; ++i)
+    if (th_plan_scratch_bytes[next_layer - 1] == (uint32_t)candidates[i]) return candidates[i];
+  return th_conv2d_s8_scratch_bytes(p);
 }
 #define th_opt_conv2d_s8_scratch_bytes_of th_conv2d_s8_scratch_bytes
 #define th_ref_dwconv_s8_scratch_bytes_of th_dwconv_s8_scratch_bytes

@@ -3,6 +3,7 @@
 
 from harness.codegen import generate
 from harness.codegen.placement import RamBudget, place_program, weight_bytes
+from harness.codegen.program import build_program
 from harness.model import load_tflite
 
 
@@ -27,6 +28,19 @@ def test_speed_mode_places_the_widest_layout_that_fits(kws_model):
     assert placed(_footprint(narrow) - 1) == ("size", "flash")
     # size mode is never widened or moved by a budget: it is given none by the pipeline, and keeps int8
     assert place_program(model, "size", RamBudget(10**9, "test")).optimize == "size"
+
+
+def test_speed_mode_drops_winograd_before_widening_less(ic_model):
+    """IC's 3x3 stride-1 layers take the Winograd layout (16/9 the int16 bytes): a budget that holds
+    the int16 layouts but not those keeps speed mode without them, in RAM."""
+    model = load_tflite(ic_model)
+    wino = place_program(model, "speed", None)
+    plain = build_program(model, "speed", winograd=False)
+    assert "wino" in " ".join(layer.code for layer in wino.layers)
+    assert "wino" not in " ".join(layer.code for layer in plain.layers)
+    assert weight_bytes(plain) < weight_bytes(wino)
+    placed = place_program(model, "speed", RamBudget(_footprint(wino) - 1, "test"))
+    assert (placed.optimize, placed.weights_in, weight_bytes(placed)) == ("speed", "ram", weight_bytes(plain))
 
 
 def test_weights_in_ram_are_emitted_writable_so_the_linker_puts_them_in_data(kws_model, tmp_path):

@@ -17,7 +17,7 @@ import numpy as np
 ENGINE = Path(__file__).resolve().parents[2] / "firmware" / "engine"
 SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "conv_im2col.c",
            "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv_ring3.c",
-           "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c")
+           "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c", "conv_winograd.c")
 
 _p8 = ctypes.POINTER(ctypes.c_int8)
 _p16 = ctypes.POINTER(ctypes.c_int16)
@@ -36,7 +36,7 @@ class ConvParams(ctypes.Structure):
         ("pad_top", ctypes.c_int32), ("pad_left", ctypes.c_int32),
         ("out_multiplier", _p32), ("out_shift", _p32),
         ("act_min", ctypes.c_int32), ("act_max", ctypes.c_int32), ("scratch", _p16), ("packed", _pu32),
-        ("packed8", _pu32),
+        ("packed8", _pu32), ("wino", _pu32),
     ]
 
 
@@ -82,6 +82,10 @@ def build_kernel_lib(out_dir: Path) -> ctypes.CDLL:
     lib.th_conv_packed8_words.restype = ctypes.c_int32
     lib.th_conv_pack8.argtypes = [ctypes.POINTER(ConvParams), _pu32]
     lib.th_conv_pack8.restype = None
+    lib.th_conv_wino_words.argtypes = [ctypes.POINTER(ConvParams)]
+    lib.th_conv_wino_words.restype = ctypes.c_int32
+    lib.th_conv_wino_pack.argtypes = [ctypes.POINTER(ConvParams), _pu32]
+    lib.th_conv_wino_pack.restype = None
     lib.th_dw3_applies.argtypes = [ctypes.POINTER(DwParams)]
     lib.th_dw3_applies.restype = ctypes.c_int
     lib.th_fc_pack_s8.argtypes = [_p8, ctypes.c_int32, ctypes.c_int32, _p8]

@@ -13,7 +13,8 @@ import pytest
 from kernel_lib import ENGINE, ConvParams, DwParams, FcParams, build_kernel_lib, ptr
 
 from harness.codegen.pack import conv_packed, conv_packed8, fc_packed_s8, fc_packed_s16
-from harness.codegen.scratch import dw3_applies, dwconv_scratch_bytes
+from harness.codegen.scratch import dw3_applies, dwconv_scratch_bytes, winograd_scratch_bytes
+from harness.codegen.winograd import conv_winograd, winograd_applies
 
 HERE = Path(__file__).resolve().parent
 
@@ -93,7 +94,9 @@ def _fill_conv(rng, g, in_c, out_c, filter_shape, with_bias, depthwise=False):
 
 def conv_scratch_contract(p: ConvParams) -> int:
     """Scratch bytes opt_conv.c asks for (its header): int16 im2col columns of K rounded up to 4, three
-    for the int16 packed layout's 3-pixel loop, else two."""
+    for the int16 packed layout's 3-pixel loop, else two; conv_winograd.c's V and sums."""
+    if p.wino:
+        return 96 * p.in_c + 384
     return (3 if p.packed else 2) * ((p.k_h * p.k_w * p.in_c + 3) // 4 * 4) * 2
 
 
@@ -350,3 +353,78 @@ def test_short_requantization_forms_match_reference(tmp_path):
                    check=True, capture_output=True, text=True)
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.startswith("OK"), result.stdout + result.stderr
+
+
+def test_conv_winograd_matches_reference(lib):
+    """conv_winograd.c on 3x3 stride-1 layers: SAME and VALID, odd and even sizes (tiles past the
+    output), activation ranges, huge biases and dead channels; the Python and C layouts agree."""
+    rng = np.random.default_rng(77)
+    taken = 0
+    for case in range(400):
+        g = {"k_h": 3, "k_w": 3, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1}
+        g["in_h"], g["in_w"] = int(rng.integers(1, 13)), int(rng.integers(1, 13))
+        g["out_h"], g["pad_top"] = _out_size(g["in_h"], 3, 1, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(g["in_w"], 3, 1, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        in_c, out_c = int(rng.choice([4, 8, 12, 16, 32])), int(rng.choice([2, 4, 6, 8]))
+        params, arrays = _fill_conv(rng, g, in_c, out_c, (out_c, 3, 3, in_c), rng.random() < 0.9)
+        if rng.random() < 0.2:  # dead channels (multiplier 0): the constant-channel encoding
+            arrays["multiplier"][rng.random(out_c) < 0.5] = 0
+        assert winograd_applies(3, 3, 1, 1, 1, 1, in_c, out_c)
+        ref, _ = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), 0)
+        n = lib.th_conv_wino_words(ctypes.byref(params))
+        py = conv_winograd(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"],
+                           params.output_offset, params.input_offset)
+        assert (py is None) == (n == 0), f"case {case}: codegen and C disagree on whether the layer takes Winograd"
+        if py is None:
+            continue
+        c = np.zeros(n, dtype=np.uint32)
+        lib.th_conv_wino_pack(ctypes.byref(params), ptr(c, ctypes.c_uint32))
+        assert np.array_equal(py.view(np.uint32), c), f"case {case}: Winograd layouts differ"
+        assert winograd_scratch_bytes(in_c) == 96 * in_c + 384
+        opt = _run_packed(lib, params, c, (g["out_h"], g["out_w"], out_c), "wino")
+        assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} out_c={out_c}"
+        taken += 1
+    assert taken > 250
+
+
+def test_conv_winograd_output_over_input(lib):
+    """The offset the code generator lets a Winograd layer's output take over its own input
+    (overlap.winograd_delta) is safe for the kernel: run with the output laid there, in one buffer."""
+    from harness.codegen.overlap import winograd_delta
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    for case in range(120):
+        g = {"k_h": 3, "k_w": 3, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1}
+        g["in_h"], g["in_w"] = int(rng.integers(2, 12)), int(rng.integers(2, 12))
+        g["out_h"], g["pad_top"] = _out_size(g["in_h"], 3, 1, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(g["in_w"], 3, 1, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        in_c, out_c = int(rng.choice([4, 8, 16])), int(rng.choice([4, 8, 16]))
+        params, arrays = _fill_conv(rng, g, in_c, out_c, (out_c, 3, 3, in_c), True)
+        out_shape = (g["out_h"], g["out_w"], out_c)
+        ref, _ = _run_both(lib, "conv2d", params, params, out_shape, 0)
+        n = lib.th_conv_wino_words(ctypes.byref(params))
+        if n == 0:
+            continue
+        wino = np.zeros(n, dtype=np.uint32)
+        lib.th_conv_wino_pack(ctypes.byref(params), ptr(wino, ctypes.c_uint32))
+        delta = winograd_delta((1, g["in_h"], g["in_w"], in_c), (1, *out_shape), g["pad_top"], g["pad_left"],
+                               in_c, out_c)
+        in_bytes, out_bytes = arrays["input"].size, int(np.prod(out_shape))
+        lead = max(0, -delta)
+        arena = np.zeros(lead + max(in_bytes, delta + out_bytes) + 16, dtype=np.int8)
+        arena[lead:lead + in_bytes] = arrays["input"].ravel()
+        scratch = np.zeros((96 * in_c + 384) // 2, dtype=np.int16)
+        params.input = ptr(arena[lead:], ctypes.c_int8)
+        params.output = ptr(arena[lead + delta:], ctypes.c_int8)
+        params.scratch, params.wino = ptr(scratch, ctypes.c_int16), ptr(wino, ctypes.c_uint32)
+        lib.th_opt_conv2d_s8(ctypes.byref(params))
+        params.wino = ctypes.POINTER(ctypes.c_uint32)()
+        got = arena[lead + delta:lead + delta + out_bytes].reshape(out_shape)
+        assert np.array_equal(ref, got), f"case {case}: {g} in_c={in_c} out_c={out_c} delta={delta}"
+        checked += 1
+    assert checked > 60
