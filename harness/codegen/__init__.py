@@ -61,7 +61,7 @@ class GeneratedModel:
     n_inputs: int  # rows in data.c
     folded_ops: tuple[str, ...]  # shape/constant ops evaluated at generation time
     optimize: str | None  # the optimized kernels' weight layouts: speed (int16) or size (int8); None: TFLM
-    weight_layout: str | None  # builtin: the optimized kernels' weights, "int16" (speed) or "int8"; None: TFLM
+    weight_layout: str | None  # builtin: placement.weight_layout ("int16", "int16+winograd", "int8"); None: TFLM
     weights_in: str | None  # builtin: "flash" or "ram" (copied at reset; placement.py); None: TFLM
 
     @property

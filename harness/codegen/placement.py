@@ -54,8 +54,11 @@ def weight_bytes(program) -> int:
 
 
 def weight_layout(program) -> str:
-    """The optimized kernels' weights as the program lays them out: "int16" (speed) or "int8" (size)."""
-    return "int16" if program.optimize == "speed" else "int8"
+    """The optimized kernels' weights as the program lays them out: "int16" (speed), "int16+winograd"
+    (speed with conv_winograd.c's layout for its 3x3 stride-1 convolutions) or "int8" (size)."""
+    if program.optimize != "speed":
+        return "int8"
+    return "int16+winograd" if any(".wino = " in layer.code for layer in program.layers) else "int16"
 
 
 def place_program(model, optimize: str, budget: RamBudget | None):

@@ -51,8 +51,9 @@ class ResultRow:
                                  "(copied at reset; speed mode on a board whose flash has wait states, when they "
                                  "fit)", ID)
     weight_layout: str | None = col("str", "", "builtin engine: the optimized kernels' weights as built, `int16` "
-                                    "(speed) or `int8` (size; also speed mode when only int8 weights fit in RAM on a "
-                                    "board whose flash waits)", ID)
+                                    "(speed), `int16+winograd` (speed, 3x3 stride-1 convolutions by Winograd "
+                                    "F(2x2, 3x3)) or `int8` (size; also speed mode when only int8 weights fit in RAM "
+                                    "on a board whose flash waits)", ID)
     optimize: str | None = col("str", "", "builtin engine: the weight layouts it was built with, `speed` (conv / FC "
                                "weights widened to int16 offline) or `size` (int8 weights only); empty for other "
                                "engines", ID)
