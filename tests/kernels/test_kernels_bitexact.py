@@ -355,24 +355,32 @@ def test_short_requantization_forms_match_reference(tmp_path):
     assert result.returncode == 0 and result.stdout.startswith("OK"), result.stdout + result.stderr
 
 
+def _winograd_layers(lib, rng, n: int, lo: int, in_cs, out_cs):
+    """n random 3x3 stride-1 layers (SAME or VALID, sides lo..12) with the reference kernel's output:
+    (case, geometry, params, arrays, ref); VALID geometries with no output are skipped."""
+    for case in range(n):
+        g = {"k_h": 3, "k_w": 3, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1}
+        g["in_h"], g["in_w"] = int(rng.integers(lo, 13)), int(rng.integers(lo, 13))
+        g["out_h"], g["pad_top"] = _out_size(g["in_h"], 3, 1, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(g["in_w"], 3, 1, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        in_c, out_c = int(rng.choice(in_cs)), int(rng.choice(out_cs))
+        params, arrays = _fill_conv(rng, g, in_c, out_c, (out_c, 3, 3, in_c), rng.random() < 0.9)
+        if rng.random() < 0.2:  # dead channels (multiplier 0): the constant-channel encoding
+            arrays["multiplier"][rng.random(out_c) < 0.5] = 0
+        ref, _ = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), 0)
+        yield case, g, params, arrays, ref
+
+
 def test_conv_winograd_matches_reference(lib):
     """conv_winograd.c on 3x3 stride-1 layers: SAME and VALID, odd and even sizes (tiles past the
     output), activation ranges, huge biases and dead channels; the Python and C layouts agree."""
     rng = np.random.default_rng(77)
     taken = 0
-    for case in range(400):
-        g = {"k_h": 3, "k_w": 3, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1}
-        g["in_h"], g["in_w"] = int(rng.integers(1, 13)), int(rng.integers(1, 13))
-        g["out_h"], g["pad_top"] = _out_size(g["in_h"], 3, 1, 1, rng)
-        g["out_w"], g["pad_left"] = _out_size(g["in_w"], 3, 1, 1, rng)
-        if g["out_h"] < 1 or g["out_w"] < 1:
-            continue
-        in_c, out_c = int(rng.choice([4, 8, 12, 16, 32])), int(rng.choice([2, 4, 6, 8]))
-        params, arrays = _fill_conv(rng, g, in_c, out_c, (out_c, 3, 3, in_c), rng.random() < 0.9)
-        if rng.random() < 0.2:  # dead channels (multiplier 0): the constant-channel encoding
-            arrays["multiplier"][rng.random(out_c) < 0.5] = 0
+    for case, g, params, arrays, ref in _winograd_layers(lib, rng, 400, 1, [4, 8, 12, 16, 32], [2, 4, 6, 8]):
+        in_c, out_c = params.in_c, params.out_c
         assert winograd_applies(3, 3, 1, 1, 1, 1, in_c, out_c)
-        ref, _ = _run_both(lib, "conv2d", params, params, (g["out_h"], g["out_w"], out_c), 0)
         n = lib.th_conv_wino_words(ctypes.byref(params))
         py = conv_winograd(arrays["filter"], arrays["bias"], arrays["multiplier"], arrays["shift"],
                            params.output_offset, params.input_offset)
@@ -396,17 +404,9 @@ def test_conv_winograd_output_over_input(lib):
 
     rng = np.random.default_rng(5)
     checked = 0
-    for case in range(120):
-        g = {"k_h": 3, "k_w": 3, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1}
-        g["in_h"], g["in_w"] = int(rng.integers(2, 12)), int(rng.integers(2, 12))
-        g["out_h"], g["pad_top"] = _out_size(g["in_h"], 3, 1, 1, rng)
-        g["out_w"], g["pad_left"] = _out_size(g["in_w"], 3, 1, 1, rng)
-        if g["out_h"] < 1 or g["out_w"] < 1:
-            continue
-        in_c, out_c = int(rng.choice([4, 8, 16])), int(rng.choice([4, 8, 16]))
-        params, arrays = _fill_conv(rng, g, in_c, out_c, (out_c, 3, 3, in_c), True)
+    for case, g, params, arrays, ref in _winograd_layers(lib, rng, 120, 2, [4, 8, 16], [4, 8, 16]):
+        in_c, out_c = params.in_c, params.out_c
         out_shape = (g["out_h"], g["out_w"], out_c)
-        ref, _ = _run_both(lib, "conv2d", params, params, out_shape, 0)
         n = lib.th_conv_wino_words(ctypes.byref(params))
         if n == 0:
             continue
