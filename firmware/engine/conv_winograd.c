@@ -207,7 +207,7 @@ TH_INLINE void run_passes(const th_conv_params *p, int full_range) {
   }
 }
 
-TH_ALIGN_LOOPS void th_conv_run_winograd(const th_conv_params *p) {
+TH_ALIGN_LOOPS void th_opt_conv2d_s8_winograd(const th_conv_params *p) {
   if (p->act_min == -128 && p->act_max == 127)
     run_passes(p, 1);
   else

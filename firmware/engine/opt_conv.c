@@ -7,7 +7,8 @@
  *                    int8 weights, --optimize size), taken for every layer whose requantization
  *                    fits them (even out_c, |bias| < 2^29, K * 255 * 128 < 2^29, right shifts);
  *   conv_winograd.c  3x3 stride-1 layers by Winograd F(2x2, 3x3) in integers (p->wino, --optimize
- *                    speed): 16 multiplies per 2 x 2 outputs instead of 36, bit-exact;
+ *                    speed; its own entry, th_opt_conv2d_s8_winograd): 16 multiplies per 2 x 2
+ *                    outputs instead of 36, bit-exact;
  *   conv_gemm_asm.c  the int8-filter multiply loops in assembly (this file's fast path);
  *   opt_conv.c       dispatch, requantization in C, the scratch-free 1x1 and direct loops.
  *
@@ -303,10 +304,6 @@ void th_opt_conv2d_s8(const th_conv_params *p) {
     } else {
       conv_direct(p);
     }
-    return;
-  }
-  if (p->wino != NULL) {
-    th_conv_run_winograd(p);
     return;
   }
   if (p->packed != NULL || p->packed8 != NULL) {

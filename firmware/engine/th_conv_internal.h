@@ -28,8 +28,6 @@ void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_c
 
 /* The packed paths (conv_packed.c): p->packed (int16 weights) or p->packed8 (int8 weights). */
 void th_conv_run_packed(const th_conv_params *p);
-/* The Winograd path (conv_winograd.c): p->wino. */
-void th_conv_run_winograd(const th_conv_params *p);
 
 #ifdef TH_HAVE_DSP
 /* The int16 multiply loop of conv_packed.c and conv_winograd.c: 2 channels x 3 columns per group of

@@ -38,8 +38,8 @@ typedef struct {
   /* Optional, the same with int8 weights (th_conv_pack8, th_conv_packed8_words() words; the
    * code generator's --optimize size): read when `packed` is NULL. */
   const uint32_t *packed8;
-  /* Optional, 3x3 stride-1 layers (--optimize speed), read before `packed`: the Winograd F(2x2, 3x3)
-   * layout of conv_winograd.c (th_conv_wino_words() words; harness/codegen/winograd.py). */
+  /* Optional, 3x3 stride-1 layers (--optimize speed), read by th_opt_conv2d_s8_winograd only: the
+   * Winograd F(2x2, 3x3) layout (th_conv_wino_words() words; harness/codegen/winograd.py). */
   const uint32_t *wino;
 } th_conv_params;
 
@@ -131,6 +131,10 @@ void th_ref_fc_s8(const th_fc_params *p);
 void th_opt_conv2d_s8(const th_conv_params *p);
 void th_opt_dwconv_s8(const th_dwconv_params *p);
 void th_opt_fc_s8(const th_fc_params *p);
+/* The optimized build's entry for a layer with a Winograd layout (p->wino, conv_winograd.c; needs
+ * th_conv2d_s8_scratch_bytes() of word-aligned scratch). th_opt_conv2d_s8 does not read p->wino, so
+ * a build whose model has no such layer links no Winograd code. */
+void th_opt_conv2d_s8_winograd(const th_conv_params *p);
 
 #ifdef TH_KERNELS_REFERENCE
 #define th_conv2d_s8 th_ref_conv2d_s8

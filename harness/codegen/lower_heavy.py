@@ -113,9 +113,11 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     words = ctx.const(packed, np.int32, "packed", kernels="optimized")
     ref = c_init(f)
     opt = c_init({**f, "filter": "NULL"})
-    code = by_kernels(f"const th_conv_params p = {{{ref}, .packed = NULL}};",
-                      f"const th_conv_params p = {{{opt}, .{field} = (const uint32_t *){words}}};")
-    return LayerCode(op, f"{code}\nth_conv2d_s8(&p);", scratch, overlap)
+    # a Winograd layer calls its own entry, so builds without one link no Winograd code
+    call = "th_opt_conv2d_s8_winograd(&p);" if field == "wino" else "th_conv2d_s8(&p);"
+    code = by_kernels(f"const th_conv_params p = {{{ref}, .packed = NULL}};\nth_conv2d_s8(&p);",
+                      f"const th_conv_params p = {{{opt}, .{field} = (const uint32_t *){words}}};\n{call}")
+    return LayerCode(op, code, scratch, overlap)
 
 
 def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:

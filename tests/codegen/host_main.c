@@ -58,6 +58,7 @@ static int32_t th_ref_conv2d_s8_scratch_bytes_of(const th_conv_params *p) {
   return th_conv2d_s8_scratch_bytes(p);
 }
 #define th_opt_conv2d_s8_scratch_bytes_of th_conv2d_s8_scratch_bytes
+#define th_opt_conv2d_s8_winograd_scratch_bytes_of th_conv2d_s8_scratch_bytes
 #define th_ref_dwconv_s8_scratch_bytes_of th_dwconv_s8_scratch_bytes
 #define th_opt_dwconv_s8_scratch_bytes_of th_dwconv_s8_scratch_bytes
 
@@ -66,6 +67,7 @@ WRAP(ref_conv2d_s8, th_conv_params, p)
 WRAP(ref_dwconv_s8, th_dwconv_params, &p->conv)
 #else
 WRAP(opt_conv2d_s8, th_conv_params, p)
+WRAP(opt_conv2d_s8_winograd, th_conv_params, p)
 WRAP(opt_dwconv_s8, th_dwconv_params, &p->conv)
 #endif
 

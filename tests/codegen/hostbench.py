@@ -34,7 +34,8 @@ def build_bench(model_dir: Path, *, reference: bool) -> Path:
            *(["-DTH_KERNELS_REFERENCE"] if reference else []),
            *map(str, engine), str(model_dir / "model.c"), str(model_dir / "data.c"),
            str(Path(__file__).with_name("host_main.c")), "-o", str(exe), "-lm",
-           *(f"-Wl,--wrap=th_{kind}_{k}_s8" for k in ("conv2d", "dwconv"))]
+           *(f"-Wl,--wrap=th_{kind}_{k}_s8" for k in ("conv2d", "dwconv")),
+           *([] if reference else ["-Wl,--wrap=th_opt_conv2d_s8_winograd"])]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
         raise BuildFailed(done.stderr[-4000:])

@@ -82,6 +82,8 @@ def build_kernel_lib(out_dir: Path) -> ctypes.CDLL:
     lib.th_conv_packed8_words.restype = ctypes.c_int32
     lib.th_conv_pack8.argtypes = [ctypes.POINTER(ConvParams), _pu32]
     lib.th_conv_pack8.restype = None
+    lib.th_opt_conv2d_s8_winograd.argtypes = [ctypes.POINTER(ConvParams)]
+    lib.th_opt_conv2d_s8_winograd.restype = None
     lib.th_conv_wino_words.argtypes = [ctypes.POINTER(ConvParams)]
     lib.th_conv_wino_words.restype = ctypes.c_int32
     lib.th_conv_wino_pack.argtypes = [ctypes.POINTER(ConvParams), _pu32]

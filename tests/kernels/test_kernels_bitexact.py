@@ -157,8 +157,8 @@ def test_conv_matches_reference(lib):
 
 
 def _run_packed(lib, params, packed, out_shape, field="packed"):
-    """The optimized conv on a packed layout (`packed`: int16 weights, `packed8`: int8) with no int8
-    filter and poisoned, guarded scratch."""
+    """The optimized conv on a packed layout (`packed`: int16 weights, `packed8`: int8, `wino`: through
+    th_opt_conv2d_s8_winograd) with no int8 filter and poisoned, guarded scratch."""
     out = np.full(out_shape, 0x55, dtype=np.int8)
     filt = params.filter
     params.filter = ctypes.POINTER(ctypes.c_int8)()
@@ -167,7 +167,7 @@ def _run_packed(lib, params, packed, out_shape, field="packed"):
     assert n * 2 == lib.th_conv2d_s8_scratch_bytes(ctypes.byref(params))
     scratch = np.full(n + GUARD, 0x7B7B, dtype=np.int16)
     params.output, params.scratch = ptr(out, ctypes.c_int8), ptr(scratch, ctypes.c_int16)
-    lib.th_opt_conv2d_s8(ctypes.byref(params))
+    (lib.th_opt_conv2d_s8_winograd if field == "wino" else lib.th_opt_conv2d_s8)(ctypes.byref(params))
     params.filter = filt
     setattr(params, field, ctypes.POINTER(ctypes.c_uint32)())
     assert np.all(scratch[n:] == 0x7B7B), "kernel wrote past its scratch"
@@ -422,7 +422,7 @@ def test_conv_winograd_output_over_input(lib):
         params.input = ptr(arena[lead:], ctypes.c_int8)
         params.output = ptr(arena[lead + delta:], ctypes.c_int8)
         params.scratch, params.wino = ptr(scratch, ctypes.c_int16), ptr(wino, ctypes.c_uint32)
-        lib.th_opt_conv2d_s8(ctypes.byref(params))
+        lib.th_opt_conv2d_s8_winograd(ctypes.byref(params))
         params.wino = ctypes.POINTER(ctypes.c_uint32)()
         got = arena[lead + delta:lead + delta + out_bytes].reshape(out_shape)
         assert np.array_equal(ref, got), f"case {case}: {g} in_c={in_c} out_c={out_c} delta={delta}"
