@@ -116,13 +116,14 @@ TH_INLINE void transform_lanes(const int8_t *base, int32_t row_step, int32_t col
 static void input_transform(const th_conv_params *p, int32_t iy, int32_t ix, int32_t tile, uint32_t *v) {
   const int32_t groups = p->in_c / 4, stride = 6 * groups;
   const uint32_t off2 = th_pack16(p->input_offset, p->input_offset);
-  const int32_t row_bytes = p->in_w * p->in_c;
+  /* locals, not p's fields: the stores into V could alias them as far as the compiler knows */
+  const int32_t in_c = p->in_c, row_bytes = p->in_w * in_c;
   v += tile;
   if (iy >= 0 && ix >= 0 && iy + 4 <= p->in_h && ix + 4 <= p->in_w) {
-    const int8_t *base = p->input + (size_t)iy * (size_t)row_bytes + (size_t)ix * (size_t)p->in_c;
+    const int8_t *base = p->input + (size_t)iy * (size_t)row_bytes + (size_t)ix * (size_t)in_c;
     for (int32_t g = 0; g < groups; ++g, base += 4, v += 6) {
-      transform_lanes(base, row_bytes, p->in_c, off2, 0, v, stride);
-      transform_lanes(base, row_bytes, p->in_c, off2, 1, v + 3, stride);
+      transform_lanes(base, row_bytes, in_c, off2, 0, v, stride);
+      transform_lanes(base, row_bytes, in_c, off2, 1, v + 3, stride);
     }
     return;
   }
@@ -154,17 +155,21 @@ static tile_out tile_out_of(const th_conv_params *p, int32_t oy, int32_t ox) {
                     right + down};
 }
 
-/* One output from 4 * its sum: (y >> 1) + 2 * bias is the packed layout's acc2 (conv_packed.c),
- * requantized by q = {mult, -, bias_e, -, e}. */
-TH_INLINE int8_t wino_out(int32_t y4, int32_t bias2, const uint32_t *q, const th_conv_params *p, int full_range) {
-  const int32_t v = th_dsp_requantize_small((y4 >> 1) + bias2, (int32_t)q[0], (int32_t)q[2], (int32_t)q[4]);
-  return (int8_t)(full_range ? th_ssat8(v) : th_dsp_clamp(v, p->act_min, p->act_max));
+/* One channel's requantization, held in registers: every output store is a char store, which
+ * the compiler must assume aliases anything it would otherwise read again from memory. */
+typedef struct {
+  int32_t bias2, mult, bias_e, e, act_min, act_max;
+} channel_quant;
+
+/* One output from 4 * its sum: (y >> 1) + 2 * bias is the packed layout's acc2 (conv_packed.c). */
+TH_INLINE int8_t wino_out(int32_t y4, channel_quant k, int full_range) {
+  const int32_t v = th_dsp_requantize_small((y4 >> 1) + k.bias2, k.mult, k.bias_e, k.e);
+  return (int8_t)(full_range ? th_ssat8(v) : th_dsp_clamp(v, k.act_min, k.act_max));
 }
 
 /* 4 * Y = A^T M A for one channel and tile, A^T = [1 1 1 0; 0 1 -1 -1] (m: its sum at position 0,
  * 6 words per position), requantized and stored at o. */
-TH_INLINE void output_tile(const int32_t *m, int32_t bias2, const uint32_t *q, int8_t *o, const tile_out *at,
-                           const th_conv_params *p, int full_range) {
+TH_INLINE void output_tile(const int32_t *m, channel_quant k, int8_t *o, tile_out at, int full_range) {
 #define COLUMN(j, s0, s1)                                       \
   const int32_t s0 = m[6 * (j)] + m[6 * (4 + (j))] + m[6 * (8 + (j))]; \
   const int32_t s1 = m[6 * (4 + (j))] - m[6 * (8 + (j))] - m[6 * (12 + (j))]
@@ -173,10 +178,10 @@ TH_INLINE void output_tile(const int32_t *m, int32_t bias2, const uint32_t *q, i
   COLUMN(2, a2, b2);
   COLUMN(3, a3, b3);
 #undef COLUMN
-  o[at->d11] = wino_out(b1 - b2 - b3, bias2, q, p, full_range);
-  o[at->d10] = wino_out(b0 + b1 + b2, bias2, q, p, full_range);
-  o[at->d01] = wino_out(a1 - a2 - a3, bias2, q, p, full_range);
-  o[0] = wino_out(a0 + a1 + a2, bias2, q, p, full_range);
+  o[at.d11] = wino_out(b1 - b2 - b3, k, full_range);
+  o[at.d10] = wino_out(b0 + b1 + b2, k, full_range);
+  o[at.d01] = wino_out(a1 - a2 - a3, k, full_range);
+  o[0] = wino_out(a0 + a1 + a2, k, full_range);
 }
 
 TH_INLINE void run_passes(const th_conv_params *p, int full_range) {
@@ -184,6 +189,7 @@ TH_INLINE void run_passes(const th_conv_params *p, int full_range) {
   uint32_t *v = (uint32_t *)(void *)p->scratch;
   int32_t *m = (int32_t *)(void *)(v + 16 * 6 * groups);
   wino_args a = {.col = v, .n_groups = groups, .m_end = m + 16 * 6};
+  const int32_t out_c = p->out_c, act_min = p->act_min, act_max = p->act_max;
   for (int32_t first = 0; first < n_tiles; first += WINO_TILES) {
     tile_out at[WINO_TILES];
     for (int32_t t = 0; t < WINO_TILES; ++t) {
@@ -193,14 +199,16 @@ TH_INLINE void run_passes(const th_conv_params *p, int full_range) {
       input_transform(p, oy - p->pad_top, ox - p->pad_left, t, v);
     }
     const uint32_t *w = p->wino;
-    for (int32_t ch = 0; ch < p->out_c; ch += 2) {
+    for (int32_t ch = 0; ch < out_c; ch += 2) {
       a.w = w + 2;
       a.m = m;
       wino_gemm(&a);
       const uint32_t *q = a.w; /* mult, bias_e, e of c0 and c1 */
+      const channel_quant k0 = {(int32_t)w[0], (int32_t)q[0], (int32_t)q[2], (int32_t)q[4], act_min, act_max};
+      const channel_quant k1 = {(int32_t)w[1], (int32_t)q[1], (int32_t)q[3], (int32_t)q[5], act_min, act_max};
       for (int32_t t = 0; t < WINO_TILES; ++t) {
-        output_tile(m + t, (int32_t)w[0], q, at[t].o + ch, &at[t], p, full_range);
-        output_tile(m + 3 + t, (int32_t)w[1], q + 1, at[t].o + ch + 1, &at[t], p, full_range);
+        output_tile(m + t, k0, at[t].o + ch, at[t], full_range);
+        output_tile(m + 3 + t, k1, at[t].o + ch + 1, at[t], full_range);
       }
       w = q + 6;
     }
