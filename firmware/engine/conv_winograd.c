@@ -110,6 +110,14 @@ TH_INLINE void transform_lanes(const int8_t *base, int32_t row_step, int32_t col
 #undef WIDEN
 }
 
+/* V of a patch that lies in the input, group by group (in_c = 4 * groups). */
+TH_INLINE void interior_groups(const int8_t *base, int32_t row_bytes, uint32_t off2, uint32_t *v, int32_t groups) {
+  for (int32_t g = 0; g < groups; ++g, base += 4, v += 6) {
+    transform_lanes(base, row_bytes, 4 * groups, off2, 0, v, 6 * groups);
+    transform_lanes(base, row_bytes, 4 * groups, off2, 1, v + 3, 6 * groups);
+  }
+}
+
 /* The tile whose patch starts at input (iy, ix) as column `tile` of V. A patch that reaches past
  * the input is first copied group by group into a 4 x 4 word buffer, with the byte -input_offset
  * (zero after the offset is added) where it lies outside. */
@@ -121,9 +129,12 @@ static void input_transform(const th_conv_params *p, int32_t iy, int32_t ix, int
   v += tile;
   if (iy >= 0 && ix >= 0 && iy + 4 <= p->in_h && ix + 4 <= p->in_w) {
     const int8_t *base = p->input + (size_t)iy * (size_t)row_bytes + (size_t)ix * (size_t)in_c;
-    for (int32_t g = 0; g < groups; ++g, base += 4, v += 6) {
-      transform_lanes(base, row_bytes, in_c, off2, 0, v, stride);
-      transform_lanes(base, row_bytes, in_c, off2, 1, v + 3, stride);
+    /* common channel counts as constants: V's stores and the patch's loads take immediate offsets */
+    switch (groups) {
+      case 4: interior_groups(base, row_bytes, off2, v, 4); break;
+      case 8: interior_groups(base, row_bytes, off2, v, 8); break;
+      case 16: interior_groups(base, row_bytes, off2, v, 16); break;
+      default: interior_groups(base, row_bytes, off2, v, groups); break;
     }
     return;
   }

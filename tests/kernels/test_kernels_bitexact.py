@@ -378,7 +378,7 @@ def test_conv_winograd_matches_reference(lib):
     output), activation ranges, huge biases and dead channels; the Python and C layouts agree."""
     rng = np.random.default_rng(77)
     taken = 0
-    for case, g, params, arrays, ref in _winograd_layers(lib, rng, 400, 1, [4, 8, 12, 16, 32], [2, 4, 6, 8]):
+    for case, g, params, arrays, ref in _winograd_layers(lib, rng, 400, 1, [4, 8, 12, 16, 32, 64], [2, 4, 6, 8]):
         in_c, out_c = params.in_c, params.out_c
         assert winograd_applies(3, 3, 1, 1, 1, 1, in_c, out_c)
         n = lib.th_conv_wino_words(ctypes.byref(params))
