@@ -297,6 +297,31 @@ TH_ALIGN_LOOPS static void im2col_dense_triples(const th_conv_params *p, int32_t
     im2col_dense(p, y0, x0, dst, 3, 6);
 }
 
+int th_conv_pointwise_contiguous(const th_conv_params *p) {
+  return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+         p->pad_left == 0 && p->in_h == p->out_h && p->in_w == p->out_w && (p->in_c & 3) == 0;
+}
+
+/* n pixels' columns from `first` (past n_pix: the last pixel again), pixel q reading input pixel q. */
+TH_INLINE void pointwise_block(const th_conv_params *p, int32_t first, int32_t n_pix, uint32_t *col, int32_t n,
+                               int32_t gap, int32_t group) {
+  const uint32_t offset2 = th_pack16(p->input_offset, p->input_offset);
+  const int32_t in_c = p->in_c;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t q = first + i < n_pix ? first + i : n_pix - 1;
+    widen_groups(col + (gap == 3 ? i : 2 * i), p->input + (size_t)q * (size_t)in_c, in_c >> 2, offset2, gap, group);
+  }
+}
+
+TH_ALIGN_LOOPS void th_conv_im2col_pointwise_block(const th_conv_params *p, int32_t first, int32_t n_pix, int triples,
+                                                   int16_t *col) {
+  uint32_t *dst = (uint32_t *)(void *)col;
+  if (triples)
+    pointwise_block(p, first, n_pix, dst, 3, 3, 6); /* th_col_triples */
+  else
+    pointwise_block(p, first, n_pix, dst, 2, 1, 4); /* th_col_pairs */
+}
+
 TH_INLINE uint32_t read_u16(const int8_t *p) {
   uint16_t v;
   memcpy(&v, p, sizeof v);

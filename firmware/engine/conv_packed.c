@@ -224,11 +224,14 @@ void th_conv_run_packed(const th_conv_params *p) {
                    .max4 = hi * 0x01010101u,
                    .w = w};
   const int32_t block = wide ? 3 : 2; /* pixels per pass; a short last block repeats the last pixel */
+  const int pointwise = th_conv_pointwise_contiguous(p);
   for (int32_t pix = 0; pix < n_pix; pix += block) {
     int8_t *outs[3];
+    if (pointwise) th_conv_im2col_pointwise_block(p, pix, n_pix, wide, p->scratch);
     for (int32_t i = 0; i < block; ++i) {
       const int32_t q = pix + i < n_pix ? pix + i : n_pix - 1;
-      th_conv_im2col_packed(p, q / p->out_w, q % p->out_w, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
+      if (!pointwise)
+        th_conv_im2col_packed(p, q / p->out_w, q % p->out_w, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
       outs[i] = p->output + (size_t)q * p->out_c;
     }
     a.out[0] = outs[0];

@@ -26,6 +26,13 @@ void th_conv_im2col_pixel(const th_conv_params *p, int32_t oy, int32_t ox, int32
 /* The packed layouts' im2col (padded) in `layout`, with a byte gather first when in_c % 4 != 0. */
 void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_col_layout layout, int16_t *col);
 
+/* A 1x1 convolution whose output pixel q reads input pixel q (stride 1, no padding) and in_c % 4 == 0:
+ * th_conv_im2col_pointwise_block fills a whole block's columns (pixels first.., three in
+ * th_col_triples when `triples`, else two in th_col_pairs; past n_pix the last pixel again) with
+ * no per-pixel dispatch or division. */
+int th_conv_pointwise_contiguous(const th_conv_params *p);
+void th_conv_im2col_pointwise_block(const th_conv_params *p, int32_t first, int32_t n_pix, int triples, int16_t *col);
+
 /* The packed paths (conv_packed.c): p->packed (int16 weights) or p->packed8 (int8 weights). */
 void th_conv_run_packed(const th_conv_params *p);
 
