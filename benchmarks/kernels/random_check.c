@@ -141,6 +141,40 @@ static int32_t conv_cases(int32_t n) {
   return bad;
 }
 
+/* 3x3 stride-1 layers on the Winograd layout (conv_winograd.c: its assembly and DSP transforms),
+ * in_c % 4 == 0 (group counts 1 to 5: every entry point of the four-group loop), even out_c. */
+static int32_t winograd_cases(int32_t n, int32_t *taken) {
+  int32_t bad = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    th_conv_params c;
+    const int32_t in_c = 4 * rnd_range(1, 5), out_c = 2 * rnd_range(1, 4);
+    fill_common(&c, in_c, out_c, 3, 3);
+    c.stride_h = c.stride_w = c.dilation_h = c.dilation_w = 1;
+    int same = (int)rnd(2);
+    for (;;) {
+      c.out_h = out_size(c.in_h, 3, 1, 1, same, &c.pad_top);
+      c.out_w = out_size(c.in_w, 3, 1, 1, same, &c.pad_left);
+      if (c.out_h > 0 && c.out_w > 0) break;
+      same = 1;
+    }
+    for (int32_t j = 0; j < out_c * 9 * in_c; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);
+    fill_quant(out_c, 9 * in_c);
+    const int32_t words = th_conv_wino_words(&c);
+    if (words == 0 || words > PACKED_MAX) continue; /* outside the short requantization */
+    c.output = out_ref;
+    th_ref_conv2d_s8(&c);
+    th_conv_wino_pack(&c, packed);
+    c.wino = packed;
+    c.filter = NULL;
+    c.scratch = scratch; /* contract: 96 * in_c + 384 bytes */
+    c.output = out_opt;
+    th_opt_conv2d_s8_winograd(&c);
+    bad += memcmp(out_ref, out_opt, (size_t)(c.out_h * c.out_w * out_c)) != 0;
+    ++*taken;
+  }
+  return bad;
+}
+
 static int32_t dwconv_cases(int32_t n) {
   int32_t bad = 0;
   for (int32_t i = 0; i < n; ++i) {
@@ -218,8 +252,11 @@ static int32_t fc_cases(int32_t n) {
 
 int random_check(int32_t cases) {
   const int32_t conv_bad = conv_cases(cases), dw_bad = dwconv_cases(cases), fc_bad = fc_cases(cases);
+  int32_t wino_taken = 0;
+  const int32_t wino_bad = winograd_cases(cases / 3, &wino_taken);
   report("conv", cases, conv_bad);
   report("dwconv", cases, dw_bad);
   report("fc", cases, fc_bad);
-  return conv_bad + dw_bad + fc_bad;
+  report("winograd", wino_taken, wino_bad);
+  return conv_bad + dw_bad + fc_bad + wino_bad;
 }
