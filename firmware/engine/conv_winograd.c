@@ -18,7 +18,7 @@
  * IC's 16 -> 16 layer (G = 4): 16 x (104 + 23) = 2032 cycles of multiplies for 3456 MACs (0.59
  * cycles per MAC, against 1.19 in conv_packed.c), plus about 6 x 80 for the output transforms and
  * 3 x 4 x 250 for the input transforms shared by the 8 channel pairs. The profiler (timing model
- * cm4-trm 1, nucleo_l4r5zi) puts IC's layers at 1.13 (16 -> 16), 0.84 (32 -> 32) and 0.75 (64 -> 64)
+ * cm4-trm 1, nucleo_l4r5zi) puts IC's layers at 1.06 (16 -> 16), 0.81 (32 -> 32) and 0.74 (64 -> 64)
  * estimated cycles per MAC, against 1.50, 1.27 and 1.21 on conv_packed.c.
  * Scratch: 96 * in_c + 384 bytes (V and M). The tiles of a pass are written after their inputs are
  * read, two output rows at a time: a layer's output may lie over its input only as far as
