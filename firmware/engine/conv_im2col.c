@@ -332,7 +332,8 @@ TH_INLINE uint32_t read_u16(const int8_t *p) {
  * bytes at `stride`; the 7 group words are assembled straight from them with unaligned loads and
  * shifts (the last padded with the byte that widens to 0), then widened: about 60 cycles against
  * gather_interior's ~250 (its byte buffer and loops). Reads no byte outside the window. */
-static void gather_rgb3x3(const int8_t *r0, int32_t stride, int32_t input_offset, th_col_layout lay, int16_t *col) {
+TH_INLINE void gather_rgb3x3(const int8_t *r0, int32_t stride, int32_t input_offset, int32_t first, int32_t gap,
+                             int32_t group, int16_t *col) {
   const int8_t *r1 = r0 + stride, *r2 = r1 + stride;
   const uint32_t pad = (uint8_t)(int8_t)-input_offset;
   const uint32_t g[7] = {
@@ -345,12 +346,14 @@ static void gather_rgb3x3(const int8_t *r0, int32_t stride, int32_t input_offset
       read_u16(r2 + 6) | (uint32_t)(uint8_t)r2[8] << 16 | pad << 24,
   };
   const uint32_t offset2 = th_pack16(input_offset, input_offset);
-  uint32_t *dst = (uint32_t *)(void *)col + lay.first;
-  for (int32_t i = 0; i < 7; ++i, dst += lay.group) {
+  uint32_t *dst = (uint32_t *)(void *)col + first;
+#pragma GCC unroll 7
+  for (int32_t i = 0; i < 7; ++i, dst += group) {
     dst[0] = th_sxtab16(offset2, g[i]);
-    dst[lay.gap] = th_sxtab16_ror8(offset2, g[i]);
+    dst[gap] = th_sxtab16_ror8(offset2, g[i]);
   }
 }
+
 
 void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_col_layout layout, int16_t *col) {
   if ((p->in_c & 3) == 0 && p->dilation_w == 1 && (layout.gap == 1 || layout.gap == 3)) {
@@ -365,8 +368,12 @@ void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_c
     if (p->dilation_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w && y0 >= 0 &&
         y0 + (p->k_h - 1) * p->dilation_h < p->in_h) {
       if (p->in_c == 3 && p->k_h == 3 && p->k_w == 3) {
-        gather_rgb3x3(p->input + ((size_t)y0 * p->in_w + x0) * 3, p->dilation_h * p->in_w * 3, p->input_offset,
-                      layout, col);
+        const int8_t *r0 = p->input + ((size_t)y0 * p->in_w + x0) * 3;
+        const int32_t stride = p->dilation_h * p->in_w * 3;
+        if (layout.gap == 3) /* the layouts' constants, so the stores take immediate offsets */
+          gather_rgb3x3(r0, stride, p->input_offset, layout.first, 3, 6, col);
+        else
+          gather_rgb3x3(r0, stride, p->input_offset, layout.first, layout.gap, layout.group, col);
         return;
       }
       gather_interior(p->input + ((size_t)y0 * p->in_w + x0) * p->in_c, p->k_w * p->in_c,
