@@ -57,16 +57,18 @@ static void fill_quant(int32_t n, int32_t depth) {
   }
 }
 
-/* `wide`: rows of 16 to 40 (at most 3 rows): dwconv3x3.c's layers. */
-static void fill_common_shape(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w, int wide) {
+/* `wide`: rows of 16 to 40 (at most 3 rows): dwconv3x3.c's layers. `unit_stride`: stride and
+ * dilation 1 (conv_winograd.c's layers). */
+static void fill_common_shape(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w, int wide,
+                              int unit_stride) {
   memset(c, 0, sizeof *c);
   int32_t in_h = wide ? rnd_range(1, 3) : rnd_range(1, 12), in_w = wide ? rnd_range(16, 40) : rnd_range(1, 12);
   c->k_h = k_h;
   c->k_w = k_w;
-  c->stride_h = rnd_range(1, 3);
-  c->stride_w = rnd_range(1, 3);
-  c->dilation_h = wide ? 1 : rnd_range(1, 2);
-  c->dilation_w = wide ? 1 : rnd_range(1, 2);
+  c->stride_h = unit_stride ? 1 : rnd_range(1, 3);
+  c->stride_w = unit_stride ? 1 : rnd_range(1, 3);
+  c->dilation_h = wide || unit_stride ? 1 : rnd_range(1, 2);
+  c->dilation_w = wide || unit_stride ? 1 : rnd_range(1, 2);
   int same = (int)rnd(2);
   for (;;) {
     c->out_h = out_size(in_h, k_h, c->stride_h, c->dilation_h, same, &c->pad_top);
@@ -95,7 +97,7 @@ static void fill_common_shape(th_conv_params *c, int32_t in_c, int32_t out_c, in
 }
 
 static void fill_common(th_conv_params *c, int32_t in_c, int32_t out_c, int32_t k_h, int32_t k_w) {
-  fill_common_shape(c, in_c, out_c, k_h, k_w, 0);
+  fill_common_shape(c, in_c, out_c, k_h, k_w, 0, 0);
 }
 
 static void report(const char *kind, int32_t cases, int32_t bad) {
@@ -148,15 +150,7 @@ static int32_t winograd_cases(int32_t n, int32_t *taken) {
   for (int32_t i = 0; i < n; ++i) {
     th_conv_params c;
     const int32_t in_c = 4 * rnd_range(1, 5), out_c = 2 * rnd_range(1, 4);
-    fill_common(&c, in_c, out_c, 3, 3);
-    c.stride_h = c.stride_w = c.dilation_h = c.dilation_w = 1;
-    int same = (int)rnd(2);
-    for (;;) {
-      c.out_h = out_size(c.in_h, 3, 1, 1, same, &c.pad_top);
-      c.out_w = out_size(c.in_w, 3, 1, 1, same, &c.pad_left);
-      if (c.out_h > 0 && c.out_w > 0) break;
-      same = 1;
-    }
+    fill_common_shape(&c, in_c, out_c, 3, 3, 0, 1);
     for (int32_t j = 0; j < out_c * 9 * in_c; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);
     fill_quant(out_c, 9 * in_c);
     const int32_t words = th_conv_wino_words(&c);
@@ -187,7 +181,7 @@ static int32_t dwconv_cases(int32_t n) {
       in_c = 4 * rnd_range(1, 5);
       dm = 1;
     }
-    fill_common_shape(&d.conv, in_c, in_c * dm, k_h, k_w, wide);
+    fill_common_shape(&d.conv, in_c, in_c * dm, k_h, k_w, wide, 0);
     d.depth_multiplier = dm;
     const int32_t taps = d.conv.k_h * d.conv.k_w;
     for (int32_t j = 0; j < taps * in_c * dm; ++j) w_buf[j] = (int8_t)rnd_range(-127, 127);

@@ -354,7 +354,6 @@ TH_INLINE void gather_rgb3x3(const int8_t *r0, int32_t stride, int32_t input_off
   }
 }
 
-
 void th_conv_im2col_packed(const th_conv_params *p, int32_t oy, int32_t ox, th_col_layout layout, int16_t *col) {
   if ((p->in_c & 3) == 0 && p->dilation_w == 1 && (layout.gap == 1 || layout.gap == 3)) {
     uint32_t *dst = (uint32_t *)(void *)col + layout.first;

@@ -21,9 +21,9 @@
  * instruction at a word-aligned target refills fastest. Padding before a head that is fallen
  * into costs one NOP per entry. */
 #define TH_ASM_ALIGN ".p2align 2\n\t"
-/* The same for a hot C function's loops: without it the estimated cycles of a layer move by ~1 %
- * with the size of unrelated code placed before the function. */
-/* TH_NO_LIBCALLS keeps GCC from turning a function's loops into memcpy / memset calls: newlib-nano's
+/* TH_ALIGN_LOOPS does the same for a hot C function's loops: without it the estimated cycles of a
+ * layer move by ~1 % with the size of unrelated code placed before the function.
+ * TH_NO_LIBCALLS keeps GCC from turning a function's loops into memcpy / memset calls: newlib-nano's
  * are byte loops built for size (3 KB of depthwise planes: ~9,000 cycles against ~2,000 as words),
  * and their place in flash differs from build to build, which moved estimates between twin boards. */
 #if defined(__GNUC__) && !defined(__clang__)

@@ -51,11 +51,11 @@ def winograd_delta(in_shape, out_shape, pad_top: int, pad_left: int, in_bytes_pe
     ix = np.clip(2 * tx - pad_left, 0, in_w - 1)
     first_read = iy * in_w + ix  # a patch's first input pixel: its clipped top-left corner
     last_written = np.minimum(2 * ty + 1, out_h - 1) * out_w + np.minimum(2 * tx + 1, out_w - 1)
-    pass_of = np.arange(first_read.size) // tiles_per_pass
-    n_passes = int(pass_of[-1]) + 1
-    written = np.maximum.accumulate(np.array([last_written[pass_of == k].max() for k in range(n_passes)]))
-    read_later = np.array([first_read[pass_of > k].min() if k + 1 < n_passes else in_shape[1] * in_w
-                           for k in range(n_passes)])
+    starts = np.arange(0, first_read.size, tiles_per_pass)  # each pass's first tile
+    written = np.maximum.accumulate(np.maximum.reduceat(last_written, starts))  # up to and with pass k
+    first_of_pass = np.minimum.reduceat(first_read, starts)
+    # what passes after pass k read first (nothing after the last: the input's end)
+    read_later = np.append(np.minimum.accumulate(first_of_pass[::-1])[::-1][1:], in_shape[1] * in_w)
     return _align_down(int(np.min(read_later * in_bytes_per_pixel - (written + 1) * out_bytes_per_pixel)))
 
 

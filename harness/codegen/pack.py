@@ -114,9 +114,7 @@ def conv_packed8(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, o
     w = np.zeros((out_c, groups * 4), dtype=np.int8)
     w[:, :k] = filt.reshape(out_c, k)
     words_w = w.view("<u4").reshape(out_c // 2, 2, groups).transpose(0, 2, 1).reshape(out_c // 2, 2 * groups)
-    quant_words = [pair_words(mult), pair_words(bias_e), pair_words(e)]
-    words = np.concatenate([pair_words(bias2 // 2), words_w, *quant_words], axis=1)
-    return words.ravel().view(np.int32)
+    return channel_pair_stream(bias2 // 2, words_w, mult, bias_e, e)
 
 
 def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, output_offset: int,
@@ -134,8 +132,14 @@ def conv_packed(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, ou
     bias2, mult, bias_e, e = quant
     out_c = filt.shape[0]
     k = int(np.prod(filt.shape[1:]))
-    words_w = int16_group_words(2 * filt.reshape(out_c, k).astype(np.int64))
-    words = np.concatenate([pair_words(bias2), words_w, pair_words(mult), pair_words(bias_e), pair_words(e)], axis=1)
+    return channel_pair_stream(bias2, int16_group_words(2 * filt.reshape(out_c, k).astype(np.int64)), mult, bias_e, e)
+
+
+def channel_pair_stream(bias, weight_words: np.ndarray, mult, bias_e, e) -> np.ndarray:
+    """The conv layouts' stream as int32 words: per pair of output channels [bias c0, bias c1], the
+    pair's weight words (a row of `weight_words`), then [mult, bias_e, e] of c0 and c1."""
+    words = np.concatenate([pair_words(bias), weight_words, pair_words(mult), pair_words(bias_e), pair_words(e)],
+                           axis=1)
     return words.ravel().view(np.int32)
 
 
@@ -151,4 +155,3 @@ def int16_group_words(w: np.ndarray) -> np.ndarray:
     lanes = lanes.reshape(out_c // 2, 2, groups, 2, 2).transpose(0, 2, 3, 1, 4).reshape(out_c // 2, groups * 8)
     lanes16 = (lanes & 0xFFFF).astype(np.uint32)
     return lanes16[:, 0::2] | (lanes16[:, 1::2] << np.uint32(16))
-

@@ -13,7 +13,6 @@ def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, pad_top: int, pad_left: in
     return (3 if int16_packed else 2) * k4 * 2  # int16 im2col columns: three pixels for the 3x2 loop
 
 
-
 def winograd_scratch_bytes(in_c: int) -> int:
     """conv_winograd.c: V (16 positions x in_c / 4 groups x 6 words) and the 16 x 6 sums."""
     return 96 * in_c + 384

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.codegen.pack import conv_quant, int16_group_words, pair_words
+from harness.codegen.pack import channel_pair_stream, conv_quant, int16_group_words
 
 WINO_G2 = np.array([[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]], dtype=np.int64)
 WINO_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.int64)
@@ -57,5 +57,4 @@ def conv_winograd(filt: np.ndarray, bias: np.ndarray | None, multiplier, shift, 
     if not _winograd_fits(u, bias2):
         return None
     words_w = np.concatenate([int16_group_words(u[:, xi, :]) for xi in range(16)], axis=1)
-    words = np.concatenate([pair_words(bias2), words_w, pair_words(mult), pair_words(bias_e), pair_words(e)], axis=1)
-    return words.ravel().view(np.int32)
+    return channel_pair_stream(bias2, words_w, mult, bias_e, e)
