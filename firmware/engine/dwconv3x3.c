@@ -13,8 +13,10 @@
  * registers across the whole output row; an odd last output takes the even formula alone. Stride 2
  * was tried with the even formula (its next P0 is this P1): 4.97 instructions/MAC on VWW's
  * 24x24 -> 12x12 layer against 4.45 on opt_dwconv.c's ring (half the outputs per widened value),
- * so stride 2 stays there. The planes are a ring of three rows stored twice (slots s and s + 3, 128 bytes each), so the
- * window's rows are always at p, p + 128, p + 256 (LDRD immediates) whatever the ring's phase.
+ * so stride 2 stays there. A call covers up to four output rows (chunk_rows): the C driver widens
+ * their six input rows into slots 0-5 of 128 bytes, so the window's rows are always at p, p + 128,
+ * p + 256 (LDRD immediates), and the assembly walks the rows itself. The next call's first two rows
+ * are this call's last two, moved down by LDM / STM (keep_rows): each input row is read once.
  *
  * Cycle budget, stride 1, per pair of outputs of one channel (Cortex-M4 TRM DDI 0439: LDRD 3, LDR
  * 2, SMLAxy / SMLAD / SMMULR / SSAT 1, STRB 1, taken branch 1 + 1-3 refill; scratch in SRAM, no
@@ -22,31 +24,34 @@
  * LDRD mult/bias_e (3) + 2 SMMULR + 2 SUB + 2 ADD (6) + LDR e (2) + 2 ASR + 2 SSAT (4) + 2 STRB +
  * ADD (3) + loop LDR/CMP/BNE (5) = 47 cycles for 18 MACs, 2.6 cycles/MAC (the four-channel ring it
  * replaces: ~3.6). Widening (widen_row): per input row and group, per pair of columns 2 LDR + 4
- * SXTAB16 + 4 PKHBT/PKHTB + 8 STR, about 22 cycles for 8 values used 9 times each (0.3 cycles/MAC).
+ * SXTAB16 + 4 PKHBT/PKHTB + 4 STR, about 19 cycles for 8 values used 9 times each (0.26 cycles/MAC).
  * Emulator instructions/MAC: VWW 24x24x32 3.19 -> 2.73, 12x12x64 3.44 -> 3.31. What remains above
  * the issue's 1.5 cycles/MAC: requantization is ~8 cycles of every 9-MAC output, and the row's loads
  * (the profiler: 47 cycles per pair of outputs, as budgeted).
  *
  * Scratch: TH_DW3_SCRATCH_BYTES (4 planes x 6 slots x 128 bytes), 4-byte aligned. The layer
- * qualifies when 8 <= out_w < 62 (a plane row of out_w + 2 columns plus a spare one).
- * Overlap (scratch.c's layout contract): per group, the input rows of an output row are widened
- * before the row is written, in row order. */
+ * qualifies when stride_w is 1 and out_w < 62 (a plane row of out_w + 2 columns plus a spare one),
+ * or when it is walked transposed (below).
+ * Overlap (scratch.c's layout contract): per group, the input rows of a call's output rows are
+ * widened before they are written, in row order; rows kept for the next call are not read again. */
 #include "th_dsp.h"
 #include "th_kernels.h"
 
 #define SLOT 128     /* bytes per plane row: 64 int16 columns */
-#define SLOTS 6      /* three ring rows, each stored twice */
+#define SLOTS 6      /* the input rows of one call */
 #define PLANE (SLOTS * SLOT)
 #define MAX_COLS (SLOT / 2)
 /* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.9
  * instructions/MAC and 4.2 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
- * 3.88 and 6.42 on opt_dwconv.c's four-channel ring); layers short both ways (VWW 6x6, 3x3) stay on
- * the ring, where this kernel's per-row costs (widening into planes, per-channel setup) outweigh its
- * cheaper taps (VWW 6x6x128 with MIN_OUT_W 6, after the widening got cheaper: 7.2 against the
- * ring's 6.9 estimated cycles/MAC, the planes' code also missing the flash accelerator more). */
+ * 3.88 and 6.42 on opt_dwconv.c's four-channel ring): a lone odd output per row costs nearly a
+ * pair's cycles. Layers short both ways (VWW 6x6, 3x3) are walked as they are, several rows a call:
+ * VWW 6x6x128 6.55 -> 5.77 estimated cycles/MAC against the ring, 3x3x256 9.84 -> 9.73. */
 #define MIN_OUT_W 8
 
 static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MAX_COLS; }
+
+/* Output rows one call covers: their (n - 1) * stride + 3 input rows fill at most the six slots. */
+static int32_t chunk_rows(int32_t stride) { return (SLOTS - 3) / stride + 1; }
 
 /* Rows too short for the planes but columns long enough (KWS: 25x5): the kernel walks the layer
  * transposed, taking input columns as its rows (see dw3_view), so each pass covers 25 outputs
@@ -66,7 +71,7 @@ int32_t th_dw3_scratch_bytes(const th_dwconv_params *p) {
 int th_dw3_applies(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
   return p->depth_multiplier == 1 && c->k_h == 3 && c->k_w == 3 && c->dilation_h == 1 && c->dilation_w == 1 &&
-         (c->out_c & 3) == 0 && ((c->stride_w == 1 && row_fits(c->out_w)) || transposed(c));
+         (c->out_c & 3) == 0 && (transposed(c) || (c->stride_w == 1 && c->out_w + 2 < MAX_COLS));
 }
 
 /* The layer as the kernel walks it: `rows` advance by stride_row, `cols` (the planes' direction,
@@ -99,9 +104,13 @@ typedef struct {
   int32_t act_min, act_max; /* 60, 64 */
   int32_t out_step;         /* 68: out_c */
   int32_t last;             /* 72: 1 for the group's fourth channel */
+  int32_t rows_left;        /* 76: output rows after this one in the call (counts down) */
+  int32_t p_skip, out_skip; /* 80, 84: from a row's end to the next row's start, plane and output */
+  int32_t pair_bytes;       /* 88: end - p of every row */
 } dw3_chan;
 
 #ifdef TH_HAVE_DSP
+_Static_assert(sizeof(dw3_chan) == 92, "the assembly steps through dw3_chan by 92 bytes");
 /* r0: plane pointer, r1: output, r2/r3: plane words / constants, r4-r9: weights, r10/r11:
  * accumulators, r12: the channel's dw3_chan, lr: output step. */
 #define DW3_ROWS_PAIR(rw01, rw12, ldrd_row)  \
@@ -163,9 +172,24 @@ typedef struct {
   "ldr r0, [r12, #24]\n\t"              \
   "ldr r1, [r12, #28]\n\t"              \
   "ldr lr, [r12, #68]\n\t"
+/* After a row: the next row of the call, its plane and output pointers moved on from where this
+ * row left them, or the channel is done. */
+#define DW3_NEXT_ROW                     \
+  "ldr r2, [r12, #76]\n\t"              \
+  "cbz r2, 6f\n\t"                      \
+  "subs r2, r2, #1\n\t"                 \
+  "str r2, [r12, #76]\n\t"              \
+  "ldrd r2, r3, [r12, #80]\n\t"         \
+  "add r0, r0, r2\n\t"                  \
+  "add r1, r1, r3\n\t"                  \
+  "ldr r2, [r12, #88]\n\t"              \
+  "add r2, r2, r0\n\t"                  \
+  "str r2, [r12, #32]\n\t"              \
+  "b 5b\n\t"                            \
+  "6:\n\t"
 #define DW3_CHANNEL_NEXT                 \
   "ldr r2, [r12, #72]\n\t"              \
-  "add r12, r12, #76\n\t"               \
+  "add r12, r12, #92\n\t"               \
   "cmp r2, #0\n\t"                      \
   "beq 0b\n\t"                          \
   "pop {r4-r11, pc}\n\t"
@@ -173,6 +197,7 @@ typedef struct {
   "push {r4-r11, lr}\n\t"                                     \
   "mov r12, r0\n\t"                                           \
   TH_ASM_ALIGN "0:\n\t" DW3_CHANNEL_START                     \
+  "5:\n\t"                                                    \
   "ldr r2, [r12, #32]\n\t"                                    \
   "cmp r0, r2\n\t"                                            \
   "beq 2f\n\t"                                                \
@@ -184,7 +209,7 @@ typedef struct {
   "ldr r2, [r12, #36]\n\t"                                    \
   "cmp r2, #0\n\t"                                            \
   "beq 3f\n\t" DW3_ONE(ONE_CLAMP)                             \
-  "3:\n\t" DW3_CHANNEL_NEXT
+  "3:\n\t" DW3_NEXT_ROW DW3_CHANNEL_NEXT
 __attribute__((naked, noinline)) static void dw3_s1(const dw3_chan *c __attribute__((unused))) {
   __asm__ volatile(DW3_STRIDE1(DW3_NO_CLAMP, DW3_NO_CLAMP));
 }
@@ -211,61 +236,64 @@ static void dw3_row_c(const dw3_chan *ch, int32_t n_out, int small, const th_con
   }
 }
 
-/* Input row iy of channels ch..ch+3 into plane slots s and s + 3, columns [lo, hi). Two columns at
- * a time become one word per plane: SXTAB16 gives (c0, c2) and (c1, c3) of a column, PKHBT / PKHTB
- * pair two columns' lanes, (c0 x0, c0 x1) ... (c3 x0, c3 x1): 2 LDR + 4 SXTAB16 + 4 PKH + 8 STR,
- * about 20 cycles for 8 values. A row outside the input is zeros, written only when the slot does
- * not hold zeros already (`zero`: the ring's padding rows recur in every group). */
-static void widen_row(const th_conv_params *c, const dw3_view *v, uint8_t *planes, int32_t iy, int32_t ch,
-                      int32_t s, int32_t lo, int32_t hi, uint8_t *zero) {
-  int16_t *p0 = (int16_t *)(void *)(planes + s * SLOT), *p1 = p0 + PLANE / 2, *p2 = p1 + PLANE / 2;
-  int16_t *p3 = p2 + PLANE / 2;
-  const int32_t dup = 3 * SLOT / 2; /* slot s + 3, in int16 */
-  if (iy < 0 || iy >= v->in_rows) {
-    if (zero[s]) return;
-    zero[s] = 1;
-    int32_t j = lo;
-    if (j & 1) p0[j] = p0[j + dup] = p1[j] = p1[j + dup] = p2[j] = p2[j + dup] = p3[j] = p3[j + dup] = 0, ++j;
-    for (; j + 1 < hi; j += 2) {
-      uint32_t *d0 = (uint32_t *)(void *)(p0 + j), *d1 = (uint32_t *)(void *)(p1 + j);
-      uint32_t *d2 = (uint32_t *)(void *)(p2 + j), *d3 = (uint32_t *)(void *)(p3 + j);
-      d0[0] = d0[dup / 2] = d1[0] = d1[dup / 2] = d2[0] = d2[dup / 2] = d3[0] = d3[dup / 2] = 0;
-    }
-    if (j < hi) p0[j] = p0[j + dup] = p1[j] = p1[j + dup] = p2[j] = p2[j + dup] = p3[j] = p3[j + dup] = 0;
-    return;
-  }
-  zero[s] = 0;
+/* Input rows y..y + n - 1 of channels ch..ch+3 into plane slots s..s + n - 1, columns [lo, hi).
+ * Two columns at a time become one word per plane: SXTAB16 gives (c0, c2) and (c1, c3) of a column,
+ * PKHBT / PKHTB pair two columns' lanes, (c0 x0, c0 x1) ... (c3 x0, c3 x1): 2 LDR + 4 SXTAB16 + 4 PKH
+ * + 4 STR, about 19 cycles for 8 values. Rows outside the input are zeros. One call per kernel call's
+ * rows: the setup is paid once. */
+static void widen_rows(const th_conv_params *c, const dw3_view *v, uint8_t *planes, int32_t y, int32_t ch,
+                       int32_t s, int32_t n, int32_t lo, int32_t hi) {
   const uint32_t off2 = th_pack16(c->input_offset, c->input_offset);
-  const int8_t *src = c->input + (size_t)iy * v->in_row_step + (lo - v->pad_col) * v->in_col_step + ch;
   const int32_t step = v->in_col_step;
-  int32_t j = lo;
-  for (; j < hi && (j & 1); ++j, src += step) { /* an odd first column alone */
-    const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
-    p0[j] = p0[j + dup] = (int16_t)v02;
-    p2[j] = p2[j + dup] = (int16_t)(v02 >> 16);
-    p1[j] = p1[j + dup] = (int16_t)v13;
-    p3[j] = p3[j + dup] = (int16_t)(v13 >> 16);
+  const int32_t first_col = (lo - v->pad_col) * step + ch;
+  for (int32_t r = 0; r < n; ++r, ++y) {
+    int16_t *p0 = (int16_t *)(void *)(planes + (s + r) * SLOT), *p1 = p0 + PLANE / 2, *p2 = p1 + PLANE / 2;
+    int16_t *p3 = p2 + PLANE / 2;
+    int32_t j = lo;
+    if (y < 0 || y >= v->in_rows) {
+      for (; j < hi; ++j) p0[j] = p1[j] = p2[j] = p3[j] = 0;
+      continue;
+    }
+    const int8_t *src = c->input + (size_t)y * v->in_row_step + first_col;
+    if ((j & 1) && j < hi) { /* an odd first column alone */
+      const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
+      p0[j] = (int16_t)v02;
+      p2[j] = (int16_t)(v02 >> 16);
+      p1[j] = (int16_t)v13;
+      p3[j] = (int16_t)(v13 >> 16);
+      ++j, src += step;
+    }
+    for (; j + 1 < hi; j += 2, src += 2 * step) {
+      const uint32_t x = th_read_u32(src), y2 = th_read_u32(src + step);
+      const uint32_t a02 = th_sxtab16(off2, x), a13 = th_sxtab16_ror8(off2, x);
+      const uint32_t b02 = th_sxtab16(off2, y2), b13 = th_sxtab16_ror8(off2, y2);
+      *(uint32_t *)(void *)(p0 + j) = th_pkhbt(a02, b02);
+      *(uint32_t *)(void *)(p1 + j) = th_pkhbt(a13, b13);
+      *(uint32_t *)(void *)(p2 + j) = th_pkhtb(b02, a02);
+      *(uint32_t *)(void *)(p3 + j) = th_pkhtb(b13, a13);
+    }
+    if (j < hi) { /* an odd last column */
+      const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
+      p0[j] = (int16_t)v02;
+      p2[j] = (int16_t)(v02 >> 16);
+      p1[j] = (int16_t)v13;
+      p3[j] = (int16_t)(v13 >> 16);
+    }
   }
-  for (; j + 1 < hi; j += 2, src += 2 * step) {
-    const uint32_t x = th_read_u32(src), y = th_read_u32(src + step);
-    const uint32_t a02 = th_sxtab16(off2, x), a13 = th_sxtab16_ror8(off2, x);
-    const uint32_t b02 = th_sxtab16(off2, y), b13 = th_sxtab16_ror8(off2, y);
-    const uint32_t w0 = th_pkhbt(a02, b02), w2 = th_pkhtb(b02, a02);
-    const uint32_t w1 = th_pkhbt(a13, b13), w3 = th_pkhtb(b13, a13);
-    uint32_t *d0 = (uint32_t *)(void *)(p0 + j), *d1 = (uint32_t *)(void *)(p1 + j);
-    uint32_t *d2 = (uint32_t *)(void *)(p2 + j), *d3 = (uint32_t *)(void *)(p3 + j);
-    d0[0] = d0[dup / 2] = w0;
-    d1[0] = d1[dup / 2] = w1;
-    d2[0] = d2[dup / 2] = w2;
-    d3[0] = d3[dup / 2] = w3;
-  }
-  if (j < hi) { /* an odd last column */
-    const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
-    p0[j] = p0[j + dup] = (int16_t)v02;
-    p2[j] = p2[j + dup] = (int16_t)(v02 >> 16);
-    p1[j] = p1[j + dup] = (int16_t)v13;
-    p3[j] = p3[j + dup] = (int16_t)(v13 >> 16);
-  }
+}
+
+/* The last `n` widened rows of the previous call (slots from..from + n - 1) to slots 0..n - 1 of
+ * each plane, four words at a time (LDM / STM): `quads` per row cover every column the kernel reads. */
+typedef struct {
+  uint32_t w[4];
+} dw3_quad;
+static void keep_rows(uint8_t *planes, int32_t from, int32_t n, int32_t quads) {
+  for (int32_t i = 0; i < 4; ++i)
+    for (int32_t r = 0; r < n; ++r) {
+      dw3_quad *dst = (dw3_quad *)(void *)(planes + i * PLANE + r * SLOT);
+      const dw3_quad *src = (const dw3_quad *)(const void *)(planes + i * PLANE + (from + r) * SLOT);
+      for (int32_t q = 0; q < quads; ++q) dst[q] = src[q];
+    }
 }
 
 /* Weights and requantization of channel ch in the short form when `allow_small` and the channel
@@ -301,7 +329,8 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
   int32_t hi = v.pad_col + v.in_cols < cols + 1 ? v.pad_col + v.in_cols : cols + 1;
   if (hi < lo) hi = lo;
   for (int32_t i = 0; i < 4 * PLANE / 4; ++i) ((uint32_t *)(void *)planes)[i] = 0; /* padding columns */
-  uint8_t zero[3] = {1, 1, 1}; /* ring slots that hold a zero row (kept across groups) */
+  const int32_t stride = v.stride_row, per_call = chunk_rows(stride);
+  const int32_t pairs = v.out_cols / 2, single = v.out_cols & 1;
   for (int32_t ch = 0; ch < c->out_c; ch += 4) {
     dw3_chan k[4];
     int small = 1;
@@ -311,21 +340,25 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
     }
     if (!small) /* the whole group in the exact form */
       for (int32_t i = 0; i < 4; ++i) chan_setup(c, &v, ch + i, &k[i], 0);
-    int32_t slot_row[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
-    for (int32_t oy = 0; oy < v.out_rows; ++oy) {
-      const int32_t y0 = oy * v.stride_row - v.pad_row, s0 = ((y0 % 3) + 3) % 3;
-      for (int32_t r = 0; r < 3; ++r) {
-        const int32_t s = (s0 + r) % 3;
-        if (slot_row[s] != y0 + r) widen_row(c, &v, planes, y0 + r, ch, s, lo, hi, zero);
-        slot_row[s] = y0 + r;
-      }
-      const int32_t pairs = v.out_cols / 2;
+    int32_t first = 0, held = 0; /* slots 0..held - 1 hold input rows first.. */
+    for (int32_t oy = 0; oy < v.out_rows; oy += per_call) {
+      const int32_t n = v.out_rows - oy < per_call ? v.out_rows - oy : per_call;
+      const int32_t y0 = oy * stride - v.pad_row, rows = (n - 1) * stride + 3;
+      int32_t kept = held ? first + held - y0 : 0; /* rows the last call widened that this one reads */
+      if (kept < 0) kept = 0;
+      keep_rows(planes, held - kept, kept, (cols + 8) / 8); /* columns [0, cols], 8 a quad */
+      widen_rows(c, &v, planes, y0 + kept, ch, kept, rows - kept, lo, hi);
+      first = y0, held = rows;
       for (int32_t i = 0; i < 4; ++i) {
-        k[i].p = planes + i * PLANE + s0 * SLOT;
+        k[i].p = planes + i * PLANE;
         k[i].out = group_out ? (int8_t *)(void *)group_out + (size_t)oy * v.out_row_step + i
                              : c->output + (size_t)oy * v.out_row_step + ch + i;
         k[i].end = k[i].p + 4 * pairs;
-        k[i].single = v.out_cols & 1;
+        k[i].single = single;
+        k[i].rows_left = n - 1;
+        k[i].p_skip = stride * SLOT - 4 * (pairs + single);
+        k[i].out_skip = v.out_row_step - v.out_cols * v.out_col_step;
+        k[i].pair_bytes = 4 * pairs;
       }
 #ifdef TH_HAVE_DSP
       if (small) {
@@ -335,7 +368,12 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
       }
 #endif
       for (int32_t i = 0; i < 4; ++i)
-        dw3_row_c(&k[i], v.out_cols, small, c, c->out_multiplier + ch + i, c->out_shift + ch + i);
+        for (int32_t r = 0; r < n; ++r) {
+          dw3_chan row = k[i];
+          row.p += r * stride * SLOT;
+          row.out += r * v.out_row_step;
+          dw3_row_c(&row, v.out_cols, small, c, c->out_multiplier + ch + i, c->out_shift + ch + i);
+        }
     }
     if (group_out) { /* the group's input is all read: its four channels of every pixel, a word each */
       const uint32_t *src = (const uint32_t *)(const void *)group_out, *end = src + c->out_h * c->out_w;

@@ -1,8 +1,8 @@
 /* Optimized int8 DEPTHWISE_CONV_2D for Cortex-M4 (DSP extension), bit-exact with TFLM's reference
  * DepthwiseConvPerChannel.
  *
- * 3x3 layers (stride_w 1, rows of 8 to 61 outputs; th_dw3_applies): dwconv3x3.c, SMLAD over
- * pairs of taps in int16 channel planes.
+ * 3x3 layers with stride_w 1 and rows under 62 outputs, or columns of 8 to 61 with stride_h 1
+ * (th_dw3_applies): dwconv3x3.c, SMLAD over pairs of taps in int16 channel planes.
  * Fast path (depth multiplier 1, channels a multiple of 4, scratch given): group by group of four
  * channels (so the group's bias and requantization constants stay hoisted), the group's filter is
  * widened into the scratch as int16 lane pairs (0,2),(1,3), and the k_h input rows an output row

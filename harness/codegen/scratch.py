@@ -34,7 +34,7 @@ def dw3_applies(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilat
                 depth_multiplier: int, out_h: int = 0, stride_h: int = 0) -> bool:
     """Whether firmware/engine/dwconv3x3.c takes the layer (th_dw3_applies)."""
     return (depth_multiplier == 1 and (k_h, k_w, dilation_h, dilation_w) == (3, 3, 1, 1) and out_c % 4 == 0
-            and ((stride_w == 1 and _dw3_row_fits(out_w)) or dw3_transposed(out_w, stride_w, out_h, stride_h)))
+            and (dw3_transposed(out_w, stride_w, out_h, stride_h) or (stride_w == 1 and out_w + 2 < 64)))
 
 
 def dwconv_scratch_bytes(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_w: int,

@@ -103,8 +103,9 @@ def conv_scratch_contract(p: ConvParams) -> int:
 def dwconv_scratch_contract(d: DwParams) -> int:
     """Scratch bytes opt_dwconv.c / dwconv3x3.c ask for (their headers) to take their fast paths."""
     c = d.conv
-    rows_fit = c.stride_w == 1 and 8 <= c.out_w < 62
-    columns_fit = not rows_fit and c.stride_h == 1 and 8 <= c.out_h < 62  # walked transposed
+    long_rows = c.stride_w == 1 and 8 <= c.out_w < 62
+    columns_fit = not long_rows and c.stride_h == 1 and 8 <= c.out_h < 62  # walked transposed
+    rows_fit = c.stride_w == 1 and c.out_w < 62  # any row that fits the planes, shorter ones too
     if (d.depth_multiplier == 1 and (c.k_h, c.k_w, c.dilation_h, c.dilation_w) == (3, 3, 1, 1) and c.out_c % 4 == 0
             and (rows_fit or columns_fit)):
         return 3072 + (4 * c.out_h * c.out_w if columns_fit else 0)  # + one group's output when transposed
@@ -246,11 +247,12 @@ def test_depthwise_matches_reference(lib):
 
 def test_depthwise_3x3_planes_match_reference(lib):
     """dwconv3x3.c (3x3, rows of 8+ outputs, stride_w 1; stride 2 takes the ring): SAME/VALID, odd and even widths,
-    stride_h 1-2, narrow activation ranges, large biases (its exact-requantization fallback)."""
+    stride_h 1-2, up to 19 rows (several calls, rows kept between them), narrow activation ranges, large biases
+    (its exact-requantization fallback)."""
     rng = np.random.default_rng(33)
     taken = 0
     for case in range(400):
-        in_w, in_h = int(rng.integers(8, 62)), int(rng.integers(1, 9))
+        in_w, in_h = int(rng.integers(8, 62)), int(rng.integers(1, 20))
         stride_w, stride_h = int(rng.integers(1, 3)), int(rng.integers(1, 3))
         g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=stride_h, stride_w=stride_w, dilation_h=1,
                  dilation_w=1)
@@ -278,6 +280,24 @@ def _check_dw3_case(lib, rng, g: dict, case: int) -> bool:
     ref, opt = _run_both(lib, "dwconv", dw, dw.conv, (g["out_h"], g["out_w"], out_c), scratch_bytes)
     assert np.array_equal(ref, opt), f"case {case}: {g} out_c={out_c}"
     return applies
+
+
+def test_depthwise_3x3_planes_take_small_images(lib):
+    """Images short both ways (VWW: 6x6, 3x3): dwconv3x3.c takes every stride_w 1 layer whose rows fit its
+    planes, in calls of up to four output rows; strides 1-2, SAME/VALID, narrow ranges, large biases."""
+    rng = np.random.default_rng(35)
+    taken = 0
+    for case in range(300):
+        in_h, in_w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+        stride_w, stride_h = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=stride_h, stride_w=stride_w, dilation_h=1,
+                 dilation_w=1)
+        g["out_h"], g["pad_top"] = _out_size(in_h, 3, stride_h, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        taken += _check_dw3_case(lib, rng, g, case) and stride_w == 1
+    assert taken > 80
 
 
 def test_depthwise_3x3_planes_walk_narrow_layers_transposed(lib):
