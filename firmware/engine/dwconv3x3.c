@@ -55,10 +55,9 @@ static int32_t chunk_rows(int32_t stride) { return (SLOTS - 3) / stride + 1; }
 
 /* Rows too short for the planes but columns long enough (KWS: 25x5): the kernel walks the layer
  * transposed, taking input columns as its rows (see dw3_view), so each pass covers 25 outputs
- * instead of 5. Column by column is not raster order, so a group's outputs go to the scratch first
- * and are copied out once all of the group's input has been read: the output may then lie over its
- * input as for any depthwise kernel (scratch.c's layout contract: each channel overwrites only its
- * own input, after reading it). */
+ * instead of 5. Column by column is not raster order, so when the output lies over its input at an
+ * offset (scratch.c's layout contract allows any that raster order would), a group's outputs go to
+ * the scratch first and are copied out once all of the group's input has been read. */
 static int transposed(const th_conv_params *c) {
   return !(c->stride_w == 1 && row_fits(c->out_w)) && c->stride_h == 1 && row_fits(c->out_h);
 }
@@ -76,60 +75,79 @@ int th_dw3_applies(const th_dwconv_params *p) {
 
 /* The layer as the kernel walks it: `rows` advance by stride_row, `cols` (the planes' direction,
  * stride 1) are consecutive. Plain: rows are image rows. Transposed: rows are image columns, the
- * 3x3 filter is read transposed to match, and outputs go to the group buffer (4 channels per
- * pixel). Steps are in bytes of the NHWC tensors (or the buffer) and the OHWI filter. */
+ * 3x3 filter is read transposed to match, and outputs go to the tensor or, unless writes_direct,
+ * to the group buffer (4 channels per pixel). Steps are in bytes of the NHWC tensors (or the
+ * buffer) and the OHWI filter. */
 typedef struct {
   int32_t in_rows, in_cols, out_rows, out_cols, pad_row, pad_col, stride_row;
   int32_t in_row_step, in_col_step, out_row_step, out_col_step, w_row_step, w_col_step;
 } dw3_view;
 
-static dw3_view view_of(const th_conv_params *c) {
+/* Whether a transposed walk may write the output tensor as it goes: the output lies apart from the
+ * input; or the first call widens every input column (KWS: 5 columns and a padding one into its
+ * six slots), so nothing of the group's input is read from the tensor after its first output is
+ * written (later calls take their rows from the slots); or the output lies exactly over an input
+ * of its shape (each output pixel over its own input pixel, whose column was widened before). */
+static int writes_direct(const th_conv_params *c) {
+  const uintptr_t in = (uintptr_t)c->input, out = (uintptr_t)c->output;
+  const uintptr_t in_end = in + (size_t)c->in_h * c->in_w * c->in_c;
+  const uintptr_t out_end = out + (size_t)c->out_h * c->out_w * c->out_c;
+  const int32_t first_call = c->out_w < chunk_rows(c->stride_w) ? c->out_w : chunk_rows(c->stride_w);
+  const int32_t first_rows = (first_call - 1) * c->stride_w + 3 - c->pad_left; /* input columns it widens */
+  return out_end <= in || in_end <= out || c->in_w <= first_rows ||
+         (out == in && c->out_h == c->in_h && c->out_w == c->in_w);
+}
+
+static dw3_view view_of(const th_conv_params *c, int group_buffer) {
   const int32_t in_px = c->in_c, out_px = c->out_c;
-  if (transposed(c)) /* the output goes to the group buffer: [out_h][out_w][4] */
+  if (transposed(c)) /* the output goes to the tensor or to the group buffer, [out_h][out_w][4] */
     return (dw3_view){c->in_w, c->in_h, c->out_w, c->out_h, c->pad_left, c->pad_top, c->stride_w,
-                      in_px, c->in_w * in_px, 4, c->out_w * 4, out_px, 3 * out_px};
+                      in_px, c->in_w * in_px, group_buffer ? 4 : out_px, group_buffer ? c->out_w * 4 : c->out_w * out_px,
+                      out_px, 3 * out_px};
   return (dw3_view){c->in_h, c->in_w, c->out_h, c->out_w, c->pad_top, c->pad_left, c->stride_h,
                     c->in_w * in_px, in_px, c->out_w * out_px, out_px, 3 * out_px, out_px};
 }
 
-/* One channel's output row. Field offsets are used by the assembly: keep the order. */
+/* One channel's part of a call. Field offsets are used by the assembly: keep the order. */
 typedef struct {
   uint32_t w[6];            /* 0: W01, W12 of kernel rows 0, 1, 2 */
-  const uint8_t *p;         /* 24: plane, window row 0, column 0 */
-  int8_t *out;              /* 28: output pixel 0 of this channel in this row */
-  const uint8_t *end;       /* 32: p after the pairs */
+  const uint8_t *p;         /* 24: plane, window row 0, column 0 of the call's first row */
+  int8_t *out;              /* 28: output pixel 0 of this channel in that row */
+  const uint8_t *end;       /* 32: p after the pairs of the row at hand (the assembly sets it) */
   int32_t single;           /* 36: 1 when a lone last output follows the pairs (odd out_w) */
   int32_t acc0, acc0_again; /* 40, 44: accumulator start, 2 * bias (twice: one LDRD for two) */
   int32_t mult, bias_e, e;  /* 48, 52, 56: th_dsp_requantize_small's constants */
   int32_t act_min, act_max; /* 60, 64 */
-  int32_t out_step;         /* 68: out_c */
+  int32_t out_step;         /* 68: bytes from one output to the next in a row */
   int32_t last;             /* 72: 1 for the group's fourth channel */
-  int32_t rows_left;        /* 76: output rows after this one in the call (counts down) */
+  int32_t rows_left;        /* 76: rows taken one at a time, minus 1 (-1: none), counting down */
   int32_t p_skip, out_skip; /* 80, 84: from a row's end to the next row's start, plane and output */
   int32_t pair_bytes;       /* 88: end - p of every row */
+  int32_t row_pairs;        /* 92: pairs of rows taken two at a time first (stride 1), counting down */
+  int32_t out_row_step;     /* 96: bytes from an output row to the next */
 } dw3_chan;
 
 #ifdef TH_HAVE_DSP
-_Static_assert(sizeof(dw3_chan) == 92, "the assembly steps through dw3_chan by 92 bytes");
-/* r0: plane pointer, r1: output, r2/r3: plane words / constants, r4-r9: weights, r10/r11:
- * accumulators, r12: the channel's dw3_chan, lr: output step. */
-#define DW3_ROWS_PAIR(rw01, rw12, ldrd_row)  \
-  ldrd_row                                    \
-  "smlad r10, r2, " rw01 ", r10\n\t"          \
-  "smlatb r11, r2, " rw01 ", r11\n\t"         \
-  "smlabt r10, r3, " rw12 ", r10\n\t"         \
-  "smlad r11, r3, " rw12 ", r11\n\t"
-#define DW3_ROWS_ONE(rw01, rw12, ldrd_row) \
-  ldrd_row                                  \
-  "smlad r10, r2, " rw01 ", r10\n\t"        \
-  "smlabt r10, r3, " rw12 ", r10\n\t"
+_Static_assert(sizeof(dw3_chan) == 100, "the assembly steps through dw3_chan by 100 bytes");
+/* One output row at a time. r0: plane pointer, r1: output, r2/r3: plane words / constants, r4-r9:
+ * weights, r10/r11: accumulators, r12: the channel's dw3_chan, lr: output step. */
+#define DW3_ACC(ev, od, rw01, rw12)                   \
+  "smlad " ev ", r2, " rw01 ", " ev "\n\t"            \
+  "smlatb " od ", r2, " rw01 ", " od "\n\t"           \
+  "smlabt " ev ", r3, " rw12 ", " ev "\n\t"           \
+  "smlad " od ", r3, " rw12 ", " od "\n\t"
+#define DW3_ACC_EVEN(ev, rw01, rw12)                  \
+  "smlad " ev ", r2, " rw01 ", " ev "\n\t"            \
+  "smlabt " ev ", r3, " rw12 ", " ev "\n\t"
 #define DW3_ROW1 "ldrd r2, r3, [r0, #128]\n\t"
 #define DW3_ROW2 "ldrd r2, r3, [r0, #256]\n\t"
+#define DW3_ROW3 "ldrd r2, r3, [r0, #384]\n\t"
 #define DW3_ROW0 "ldrd r2, r3, [r0], #4\n\t" /* last: moves to the next two columns */
 #define DW3_REQ(acc)                         \
   "smmulr " acc ", " acc ", r2\n\t"          \
   "sub " acc ", " acc ", " acc ", lsr #31\n\t" \
   "add " acc ", " acc ", r3\n\t"
+#define DW3_SHIFT(acc) "asr " acc ", " acc ", r2\n\t" "ssat " acc ", #8, " acc "\n\t"
 #define DW3_CLAMP(acc)                       \
   "cmp " acc ", r2\n\t"                      \
   "it lt\n\t"                                \
@@ -143,78 +161,156 @@ _Static_assert(sizeof(dw3_chan) == 92, "the assembly steps through dw3_chan by 9
 
 #define DW3_PAIR(CLAMP)                                                                          \
   "ldrd r10, r11, [r12, #40]\n\t"                                                              \
-  DW3_ROWS_PAIR("r6", "r7", DW3_ROW1) DW3_ROWS_PAIR("r8", "r9", DW3_ROW2)                      \
-  DW3_ROWS_PAIR("r4", "r5", DW3_ROW0)                                                          \
+  DW3_ROW1 DW3_ACC("r10", "r11", "r6", "r7") DW3_ROW2 DW3_ACC("r10", "r11", "r8", "r9")        \
+  DW3_ROW0 DW3_ACC("r10", "r11", "r4", "r5")                                                   \
   "ldrd r2, r3, [r12, #48]\n\t" DW3_REQ("r10") DW3_REQ("r11")                                  \
-  "ldr r2, [r12, #56]\n\t"                                                                     \
-  "asr r10, r10, r2\n\t"                                                                       \
-  "asr r11, r11, r2\n\t"                                                                       \
-  "ssat r10, #8, r10\n\t"                                                                      \
-  "ssat r11, #8, r11\n\t" CLAMP                                                                \
+  "ldr r2, [r12, #56]\n\t" DW3_SHIFT("r10") DW3_SHIFT("r11") CLAMP                             \
   "strb r10, [r1]\n\t"                                                                         \
   "strb r11, [r1, lr]\n\t"                                                                     \
   "add r1, r1, lr, lsl #1\n\t"
 #define DW3_ONE(CLAMP)                                                                           \
   "ldr r10, [r12, #40]\n\t"                                                                    \
-  DW3_ROWS_ONE("r6", "r7", DW3_ROW1) DW3_ROWS_ONE("r8", "r9", DW3_ROW2)                        \
-  DW3_ROWS_ONE("r4", "r5", DW3_ROW0)                                                           \
+  DW3_ROW1 DW3_ACC_EVEN("r10", "r6", "r7") DW3_ROW2 DW3_ACC_EVEN("r10", "r8", "r9")            \
+  DW3_ROW0 DW3_ACC_EVEN("r10", "r4", "r5")                                                     \
   "ldrd r2, r3, [r12, #48]\n\t" DW3_REQ("r10")                                                 \
-  "ldr r2, [r12, #56]\n\t"                                                                     \
-  "asr r10, r10, r2\n\t"                                                                       \
-  "ssat r10, #8, r10\n\t" CLAMP                                                                \
+  "ldr r2, [r12, #56]\n\t" DW3_SHIFT("r10") CLAMP                                              \
   "strb r10, [r1]\n\t"                                                                         \
   "add r1, r1, lr\n\t"
 
-/* The four channels of a group for one output row: per channel, its weights into r4-r9, then the
- * pairs and a lone last output. */
-#define DW3_CHANNEL_START                \
-  "ldm r12, {r4-r9}\n\t"                \
-  "ldr r0, [r12, #24]\n\t"              \
-  "ldr r1, [r12, #28]\n\t"              \
-  "ldr lr, [r12, #68]\n\t"
-/* After a row: the next row of the call, its plane and output pointers moved on from where this
- * row left them, or the channel is done. */
-#define DW3_NEXT_ROW                     \
-  "ldr r2, [r12, #76]\n\t"              \
-  "cbz r2, 6f\n\t"                      \
-  "subs r2, r2, #1\n\t"                 \
-  "str r2, [r12, #76]\n\t"              \
-  "ldrd r2, r3, [r12, #80]\n\t"         \
-  "add r0, r0, r2\n\t"                  \
-  "add r1, r1, r3\n\t"                  \
-  "ldr r2, [r12, #88]\n\t"              \
-  "add r2, r2, r0\n\t"                  \
-  "str r2, [r12, #32]\n\t"              \
-  "b 5b\n\t"                            \
-  "6:\n\t"
-#define DW3_CHANNEL_NEXT                 \
-  "ldr r2, [r12, #72]\n\t"              \
-  "add r12, r12, #92\n\t"               \
-  "cmp r2, #0\n\t"                      \
-  "beq 0b\n\t"                          \
+/* Two output rows at a time (rows R and R + 1 read window rows 0-2 and 1-3): each plane word
+ * loaded serves both rows, and the channel's constants sit in a stack frame, so r12 and lr are
+ * free for the second row's accumulators. r10/r11: row R (even, odd output), r12/lr: row R + 1.
+ * Frame: [sp]: 4 x 2 * bias, 16: mult, bias_e, 24: e, out_step, 32: out_row_step, 36: end,
+ * 40: act_min, act_max, 48: the channel's dw3_chan. */
+#define DW3_BLOCK_REQ                                                                             \
+  "ldrd r2, r3, [sp, #16]\n\t" DW3_REQ("r10") DW3_REQ("r11") DW3_REQ("r12") DW3_REQ("lr")      \
+  "ldr r2, [sp, #24]\n\t" DW3_SHIFT("r10") DW3_SHIFT("r11") DW3_SHIFT("r12") DW3_SHIFT("lr")
+#define DW3_CLAMP_BLOCK                                                                           \
+  "ldrd r2, r3, [sp, #40]\n\t" DW3_CLAMP("r10") DW3_CLAMP("r11") DW3_CLAMP("r12") DW3_CLAMP("lr")
+#define DW3_CLAMP_BLOCK_ONE "ldrd r2, r3, [sp, #40]\n\t" DW3_CLAMP("r10") DW3_CLAMP("r12")
+#define DW3_BLOCK(CLAMP)                                                                          \
+  "ldm sp, {r10, r11, r12, lr}\n\t"                                                             \
+  DW3_ROW1 DW3_ACC("r10", "r11", "r6", "r7") DW3_ACC("r12", "lr", "r4", "r5")                   \
+  DW3_ROW2 DW3_ACC("r10", "r11", "r8", "r9") DW3_ACC("r12", "lr", "r6", "r7")                   \
+  DW3_ROW3 DW3_ACC("r12", "lr", "r8", "r9")                                                     \
+  DW3_ROW0 DW3_ACC("r10", "r11", "r4", "r5")                                                    \
+  DW3_BLOCK_REQ CLAMP                                                                           \
+  "ldrd r2, r3, [sp, #28]\n\t"                                                                  \
+  "add r3, r3, r1\n\t"                                                                          \
+  "strb r10, [r1]\n\t"                                                                          \
+  "strb r11, [r1, r2]\n\t"                                                                      \
+  "strb r12, [r3]\n\t"                                                                          \
+  "strb lr, [r3, r2]\n\t"                                                                       \
+  "add r1, r1, r2, lsl #1\n\t"
+#define DW3_BLOCK_ONE(CLAMP)                                                                      \
+  "ldr r10, [sp]\n\t"                                                                           \
+  "ldr r12, [sp]\n\t"                                                                           \
+  DW3_ROW1 DW3_ACC_EVEN("r10", "r6", "r7") DW3_ACC_EVEN("r12", "r4", "r5")                      \
+  DW3_ROW2 DW3_ACC_EVEN("r10", "r8", "r9") DW3_ACC_EVEN("r12", "r6", "r7")                      \
+  DW3_ROW3 DW3_ACC_EVEN("r12", "r8", "r9")                                                      \
+  DW3_ROW0 DW3_ACC_EVEN("r10", "r4", "r5")                                                      \
+  "ldrd r2, r3, [sp, #16]\n\t" DW3_REQ("r10") DW3_REQ("r12")                                   \
+  "ldr r2, [sp, #24]\n\t" DW3_SHIFT("r10") DW3_SHIFT("r12") CLAMP                              \
+  "ldrd r2, r3, [sp, #28]\n\t"                                                                  \
+  "strb r10, [r1]\n\t"                                                                          \
+  "strb r12, [r1, r3]\n\t"                                                                      \
+  "add r1, r1, r2\n\t"
+
+/* Per channel of the group: its weights into r4-r9 and its constants into the frame, then its
+ * pairs of rows (10-13), then its rows one at a time (20-23); the next channel's dw3_chan follows
+ * (`last` ends the group). */
+#define DW3_ROUTINE(BLOCK_CLAMP, BLOCK_ONE_CLAMP, PAIR_CLAMP, ONE_CLAMP)                          \
+  "push {r4-r11, lr}\n\t"                                                                       \
+  "sub sp, sp, #56\n\t"                                                                         \
+  "str r0, [sp, #48]\n\t"                                                                       \
+  "0:\n\t"                                                                                      \
+  "ldr r12, [sp, #48]\n\t"                                                                      \
+  "ldrd r2, r3, [r12, #40]\n\t"                                                                 \
+  "strd r2, r3, [sp, #0]\n\t"                                                                   \
+  "strd r2, r3, [sp, #8]\n\t"                                                                   \
+  "ldrd r2, r3, [r12, #48]\n\t"                                                                 \
+  "strd r2, r3, [sp, #16]\n\t"                                                                  \
+  "ldr r2, [r12, #56]\n\t"                                                                      \
+  "ldr r3, [r12, #68]\n\t"                                                                      \
+  "strd r2, r3, [sp, #24]\n\t"                                                                  \
+  "ldr r2, [r12, #96]\n\t"                                                                      \
+  "str r2, [sp, #32]\n\t"                                                                       \
+  "ldrd r2, r3, [r12, #60]\n\t"                                                                 \
+  "strd r2, r3, [sp, #40]\n\t"                                                                  \
+  "ldm r12, {r4-r9}\n\t"                                                                        \
+  "ldr r0, [r12, #24]\n\t"                                                                      \
+  "ldr r1, [r12, #28]\n\t"                                                                      \
+  "ldr r2, [r12, #92]\n\t"                                                                      \
+  "cmp r2, #0\n\t"                                                                              \
+  "beq 20f\n\t"                                                                                 \
+  "10:\n\t"                                                                                     \
+  "ldr r3, [r12, #88]\n\t"                                                                      \
+  "add r3, r3, r0\n\t"                                                                          \
+  "str r3, [sp, #36]\n\t"                                                                       \
+  "cmp r0, r3\n\t"                                                                              \
+  "beq 12f\n\t"                                                                                 \
+  TH_ASM_ALIGN "11:\n\t" DW3_BLOCK(BLOCK_CLAMP)                                                 \
+  "ldr r2, [sp, #36]\n\t"                                                                       \
+  "cmp r0, r2\n\t"                                                                              \
+  "bne 11b\n\t"                                                                                 \
+  "12:\n\t"                                                                                     \
+  "ldr r12, [sp, #48]\n\t"                                                                      \
+  "ldr r2, [r12, #36]\n\t"                                                                      \
+  "cmp r2, #0\n\t"                                                                              \
+  "beq 13f\n\t" DW3_BLOCK_ONE(BLOCK_ONE_CLAMP)                                                  \
+  "13:\n\t"                                                                                     \
+  "ldr r12, [sp, #48]\n\t"                                                                      \
+  "ldrd r2, r3, [r12, #80]\n\t"                                                                 \
+  "add r0, r0, r2\n\t"                                                                          \
+  "add r0, r0, #128\n\t"                                                                        \
+  "add r1, r1, r3\n\t"                                                                          \
+  "ldr r3, [sp, #32]\n\t"                                                                       \
+  "add r1, r1, r3\n\t"                                                                          \
+  "ldr r2, [r12, #92]\n\t"                                                                      \
+  "subs r2, r2, #1\n\t"                                                                         \
+  "str r2, [r12, #92]\n\t"                                                                      \
+  "bne 10b\n\t"                                                                                 \
+  "20:\n\t"                                                                                     \
+  "ldr r2, [r12, #76]\n\t"                                                                      \
+  "cmp r2, #0\n\t"                                                                              \
+  "blt 24f\n\t"                                                                                 \
+  "ldr lr, [r12, #68]\n\t"                                                                      \
+  "21:\n\t"                                                                                     \
+  "ldr r2, [r12, #88]\n\t"                                                                      \
+  "add r2, r2, r0\n\t"                                                                          \
+  "str r2, [r12, #32]\n\t"                                                                      \
+  "cmp r0, r2\n\t"                                                                              \
+  "beq 23f\n\t"                                                                                 \
+  TH_ASM_ALIGN "22:\n\t" DW3_PAIR(PAIR_CLAMP)                                                   \
+  "ldr r2, [r12, #32]\n\t"                                                                      \
+  "cmp r0, r2\n\t"                                                                              \
+  "bne 22b\n\t"                                                                                 \
+  "23:\n\t"                                                                                     \
+  "ldr r2, [r12, #36]\n\t"                                                                      \
+  "cmp r2, #0\n\t"                                                                              \
+  "beq 25f\n\t" DW3_ONE(ONE_CLAMP)                                                              \
+  "25:\n\t"                                                                                     \
+  "ldr r2, [r12, #76]\n\t"                                                                      \
+  "subs r2, r2, #1\n\t"                                                                         \
+  "str r2, [r12, #76]\n\t"                                                                      \
+  "blt 24f\n\t"                                                                                 \
+  "ldrd r2, r3, [r12, #80]\n\t"                                                                 \
+  "add r0, r0, r2\n\t"                                                                          \
+  "add r1, r1, r3\n\t"                                                                          \
+  "b 21b\n\t"                                                                                   \
+  "24:\n\t"                                                                                     \
+  "ldr r2, [r12, #72]\n\t"                                                                      \
+  "add r12, r12, #100\n\t"                                                                      \
+  "str r12, [sp, #48]\n\t"                                                                      \
+  "cmp r2, #0\n\t"                                                                              \
+  "beq 0b\n\t"                                                                                  \
+  "add sp, sp, #56\n\t"                                                                         \
   "pop {r4-r11, pc}\n\t"
-#define DW3_STRIDE1(PAIR_CLAMP, ONE_CLAMP)                    \
-  "push {r4-r11, lr}\n\t"                                     \
-  "mov r12, r0\n\t"                                           \
-  TH_ASM_ALIGN "0:\n\t" DW3_CHANNEL_START                     \
-  "5:\n\t"                                                    \
-  "ldr r2, [r12, #32]\n\t"                                    \
-  "cmp r0, r2\n\t"                                            \
-  "beq 2f\n\t"                                                \
-  TH_ASM_ALIGN "1:\n\t" DW3_PAIR(PAIR_CLAMP)                  \
-  "ldr r2, [r12, #32]\n\t"                                    \
-  "cmp r0, r2\n\t"                                            \
-  "bne 1b\n\t"                                                \
-  "2:\n\t"                                                    \
-  "ldr r2, [r12, #36]\n\t"                                    \
-  "cmp r2, #0\n\t"                                            \
-  "beq 3f\n\t" DW3_ONE(ONE_CLAMP)                             \
-  "3:\n\t" DW3_NEXT_ROW DW3_CHANNEL_NEXT
 __attribute__((naked, noinline)) static void dw3_s1(const dw3_chan *c __attribute__((unused))) {
-  __asm__ volatile(DW3_STRIDE1(DW3_NO_CLAMP, DW3_NO_CLAMP));
+  __asm__ volatile(DW3_ROUTINE(DW3_NO_CLAMP, DW3_NO_CLAMP, DW3_NO_CLAMP, DW3_NO_CLAMP));
 }
 __attribute__((naked, noinline)) static void dw3_s1_clamp(const dw3_chan *c __attribute__((unused))) {
-  __asm__ volatile(DW3_STRIDE1(DW3_CLAMP_PAIR, DW3_CLAMP_ONE));
+  __asm__ volatile(DW3_ROUTINE(DW3_CLAMP_BLOCK, DW3_CLAMP_BLOCK_ONE, DW3_CLAMP_PAIR, DW3_CLAMP_ONE));
 }
 #endif
 
@@ -296,34 +392,52 @@ static void keep_rows(uint8_t *planes, int32_t from, int32_t n, int32_t quads) {
     }
 }
 
-/* Weights and requantization of channel ch in the short form when `allow_small` and the channel
- * fits it (returned), else in the exact form (weights and bias not doubled). */
-static int chan_setup(const th_conv_params *c, const dw3_view *v, int32_t ch, dw3_chan *k, int allow_small) {
-  const int32_t bias = c->bias ? c->bias[ch] : 0, shift = c->out_shift[ch];
-  const int small = allow_small && th_dsp_small_shift(shift) && bias < TH_DSP_SMALL_ACC_LIMIT &&
-                    bias > -TH_DSP_SMALL_ACC_LIMIT;
-  const int32_t scale = small ? 2 : 1;
+/* Whether channel ch fits the short requantization (th_dsp.h). */
+static int chan_small(const th_conv_params *c, int32_t ch) {
+  const int32_t bias = c->bias ? c->bias[ch] : 0;
+  return th_dsp_small_shift(c->out_shift[ch]) && bias < TH_DSP_SMALL_ACC_LIMIT && bias > -TH_DSP_SMALL_ACC_LIMIT;
+}
+
+/* Weights and requantization of channels ch..ch+3, in the short form when `small` (weights and
+ * bias doubled), else in the exact form. A tap's four channel bytes are one word of the filter
+ * (channels innermost): SXTB16 splits it into lanes (c0, c2) and (c1, c3), SADD16 doubles both
+ * lanes, and PKHBT / PKHTB pair two taps of one channel, so a kernel row of the four channels
+ * takes 3 loads and about 20 ALU operations. */
+static void group_setup(const th_conv_params *c, const dw3_view *v, int32_t ch, dw3_chan *k, int small) {
   for (int32_t r = 0; r < 3; ++r) {
     const int8_t *w = c->filter + (size_t)r * v->w_row_step + ch;
-    const int32_t w0 = w[0] * scale, w1 = w[v->w_col_step] * scale, w2 = w[2 * v->w_col_step] * scale;
-    k->w[2 * r] = th_pack16(w0, w1);
-    k->w[2 * r + 1] = th_pack16(w1, w2);
+    uint32_t t02[3], t13[3];
+    for (int32_t x = 0; x < 3; ++x) {
+      const uint32_t word = th_read_u32(w + x * v->w_col_step);
+      t02[x] = th_sxtb16(word);
+      t13[x] = th_sxtb16_ror8(word);
+      if (small) t02[x] = th_sadd16(t02[x], t02[x]), t13[x] = th_sadd16(t13[x], t13[x]);
+    }
+    for (int32_t h = 0; h < 2; ++h) { /* W01, then W12 */
+      k[0].w[2 * r + h] = th_pkhbt(t02[h], t02[h + 1]);
+      k[1].w[2 * r + h] = th_pkhbt(t13[h], t13[h + 1]);
+      k[2].w[2 * r + h] = th_pkhtb(t02[h + 1], t02[h]);
+      k[3].w[2 * r + h] = th_pkhtb(t13[h + 1], t13[h]);
+    }
   }
-  k->acc0 = k->acc0_again = bias * scale;
-  k->mult = c->out_multiplier[ch];
-  k->e = small ? -shift : 1;
-  k->bias_e = small ? (1 << (k->e - 1)) + (int32_t)((uint32_t)c->output_offset << k->e) : 0;
-  k->act_min = c->act_min;
-  k->act_max = c->act_max;
-  k->out_step = v->out_col_step;
-  return small;
+  for (int32_t i = 0; i < 4; ++i) {
+    const int32_t bias = c->bias ? c->bias[ch + i] : 0, shift = c->out_shift[ch + i];
+    k[i].acc0 = k[i].acc0_again = small ? 2 * bias : bias;
+    k[i].mult = c->out_multiplier[ch + i];
+    k[i].e = small ? -shift : 1;
+    k[i].bias_e = small ? (1 << (k[i].e - 1)) + (int32_t)((uint32_t)c->output_offset << k[i].e) : 0;
+    k[i].act_min = c->act_min;
+    k[i].act_max = c->act_max;
+    k[i].out_step = v->out_col_step;
+    k[i].last = i == 3;
+  }
 }
 
 TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
-  const dw3_view v = view_of(c);
   uint8_t *planes = (uint8_t *)(void *)c->scratch;
-  uint8_t *group_out = transposed(c) ? planes + TH_DW3_SCRATCH_BYTES : NULL;
+  uint8_t *group_out = transposed(c) && !writes_direct(c) ? planes + TH_DW3_SCRATCH_BYTES : NULL;
+  const dw3_view v = view_of(c, group_out != NULL);
   const int32_t cols = v.out_cols + 2;
   const int32_t lo = v.pad_col < cols ? v.pad_col : cols;
   int32_t hi = v.pad_col + v.in_cols < cols + 1 ? v.pad_col + v.in_cols : cols + 1;
@@ -333,13 +447,9 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
   const int32_t pairs = v.out_cols / 2, single = v.out_cols & 1;
   for (int32_t ch = 0; ch < c->out_c; ch += 4) {
     dw3_chan k[4];
-    int small = 1;
-    for (int32_t i = 0; i < 4; ++i) {
-      small &= chan_setup(c, &v, ch + i, &k[i], 1);
-      k[i].last = i == 3;
-    }
-    if (!small) /* the whole group in the exact form */
-      for (int32_t i = 0; i < 4; ++i) chan_setup(c, &v, ch + i, &k[i], 0);
+    /* the whole group in the short form, or else in the exact one */
+    const int small = chan_small(c, ch) && chan_small(c, ch + 1) && chan_small(c, ch + 2) && chan_small(c, ch + 3);
+    group_setup(c, &v, ch, k, small);
     int32_t first = 0, held = 0; /* slots 0..held - 1 hold input rows first.. */
     for (int32_t oy = 0; oy < v.out_rows; oy += per_call) {
       const int32_t n = v.out_rows - oy < per_call ? v.out_rows - oy : per_call;
@@ -355,9 +465,11 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
                              : c->output + (size_t)oy * v.out_row_step + ch + i;
         k[i].end = k[i].p + 4 * pairs;
         k[i].single = single;
-        k[i].rows_left = n - 1;
+        k[i].row_pairs = stride == 1 ? n / 2 : 0;
+        k[i].rows_left = n - 2 * k[i].row_pairs - 1;
         k[i].p_skip = stride * SLOT - 4 * (pairs + single);
         k[i].out_skip = v.out_row_step - v.out_cols * v.out_col_step;
+        k[i].out_row_step = v.out_row_step;
         k[i].pair_bytes = 4 * pairs;
       }
 #ifdef TH_HAVE_DSP

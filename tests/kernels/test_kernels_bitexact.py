@@ -300,6 +300,51 @@ def test_depthwise_3x3_planes_take_small_images(lib):
     assert taken > 80
 
 
+def test_depthwise_3x3_output_over_input(lib):
+    """dwconv3x3.c with its output laid over its own input, in one buffer: at the offset the code generator
+    allows (overlap.channel_aligned_delta) and, for same-shaped layers, exactly over it. Transposed walks write
+    in place only then (else through their group buffer), plain walks always."""
+    from harness.codegen.overlap import channel_aligned_delta
+
+    rng = np.random.default_rng(36)
+    checked = 0
+    for case in range(200):
+        narrow = rng.random() < 0.6  # KWS-like: walked transposed
+        in_h, in_w = (int(rng.integers(8, 40)), int(rng.integers(1, 8))) if narrow else \
+            (int(rng.integers(1, 12)), int(rng.integers(1, 30)))
+        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=1, stride_w=1, dilation_h=1, dilation_w=1)
+        g["out_h"], g["pad_top"] = _out_size(in_h, 3, 1, 1, rng)
+        g["out_w"], g["pad_left"] = _out_size(in_w, 3, 1, 1, rng)
+        if g["out_h"] < 1 or g["out_w"] < 1:
+            continue
+        out_c = 4 * int(rng.integers(1, 4))
+        params, arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=True, depthwise=True)
+        dw = DwParams(conv=params, depth_multiplier=1)
+        if not lib.th_dw3_applies(ctypes.byref(dw)):
+            continue
+        out_shape = (g["out_h"], g["out_w"], out_c)
+        scratch_bytes = lib.th_dwconv_s8_scratch_bytes(ctypes.byref(dw))
+        ref, _ = _run_both(lib, "dwconv", dw, dw.conv, out_shape, scratch_bytes)
+        deltas = {channel_aligned_delta((1, in_h, in_w, out_c), (1, *out_shape), 1, 1, g["pad_top"], g["pad_left"],
+                                        out_c)}
+        if (g["out_h"], g["out_w"]) == (in_h, in_w):
+            deltas.add(0)
+        for delta in deltas:
+            in_bytes, out_bytes = arrays["input"].size, int(np.prod(out_shape))
+            lead = max(0, -delta)
+            arena = np.zeros(lead + max(in_bytes, delta + out_bytes) + 16, dtype=np.int8)
+            arena[lead:lead + in_bytes] = arrays["input"].ravel()
+            scratch = np.zeros(scratch_bytes // 2 + 1, dtype=np.int16)
+            dw.conv.input = ptr(arena[lead:], ctypes.c_int8)
+            dw.conv.output = ptr(arena[lead + delta:], ctypes.c_int8)
+            dw.conv.scratch = ptr(scratch, ctypes.c_int16)
+            lib.th_opt_dwconv_s8(ctypes.byref(dw))
+            got = arena[lead + delta:lead + delta + out_bytes].reshape(out_shape)
+            assert np.array_equal(ref, got), f"case {case}: {g} out_c={out_c} delta={delta}"
+            checked += 1
+    assert checked > 100
+
+
 def test_depthwise_3x3_planes_walk_narrow_layers_transposed(lib):
     """Rows of under 8 outputs with columns of 8+ (KWS: 25x5): dwconv3x3.c takes input columns as its rows.
     SAME/VALID, stride_w 1-2 (the direction it steps rows in), odd heights, narrow ranges, large biases."""
