@@ -225,18 +225,18 @@ void th_conv_run_packed(const th_conv_params *p) {
                    .w = w};
   const int32_t block = wide ? 3 : 2; /* pixels per pass; a short last block repeats the last pixel */
   const int pointwise = th_conv_pointwise_contiguous(p);
+  void (*const gemm)(const packed_args *) = wide ? gemm_packed16 : gemm_packed8;
+  int32_t oy = 0, ox = 0; /* of pixel `pix`, stepped along instead of divided out per pixel */
   for (int32_t pix = 0; pix < n_pix; pix += block) {
-    int8_t *outs[3];
     if (pointwise) th_conv_im2col_pointwise_block(p, pix, n_pix, wide, p->scratch);
     for (int32_t i = 0; i < block; ++i) {
-      const int32_t q = pix + i < n_pix ? pix + i : n_pix - 1;
+      const int last = pix + i >= n_pix - 1; /* this pixel and any past the end: the last one */
       if (!pointwise)
-        th_conv_im2col_packed(p, q / p->out_w, q % p->out_w, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
-      outs[i] = p->output + (size_t)q * p->out_c;
+        th_conv_im2col_packed(p, oy, ox, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
+      a.out[i] = p->output + (size_t)(last ? n_pix - 1 : pix + i) * p->out_c;
+      if (!last && ++ox == p->out_w) ox = 0, ++oy;
     }
-    a.out[0] = outs[0];
-    a.out[1] = outs[1];
-    a.out[2] = wide ? outs[2] : NULL;
-    (wide ? gemm_packed16 : gemm_packed8)(&a);
+    if (!wide) a.out[2] = NULL;
+    gemm(&a);
   }
 }

@@ -52,6 +52,10 @@ CASES = (
               "ADD 1, LDR 2 + 1 (address from the preceding data processing result, §3.3.2)"),
     MicroCase("loop", "movs r2, #10\nloop: adds r0, r0, #1\nsubs r2, r2, #1\nbne loop", 1 + 10 * 3 + 9 * 1,
               "MOV 1, 10 x (ADD 1 + SUB 1 + BNE 1), 9 taken: + P = 1 each (16-bit target)"),
+    MicroCase("page_split_loop", "movs r2, #10\nb 1f\n.p2align 10\n.space 1020\n1: adds r0, r0, #1\n"
+              "add.w r3, r3, #1\nsubs r2, r2, #1\nbne 1b", 1 + 2 + 10 * 4 + 9 * 1,
+              "MOVS 1, B 1 + P, 10 x (ADDS, ADD.W, SUBS, BNE 1), 9 taken: + P = 1 each; the ADD.W straddles a "
+              "1 KB page, where QEMU splits the loop into blocks"),
     MicroCase("divide", "sdiv r0, r1, r2\nudiv r0, r1, r2", 24, "SDIV/UDIV 2-12: the model takes 12"),
     MicroCase("fpu", "vmla.f32 s0, s1, s2\nvdiv.f32 s3, s4, s5\nvadd.f32 s6, s7, s8\nvmul.f32 s9, s10, s11", 19,
               "VMLA 3, VDIV 14, VADD 1, VMUL 1 (Table 7-1)"),

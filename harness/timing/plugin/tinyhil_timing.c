@@ -134,7 +134,10 @@ static void on_block(unsigned int vcpu, void *udata) {
   memcpy(before, counters, sizeof before);
   memset(last_entry, 0, sizeof last_entry);
   const block *p = prev_block;
-  if (p && b->start != p->end) { /* control did not fall through */
+  /* a block starting inside the last one, which ended on no branch: QEMU re-running the rest of it
+   * from an I/O access (icount), not a jump or an exception entry */
+  const int restart = p && p->branch == TH_BR_NONE && b->start > p->start && b->start < p->end;
+  if (p && b->start != p->end && !restart) { /* control did not fall through */
     if (p->branch == TH_BR_DIRECT) last_entry[C_CORE] = b->first_p, last_entry[C_TAKEN] = 1;
     else if (p->branch == TH_BR_INDIRECT) last_entry[C_CORE] = TH_P_INDIRECT, last_entry[C_TAKEN] = 1;
     /* no branch: an exception entered. Once blocks are replayed the previous block seen here may not be
@@ -226,8 +229,14 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     const uint8_t *bytes = qemu_plugin_insn_data(insn);
-    const size_t size = qemu_plugin_insn_size(insn);
     const uint16_t hw1 = (uint16_t)(bytes[0] | bytes[1] << 8);
+    /* The size the encoding gives (hw1[15:11] 0b11101-0b11111: 32 bits). QEMU 7.2 reports 2 bytes
+     * more for the last instruction of a block it ends before a 32-bit instruction that crosses a
+     * page (the halfword it peeked at): taken as reported, that instruction was decoded from the
+     * wrong bits (as a branch, in one loop) and the next block looked jumped to, or entered by an
+     * exception (12 cycles), on every pass of a loop so split. */
+    const size_t encoded = (hw1 >> 11) >= 0x1d ? 4 : 2, reported = qemu_plugin_insn_size(insn);
+    const size_t size = reported < encoded ? reported : encoded;
     const uint16_t hw2 = size >= 4 ? (uint16_t)(bytes[2] | bytes[3] << 8) : 0;
     cur = th_decode(hw1, hw2, size >= 4);
     costs[i < 512 ? i : 511] = paired_cost(&cur, have_prev ? &prev : NULL);
