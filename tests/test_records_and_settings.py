@@ -149,5 +149,5 @@ def test_the_measure_stage_uses_the_timing_model_the_configuration_names(tmp_pat
     assert row["status"] == "ok" and row["unit"] == "instructions" and row["latency_median"] > 0
     assert row.get("cycles_est") is None and row.get("timing_model") is None  # measured figures stand alone
     timed = run_bench(dataclasses.replace(cfg, timing_model="cm4-trm"))
-    assert timed["cycles_est"] > 0 and timed["timing_model"] == "cm4-trm 1"
+    assert timed["cycles_est"] > 0 and timed["timing_model"] == "cm4-trm 2"
     assert timed["latency_median"] == row["latency_median"]  # the same firmware, the same counts

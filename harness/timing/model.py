@@ -35,7 +35,9 @@ class CortexM4Model:
     """Estimates from the TRM and each board's reference manual; no parameter fitted to silicon."""
 
     name = "cm4-trm"
-    version = "1"
+    # 2: instruction sizes from their encodings (version 1 mis-decoded the last instruction of a
+    # block QEMU split before a page-crossing instruction, up to ~1 % of a model's cycles)
+    version = "2"
     estimates = ("cycles_est", "latency_ms_est", "energy_uj_est", "timing_model", "emulated_on")
 
     def estimate(self, trace: Path, board: Board, per_layer_json: str | None = None,

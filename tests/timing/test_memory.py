@@ -38,7 +38,7 @@ def test_energy_is_time_current_and_voltage():
     cols = CortexM4Model().columns(1_200_000, board, timing)  # 10 ms at 120 MHz
     assert cols["latency_ms_est"] == pytest.approx(10.0)
     assert cols["energy_uj_est"] == pytest.approx(10.0 * timing.run_current_ma * timing.supply_v)
-    assert cols["timing_model"] == "cm4-trm 1"
+    assert cols["timing_model"] == "cm4-trm 2"
     assert CortexM4Model().columns(1, load_board("mps2_an386"), load_memory_timing(load_board("mps2_an386")))[
         "energy_uj_est"] is None  # an FPGA prototype has no datasheet current
 
