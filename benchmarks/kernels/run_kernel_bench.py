@@ -26,8 +26,8 @@ INSTRUCTIONS_PER_TICK = 40  # 1 GHz virtual instruction clock / 25 MHz SysTick
 CFLAGS = ("-std=c11", "-Wall", "-Wextra", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
           "-mfpu=fpv4-sp-d16", "-ffunction-sections")
 ENGINE_SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "conv_im2col.c",
-                  "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv_ring3.c",
-                  "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c", "conv_winograd.c")
+                  "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv3x3_asm.c",
+                  "dwconv_ring3.c", "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c", "conv_winograd.c")
 
 
 @dataclass(frozen=True)

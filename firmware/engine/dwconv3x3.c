@@ -1,5 +1,6 @@
-/* Optimized int8 DEPTHWISE_CONV_2D, 3x3 kernel (depth multiplier 1, dilation 1, stride_w 1),
- * bit-exact with TFLM's reference DepthwiseConvPerChannel. opt_dwconv.c sends these layers here.
+/* Optimized int8 DEPTHWISE_CONV_2D, 3x3 kernel (depth multiplier 1, dilation 1, stride_w 1, or stride_h 1
+ * walked transposed), bit-exact with TFLM's reference DepthwiseConvPerChannel. opt_dwconv.c sends these
+ * layers here.
  *
  * Scheme: channel-blocked SMLAD over pairs of taps. Per group of four channels, each input row the
  * window needs is widened once (input offset added, padding 0) into four int16 channel planes, so
@@ -10,35 +11,38 @@
  *   even += SMLAD(P0, W01) + SMLABT(P1, W12)     x0*w0 + x1*w1 + x2*w2
  *   odd  += SMLATB(P0, W01) + SMLAD(P1, W12)     x1*w0 + x2*w1 + x3*w2
  * so 12 multiply instructions and 3 LDRD give 18 MACs, with the channel's six weight words held in
- * registers across the whole output row; an odd last output takes the even formula alone. Stride 2
- * was tried with the even formula (its next P0 is this P1): 4.97 instructions/MAC on VWW's
- * 24x24 -> 12x12 layer against 4.45 on opt_dwconv.c's ring (half the outputs per widened value),
- * so stride 2 stays there. A call covers up to four output rows (chunk_rows): the C driver widens
- * their six input rows into slots 0-5 of 128 bytes, so the window's rows are always at p, p + 128,
- * p + 256 (LDRD immediates), and the assembly walks the rows itself. The next call's first two rows
- * are this call's last two, moved down by LDM / STM (keep_rows): each input row is read once.
+ * registers; an odd last output takes the even formula alone. Two output rows are taken at once
+ * (rows R and R + 1 read window rows 0-2 and 1-3): each of the four rows' P0/P1 loads serves both
+ * output rows it falls in, 24 multiplies and 4 LDRD for 36 MACs. A call covers up to six output
+ * rows (chunk_rows): the C driver widens their input rows (eight at most) into slots of 128 bytes,
+ * so the window's rows are always at p, p + 128, p + 256, p + 384 (LDRD immediates), and the
+ * assembly walks the rows itself, in pairs and then one alone. The next call's first two rows are
+ * this call's last two, moved down by LDM / STM (keep_rows): each input row is read once.
+ * Stride 2 stays on opt_dwconv.c's ring: the even formula alone with planes (its next P0 is this
+ * P1) was slower in the timing model on every VWW stride-2 layer but the 48x48 one (VWW 15.34 ->
+ * 15.41 M est. cycles): each widened value serves a quarter of the outputs.
  *
- * Cycle budget, stride 1, per pair of outputs of one channel (Cortex-M4 TRM DDI 0439: LDRD 3, LDR
- * 2, SMLAxy / SMLAD / SMMULR / SSAT 1, STRB 1, taken branch 1 + 1-3 refill; scratch in SRAM, no
- * wait states): 4 LDRD (12; bias pair + 3 rows) + 12 SMLAxy (12) + requantization of two outputs:
- * LDRD mult/bias_e (3) + 2 SMMULR + 2 SUB + 2 ADD (6) + LDR e (2) + 2 ASR + 2 SSAT (4) + 2 STRB +
- * ADD (3) + loop LDR/CMP/BNE (5) = 47 cycles for 18 MACs, 2.6 cycles/MAC (the four-channel ring it
- * replaces: ~3.6). Widening (widen_row): per input row and group, per pair of columns 2 LDR + 4
- * SXTAB16 + 4 PKHBT/PKHTB + 4 STR, about 19 cycles for 8 values used 9 times each (0.26 cycles/MAC).
- * Emulator instructions/MAC: VWW 24x24x32 3.19 -> 2.73, 12x12x64 3.44 -> 3.31. What remains above
- * the issue's 1.5 cycles/MAC: requantization is ~8 cycles of every 9-MAC output, and the row's loads
- * (the profiler: 47 cycles per pair of outputs, as budgeted).
+ * Cycle budget per 2 x 2 outputs of one channel (Cortex-M4 TRM DDI 0439: LDRD 3, LDM 1 + N, LDR 2,
+ * SMLAxy / SMLAD / SMMULR / SSAT 1, STRB 1, taken branch 1 + 1-3 refill; scratch in SRAM, no wait
+ * states): LDM of the four biases (5) + 4 LDRD (12) + 24 SMLAxy (24) + requantization of four
+ * outputs: LDRD mult/bias_e (3) + 4 x (SMMULR, SUB, ADD) (12) + LDR e (2) + 4 ASR + 4 SSAT (8) +
+ * LDRD of the output steps, ADD, 4 STRB, ADD (9) + loop LDR/CMP/BNE (5) = 80 cycles for 36 MACs,
+ * 2.2 cycles/MAC (one row at a time: 47 per 18, 2.6; the four-channel ring: ~3.6). The profiler
+ * (timing model cm4-trm 2): 81 cycles per block. Widening (widen_rows): per input row and group,
+ * per pair of columns 2 LDR + 4 SXTAB16 + 4 PKHBT/PKHTB + 4 STR, about 19 cycles for 8 values used
+ * 9 times each (0.26 cycles/MAC). What remains above the issue's 1.5 cycles/MAC: requantization is
+ * ~8 cycles of every 9-MAC output, and each row's and channel's setup, which small images (VWW
+ * 6x6: 4.8 est. cycles/MAC) pay on few outputs.
  *
- * Scratch: TH_DW3_SCRATCH_BYTES (4 planes x 6 slots x 128 bytes), 4-byte aligned. The layer
+ * Scratch: TH_DW3_SCRATCH_BYTES (4 planes x 8 slots x 128 bytes), 4-byte aligned. The layer
  * qualifies when stride_w is 1 and out_w < 62 (a plane row of out_w + 2 columns plus a spare one),
  * or when it is walked transposed (below).
  * Overlap (scratch.c's layout contract): per group, the input rows of a call's output rows are
  * widened before they are written, in row order; rows kept for the next call are not read again. */
-#include "th_dsp.h"
-#include "th_kernels.h"
+#include "th_dwconv_internal.h"
 
 #define SLOT 128     /* bytes per plane row: 64 int16 columns */
-#define SLOTS 6      /* the input rows of one call */
+#define SLOTS 8      /* the input rows of one call */
 #define PLANE (SLOTS * SLOT)
 #define MAX_COLS (SLOT / 2)
 /* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.9
@@ -50,7 +54,7 @@
 
 static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MAX_COLS; }
 
-/* Output rows one call covers: their (n - 1) * stride + 3 input rows fill at most the six slots. */
+/* Output rows one call covers: their (n - 1) * stride + 3 input rows fill at most the eight slots. */
 static int32_t chunk_rows(int32_t stride) { return (SLOTS - 3) / stride + 1; }
 
 /* Rows too short for the planes but columns long enough (KWS: 25x5): the kernel walks the layer
@@ -84,8 +88,8 @@ typedef struct {
 } dw3_view;
 
 /* Whether a transposed walk may write the output tensor as it goes: the output lies apart from the
- * input; or the first call widens every input column (KWS: 5 columns and a padding one into its
- * six slots), so nothing of the group's input is read from the tensor after its first output is
+ * input; or the first call widens every input column (KWS: 5 columns and two padding ones into
+ * its slots), so nothing of the group's input is read from the tensor after its first output is
  * written (later calls take their rows from the slots); or the output lies exactly over an input
  * of its shape (each output pixel over its own input pixel, whose column was widened before). */
 static int writes_direct(const th_conv_params *c) {
@@ -108,211 +112,7 @@ static dw3_view view_of(const th_conv_params *c, int group_buffer) {
                     c->in_w * in_px, in_px, c->out_w * out_px, out_px, 3 * out_px, out_px};
 }
 
-/* One channel's part of a call. Field offsets are used by the assembly: keep the order. */
-typedef struct {
-  uint32_t w[6];            /* 0: W01, W12 of kernel rows 0, 1, 2 */
-  const uint8_t *p;         /* 24: plane, window row 0, column 0 of the call's first row */
-  int8_t *out;              /* 28: output pixel 0 of this channel in that row */
-  const uint8_t *end;       /* 32: p after the pairs of the row at hand (the assembly sets it) */
-  int32_t single;           /* 36: 1 when a lone last output follows the pairs (odd out_w) */
-  int32_t acc0, acc0_again; /* 40, 44: accumulator start, 2 * bias (twice: one LDRD for two) */
-  int32_t mult, bias_e, e;  /* 48, 52, 56: th_dsp_requantize_small's constants */
-  int32_t act_min, act_max; /* 60, 64 */
-  int32_t out_step;         /* 68: bytes from one output to the next in a row */
-  int32_t last;             /* 72: 1 for the group's fourth channel */
-  int32_t rows_left;        /* 76: rows taken one at a time, minus 1 (-1: none), counting down */
-  int32_t p_skip, out_skip; /* 80, 84: from a row's end to the next row's start, plane and output */
-  int32_t pair_bytes;       /* 88: end - p of every row */
-  int32_t row_pairs;        /* 92: pairs of rows taken two at a time first (stride 1), counting down */
-  int32_t out_row_step;     /* 96: bytes from an output row to the next */
-} dw3_chan;
 
-#ifdef TH_HAVE_DSP
-_Static_assert(sizeof(dw3_chan) == 100, "the assembly steps through dw3_chan by 100 bytes");
-/* One output row at a time. r0: plane pointer, r1: output, r2/r3: plane words / constants, r4-r9:
- * weights, r10/r11: accumulators, r12: the channel's dw3_chan, lr: output step. */
-#define DW3_ACC(ev, od, rw01, rw12)                   \
-  "smlad " ev ", r2, " rw01 ", " ev "\n\t"            \
-  "smlatb " od ", r2, " rw01 ", " od "\n\t"           \
-  "smlabt " ev ", r3, " rw12 ", " ev "\n\t"           \
-  "smlad " od ", r3, " rw12 ", " od "\n\t"
-#define DW3_ACC_EVEN(ev, rw01, rw12)                  \
-  "smlad " ev ", r2, " rw01 ", " ev "\n\t"            \
-  "smlabt " ev ", r3, " rw12 ", " ev "\n\t"
-#define DW3_ROW1 "ldrd r2, r3, [r0, #128]\n\t"
-#define DW3_ROW2 "ldrd r2, r3, [r0, #256]\n\t"
-#define DW3_ROW3 "ldrd r2, r3, [r0, #384]\n\t"
-#define DW3_ROW0 "ldrd r2, r3, [r0], #4\n\t" /* last: moves to the next two columns */
-#define DW3_REQ(acc)                         \
-  "smmulr " acc ", " acc ", r2\n\t"          \
-  "sub " acc ", " acc ", " acc ", lsr #31\n\t" \
-  "add " acc ", " acc ", r3\n\t"
-#define DW3_SHIFT(acc) "asr " acc ", " acc ", r2\n\t" "ssat " acc ", #8, " acc "\n\t"
-#define DW3_CLAMP(acc)                       \
-  "cmp " acc ", r2\n\t"                      \
-  "it lt\n\t"                                \
-  "movlt " acc ", r2\n\t"                    \
-  "cmp " acc ", r3\n\t"                      \
-  "it gt\n\t"                                \
-  "movgt " acc ", r3\n\t"
-#define DW3_CLAMP_PAIR "ldrd r2, r3, [r12, #60]\n\t" DW3_CLAMP("r10") DW3_CLAMP("r11")
-#define DW3_CLAMP_ONE "ldrd r2, r3, [r12, #60]\n\t" DW3_CLAMP("r10")
-#define DW3_NO_CLAMP ""
-
-#define DW3_PAIR(CLAMP)                                                                          \
-  "ldrd r10, r11, [r12, #40]\n\t"                                                              \
-  DW3_ROW1 DW3_ACC("r10", "r11", "r6", "r7") DW3_ROW2 DW3_ACC("r10", "r11", "r8", "r9")        \
-  DW3_ROW0 DW3_ACC("r10", "r11", "r4", "r5")                                                   \
-  "ldrd r2, r3, [r12, #48]\n\t" DW3_REQ("r10") DW3_REQ("r11")                                  \
-  "ldr r2, [r12, #56]\n\t" DW3_SHIFT("r10") DW3_SHIFT("r11") CLAMP                             \
-  "strb r10, [r1]\n\t"                                                                         \
-  "strb r11, [r1, lr]\n\t"                                                                     \
-  "add r1, r1, lr, lsl #1\n\t"
-#define DW3_ONE(CLAMP)                                                                           \
-  "ldr r10, [r12, #40]\n\t"                                                                    \
-  DW3_ROW1 DW3_ACC_EVEN("r10", "r6", "r7") DW3_ROW2 DW3_ACC_EVEN("r10", "r8", "r9")            \
-  DW3_ROW0 DW3_ACC_EVEN("r10", "r4", "r5")                                                     \
-  "ldrd r2, r3, [r12, #48]\n\t" DW3_REQ("r10")                                                 \
-  "ldr r2, [r12, #56]\n\t" DW3_SHIFT("r10") CLAMP                                              \
-  "strb r10, [r1]\n\t"                                                                         \
-  "add r1, r1, lr\n\t"
-
-/* Two output rows at a time (rows R and R + 1 read window rows 0-2 and 1-3): each plane word
- * loaded serves both rows, and the channel's constants sit in a stack frame, so r12 and lr are
- * free for the second row's accumulators. r10/r11: row R (even, odd output), r12/lr: row R + 1.
- * Frame: [sp]: 4 x 2 * bias, 16: mult, bias_e, 24: e, out_step, 32: out_row_step, 36: end,
- * 40: act_min, act_max, 48: the channel's dw3_chan. */
-#define DW3_BLOCK_REQ                                                                             \
-  "ldrd r2, r3, [sp, #16]\n\t" DW3_REQ("r10") DW3_REQ("r11") DW3_REQ("r12") DW3_REQ("lr")      \
-  "ldr r2, [sp, #24]\n\t" DW3_SHIFT("r10") DW3_SHIFT("r11") DW3_SHIFT("r12") DW3_SHIFT("lr")
-#define DW3_CLAMP_BLOCK                                                                           \
-  "ldrd r2, r3, [sp, #40]\n\t" DW3_CLAMP("r10") DW3_CLAMP("r11") DW3_CLAMP("r12") DW3_CLAMP("lr")
-#define DW3_CLAMP_BLOCK_ONE "ldrd r2, r3, [sp, #40]\n\t" DW3_CLAMP("r10") DW3_CLAMP("r12")
-#define DW3_BLOCK(CLAMP)                                                                          \
-  "ldm sp, {r10, r11, r12, lr}\n\t"                                                             \
-  DW3_ROW1 DW3_ACC("r10", "r11", "r6", "r7") DW3_ACC("r12", "lr", "r4", "r5")                   \
-  DW3_ROW2 DW3_ACC("r10", "r11", "r8", "r9") DW3_ACC("r12", "lr", "r6", "r7")                   \
-  DW3_ROW3 DW3_ACC("r12", "lr", "r8", "r9")                                                     \
-  DW3_ROW0 DW3_ACC("r10", "r11", "r4", "r5")                                                    \
-  DW3_BLOCK_REQ CLAMP                                                                           \
-  "ldrd r2, r3, [sp, #28]\n\t"                                                                  \
-  "add r3, r3, r1\n\t"                                                                          \
-  "strb r10, [r1]\n\t"                                                                          \
-  "strb r11, [r1, r2]\n\t"                                                                      \
-  "strb r12, [r3]\n\t"                                                                          \
-  "strb lr, [r3, r2]\n\t"                                                                       \
-  "add r1, r1, r2, lsl #1\n\t"
-#define DW3_BLOCK_ONE(CLAMP)                                                                      \
-  "ldr r10, [sp]\n\t"                                                                           \
-  "ldr r12, [sp]\n\t"                                                                           \
-  DW3_ROW1 DW3_ACC_EVEN("r10", "r6", "r7") DW3_ACC_EVEN("r12", "r4", "r5")                      \
-  DW3_ROW2 DW3_ACC_EVEN("r10", "r8", "r9") DW3_ACC_EVEN("r12", "r6", "r7")                      \
-  DW3_ROW3 DW3_ACC_EVEN("r12", "r8", "r9")                                                      \
-  DW3_ROW0 DW3_ACC_EVEN("r10", "r4", "r5")                                                      \
-  "ldrd r2, r3, [sp, #16]\n\t" DW3_REQ("r10") DW3_REQ("r12")                                   \
-  "ldr r2, [sp, #24]\n\t" DW3_SHIFT("r10") DW3_SHIFT("r12") CLAMP                              \
-  "ldrd r2, r3, [sp, #28]\n\t"                                                                  \
-  "strb r10, [r1]\n\t"                                                                          \
-  "strb r12, [r1, r3]\n\t"                                                                      \
-  "add r1, r1, r2\n\t"
-
-/* Per channel of the group: its weights into r4-r9 and its constants into the frame, then its
- * pairs of rows (10-13), then its rows one at a time (20-23); the next channel's dw3_chan follows
- * (`last` ends the group). */
-#define DW3_ROUTINE(BLOCK_CLAMP, BLOCK_ONE_CLAMP, PAIR_CLAMP, ONE_CLAMP)                          \
-  "push {r4-r11, lr}\n\t"                                                                       \
-  "sub sp, sp, #56\n\t"                                                                         \
-  "str r0, [sp, #48]\n\t"                                                                       \
-  "0:\n\t"                                                                                      \
-  "ldr r12, [sp, #48]\n\t"                                                                      \
-  "ldrd r2, r3, [r12, #40]\n\t"                                                                 \
-  "strd r2, r3, [sp, #0]\n\t"                                                                   \
-  "strd r2, r3, [sp, #8]\n\t"                                                                   \
-  "ldrd r2, r3, [r12, #48]\n\t"                                                                 \
-  "strd r2, r3, [sp, #16]\n\t"                                                                  \
-  "ldr r2, [r12, #56]\n\t"                                                                      \
-  "ldr r3, [r12, #68]\n\t"                                                                      \
-  "strd r2, r3, [sp, #24]\n\t"                                                                  \
-  "ldr r2, [r12, #96]\n\t"                                                                      \
-  "str r2, [sp, #32]\n\t"                                                                       \
-  "ldrd r2, r3, [r12, #60]\n\t"                                                                 \
-  "strd r2, r3, [sp, #40]\n\t"                                                                  \
-  "ldm r12, {r4-r9}\n\t"                                                                        \
-  "ldr r0, [r12, #24]\n\t"                                                                      \
-  "ldr r1, [r12, #28]\n\t"                                                                      \
-  "ldr r2, [r12, #92]\n\t"                                                                      \
-  "cmp r2, #0\n\t"                                                                              \
-  "beq 20f\n\t"                                                                                 \
-  "10:\n\t"                                                                                     \
-  "ldr r3, [r12, #88]\n\t"                                                                      \
-  "add r3, r3, r0\n\t"                                                                          \
-  "str r3, [sp, #36]\n\t"                                                                       \
-  "cmp r0, r3\n\t"                                                                              \
-  "beq 12f\n\t"                                                                                 \
-  TH_ASM_ALIGN "11:\n\t" DW3_BLOCK(BLOCK_CLAMP)                                                 \
-  "ldr r2, [sp, #36]\n\t"                                                                       \
-  "cmp r0, r2\n\t"                                                                              \
-  "bne 11b\n\t"                                                                                 \
-  "12:\n\t"                                                                                     \
-  "ldr r12, [sp, #48]\n\t"                                                                      \
-  "ldr r2, [r12, #36]\n\t"                                                                      \
-  "cmp r2, #0\n\t"                                                                              \
-  "beq 13f\n\t" DW3_BLOCK_ONE(BLOCK_ONE_CLAMP)                                                  \
-  "13:\n\t"                                                                                     \
-  "ldr r12, [sp, #48]\n\t"                                                                      \
-  "ldrd r2, r3, [r12, #80]\n\t"                                                                 \
-  "add r0, r0, r2\n\t"                                                                          \
-  "add r0, r0, #128\n\t"                                                                        \
-  "add r1, r1, r3\n\t"                                                                          \
-  "ldr r3, [sp, #32]\n\t"                                                                       \
-  "add r1, r1, r3\n\t"                                                                          \
-  "ldr r2, [r12, #92]\n\t"                                                                      \
-  "subs r2, r2, #1\n\t"                                                                         \
-  "str r2, [r12, #92]\n\t"                                                                      \
-  "bne 10b\n\t"                                                                                 \
-  "20:\n\t"                                                                                     \
-  "ldr r2, [r12, #76]\n\t"                                                                      \
-  "cmp r2, #0\n\t"                                                                              \
-  "blt 24f\n\t"                                                                                 \
-  "ldr lr, [r12, #68]\n\t"                                                                      \
-  "21:\n\t"                                                                                     \
-  "ldr r2, [r12, #88]\n\t"                                                                      \
-  "add r2, r2, r0\n\t"                                                                          \
-  "str r2, [r12, #32]\n\t"                                                                      \
-  "cmp r0, r2\n\t"                                                                              \
-  "beq 23f\n\t"                                                                                 \
-  TH_ASM_ALIGN "22:\n\t" DW3_PAIR(PAIR_CLAMP)                                                   \
-  "ldr r2, [r12, #32]\n\t"                                                                      \
-  "cmp r0, r2\n\t"                                                                              \
-  "bne 22b\n\t"                                                                                 \
-  "23:\n\t"                                                                                     \
-  "ldr r2, [r12, #36]\n\t"                                                                      \
-  "cmp r2, #0\n\t"                                                                              \
-  "beq 25f\n\t" DW3_ONE(ONE_CLAMP)                                                              \
-  "25:\n\t"                                                                                     \
-  "ldr r2, [r12, #76]\n\t"                                                                      \
-  "subs r2, r2, #1\n\t"                                                                         \
-  "str r2, [r12, #76]\n\t"                                                                      \
-  "blt 24f\n\t"                                                                                 \
-  "ldrd r2, r3, [r12, #80]\n\t"                                                                 \
-  "add r0, r0, r2\n\t"                                                                          \
-  "add r1, r1, r3\n\t"                                                                          \
-  "b 21b\n\t"                                                                                   \
-  "24:\n\t"                                                                                     \
-  "ldr r2, [r12, #72]\n\t"                                                                      \
-  "add r12, r12, #100\n\t"                                                                      \
-  "str r12, [sp, #48]\n\t"                                                                      \
-  "cmp r2, #0\n\t"                                                                              \
-  "beq 0b\n\t"                                                                                  \
-  "add sp, sp, #56\n\t"                                                                         \
-  "pop {r4-r11, pc}\n\t"
-__attribute__((naked, noinline)) static void dw3_s1(const dw3_chan *c __attribute__((unused))) {
-  __asm__ volatile(DW3_ROUTINE(DW3_NO_CLAMP, DW3_NO_CLAMP, DW3_NO_CLAMP, DW3_NO_CLAMP));
-}
-__attribute__((naked, noinline)) static void dw3_s1_clamp(const dw3_chan *c __attribute__((unused))) {
-  __asm__ volatile(DW3_ROUTINE(DW3_CLAMP_BLOCK, DW3_CLAMP_BLOCK_ONE, DW3_CLAMP_PAIR, DW3_CLAMP_ONE));
-}
-#endif
 
 /* The same arithmetic in C, for the host and for groups outside the short requantization
  * (`small` 0: weights and bias not doubled, TFLite's exact requantization). */
@@ -475,7 +275,7 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
 #ifdef TH_HAVE_DSP
       if (small) {
         const int clamp = !(c->act_min == -128 && c->act_max == 127);
-        (clamp ? dw3_s1_clamp : dw3_s1)(k);
+        (clamp ? th_dw3_rows_clamp_asm : th_dw3_rows_asm)(k);
         continue;
       }
 #endif

@@ -18,7 +18,7 @@ def winograd_scratch_bytes(in_c: int) -> int:
     return 96 * in_c + 384
 
 
-DW3_SCRATCH_BYTES = 3072  # dwconv3x3.c: four int16 channel planes of six 128-byte rows
+DW3_SCRATCH_BYTES = 4096  # dwconv3x3.c: four int16 channel planes of eight 128-byte rows
 
 
 def _dw3_row_fits(n_out: int) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 
 ENGINE = Path(__file__).resolve().parents[2] / "firmware" / "engine"
 SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "conv_im2col.c",
-           "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv_ring3.c",
+           "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv3x3_asm.c", "dwconv_ring3.c",
            "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c", "conv_winograd.c")
 
 _p8 = ctypes.POINTER(ctypes.c_int8)
