@@ -34,7 +34,7 @@
  * ~8 cycles of every 9-MAC output, and each row's and channel's setup, which small images (VWW
  * 6x6: 4.8 est. cycles/MAC) pay on few outputs.
  *
- * Scratch: TH_DW3_SCRATCH_BYTES (4 planes x 8 slots x 128 bytes), 4-byte aligned. The layer
+ * Scratch: 4 planes x plane_slots rows x 128 bytes (th_kernels.h), 4-byte aligned. The layer
  * qualifies when stride_w is 1 and out_w < 62 (a plane row of out_w + 2 columns plus a spare one),
  * or when it is walked transposed (below).
  * Overlap (scratch.c's layout contract): per group, the input rows of a call's output rows are
@@ -42,8 +42,8 @@
 #include "th_dwconv_internal.h"
 
 #define SLOT 128     /* bytes per plane row: 64 int16 columns */
-#define SLOTS 8      /* the input rows of one call */
-#define PLANE (SLOTS * SLOT)
+#define MAX_SLOTS 8  /* input rows of one call when they are all the layer's (KWS 25x5: 7) */
+#define RUN_SLOTS 6  /* else: calls of four rows, the last two kept for the next */
 #define MAX_COLS (SLOT / 2)
 /* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.9
  * instructions/MAC and 4.2 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
@@ -54,8 +54,8 @@
 
 static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MAX_COLS; }
 
-/* Output rows one call covers: their (n - 1) * stride + 3 input rows fill at most the eight slots. */
-static int32_t chunk_rows(int32_t stride) { return (SLOTS - 3) / stride + 1; }
+/* Output rows one call covers: their (n - 1) * stride + 3 input rows fill at most the slots. */
+static int32_t chunk_rows(int32_t stride, int32_t slots) { return (slots - 3) / stride + 1; }
 
 /* Rows too short for the planes but columns long enough (KWS: 25x5): the kernel walks the layer
  * transposed, taking input columns as its rows (see dw3_view), so each pass covers 25 outputs
@@ -66,9 +66,25 @@ static int transposed(const th_conv_params *c) {
   return !(c->stride_w == 1 && row_fits(c->out_w)) && c->stride_h == 1 && row_fits(c->out_h);
 }
 
+/* Rows per plane: all the input rows the layer's output rows read when at most MAX_SLOTS (one call
+ * a group, and the planes no larger than that needs), else RUN_SLOTS (calls of four rows; more
+ * slots would cut calls but grow the arena where big layers set its peak). */
+static int32_t window_rows(const th_conv_params *c) { /* input rows (padding ones too) the layer reads */
+  const int32_t out_rows = transposed(c) ? c->out_w : c->out_h, stride = transposed(c) ? c->stride_w : c->stride_h;
+  return (out_rows - 1) * stride + 3;
+}
+static int32_t plane_slots(const th_conv_params *c) {
+  return window_rows(c) <= MAX_SLOTS ? window_rows(c) : RUN_SLOTS;
+}
+
+/* Whether one call a group covers the whole layer: then every input row is widened before the
+ * group's first output is written. */
+static int one_call(const th_conv_params *c) { return window_rows(c) <= MAX_SLOTS; }
+
 int32_t th_dw3_scratch_bytes(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
-  return TH_DW3_SCRATCH_BYTES + (transposed(c) ? 4 * c->out_h * c->out_w : 0);
+  /* a transposed walk that cannot write the output as it goes keeps a group's output (writes_direct) */
+  return 4 * plane_slots(c) * SLOT + (transposed(c) && !one_call(c) ? 4 * c->out_h * c->out_w : 0);
 }
 
 int th_dw3_applies(const th_dwconv_params *p) {
@@ -88,18 +104,15 @@ typedef struct {
 } dw3_view;
 
 /* Whether a transposed walk may write the output tensor as it goes: the output lies apart from the
- * input; or the first call widens every input column (KWS: 5 columns and two padding ones into
- * its slots), so nothing of the group's input is read from the tensor after its first output is
- * written (later calls take their rows from the slots); or the output lies exactly over an input
- * of its shape (each output pixel over its own input pixel, whose column was widened before). */
+ * input; or one call a group covers the layer (KWS: 5 columns and two padding ones), so nothing of
+ * the group's input is read from the tensor after its first output is written; or the output lies
+ * exactly over an input of its shape (each output pixel over its own input pixel, whose column was
+ * widened before). */
 static int writes_direct(const th_conv_params *c) {
   const uintptr_t in = (uintptr_t)c->input, out = (uintptr_t)c->output;
   const uintptr_t in_end = in + (size_t)c->in_h * c->in_w * c->in_c;
   const uintptr_t out_end = out + (size_t)c->out_h * c->out_w * c->out_c;
-  const int32_t first_call = c->out_w < chunk_rows(c->stride_w) ? c->out_w : chunk_rows(c->stride_w);
-  const int32_t first_rows = (first_call - 1) * c->stride_w + 3 - c->pad_left; /* input columns it widens */
-  return out_end <= in || in_end <= out || c->in_w <= first_rows ||
-         (out == in && c->out_h == c->in_h && c->out_w == c->in_w);
+  return out_end <= in || in_end <= out || one_call(c) || (out == in && c->out_h == c->in_h && c->out_w == c->in_w);
 }
 
 static dw3_view view_of(const th_conv_params *c, int group_buffer) {
@@ -137,14 +150,14 @@ static void dw3_row_c(const dw3_chan *ch, int32_t n_out, int small, const th_con
  * PKHBT / PKHTB pair two columns' lanes, (c0 x0, c0 x1) ... (c3 x0, c3 x1): 2 LDR + 4 SXTAB16 + 4 PKH
  * + 4 STR, about 19 cycles for 8 values. Rows outside the input are zeros. One call per kernel call's
  * rows: the setup is paid once. */
-static void widen_rows(const th_conv_params *c, const dw3_view *v, uint8_t *planes, int32_t y, int32_t ch,
-                       int32_t s, int32_t n, int32_t lo, int32_t hi) {
+static void widen_rows(const th_conv_params *c, const dw3_view *v, uint8_t *planes, int32_t plane, int32_t y,
+                       int32_t ch, int32_t s, int32_t n, int32_t lo, int32_t hi) {
   const uint32_t off2 = th_pack16(c->input_offset, c->input_offset);
   const int32_t step = v->in_col_step;
   const int32_t first_col = (lo - v->pad_col) * step + ch;
   for (int32_t r = 0; r < n; ++r, ++y) {
-    int16_t *p0 = (int16_t *)(void *)(planes + (s + r) * SLOT), *p1 = p0 + PLANE / 2, *p2 = p1 + PLANE / 2;
-    int16_t *p3 = p2 + PLANE / 2;
+    int16_t *p0 = (int16_t *)(void *)(planes + (s + r) * SLOT), *p1 = p0 + plane / 2, *p2 = p1 + plane / 2;
+    int16_t *p3 = p2 + plane / 2;
     int32_t j = lo;
     if (y < 0 || y >= v->in_rows) {
       for (; j < hi; ++j) p0[j] = p1[j] = p2[j] = p3[j] = 0;
@@ -183,11 +196,11 @@ static void widen_rows(const th_conv_params *c, const dw3_view *v, uint8_t *plan
 typedef struct {
   uint32_t w[4];
 } dw3_quad;
-static void keep_rows(uint8_t *planes, int32_t from, int32_t n, int32_t quads) {
+static void keep_rows(uint8_t *planes, int32_t plane, int32_t from, int32_t n, int32_t quads) {
   for (int32_t i = 0; i < 4; ++i)
     for (int32_t r = 0; r < n; ++r) {
-      dw3_quad *dst = (dw3_quad *)(void *)(planes + i * PLANE + r * SLOT);
-      const dw3_quad *src = (const dw3_quad *)(const void *)(planes + i * PLANE + (from + r) * SLOT);
+      dw3_quad *dst = (dw3_quad *)(void *)(planes + i * plane + r * SLOT);
+      const dw3_quad *src = (const dw3_quad *)(const void *)(planes + i * plane + (from + r) * SLOT);
       for (int32_t q = 0; q < quads; ++q) dst[q] = src[q];
     }
 }
@@ -236,14 +249,15 @@ static void group_setup(const th_conv_params *c, const dw3_view *v, int32_t ch, 
 TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
   const th_conv_params *c = &p->conv;
   uint8_t *planes = (uint8_t *)(void *)c->scratch;
-  uint8_t *group_out = transposed(c) && !writes_direct(c) ? planes + TH_DW3_SCRATCH_BYTES : NULL;
+  const int32_t slots = plane_slots(c), plane = slots * SLOT; /* bytes per channel plane */
+  uint8_t *group_out = transposed(c) && !writes_direct(c) ? planes + 4 * plane : NULL;
   const dw3_view v = view_of(c, group_out != NULL);
   const int32_t cols = v.out_cols + 2;
   const int32_t lo = v.pad_col < cols ? v.pad_col : cols;
   int32_t hi = v.pad_col + v.in_cols < cols + 1 ? v.pad_col + v.in_cols : cols + 1;
   if (hi < lo) hi = lo;
-  for (int32_t i = 0; i < 4 * PLANE / 4; ++i) ((uint32_t *)(void *)planes)[i] = 0; /* padding columns */
-  const int32_t stride = v.stride_row, per_call = chunk_rows(stride);
+  for (int32_t i = 0; i < plane; ++i) ((uint32_t *)(void *)planes)[i] = 0; /* padding columns (4 planes) */
+  const int32_t stride = v.stride_row, per_call = chunk_rows(stride, slots);
   const int32_t pairs = v.out_cols / 2, single = v.out_cols & 1;
   for (int32_t ch = 0; ch < c->out_c; ch += 4) {
     dw3_chan k[4];
@@ -256,11 +270,11 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
       const int32_t y0 = oy * stride - v.pad_row, rows = (n - 1) * stride + 3;
       int32_t kept = held ? first + held - y0 : 0; /* rows the last call widened that this one reads */
       if (kept < 0) kept = 0;
-      keep_rows(planes, held - kept, kept, (cols + 8) / 8); /* columns [0, cols], 8 a quad */
-      widen_rows(c, &v, planes, y0 + kept, ch, kept, rows - kept, lo, hi);
+      keep_rows(planes, plane, held - kept, kept, (cols + 8) / 8); /* columns [0, cols], 8 a quad */
+      widen_rows(c, &v, planes, plane, y0 + kept, ch, kept, rows - kept, lo, hi);
       first = y0, held = rows;
       for (int32_t i = 0; i < 4; ++i) {
-        k[i].p = planes + i * PLANE;
+        k[i].p = planes + i * plane;
         k[i].out = group_out ? (int8_t *)(void *)group_out + (size_t)oy * v.out_row_step + i
                              : c->output + (size_t)oy * v.out_row_step + ch + i;
         k[i].end = k[i].p + 4 * pairs;

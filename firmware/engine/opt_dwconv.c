@@ -21,7 +21,7 @@
  * before that row is written; earlier rows are never read from the input again.
  *
  * Scratch contract (firmware/engine/scratch.c implements th_dwconv_s8_scratch_bytes):
- *   layers dwconv3x3.c takes: TH_DW3_SCRATCH_BYTES; else depth multiplier 1, out_c % 4 == 0, k_h <= 16:
+ *   layers dwconv3x3.c takes: th_dw3_scratch_bytes (th_kernels.h); else depth multiplier 1, out_c % 4 == 0, k_h <= 16:
  *     8 * k_h * (k_w + W) bytes, W = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1,
  *     4-byte aligned (KWS 3x3 on 25x5: 8 * 3 * (3 + 7) = 240 bytes);
  *   otherwise 0. With scratch == NULL the slower scratch-free paths run. */

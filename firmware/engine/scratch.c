@@ -5,7 +5,7 @@
  * loops); for
  * depthwise with multiplier 1 and channels in fours, a widened filter group and k_h widened input
  * rows (the optimized kernel's ring), or, for the 3x3 layers dwconv3x3.c takes, its four channel
- * planes (TH_DW3_SCRATCH_BYTES). The reference kernels use none of it.
+ * planes (th_dw3_scratch_bytes). The reference kernels use none of it.
  *
  * Layout contract the harness relies on (harness/codegen/overlap.py): the arena plan may lay a
  * layer's output over its input when the input dies at that layer. Kernels therefore write output

@@ -79,10 +79,11 @@ int32_t th_dwconv_s8_scratch_bytes(const th_dwconv_params *p);
 /* The 3x3 depthwise kernel (dwconv3x3.c, called by th_opt_dwconv_s8): whether a layer takes it
  * (depth multiplier 1, 3x3, dilation 1, out_c % 4 == 0, and stride_h 1 with 8 <= out_h < 62 when
  * stride_w is not 1 or out_w < 8: walked transposed; else stride_w 1 with out_w < 62), and its
- * scratch: four int16 channel planes of eight 128-byte rows, plus for a transposed walk one group's
- * output (4 * out_h * out_w bytes; with stride 1, at most TH_DW3_SCRATCH_MAX_BYTES). */
-#define TH_DW3_SCRATCH_BYTES 4096
-#define TH_DW3_SCRATCH_MAX_BYTES (TH_DW3_SCRATCH_BYTES + 4 * 61 * 7)
+ * scratch: four int16 channel planes of R 128-byte rows, R the input rows the layer reads (padding
+ * ones included; image rows, or columns when transposed) when at most 8, else 6; plus, for a
+ * transposed walk with R over 8, one group's output (4 * out_h * out_w bytes). With stride 1, at
+ * most TH_DW3_SCRATCH_MAX_BYTES. */
+#define TH_DW3_SCRATCH_MAX_BYTES (4 * 6 * 128 + 4 * 61 * 7)
 int th_dw3_applies(const th_dwconv_params *p);
 int32_t th_dw3_scratch_bytes(const th_dwconv_params *p);
 void th_dw3_run(const th_dwconv_params *p);

@@ -43,6 +43,9 @@ class LayerCode:
     scratch_bytes: int = 0
     # input tensor -> lowest allowed (output start - input start) in bytes if the input dies here
     overlap: dict[int, int] = field(default_factory=dict)
+    # the optimized kernel's weight layout, as its th_conv_params field: "packed" (int16), "packed8"
+    # (int8) or "wino" (conv_winograd.c); None: it reads the int8 filter
+    weights: str | None = None
 
 
 # What the optimized kernels' weight layouts trade for (`--optimize`): "speed" widens conv and FC

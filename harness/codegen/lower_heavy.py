@@ -117,7 +117,7 @@ def lower_conv2d(ctx: LowerContext, op: Operator) -> LayerCode:
     call = "th_opt_conv2d_s8_winograd(&p);" if field == "wino" else "th_conv2d_s8(&p);"
     code = by_kernels(f"const th_conv_params p = {{{ref}, .packed = NULL}};\nth_conv2d_s8(&p);",
                       f"const th_conv_params p = {{{opt}, .{field} = (const uint32_t *){words}}};\n{call}")
-    return LayerCode(op, code, scratch, overlap)
+    return LayerCode(op, code, scratch, overlap, weights=field)
 
 
 def lower_depthwise(ctx: LowerContext, op: Operator) -> LayerCode:

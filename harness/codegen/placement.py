@@ -58,7 +58,7 @@ def weight_layout(program) -> str:
     (speed with conv_winograd.c's layout for its 3x3 stride-1 convolutions) or "int8" (size)."""
     if program.optimize != "speed":
         return "int8"
-    return "int16+winograd" if any(".wino = " in layer.code for layer in program.layers) else "int16"
+    return "int16+winograd" if any(layer.weights == "wino" for layer in program.layers) else "int16"
 
 
 def place_program(model, optimize: str, budget: RamBudget | None):

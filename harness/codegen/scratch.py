@@ -18,7 +18,12 @@ def winograd_scratch_bytes(in_c: int) -> int:
     return 96 * in_c + 384
 
 
-DW3_SCRATCH_BYTES = 4096  # dwconv3x3.c: four int16 channel planes of eight 128-byte rows
+def dw3_window_rows(out_w: int, stride_w: int, out_h: int, stride_h: int) -> int:
+    """The input rows (padding ones too) dwconv3x3.c's layer reads: image rows, or columns when walked
+    transposed. At most 8: its planes hold them all (one call a group); else 6 (calls of four rows)."""
+    if dw3_transposed(out_w, stride_w, out_h, stride_h):
+        return (out_w - 1) * stride_w + 3
+    return (out_h - 1) * stride_h + 3
 
 
 def _dw3_row_fits(n_out: int) -> bool:
@@ -40,8 +45,11 @@ def dw3_applies(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilat
 def dwconv_scratch_bytes(k_h: int, k_w: int, out_c: int, out_w: int, stride_w: int, dilation_w: int,
                          depth_multiplier: int, dilation_h: int = 1, out_h: int = 0, stride_h: int = 0) -> int:
     if dw3_applies(k_h, k_w, out_c, out_w, stride_w, dilation_h, dilation_w, depth_multiplier, out_h, stride_h):
-        # a transposed walk also keeps one group's output (4 channels) until the group's input is read
-        return DW3_SCRATCH_BYTES + (4 * out_h * out_w if dw3_transposed(out_w, stride_w, out_h, stride_h) else 0)
+        # four int16 planes of that many 128-byte rows; a transposed walk of several calls also keeps
+        # one group's output (4 channels) until the group's input is read
+        window = dw3_window_rows(out_w, stride_w, out_h, stride_h)
+        group_output = dw3_transposed(out_w, stride_w, out_h, stride_h) and window > 8
+        return 4 * (window if window <= 8 else 6) * 128 + (4 * out_h * out_w if group_output else 0)
     if depth_multiplier != 1 or out_c % 4 or k_h > 16:
         return 0
     padded_width = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1

@@ -108,7 +108,9 @@ def dwconv_scratch_contract(d: DwParams) -> int:
     rows_fit = c.stride_w == 1 and c.out_w < 62  # any row that fits the planes, shorter ones too
     if (d.depth_multiplier == 1 and (c.k_h, c.k_w, c.dilation_h, c.dilation_w) == (3, 3, 1, 1) and c.out_c % 4 == 0
             and (rows_fit or columns_fit)):
-        return 4096 + (4 * c.out_h * c.out_w if columns_fit else 0)  # + one group's output when transposed
+        window = ((c.out_w - 1) * c.stride_w if columns_fit else (c.out_h - 1) * c.stride_h) + 3  # input rows read
+        planes = 4 * 128 * (window if window <= 8 else 6)  # all of them, or six at a time
+        return planes + (4 * c.out_h * c.out_w if columns_fit and window > 8 else 0)  # + a group's output
     if d.depth_multiplier != 1 or c.out_c % 4 or c.k_h > 16:
         return 0
     width = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dilation_w + 1
