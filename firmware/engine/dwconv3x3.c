@@ -32,7 +32,7 @@
  * per pair of columns 2 LDR + 4 SXTAB16 + 4 PKHBT/PKHTB + 4 STR, about 19 cycles for 8 values used
  * 9 times each (0.26 cycles/MAC). What remains above the issue's 1.5 cycles/MAC: requantization is
  * ~8 cycles of every 9-MAC output, and each row's and channel's setup, which small images (VWW
- * 6x6: 4.8 est. cycles/MAC) pay on few outputs.
+ * 6x6: 4.95 est. cycles/MAC) pay on few outputs.
  *
  * Scratch: 4 planes x plane_slots rows x 128 bytes (th_kernels.h), 4-byte aligned. The layer
  * qualifies when stride_w is 1 and out_w < 62 (a plane row of out_w + 2 columns plus a spare one),
@@ -48,8 +48,9 @@
 /* Rows of fewer outputs whose columns are long enough are walked transposed (KWS 25x5: 2.9
  * instructions/MAC and 4.2 estimated cycles/MAC on nucleo_l4r5zi, timing model cm4-trm 1, against
  * 3.88 and 6.42 on opt_dwconv.c's four-channel ring): a lone odd output per row costs nearly a
- * pair's cycles. Layers short both ways (VWW 6x6, 3x3) are walked as they are, several rows a call:
- * VWW 6x6x128 6.55 -> 5.77 estimated cycles/MAC against the ring, 3x3x256 9.84 -> 9.73. */
+ * pair's cycles. Layers short both ways (VWW 6x6, 3x3) are walked as they are, one call a group:
+ * VWW 6x6x128 4.95 estimated cycles/MAC (cm4-trm 2) against the ring's 6.55; 3x3x256 10.09 against
+ * 9.86, a difference of 5,000 cycles left for one rule. */
 #define MIN_OUT_W 8
 
 static int row_fits(int32_t n_out) { return n_out >= MIN_OUT_W && n_out + 2 < MAX_COLS; }

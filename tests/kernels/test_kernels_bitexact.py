@@ -247,6 +247,14 @@ def test_depthwise_matches_reference(lib):
             assert np.array_equal(ref, opt), f"case {case}: {g} in_c={in_c} dm={multiplier} scratch={scratch_bytes}"
 
 
+def _dw3_geometry(rng, in_h: int, in_w: int, stride_h: int, stride_w: int) -> dict | None:
+    """A 3x3 depthwise layer's geometry, SAME or VALID each way at random; None when it has no output."""
+    g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=stride_h, stride_w=stride_w, dilation_h=1, dilation_w=1)
+    g["out_h"], g["pad_top"] = _out_size(in_h, 3, stride_h, 1, rng)
+    g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
+    return g if g["out_h"] >= 1 and g["out_w"] >= 1 else None
+
+
 def test_depthwise_3x3_planes_match_reference(lib):
     """dwconv3x3.c (3x3, rows of 8+ outputs, stride_w 1; stride 2 takes the ring): SAME/VALID, odd and even widths,
     stride_h 1-2, up to 19 rows (several calls, rows kept between them), narrow activation ranges, large biases
@@ -255,14 +263,9 @@ def test_depthwise_3x3_planes_match_reference(lib):
     taken = 0
     for case in range(400):
         in_w, in_h = int(rng.integers(8, 62)), int(rng.integers(1, 20))
-        stride_w, stride_h = int(rng.integers(1, 3)), int(rng.integers(1, 3))
-        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=stride_h, stride_w=stride_w, dilation_h=1,
-                 dilation_w=1)
-        g["out_h"], g["pad_top"] = _out_size(in_h, 3, stride_h, 1, rng)
-        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
-        if g["out_h"] < 1 or g["out_w"] < 1:
-            continue
-        taken += _check_dw3_case(lib, rng, g, case)
+        g = _dw3_geometry(rng, in_h, in_w, int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        if g is not None:
+            taken += _check_dw3_case(lib, rng, g, case)
     assert taken > 150
 
 
@@ -286,19 +289,14 @@ def _check_dw3_case(lib, rng, g: dict, case: int) -> bool:
 
 def test_depthwise_3x3_planes_take_small_images(lib):
     """Images short both ways (VWW: 6x6, 3x3): dwconv3x3.c takes every stride_w 1 layer whose rows fit its
-    planes, in calls of up to four output rows; strides 1-2, SAME/VALID, narrow ranges, large biases."""
+    planes, one call a group; strides 1-3 down, 1-2 across, SAME/VALID, narrow ranges, large biases."""
     rng = np.random.default_rng(35)
     taken = 0
     for case in range(300):
         in_h, in_w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
-        stride_w, stride_h = int(rng.integers(1, 3)), int(rng.integers(1, 4))
-        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=stride_h, stride_w=stride_w, dilation_h=1,
-                 dilation_w=1)
-        g["out_h"], g["pad_top"] = _out_size(in_h, 3, stride_h, 1, rng)
-        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
-        if g["out_h"] < 1 or g["out_w"] < 1:
-            continue
-        taken += _check_dw3_case(lib, rng, g, case) and stride_w == 1
+        g = _dw3_geometry(rng, in_h, in_w, int(rng.integers(1, 4)), int(rng.integers(1, 3)))
+        if g is not None:
+            taken += _check_dw3_case(lib, rng, g, case) and g["stride_w"] == 1
     assert taken > 80
 
 
@@ -314,10 +312,8 @@ def test_depthwise_3x3_output_over_input(lib):
         narrow = rng.random() < 0.6  # KWS-like: walked transposed
         in_h, in_w = (int(rng.integers(8, 40)), int(rng.integers(1, 8))) if narrow else \
             (int(rng.integers(1, 12)), int(rng.integers(1, 30)))
-        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=1, stride_w=1, dilation_h=1, dilation_w=1)
-        g["out_h"], g["pad_top"] = _out_size(in_h, 3, 1, 1, rng)
-        g["out_w"], g["pad_left"] = _out_size(in_w, 3, 1, 1, rng)
-        if g["out_h"] < 1 or g["out_w"] < 1:
+        g = _dw3_geometry(rng, in_h, in_w, 1, 1)
+        if g is None:
             continue
         out_c = 4 * int(rng.integers(1, 4))
         params, arrays = _fill_conv(rng, g, out_c, out_c, (1, 3, 3, out_c), with_bias=True, depthwise=True)
@@ -356,14 +352,11 @@ def test_depthwise_3x3_planes_walk_narrow_layers_transposed(lib):
     taken = 0
     for case in range(300):
         in_h, in_w = int(rng.integers(8, 62)), int(rng.integers(1, 9))
-        stride_w = int(rng.integers(1, 3))
-        g = dict(in_h=in_h, in_w=in_w, k_h=3, k_w=3, stride_h=1, stride_w=stride_w, dilation_h=1, dilation_w=1)
-        g["out_h"], g["pad_top"] = _out_size(in_h, 3, 1, 1, rng)
-        g["out_w"], g["pad_left"] = _out_size(in_w, 3, stride_w, 1, rng)
-        if g["out_h"] < 1 or g["out_w"] < 1:
+        g = _dw3_geometry(rng, in_h, in_w, 1, int(rng.integers(1, 3)))
+        if g is None:
             continue
         _check_dw3_case(lib, rng, g, case)
-        taken += dw3_transposed(g["out_w"], stride_w, g["out_h"], 1)
+        taken += dw3_transposed(g["out_w"], g["stride_w"], g["out_h"], 1)
     assert taken > 150
 
 
