@@ -27,7 +27,8 @@ CFLAGS = ("-std=c11", "-Wall", "-Wextra", "-mcpu=cortex-m4", "-mthumb", "-mfloat
           "-mfpu=fpv4-sp-d16", "-ffunction-sections")
 ENGINE_SOURCES = ("ref_conv.c", "ref_dwconv.c", "ref_fc.c", "opt_conv.c", "conv_im2col.c",
                   "conv_gemm_asm.c", "conv_packed.c", "opt_dwconv.c", "dwconv3x3.c", "dwconv3x3_asm.c",
-                  "dwconv_ring3.c", "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c", "conv_winograd.c")
+                  "dwconv_ring3.c", "opt_fc.c", "scratch.c", "fc_pack.c", "conv_pack.c", "conv_winograd.c",
+                  "ops_float.c")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def build(out_dir: Path, opt_level: str = "-O2") -> Path:
     cmd = [gcc, opt_level, *CFLAGS, "-I", str(ENGINE), str(HERE / "bench_main.c"), str(HERE / "startup.c"),
            str(HERE / "random_check.c"),
            *(str(ENGINE / s) for s in ENGINE_SOURCES), "-nostartfiles", "--specs=nano.specs",
-           "-T", str(HERE / "link.ld"), "-Wl,--gc-sections", "-o", str(elf)]
+           "-T", str(HERE / "link.ld"), "-Wl,--gc-sections", "-o", str(elf), "-lm"]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return elf
 

@@ -226,17 +226,29 @@ void th_conv_run_packed(const th_conv_params *p) {
   const int32_t block = wide ? 3 : 2; /* pixels per pass; a short last block repeats the last pixel */
   const int pointwise = th_conv_pointwise_contiguous(p);
   void (*const gemm)(const packed_args *) = wide ? gemm_packed16 : gemm_packed8;
+  if (pointwise) { /* one call fills the block's columns; output pixel q is input pixel q */
+    const int32_t step = p->out_c;
+    int8_t *out = p->output;
+    for (int32_t pix = 0; pix < n_pix; pix += block, out += block * step) {
+      th_conv_im2col_pointwise_block(p, pix, n_pix, wide, p->scratch);
+      if (pix + block <= n_pix) {
+        a.out[0] = out, a.out[1] = out + step;
+        if (wide) a.out[2] = out + 2 * step;
+      } else { /* the short last block: its missing pixels repeat the last one */
+        for (int32_t i = 0; i < block; ++i) a.out[i] = p->output + (size_t)(pix + i < n_pix ? pix + i : n_pix - 1) * step;
+      }
+      gemm(&a);
+    }
+    return;
+  }
   int32_t oy = 0, ox = 0; /* of pixel `pix`, stepped along instead of divided out per pixel */
   for (int32_t pix = 0; pix < n_pix; pix += block) {
-    if (pointwise) th_conv_im2col_pointwise_block(p, pix, n_pix, wide, p->scratch);
     for (int32_t i = 0; i < block; ++i) {
       const int last = pix + i >= n_pix - 1; /* this pixel and any past the end: the last one */
-      if (!pointwise)
-        th_conv_im2col_packed(p, oy, ox, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
+      th_conv_im2col_packed(p, oy, ox, wide ? th_col_triples(i) : th_col_pairs(i), p->scratch);
       a.out[i] = p->output + (size_t)(last ? n_pix - 1 : pix + i) * p->out_c;
       if (!last && ++ox == p->out_w) ox = 0, ++oy;
     }
-    if (!wide) a.out[2] = NULL;
     gemm(&a);
   }
 }

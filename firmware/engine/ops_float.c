@@ -33,11 +33,12 @@ static inline int32_t round_half_away(float x) {
  * quotient (1 / scale and the product each round once, 0.5 ulp, plus the quotient's own rounding),
  * under 2^-13 for |q| < 512, so both round to the same integer unless they lie within that of a
  * half step k + 0.5. The product is taken times 2^12 (inv_q12: scaling by a power of two is exact)
- * and truncated by one VCVT, so the rest is integer work: |q| in Q12, its fraction bits F, and
- * round half away from zero as (|q| + 2048) >> 12 with q's sign put back. The truncated fraction
- * lies in [F, F + 1) / 4096, so a quotient within 2^-13 of a half step has F in 2047-2048; F in
- * 2045-2050 (and any |q| of 512 or more, which clamps whatever its rounding, a scale whose
- * reciprocal overflows, or NaN) takes the division. VMUL is 1 cycle against VDIV's 14 (Cortex-M4
+ * and truncated by one VCVT, so the rest is integer work on q (Q12). Round half away from zero is
+ * (q + 2048 + [q < 0 ? -1 : 0]) >> 12, arithmetic: for q < 0 that is floor((q + 2047) / 4096) =
+ * -floor((|q| + 2048) / 4096). |q|'s fraction bits F place the quotient in [F, F + 1) / 4096, so one
+ * within 2^-13 of a half step has F in 2047-2048; q & 4095 is F, or 4096 - F below 0, and 2045-2051
+ * covers F in 2045-2050 both ways: those (and any |q| of 512 or more, which clamps whatever its
+ * rounding, a scale whose reciprocal overflows, or NaN) take the division. VMUL is 1 cycle against VDIV's 14 (Cortex-M4
  * TRM, FPU instruction timings), and the integer tail avoids the float compares' VMRS: ~41 -> ~26
  * -> ~22 estimated cycles an element on VWW's 27,648 float inputs. */
 void th_quantize_f32_s8(const float *input, int8_t *output, int32_t size, float scale, int32_t zero_point) {
@@ -47,14 +48,13 @@ void th_quantize_f32_s8(const float *input, int8_t *output, int32_t size, float 
       output[i] = (int8_t)th_ssat8(round_half_away(input[i] / scale) + zero_point);
     return;
   }
+#pragma GCC unroll 2 /* one loop test per two elements */
   for (int32_t i = 0; i < size; ++i) {
     /* toward zero (VCVT: saturates on overflow, 0 for NaN; the range test below sends both, and
      * whatever a host's conversion gives them, to the division) */
     const int32_t q = (int32_t)(input[i] * inv_q12);
-    const int32_t sign = q >> 31;
-    const uint32_t mag = (uint32_t)((q ^ sign) - sign);
-    const int32_t r = mag < (512u << 12) && (mag & 4095u) - 2045u > 5u
-                          ? (int32_t)(((mag + 2048u) >> 12) ^ (uint32_t)sign) - sign
+    const int32_t r = (uint32_t)q + (512u << 12) < (1024u << 12) && ((uint32_t)q & 4095u) - 2045u > 6u
+                          ? (q + 2048 + (q >> 31)) >> 12
                           : round_half_away(input[i] / scale);
     output[i] = (int8_t)th_ssat8(r + zero_point);
   }

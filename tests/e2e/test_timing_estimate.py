@@ -5,9 +5,12 @@ import json
 
 import pytest
 
+from harness.timing.model import CortexM4Model
+
 from .conftest import last_json, run_cli
 
 pytestmark = pytest.mark.slow
+MODEL = f"{CortexM4Model.name} {CortexM4Model.version}"  # what the rows must name
 
 
 def test_estimate_for_a_board_qemu_does_not_model(tmp_path, kws_model):
@@ -17,7 +20,7 @@ def test_estimate_for_a_board_qemu_does_not_model(tmp_path, kws_model):
                               "--json", cwd=tmp_path))
     assert named["board"] == "nucleo_l4r5zi" and named["emulated_on"] == "mps2_an386"
     assert plain["emulated_on"] is None and plain["energy_uj_est"] is None  # an FPGA board: no current figure
-    assert named["timing_model"] == plain["timing_model"] == "cm4-trm 1"
+    assert named["timing_model"] == plain["timing_model"] == MODEL
     # the same engine ran: the same instructions; the measured unit stays instructions
     assert named["unit"] == plain["unit"] == "instructions" and named["latency_ms"] is None
     assert named["latency_median"] == pytest.approx(plain["latency_median"], rel=1e-3)
@@ -67,7 +70,7 @@ def test_estimate_beside_a_silicon_run(tmp_path, kws_model):
         return cached_build(b, gen.dir, tmp_path / "builds", kernels="optimized").elf  # the builtin engine
 
     cols = estimate_beside(board, build(board), build, tmp_path / "run", 2, False, None)
-    assert cols["emulated_on"] == "mps2_an386" and cols["timing_model"] == "cm4-trm 1"
+    assert cols["emulated_on"] == "mps2_an386" and cols["timing_model"] == MODEL
     assert cols["cycles_est"] > 1e6 and cols["latency_ms_est"] == pytest.approx(cols["cycles_est"] / 120e3)
 
 
@@ -106,7 +109,7 @@ def test_without_the_plugin_a_qemu_board_still_runs_and_another_board_says_why(t
 def test_analyze_estimate_gives_per_layer_cycles_and_both_modes(tmp_path, kws_model):
     out = last_json(run_cli("analyze", str(kws_model), "--board", "nucleo_l4r5zi", "--estimate", "--json",
                             cwd=tmp_path))
-    assert out["board"] == "nucleo_l4r5zi" and out["optimize"] == "speed" and out["timing_model"] == "cm4-trm 1"
+    assert out["board"] == "nucleo_l4r5zi" and out["optimize"] == "speed" and out["timing_model"] == MODEL
     layers = out["layers"]
     assert sum(layer["cycles_est"] for layer in layers) == pytest.approx(out["cycles_est"], rel=0.01)
     assert {layer["op"] for layer in layers} >= {"CONV_2D", "DEPTHWISE_CONV_2D"}
@@ -123,4 +126,4 @@ def test_analyze_estimate_of_a_tflm_release_build_gives_totals_only(tmp_path, kw
     out = run_cli("analyze", str(kws_model), "--board", "nucleo_l4r5zi", "--estimate", "--engine", "tflm", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "no per-operator events (totals only)" in out.stdout
-    assert "cycles," in out.stdout and "an estimate by cm4-trm 1" in out.stdout
+    assert "cycles," in out.stdout and f"an estimate by {MODEL}" in out.stdout
