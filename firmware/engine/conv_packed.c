@@ -235,7 +235,8 @@ void th_conv_run_packed(const th_conv_params *p) {
         a.out[0] = out, a.out[1] = out + step;
         if (wide) a.out[2] = out + 2 * step;
       } else { /* the short last block: its missing pixels repeat the last one */
-        for (int32_t i = 0; i < block; ++i) a.out[i] = p->output + (size_t)(pix + i < n_pix ? pix + i : n_pix - 1) * step;
+        for (int32_t i = 0; i < block; ++i)
+          a.out[i] = p->output + (size_t)(pix + i < n_pix ? pix + i : n_pix - 1) * step;
       }
       gemm(&a);
     }

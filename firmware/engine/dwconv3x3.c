@@ -67,15 +67,18 @@ static int transposed(const th_conv_params *c) {
   return !(c->stride_w == 1 && row_fits(c->out_w)) && c->stride_h == 1 && row_fits(c->out_h);
 }
 
-/* Rows per plane: all the input rows the layer's output rows read when at most MAX_SLOTS (one call
- * a group, and the planes no larger than that needs), else RUN_SLOTS (calls of four rows; more
- * slots would cut calls but grow the arena where big layers set its peak). */
-static int32_t window_rows(const th_conv_params *c) { /* input rows (padding ones too) the layer reads */
+/* The input rows (padding ones too) the layer reads: image rows, or columns when transposed. */
+static int32_t window_rows(const th_conv_params *c) {
   const int32_t out_rows = transposed(c) ? c->out_w : c->out_h, stride = transposed(c) ? c->stride_w : c->stride_h;
   return (out_rows - 1) * stride + 3;
 }
+
+/* Rows per plane: all the input rows the layer reads when at most MAX_SLOTS (one call a group, and
+ * the planes no larger than that needs), else RUN_SLOTS (calls of four rows; more slots would cut
+ * calls but grow the arena where big layers set its peak). */
 static int32_t plane_slots(const th_conv_params *c) {
-  return window_rows(c) <= MAX_SLOTS ? window_rows(c) : RUN_SLOTS;
+  const int32_t rows = window_rows(c);
+  return rows <= MAX_SLOTS ? rows : RUN_SLOTS;
 }
 
 /* Whether one call a group covers the whole layer: then every input row is widened before the
@@ -118,10 +121,11 @@ static int writes_direct(const th_conv_params *c) {
 
 static dw3_view view_of(const th_conv_params *c, int group_buffer) {
   const int32_t in_px = c->in_c, out_px = c->out_c;
-  if (transposed(c)) /* the output goes to the tensor or to the group buffer, [out_h][out_w][4] */
+  if (transposed(c)) { /* the output goes to the tensor or to the group buffer, [out_h][out_w][4] */
+    const int32_t out_col = group_buffer ? 4 : out_px; /* bytes per output pixel */
     return (dw3_view){c->in_w, c->in_h, c->out_w, c->out_h, c->pad_left, c->pad_top, c->stride_w,
-                      in_px, c->in_w * in_px, group_buffer ? 4 : out_px, group_buffer ? c->out_w * 4 : c->out_w * out_px,
-                      out_px, 3 * out_px};
+                      in_px, c->in_w * in_px, out_col, c->out_w * out_col, out_px, 3 * out_px};
+  }
   return (dw3_view){c->in_h, c->in_w, c->out_h, c->out_w, c->pad_top, c->pad_left, c->stride_h,
                     c->in_w * in_px, in_px, c->out_w * out_px, out_px, 3 * out_px, out_px};
 }
@@ -146,6 +150,17 @@ static void dw3_row_c(const dw3_chan *ch, int32_t n_out, int small, const th_con
   }
 }
 
+/* Column j of channels ch..ch+3 alone (an odd first or last column): the word at src widened into
+ * one int16 of each plane. */
+TH_INLINE void widen_column(int16_t *p0, int16_t *p1, int16_t *p2, int16_t *p3, int32_t j, const int8_t *src,
+                            uint32_t off2) {
+  const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
+  p0[j] = (int16_t)v02;
+  p2[j] = (int16_t)(v02 >> 16);
+  p1[j] = (int16_t)v13;
+  p3[j] = (int16_t)(v13 >> 16);
+}
+
 /* Input rows y..y + n - 1 of channels ch..ch+3 into plane slots s..s + n - 1, columns [lo, hi).
  * Two columns at a time become one word per plane: SXTAB16 gives (c0, c2) and (c1, c3) of a column,
  * PKHBT / PKHTB pair two columns' lanes, (c0 x0, c0 x1) ... (c3 x0, c3 x1): 2 LDR + 4 SXTAB16 + 4 PKH
@@ -166,12 +181,8 @@ static void widen_rows(const th_conv_params *c, const dw3_view *v, uint8_t *plan
     }
     const int8_t *src = c->input + (size_t)y * v->in_row_step + first_col;
     if ((j & 1) && j < hi) { /* an odd first column alone */
-      const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
-      p0[j] = (int16_t)v02;
-      p2[j] = (int16_t)(v02 >> 16);
-      p1[j] = (int16_t)v13;
-      p3[j] = (int16_t)(v13 >> 16);
-      ++j, src += step;
+      widen_column(p0, p1, p2, p3, j++, src, off2);
+      src += step;
     }
     for (; j + 1 < hi; j += 2, src += 2 * step) {
       const uint32_t x = th_read_u32(src), y2 = th_read_u32(src + step);
@@ -182,13 +193,7 @@ static void widen_rows(const th_conv_params *c, const dw3_view *v, uint8_t *plan
       *(uint32_t *)(void *)(p2 + j) = th_pkhtb(b02, a02);
       *(uint32_t *)(void *)(p3 + j) = th_pkhtb(b13, a13);
     }
-    if (j < hi) { /* an odd last column */
-      const uint32_t x = th_read_u32(src), v02 = th_sxtab16(off2, x), v13 = th_sxtab16_ror8(off2, x);
-      p0[j] = (int16_t)v02;
-      p2[j] = (int16_t)(v02 >> 16);
-      p1[j] = (int16_t)v13;
-      p3[j] = (int16_t)(v13 >> 16);
-    }
+    if (j < hi) widen_column(p0, p1, p2, p3, j, src, off2); /* an odd last column */
   }
 }
 
@@ -278,7 +283,6 @@ TH_ALIGN_LOOPS TH_NO_LIBCALLS void th_dw3_run(const th_dwconv_params *p) {
         k[i].p = planes + i * plane;
         k[i].out = group_out ? (int8_t *)(void *)group_out + (size_t)oy * v.out_row_step + i
                              : c->output + (size_t)oy * v.out_row_step + ch + i;
-        k[i].end = k[i].p + 4 * pairs;
         k[i].single = single;
         k[i].row_pairs = stride == 1 ? n / 2 : 0;
         k[i].rows_left = n - 2 * k[i].row_pairs - 1;

@@ -15,7 +15,6 @@
 #include <math.h>
 
 #include "th_dsp.h"
-#include "th_fixedpoint.h"
 #include "th_ops.h"
 
 /* roundf(x) as an int32 for |x| < 2^31 - 128 (any value that can land in int8 after a zero point);
@@ -38,9 +37,9 @@ static inline int32_t round_half_away(float x) {
  * -floor((|q| + 2048) / 4096). |q|'s fraction bits F place the quotient in [F, F + 1) / 4096, so one
  * within 2^-13 of a half step has F in 2047-2048; q & 4095 is F, or 4096 - F below 0, and 2045-2051
  * covers F in 2045-2050 both ways: those (and any |q| of 512 or more, which clamps whatever its
- * rounding, a scale whose reciprocal overflows, or NaN) take the division. VMUL is 1 cycle against VDIV's 14 (Cortex-M4
- * TRM, FPU instruction timings), and the integer tail avoids the float compares' VMRS: ~41 -> ~26
- * -> ~22 estimated cycles an element on VWW's 27,648 float inputs. */
+ * rounding, a scale whose reciprocal overflows, or NaN) take the division. VMUL is 1 cycle against
+ * VDIV's 14 (Cortex-M4 TRM, FPU instruction timings), and the integer tail avoids the float
+ * compares' VMRS: ~41 -> ~26 -> ~22 estimated cycles an element on VWW's 27,648 float inputs. */
 void th_quantize_f32_s8(const float *input, int8_t *output, int32_t size, float scale, int32_t zero_point) {
   const float inv_q12 = (1.0f / scale) * 4096.0f;
   if (!(inv_q12 < 3.0e38f && inv_q12 > -3.0e38f)) { /* a reciprocal that overflows: divide */
